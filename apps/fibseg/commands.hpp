@@ -1,0 +1,15 @@
+#pragma once
+// Each subcommand lives in its own cmd_<name>.cpp and registers itself here.
+#include <CLI/CLI.hpp>
+
+namespace fibseg::cli {
+
+void addPhantomCommand(CLI::App& app);
+void addScoreCommand(CLI::App& app);
+
+inline void addCommands(CLI::App& app) {
+  addPhantomCommand(app);
+  addScoreCommand(app);
+}
+
+}  // namespace fibseg::cli

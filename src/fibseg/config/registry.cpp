@@ -1,0 +1,202 @@
+#include "fibseg/config/registry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include "fibseg/config/stage_params.hpp"
+#include "fibseg/core/error.hpp"
+
+namespace fibseg::config {
+
+const char* typeName(ParamType type) {
+  switch (type) {
+    case ParamType::Integer: return "integer";
+    case ParamType::Real: return "number";
+    case ParamType::Boolean: return "true/false";
+    case ParamType::Text: return "text";
+    case ParamType::Choice: return "choice";
+    case ParamType::Path: return "path";
+    case ParamType::RealList: return "list of numbers";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string formatNumber(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string rangeText(const ParamSpec& spec) {
+  if (spec.min && spec.max) return " from " + formatNumber(*spec.min) + " to " + formatNumber(*spec.max);
+  if (spec.min) return " of at least " + formatNumber(*spec.min);
+  if (spec.max) return " of at most " + formatNumber(*spec.max);
+  return "";
+}
+
+std::string trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  const auto end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::optional<double> parseReal(const std::string& text) {
+  const std::string t = trim(text);
+  if (t.empty()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::vector<ParamSpec> collectAll() {
+  std::vector<ParamSpec> all;
+  for (auto specs : {inputParameterSpecs, outputParameterSpecs}) {
+    for (auto& spec : specs()) all.push_back(std::move(spec));
+  }
+  // A registry mistake is a programming error; fail loudly at first use.
+  std::map<std::string, int> seen;
+  for (const auto& spec : all) {
+    if (seen[spec.name()]++) throw Error("parameter registry: duplicate name " + spec.name());
+    if (!spec.required) parseValue(spec, spec.defaultValue, "registry default of " + spec.name());
+  }
+  return all;
+}
+
+std::size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string ParamSpec::expectation() const {
+  switch (type) {
+    case ParamType::Integer: return "an integer" + rangeText(*this);
+    case ParamType::Real: return "a number" + rangeText(*this);
+    case ParamType::Boolean: return "true or false";
+    case ParamType::Text: return "text";
+    case ParamType::Path: return "a file or folder path";
+    case ParamType::RealList: return "a comma-separated list of numbers" + rangeText(*this);
+    case ParamType::Choice: {
+      std::string s = "one of: ";
+      for (std::size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
+      return s;
+    }
+  }
+  return "";
+}
+
+const std::vector<ParamSpec>& allParameters() {
+  static const std::vector<ParamSpec> all = collectAll();
+  return all;
+}
+
+const ParamSpec* findParameter(const std::string& name) {
+  for (const auto& spec : allParameters())
+    if (spec.name() == name) return &spec;
+  return nullptr;
+}
+
+std::string nearestParameterName(const std::string& name) {
+  std::string best;
+  std::size_t bestDistance = SIZE_MAX;
+  for (const auto& spec : allParameters()) {
+    // Compare with the full name and with the key alone (users often forget the section).
+    const std::size_t d = std::min(editDistance(name, spec.name()), editDistance(name, spec.key));
+    if (d < bestDistance) bestDistance = d, best = spec.name();
+  }
+  return best;
+}
+
+Value parseValue(const ParamSpec& spec, const std::string& rawText, const std::string& where) {
+  const std::string text = trim(rawText);
+  auto fail = [&](const std::string& why = "") -> Error {
+    return Error("parameter '" + spec.name() + "' at " + where + ": expected " + spec.expectation() +
+                 (spec.unit.empty() ? "" : " (" + spec.unit + ")") + ", got '" + rawText + "'" +
+                 (why.empty() ? "" : " (" + why + ")"));
+  };
+  auto checkRange = [&](double v) {
+    if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) throw fail("out of range");
+  };
+  switch (spec.type) {
+    case ParamType::Integer: {
+      const auto v = parseReal(text);
+      if (!v || *v != std::floor(*v) || std::fabs(*v) > 9e15) throw fail();
+      checkRange(*v);
+      return static_cast<long long>(*v);
+    }
+    case ParamType::Real: {
+      const auto v = parseReal(text);
+      if (!v) throw fail();
+      checkRange(*v);
+      return *v;
+    }
+    case ParamType::Boolean: {
+      const std::string t = lower(text);
+      if (t == "true" || t == "yes" || t == "1" || t == "on") return true;
+      if (t == "false" || t == "no" || t == "0" || t == "off") return false;
+      throw fail();
+    }
+    case ParamType::Choice: {
+      for (const auto& choice : spec.choices)
+        if (lower(text) == lower(choice)) return choice;
+      throw fail();
+    }
+    case ParamType::Text:
+    case ParamType::Path:
+      return text;
+    case ParamType::RealList: {
+      std::vector<double> list;
+      if (text.empty()) return list;
+      std::stringstream in(text);
+      std::string item;
+      while (std::getline(in, item, ',')) {
+        const auto v = parseReal(item);
+        if (!v) throw fail("'" + trim(item) + "' is not a number");
+        checkRange(*v);
+        list.push_back(*v);
+      }
+      return list;
+    }
+  }
+  throw fail();
+}
+
+std::string formatValue(const Value& value) {
+  struct Visitor {
+    std::string operator()(long long v) const { return std::to_string(v); }
+    std::string operator()(double v) const { return formatNumber(v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::string& v) const { return v; }
+    std::string operator()(const std::vector<double>& v) const {
+      std::string s;
+      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + formatNumber(v[i]);
+      return s;
+    }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+}  // namespace fibseg::config

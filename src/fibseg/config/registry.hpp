@@ -1,0 +1,48 @@
+#pragma once
+// THE parameter registry: every parameter fibseg knows, with its stage (section), type, default,
+// unit, allowed range or choices and a description for materials scientists. Defaults and
+// descriptions live only here (in the params_*.cpp file of each stage); loaders (TOML, xlsx,
+// command line) fill a ParamSet from it, and each stage's parameter struct is made from a ParamSet.
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace fibseg::config {
+
+enum class ParamType { Integer, Real, Boolean, Text, Choice, Path, RealList };
+const char* typeName(ParamType type);
+
+struct ParamSpec {
+  std::string section;       // the stage it belongs to: "input", "align", "segment", ...
+  std::string key;           // name within the section: "max_shift"
+  ParamType type = ParamType::Real;
+  std::string defaultValue;  // as a user would type it; empty with required = no default
+  std::string unit;          // "px", "nm", "" for none
+  std::optional<double> min; // inclusive bounds for numbers (and each element of a list)
+  std::optional<double> max;
+  std::vector<std::string> choices;  // for ParamType::Choice
+  std::string description;
+  bool required = false;     // the user must give a value (no sensible default exists)
+
+  std::string name() const { return section + "." + key; }
+  /// "an integer from 1 to 500", "one of: otsu, classifier", ... for error messages and templates.
+  std::string expectation() const;
+};
+
+using Value = std::variant<long long, double, bool, std::string, std::vector<double>>;
+
+/// Every parameter, in template order (grouped by stage). Names are unique.
+const std::vector<ParamSpec>& allParameters();
+/// The spec named "section.key", or nullptr.
+const ParamSpec* findParameter(const std::string& name);
+/// The known name closest to `name` (edit distance), for "did you mean" messages.
+std::string nearestParameterName(const std::string& name);
+
+/// Parses `text` as a value of `spec`, checking type, range and choices. `where` names the place
+/// (file:line, Inputs!B12, command line) for the error message.
+Value parseValue(const ParamSpec& spec, const std::string& text, const std::string& where);
+/// The value as a user would type it (inverse of parseValue).
+std::string formatValue(const Value& value);
+
+}  // namespace fibseg::config

@@ -1,0 +1,13 @@
+#pragma once
+// Each stage's parameters are declared in config/params_<stage>.cpp: the specs (for the
+// registry) and the function that fills the stage's parameter struct from a ParamSet.
+#include <vector>
+
+#include "fibseg/config/registry.hpp"
+
+namespace fibseg::config {
+
+std::vector<ParamSpec> inputParameterSpecs();
+std::vector<ParamSpec> outputParameterSpecs();
+
+}  // namespace fibseg::config

@@ -1,0 +1,45 @@
+#pragma once
+// A FIB-SEM slice series on disk: a folder of TIFF/PNG slices in natural order, or one multi-page
+// TIFF. Opening validates every slice's header (size, bit depth) without reading pixels; slices
+// are then read one at a time, so memory stays flat however long the series is.
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fibseg::io {
+
+class SliceSeries {
+ public:
+  /// Throws naming the path for: missing path, empty folder, no images, unreadable or corrupt
+  /// headers, and the first file whose size or bit depth differs from the first slice's.
+  static SliceSeries open(const std::filesystem::path& path);
+
+  std::size_t size() const { return sources_.size(); }
+  int width() const { return width_; }
+  int height() const { return height_; }
+  int bitDepth() const { return bitDepth_; }
+  /// From the first slice's metadata, if it has any.
+  std::optional<double> pixelSizeNm() const { return pixelSizeNm_; }
+  /// "slice_0007.tif" or "stack.tif page 8": for messages and tables.
+  std::string sliceName(std::size_t index) const;
+
+  /// Reads one slice (CV_8U or CV_16U grey); safe to call from several threads at once.
+  cv::Mat read(std::size_t index) const;
+
+ private:
+  struct Source {
+    std::filesystem::path file;
+    int page = -1;  // -1: a single-image file; else the page of a multi-page TIFF
+  };
+  std::vector<Source> sources_;
+  int width_ = 0, height_ = 0, bitDepth_ = 0;
+  std::optional<double> pixelSizeNm_;
+};
+
+/// True for .tif/.tiff/.png (any case).
+bool isSliceImageFile(const std::filesystem::path& path);
+
+}  // namespace fibseg::io

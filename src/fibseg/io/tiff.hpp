@@ -1,0 +1,67 @@
+#pragma once
+// TIFF through libtiff directly (not OpenCV) for what microscopy needs: microscope metadata tags,
+// multi-page stacks read page by page, ImageJ-compatible stacks with voxel size, BigTIFF.
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace fibseg::io {
+
+struct TiffInfo {
+  int width = 0;
+  int height = 0;
+  int bitDepth = 0;  // 8 or 16
+  int pages = 0;
+  std::optional<double> pixelSizeNm;  // from FEI, Zeiss, ImageJ or resolution tags
+};
+
+/// Reads the first page's header and counts pages; throws on anything fibseg cannot read.
+TiffInfo probeTiff(const std::filesystem::path& path);
+/// Reads one page (0-based) as CV_8U or CV_16U; RGB pages are converted to grey.
+cv::Mat readTiffPage(const std::filesystem::path& path, int page);
+
+enum class BigTiff { Auto, Always, Never };
+
+struct TiffStackOptions {
+  int width = 0;
+  int height = 0;
+  int bitDepth = 8;
+  int slices = 0;                 // known up front: the ImageJ description must state it
+  double pixelSizeNm = 0;         // 0 = unknown (no unit written)
+  double sliceSpacingNm = 0;      // 0 = same as pixel size
+  BigTiff bigTiff = BigTiff::Auto;  // Auto: BigTIFF when the file would pass 4 GB
+  bool deflate = false;           // lossless compression (labels compress ~20x)
+};
+
+/// Writes a stack page by page to a temporary file; finish() checks that every promised slice
+/// was written and renames it to `path`. Destroyed unfinished, it leaves nothing behind.
+class TiffStackWriter {
+ public:
+  TiffStackWriter(const std::filesystem::path& path, const TiffStackOptions& options);
+  ~TiffStackWriter();
+  TiffStackWriter(const TiffStackWriter&) = delete;
+  TiffStackWriter& operator=(const TiffStackWriter&) = delete;
+
+  void append(const cv::Mat& slice);
+  void finish();
+  bool isBigTiff() const { return bigTiff_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  TiffStackOptions options_;
+  std::filesystem::path path_;
+  int written_ = 0;
+  bool bigTiff_ = false;
+};
+
+/// Writes a whole stack (convenience for small volumes and tests).
+void writeTiffStack(const std::filesystem::path& path, const std::vector<cv::Mat>& slices,
+                    TiffStackOptions options);
+/// Reads every page.
+std::vector<cv::Mat> readTiffStack(const std::filesystem::path& path);
+
+}  // namespace fibseg::io
