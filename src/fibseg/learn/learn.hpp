@@ -1,0 +1,117 @@
+#pragma once
+// Trained pixel classifier: when grey-level thresholds cannot separate the phases, a user paints a
+// few strokes of each phase on some slices; every pixel is described by a multi-scale filter bank
+// (optionally plus a CNN's feature maps) and a gradient-boosted tree ensemble (XGBoost) learns
+// phase from those features. The model file carries the feature specification it was trained with.
+#include <opencv2/core.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fibseg::learn {
+
+/// Which features describe a pixel. Saved inside every model file: a model only works with the
+/// features it was trained on.
+struct FeatureSpec {
+  // Gaussian scales (sigma, px). At each scale: smoothed grey, difference of Gaussians (sigma vs
+  // 1.6 sigma), Laplacian of Gaussian, gradient magnitude, the two Hessian eigenvalues, the two
+  // structure-tensor eigenvalues (integration scale 2 sigma), local mean and local variance.
+  std::vector<double> scales;
+  // Gabor bank: wavelengths (px) x orientations, each an energy (|even + i odd|) response.
+  std::vector<double> gaborWavelengths;
+  int gaborOrientations;
+  // "percentile": each slice's 1st..99th grey percentile is mapped to 0..1 (robust to brightness
+  // drift between slices); "fixed": grey / largest grey value of the bit depth.
+  std::string normalisation;
+  // Optional ONNX model (empty = none): input 1x1xHxW float (the normalised slice), output
+  // 1xKxhxw feature maps, resized to the slice and appended. The digest identifies the file's
+  // content (so a moved file still matches, an edited one does not); channels = K.
+  std::string cnnModel;
+  std::string cnnModelDigest;
+  int cnnChannels;
+};
+
+/// Feature names in column order ("gaussian s=1.6", "gabor l=4 o=45", "cnn 3"); their count is
+/// the number of features per pixel.
+std::vector<std::string> featureNames(const FeatureSpec& spec);
+std::string featureSpecToJson(const FeatureSpec& spec);
+/// Throws naming `where` when the JSON is not a feature specification.
+FeatureSpec featureSpecFromJson(const std::string& json, const std::string& where);
+/// Empty if equal for classification purposes (cnnModel path ignored, digest compared);
+/// otherwise one line per difference, for error messages.
+std::string describeFeatureDifferences(const FeatureSpec& model, const FeatureSpec& wanted);
+
+/// Fills cnnModelDigest and cnnChannels of `spec` from the ONNX file `spec.cnnModel` (no-op when
+/// empty). Throws naming the file if it cannot be read or run by OpenCV's dnn module.
+void resolveCnnModel(FeatureSpec& spec);
+
+/// The bank's features of a whole slice (CV_8U or CV_16U): one CV_32F plane per feature name,
+/// same size as the slice. CNN features need `spec` resolved (see resolveCnnModel).
+std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const FeatureSpec& spec);
+
+struct TrainingParams {
+  int rounds;               // boosting rounds (trees per phase)
+  int maxDepth;             // depth of each tree
+  double learningRate;      // shrinkage per round
+  int samplesPerPhase;      // at most this many labelled pixels per phase (random subset)
+  unsigned seed;            // sampling and XGBoost seed: training is reproducible
+  int threads;              // XGBoost threads; 0 = all cores
+};
+
+/// One annotated slice: annotation is CV_8U with 0 unlabelled, 1 pore, 2 SE, 3 CAM.
+struct AnnotatedSlice {
+  cv::Mat slice;
+  cv::Mat annotation;
+  std::string name;  // for error messages ("slice_0007.tif")
+};
+
+/// Converts an annotation image as painted by a user into the 0..3 code above. Accepted: grey
+/// (values 0..3 used as they are) or colour (BGR as read by OpenCV) in the report's colours:
+/// white = pore, blue (0,0,255 RGB) = SE, orange (255,165,0 RGB) = CAM, black = unlabelled.
+/// Any other value or colour is an error naming `where` and the first offending pixel.
+cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where);
+
+struct Prediction {
+  cv::Mat labels;                      // CV_8U: 0 pore, 1 SE, 2 CAM
+  std::vector<cv::Mat> probabilities;  // empty unless asked: 3 CV_32F planes (pore, SE, CAM)
+};
+
+class Classifier {
+ public:
+  /// Samples labelled pixels of every annotated slice and trains a multiclass XGBoost model.
+  /// `features` must be resolved (resolveCnnModel). Throws if a phase has no labelled pixel or
+  /// a slice and its annotation differ in size.
+  static Classifier train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
+                          const TrainingParams& params);
+
+  /// Model file: JSON with the feature specification and the XGBoost model (its JSON format).
+  void save(const std::filesystem::path& path) const;
+  /// Loads a model; with `wanted` given (resolved), throws if the model was trained with other
+  /// features, listing the differences. A CNN model is read from the path in the model file,
+  /// or relative to the model file's folder.
+  static Classifier load(const std::filesystem::path& path);
+  static Classifier load(const std::filesystem::path& path, const FeatureSpec& wanted);
+
+  const FeatureSpec& featureSpec() const;
+
+  /// Phase of every pixel of `slice` (CV_8U or CV_16U). Safe to call from several threads.
+  Prediction predict(const cv::Mat& slice, bool withProbabilities = false) const;
+
+  struct Impl;
+
+ private:
+  explicit Classifier(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+/// The parameters of `method = classifier` (section "learn" of the registry).
+struct LearnParams {
+  std::filesystem::path model;   // trained model used by `fibseg run`
+  FeatureSpec features;          // what `fibseg train` computes (and what run checks against)
+  TrainingParams training;
+  bool writeProbabilities;       // per-phase probability TIFF beside labels.tif
+};
+
+}  // namespace fibseg::learn
