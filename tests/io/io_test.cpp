@@ -1,0 +1,193 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "fibseg/core/error.hpp"
+#include "fibseg/io/metadata.hpp"
+#include "fibseg/io/png.hpp"
+#include "fibseg/io/shift_table.hpp"
+#include "fibseg/io/slice_series.hpp"
+#include "fibseg/io/tiff.hpp"
+
+namespace fs = std::filesystem;
+using namespace fibseg;
+using testing::HasSubstr;
+
+namespace {
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("fibseg_io_" + name)) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+cv::Mat ramp(int w, int h, int depth, int seed) {
+  cv::Mat m(h, w, depth);
+  cv::randu(m, 0, depth == CV_16U ? 65535 : 255);
+  m.at<ushort>(0, 0);  // touch
+  m.row(0).setTo(seed);
+  return m;
+}
+
+bool same(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
+}
+
+std::string errorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(Tiff, RoundTrip8And16BitMultiPage) {
+  TempDir dir("roundtrip");
+  for (int depth : {CV_8U, CV_16U}) {
+    std::vector<cv::Mat> slices{ramp(37, 23, depth, 1), ramp(37, 23, depth, 2), ramp(37, 23, depth, 3)};
+    const fs::path file = dir.path / (depth == CV_8U ? "a8.tif" : "a16.tif");
+    io::writeTiffStack(file, slices, {.pixelSizeNm = 5.0, .sliceSpacingNm = 20.0});
+    const auto info = io::probeTiff(file);
+    EXPECT_EQ(info.pages, 3);
+    EXPECT_EQ(info.bitDepth, depth == CV_8U ? 8 : 16);
+    ASSERT_TRUE(info.pixelSizeNm.has_value());
+    EXPECT_NEAR(*info.pixelSizeNm, 5.0, 1e-3);  // read back through the ImageJ description
+    const auto back = io::readTiffStack(file);
+    ASSERT_EQ(back.size(), 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(same(back[i], slices[i])) << "page " << i;
+  }
+}
+
+TEST(Tiff, ImageJDescriptionForFiji) {
+  TempDir dir("imagej");
+  const fs::path file = dir.path / "v.tif";
+  io::writeTiffStack(file, {ramp(8, 8, CV_8U, 1), ramp(8, 8, CV_8U, 2)}, {.pixelSizeNm = 10, .sliceSpacingNm = 30});
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(bytes, HasSubstr("ImageJ="));
+  EXPECT_THAT(bytes, HasSubstr("images=2\nslices=2\n"));
+  EXPECT_THAT(bytes, HasSubstr("unit=micron\nspacing=0.03\n"));
+}
+
+TEST(Tiff, BigTiffForcedOnSmallFileReadsBack) {
+  TempDir dir("bigtiff");
+  const fs::path file = dir.path / "big.tif";
+  std::vector<cv::Mat> slices{ramp(16, 9, CV_16U, 7), ramp(16, 9, CV_16U, 8)};
+  io::TiffStackWriter writer(file, {.width = 16, .height = 9, .bitDepth = 16, .slices = 2, .bigTiff = io::BigTiff::Always});
+  EXPECT_TRUE(writer.isBigTiff());
+  for (const auto& s : slices) writer.append(s);
+  writer.finish();
+  std::ifstream in(file, std::ios::binary);
+  char header[4];
+  in.read(header, 4);
+  EXPECT_EQ(header[2], 43);  // BigTIFF magic number
+  const auto back = io::readTiffStack(file);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_TRUE(same(back[1], slices[1]));
+}
+
+TEST(Tiff, AutoChoosesBigTiffOnlyPast4GB) {
+  TempDir dir("auto");
+  io::TiffStackWriter small(dir.path / "s.tif", {.width = 2048, .height = 1536, .bitDepth = 8, .slices = 1000});
+  EXPECT_FALSE(small.isBigTiff());  // 3.1 GB
+  io::TiffStackWriter large(dir.path / "l.tif", {.width = 2048, .height = 1536, .bitDepth = 16, .slices = 1000});
+  EXPECT_TRUE(large.isBigTiff());  // 6.3 GB
+}
+
+TEST(Tiff, UnfinishedWriterLeavesNothing) {
+  TempDir dir("unfinished");
+  {
+    io::TiffStackWriter writer(dir.path / "x.tif", {.width = 4, .height = 4, .bitDepth = 8, .slices = 3});
+    writer.append(cv::Mat::zeros(4, 4, CV_8U));
+    EXPECT_THROW(writer.finish(), Error);  // 1 of 3 slices
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 0);
+}
+
+TEST(Tiff, CorruptAndTruncatedFilesAreClearErrors) {
+  TempDir dir("corrupt");
+  const fs::path good = dir.path / "good.tif";
+  io::writeTiffStack(good, {ramp(64, 64, CV_8U, 1)}, {});
+  std::ifstream in(good, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  const fs::path truncated = dir.path / "truncated.tif";
+  std::ofstream(truncated, std::ios::binary).write(bytes.data(), 8 + 64 * 20);  // header + 20 rows
+  EXPECT_THAT(errorOf([&] { io::readTiffPage(truncated, 0); }), HasSubstr("truncated.tif"));
+
+  const fs::path garbage = dir.path / "garbage.tif";
+  std::ofstream(garbage, std::ios::binary) << "this is not a TIFF at all";
+  EXPECT_THAT(errorOf([&] { io::probeTiff(garbage); }), HasSubstr("cannot open as TIFF"));
+  EXPECT_THAT(errorOf([&] { io::probeTiff(dir.path / "missing.tif"); }), HasSubstr("file not found"));
+}
+
+TEST(SliceSeries, FolderInNaturalOrderAndStreamedReads) {
+  TempDir dir("series");
+  std::vector<cv::Mat> slices;
+  for (int i : {1, 2, 10, 11}) {
+    slices.push_back(ramp(20, 12, CV_16U, i));
+    io::writePng(dir.path / ("slice_" + std::to_string(i) + ".png"), slices.back());
+  }
+  std::ofstream(dir.path / "notes.txt") << "ignored";
+  const auto series = io::SliceSeries::open(dir.path);
+  ASSERT_EQ(series.size(), 4u);
+  EXPECT_EQ(series.bitDepth(), 16);
+  EXPECT_EQ(series.sliceName(2), "slice_10.png");
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_TRUE(same(series.read(i), slices[i]));
+}
+
+TEST(SliceSeries, MultiPageTiff) {
+  TempDir dir("multipage");
+  std::vector<cv::Mat> slices{ramp(10, 10, CV_8U, 1), ramp(10, 10, CV_8U, 2), ramp(10, 10, CV_8U, 3)};
+  io::writeTiffStack(dir.path / "stack.tif", slices, {.pixelSizeNm = 3});
+  const auto series = io::SliceSeries::open(dir.path / "stack.tif");
+  ASSERT_EQ(series.size(), 3u);
+  EXPECT_EQ(series.sliceName(1), "stack.tif page 2");
+  EXPECT_TRUE(same(series.read(2), slices[2]));
+  EXPECT_NEAR(series.pixelSizeNm().value(), 3.0, 1e-3);
+}
+
+TEST(SliceSeries, BadInputsNameTheFileAndTheProblem) {
+  TempDir dir("bad");
+  EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path / "nope"); }), HasSubstr("no such file or folder"));
+  EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path); }), HasSubstr("folder is empty"));
+  std::ofstream(dir.path / "readme.txt") << "x";
+  EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path); }), HasSubstr("no slice images"));
+
+  io::writePng(dir.path / "s1.png", ramp(20, 10, CV_8U, 1));
+  io::writePng(dir.path / "s2.png", ramp(21, 10, CV_8U, 2));
+  EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path); }),
+              testing::AllOf(HasSubstr("s2.png"), HasSubstr("size 21x10 differs"), HasSubstr("20x10")));
+  io::writePng(dir.path / "s2.png", ramp(20, 10, CV_16U, 2));
+  EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path); }),
+              testing::AllOf(HasSubstr("s2.png"), HasSubstr("16-bit"), HasSubstr("same bit depth")));
+  std::ofstream(dir.path / "s2.png", std::ios::binary) << "\x89PNG garbage";
+  EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path); }), HasSubstr("s2.png"));
+}
+
+TEST(Metadata, MicroscopePixelSizes) {
+  EXPECT_NEAR(*io::pixelSizeFromFeiText("[User]\nDate=1\n[Scan]\nPixelWidth=4.5e-09\nPixelHeight=4.5e-09\n"), 4.5, 1e-9);
+  EXPECT_FALSE(io::pixelSizeFromFeiText("[Beam]\nPixelWidth=4.5e-09\n").has_value());
+  EXPECT_NEAR(*io::pixelSizeFromZeissText("AP_PIXEL_SIZE\r\nImage Pixel Size = 4.961 nm\r\n"), 4.961, 1e-9);
+  EXPECT_NEAR(*io::pixelSizeFromZeissText("Image Pixel Size = 0.02 \xb5m"), 20.0, 1e-9);
+  EXPECT_NEAR(*io::pixelSizeFromImageJ("ImageJ=1.53t\nunit=micron\n", 100.0), 10.0, 1e-9);
+}
+
+TEST(ShiftTable, RoundTripAndOrderCheck) {
+  TempDir dir("shifts");
+  const std::vector<cv::Point2d> shifts{{0, 0}, {1.25, -0.5}, {2.5, -1.75}};
+  io::writeShiftTable(dir.path / "s.csv", shifts);
+  const auto back = io::readShiftTable(dir.path / "s.csv");
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_DOUBLE_EQ(back[2].y, -1.75);
+  std::ofstream(dir.path / "bad.csv") << "slice,dx,dy\n0,0,0\n2,1,1\n";
+  EXPECT_THAT(errorOf([&] { io::readShiftTable(dir.path / "bad.csv"); }), HasSubstr("bad.csv:3"));
+}
