@@ -1,0 +1,125 @@
+#pragma once
+// Classical segmentation of a BSE slice into pore / solid electrolyte (SE) / active material (CAM):
+// an Otsu threshold takes the brightest phase (CAM); on the inverted image with CAM set to 0 a
+// Gabor filter and a manual threshold mark the pores; SE is the rest. Optional cleanup merges
+// small islands into their surroundings. Plus the pure renderings the pipeline writes to disk.
+#include <opencv2/core.hpp>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace fibseg::segment {
+
+// ---- 1. CAM by Otsu -------------------------------------------------------------------------
+
+/// Grey-level histogram of 8-bit (256 bins) or 16-bit (65536 bins) slices, accumulated slice by
+/// slice so the pipeline can stream a whole stack and take one Otsu threshold from it.
+class GreyHistogram {
+ public:
+  explicit GreyHistogram(int bitDepth);  // 8 or 16
+  /// Adds every pixel of `slice` (CV_8U or CV_16U, matching the bit depth).
+  void add(const cv::Mat& slice);
+  void merge(const GreyHistogram& other);
+  int bitDepth() const { return bitDepth_; }
+  const std::vector<std::uint64_t>& counts() const { return counts_; }
+  std::uint64_t total() const;
+
+ private:
+  int bitDepth_;
+  std::vector<std::uint64_t> counts_;
+};
+
+/// Otsu's threshold on the full histogram (65536 bins for 16-bit, no 8-bit conversion): the grey
+/// level t maximising between-class variance; pixels > t belong to the bright class (CAM).
+/// Throws if the histogram is empty or has a single grey level.
+int otsuThreshold(const GreyHistogram& histogram);
+/// Convenience: the histogram of one slice, then its Otsu threshold.
+int otsuThreshold(const cv::Mat& slice);
+
+/// 255 where slice > threshold (CAM), else 0.
+cv::Mat camMask(const cv::Mat& slice, int threshold);
+
+// ---- 2. pores by Gabor filter + threshold ---------------------------------------------------
+
+/// How the Gabor kernel is applied. The results agree to float rounding; only speed differs.
+enum class Convolution {
+  Auto,     // cv::filter2D: direct below ~11x11 (kernel area < 130 for float), DFT above
+  Spatial,  // direct: the kernel as a sum of separable (rank-1) filters, exact to float rounding
+  Dft       // explicit whole-image DFT multiplication
+};
+
+/// Same meaning as OpenCV's getGaborKernel, with angles in degrees.
+struct GaborParams {
+  int kernelSize;    // px, odd: the kernel is kernelSize x kernelSize
+  double sigma;      // px, standard deviation of the Gaussian envelope
+  double thetaDeg;   // orientation of the stripes' normal, degrees
+  double lambda;     // px, wavelength of the cosine factor
+  double gamma;      // spatial aspect ratio of the envelope (1 = round)
+  double psiDeg;     // phase offset, degrees (0 = even, symmetric kernel)
+};
+
+/// The Gabor kernel (CV_32F), exactly cv::getGaborKernel with angles converted to radians.
+/// Throws naming the bad value for an even/non-positive size, sigma <= 0, lambda <= 0, gamma <= 0.
+cv::Mat gaborKernel(const GaborParams& gabor);
+
+/// The image the Gabor filter runs on: inverted slice on an 8-bit grey scale (255 - I, or
+/// (65535 - I) / 257 for 16-bit, kept as float so 16-bit precision survives), CAM pixels set to 0.
+/// SE and pores are bright, pores brightest.
+cv::Mat poreCandidateImage(const cv::Mat& slice, const cv::Mat& camMask);
+
+/// Gabor response (CV_32F, same size) of `input`, borders reflected. Not clipped: thresholds
+/// in [0, 255) select exactly what the seed's 8-bit `filter2D(..., CV_8U, kernel)` selected.
+cv::Mat gaborResponse(const cv::Mat& input, const GaborParams& gabor, Convolution method = Convolution::Auto);
+
+// ---- 3. labels ------------------------------------------------------------------------------
+
+enum class OtsuScope { PerSlice, Stack };
+
+struct SegmentParams {
+  OtsuScope otsuScope;       // per slice, or one threshold for the whole stack (pipeline's job)
+  GaborParams gabor;
+  double poreThreshold;      // Gabor response above this = pore (8-bit grey scale, see above)
+  Convolution convolution;
+  std::array<int, 3> minIslandPx;  // per phase (pore, SE, CAM): smaller islands merged; 0 = off
+  std::array<std::uint8_t, 3> labelLevels;  // grey level written for pore, SE, CAM (0/1/2 default)
+};
+
+struct SliceSegmentation {
+  cv::Mat labels;          // CV_8U, 0 pore, 1 SE, 2 CAM (always these values; see labelImage)
+  cv::Mat gaborResponse;   // CV_32F, for the report's preview
+  int camThreshold = 0;    // the Otsu threshold used (slice's grey scale)
+};
+
+/// Segments one slice. `camThreshold` < 0: Otsu of this slice; otherwise use it (stack scope:
+/// the pipeline passes otsuThreshold(stackHistogram)). Cleanup applied if params ask for it.
+SliceSegmentation segmentSlice(const cv::Mat& slice, const SegmentParams& params, int camThreshold = -1);
+
+/// Merges 8-connected islands of each phase smaller than minIslandPx[phase] into the phase that
+/// surrounds them most (majority of their 4-neighbour boundary pixels). Phases are processed
+/// pore, SE, CAM in turn. Returns new labels (0/1/2).
+cv::Mat removeSmallIslands(const cv::Mat& labels, const std::array<int, 3>& minIslandPx);
+
+// ---- outputs (pure; the pipeline writes the files) ------------------------------------------
+
+/// Report colours (RGB): CAM orange, SE blue, pores white.
+inline constexpr std::array<std::array<std::uint8_t, 3>, 3> kPhaseColoursRgb{{
+    {255, 255, 255},  // pore: white
+    {40, 90, 230},    // SE: blue
+    {255, 140, 0},    // CAM: orange
+}};
+
+/// CV_8UC3 in OpenCV's BGR order (ready for cv::imwrite / io::writePng).
+cv::Mat colourLabels(const cv::Mat& labels);
+/// Labels 0/1/2 mapped to user grey levels (pore, SE, CAM); throws if two levels are equal.
+cv::Mat labelImage(const cv::Mat& labels, const std::array<std::uint8_t, 3>& levels);
+
+struct PhaseFractions {
+  std::array<double, 3> fraction{};  // pore, SE, CAM; sum to 1
+  std::array<long long, 3> pixels{};
+};
+/// Phase fractions of one label slice (0/1/2); pass several to combine (pixel-weighted total).
+PhaseFractions phaseFractions(const cv::Mat& labels);
+PhaseFractions combineFractions(const std::vector<PhaseFractions>& slices);
+
+}  // namespace fibseg::segment
