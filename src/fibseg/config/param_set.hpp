@@ -18,6 +18,9 @@ class ParamSet {
  public:
   /// Every parameter at its registry default.
   static ParamSet defaults();
+  /// Every parameter of `specs` at its default (tests, tools with their own list). `specs` must
+  /// outlive the set.
+  static ParamSet defaults(const std::vector<ParamSpec>& specs);
 
   /// Parses and sets a value; throws fibseg::Error naming the parameter, `origin` and what is
   /// expected (unknown names get the nearest known name suggested).
@@ -26,6 +29,10 @@ class ParamSet {
 
   /// Throws naming every required parameter that has no value.
   void requireComplete() const;
+
+  /// The registry this set was made from, and one spec of it (throws on an unknown name).
+  const std::vector<ParamSpec>& specs() const;
+  const ParamSpec& spec(const std::string& name) const;
 
   long long integer(const std::string& name) const;
   double real(const std::string& name) const;  // accepts integer parameters too
@@ -37,6 +44,7 @@ class ParamSet {
   const std::map<std::string, ResolvedValue>& values() const { return values_; }
 
  private:
+  const std::vector<ParamSpec>* specs_ = nullptr;
   std::map<std::string, ResolvedValue> values_;
 };
 

@@ -36,13 +36,21 @@ using Value = std::variant<long long, double, bool, std::string, std::vector<dou
 const std::vector<ParamSpec>& allParameters();
 /// The spec named "section.key", or nullptr.
 const ParamSpec* findParameter(const std::string& name);
+const ParamSpec* findParameter(const std::vector<ParamSpec>& specs, const std::string& name);
 /// The known name closest to `name` (edit distance), for "did you mean" messages.
 std::string nearestParameterName(const std::string& name);
+std::string nearestParameterName(const std::vector<ParamSpec>& specs, const std::string& name);
+
+/// Throws fibseg::Error on a registry mistake (duplicate name, a default that does not parse,
+/// a choice list that is empty, min > max). Run on allParameters() at first use.
+void validateRegistry(const std::vector<ParamSpec>& specs);
 
 /// Parses `text` as a value of `spec`, checking type, range and choices. `where` names the place
 /// (file:line, Inputs!B12, command line) for the error message.
 Value parseValue(const ParamSpec& spec, const std::string& text, const std::string& where);
-/// The value as a user would type it (inverse of parseValue).
+/// The value as a user would type it (inverse of parseValue; numbers in shortest exact form).
 std::string formatValue(const Value& value);
+/// A number in its shortest form that reads back exactly ("0.1", "40", "1e-05").
+std::string formatNumber(double value);
 
 }  // namespace fibseg::config

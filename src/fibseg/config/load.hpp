@@ -1,0 +1,30 @@
+#pragma once
+// Parameter files in, resolved parameters out. A run's parameters come from the registry
+// defaults, then one file (an Excel workbook with a sheet "Inputs", or TOML), then `--set
+// name=value` options; every value remembers where it came from, and parameters_used.toml
+// records them all.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "fibseg/config/param_set.hpp"
+
+namespace fibseg::config {
+
+/// Defaults, then `file` (.xlsx or .toml; an empty path means no file), then `overrides`
+/// ("section.key=value", from `--set`), in that order. Relative Path values from the file are
+/// resolved against the file's folder, those from the command line against the current folder;
+/// both become absolute. Throws fibseg::Error naming the parameter, its place (file:line,
+/// "file Inputs!B12", command line) and what was expected for: an unknown name (nearest known
+/// name suggested), a wrong type, a value out of range, a parameter given twice in the file,
+/// and a required parameter with no value.
+ParamSet loadParameters(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+/// The same against a given registry (tests; `specs` must outlive the returned set).
+ParamSet loadParameters(const std::filesystem::path& file, const std::vector<std::string>& overrides,
+                        const std::vector<ParamSpec>& specs);
+
+/// TOML text with every parameter's value and, as a comment, where it came from; loadable again
+/// as a parameter file. The pipeline writes it as parameters_used.toml.
+std::string formatResolvedParameters(const ParamSet& parameters);
+
+}  // namespace fibseg::config
