@@ -1,0 +1,151 @@
+#pragma once
+// Crop and align: cut the microscope's data bar and an optional region of interest, measure how
+// far each slice's content has drifted (phase correlation on a band-passed copy, sub-pixel, blind
+// to brightness changes and to curtaining stripes fixed in the frame), and move every slice back
+// onto slice 0's frame, cropped to the area all slices share or padded to the full frame.
+//
+// Streaming use (the pipeline):
+//   first slice:  rows = dataBarRows(first, p); rect = cropRect(first.size(), rows, p.roi)
+//   pass 1:       Registrar reg(p.registration); for each slice: reg.add(cropSlice(slice, rect, name))
+//                 transforms = reg.finalise()
+//   output area:  out = outputRect(shiftsOf(transforms), rect.size(), p.crop)
+//   pass 2:       for each slice: applyShift(cropSlice(slice, rect, name), transforms[z].shift, out)
+// Shifts are content displacements relative to slice 0, px (slice 0 = (0, 0)); aligning a slice
+// moves it by minus its shift (DEVELOPING.md).
+#include <opencv2/core.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fibseg::align {
+
+// ---- parameters (filled by config::alignParamsFrom; defaults live in the registry) ----
+
+enum class DataBarMode {
+  Auto,  // find the bar on the first slice (detectDataBarRows)
+  Rows,  // the user gives the number of rows
+  None,  // no bar
+};
+enum class CropMode {
+  Common,  // keep only the area present in every aligned slice
+  Pad,     // keep every pixel of every slice: the frame grows, uncovered pixels are 0
+};
+
+struct RegistrationParams {
+  int maxShiftPx;           // largest content displacement between consecutive slices, px;
+                            // 0 = up to a quarter of the frame's smaller side
+  double fineSigmaPx;       // band-pass: detail finer than about this (noise, texture) counts less
+  double coarseSigmaPx;     // band-pass: variation coarser than this (shading, brightness) is ignored
+  bool suppressCurtaining;  // ignore the frequencies of vertical stripes (fixed in the frame)
+  double minPeak;           // a pair whose correlation peak (0..1) is below this is flagged
+  bool bridgeFlagged;       // flagged pairs are not trusted: their shift comes from the other
+                            // measurements (longer reference pairs) or the neighbouring steps
+  int referenceSlices;      // each slice is registered to this many earlier slices (1 = previous
+                            // only); more keeps the accumulated error from random-walking
+  int smoothingSlices;      // 0 = off; else the width (slices) of a moving-average on the drift
+};
+
+struct AlignParams {
+  DataBarMode dataBarMode;
+  int dataBarRows;   // with DataBarMode::Rows
+  cv::Rect roi;      // in raw slice pixels; width / height 0 = up to the right edge / the data bar
+  RegistrationParams registration;
+  CropMode crop;
+  bool writeAlignedStack;  // for the pipeline: write aligned.tif
+};
+
+// ---- data bar and crop ----
+
+/// Rows of the microscope's data bar at the bottom of `slice`: the band of bottom rows that sit
+/// at one grey level except for sparse text and scale bar. 0 when the bottom rows are image.
+/// Throws if the uniform band covers more than a third of the height (set the rows by hand).
+int detectDataBarRows(const cv::Mat& slice);
+
+/// The data-bar rows per `params`: detected (Auto), given (Rows; must leave image rows) or 0.
+int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params);
+
+/// The part of each raw slice that is kept: `roi` within the rows above the data bar (width or
+/// height 0 = to that edge). Throws, naming the rectangle and the slice size, if the ROI lies
+/// even partly outside that area or is empty.
+cv::Rect cropRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& roi);
+
+/// slice(rect) (shares the pixels). Throws naming `sliceName` if the slice does not contain
+/// `rect` (a slice smaller than the first one, or than the ROI).
+cv::Mat cropSlice(const cv::Mat& slice, const cv::Rect& rect, const std::string& sliceName);
+
+// ---- registration ----
+
+/// What add() learns about one slice right away.
+struct ShiftEstimate {
+  cv::Point2d step;              // content displacement relative to the previous slice, px
+  cv::Point2d provisionalShift;  // relative to slice 0 by summing steps; finalise() is better
+  double peak = 0;               // correlation peak with the previous slice, 0..1 (1 = identical)
+  bool flagged = false;          // peak below minPeak
+};
+
+/// One row of transforms.csv.
+struct SliceTransform {
+  cv::Point2d shift;     // content displacement relative to slice 0, px (slice 0: (0, 0))
+  double peak = 1;       // correlation peak with the previous slice, 0..1 (slice 0: 1)
+  bool flagged = false;  // weak peak, or its measurement disagreed with the others and was dropped
+};
+
+/// Fed cropped slices in order; keeps only the last `referenceSlices` pre-processed spectra.
+/// Each new slice is phase-correlated with each of those; finalise() solves all measured pair
+/// displacements together (weighted least squares, outliers dropped), so one bad pair does not
+/// shift every later slice and the error does not random-walk as it does when chaining pairs.
+class Registrar {
+ public:
+  explicit Registrar(const RegistrationParams& params);
+  ~Registrar();
+  Registrar(Registrar&&) noexcept;
+  Registrar& operator=(Registrar&&) noexcept;
+
+  /// Slices must all have the first one's size and be single-channel 8- or 16-bit (or float).
+  ShiftEstimate add(const cv::Mat& croppedSlice);
+  int slices() const;
+  /// One transform per slice added (a single slice: {(0,0), 1, false}; none: empty).
+  std::vector<SliceTransform> finalise() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// The whole registration on slices held in memory (tests, small stacks).
+std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSlices,
+                                           const RegistrationParams& params);
+
+/// The shift column of `transforms`.
+std::vector<cv::Point2d> shiftsOf(const std::vector<SliceTransform>& transforms);
+
+/// Content displacement of `moving` relative to `fixed` (same size), px, and the peak (0..1).
+struct PairShift {
+  cv::Point2d shift;
+  double peak = 0;
+};
+PairShift measurePairShift(const cv::Mat& fixed, const cv::Mat& moving, const RegistrationParams& params);
+
+// ---- applying shifts ----
+
+/// Area present in every aligned slice, in slice 0's frame (cropped-slice coordinates).
+/// Throws if the drift is so large that no pixel is shared.
+cv::Rect commonArea(const std::vector<cv::Point2d>& shifts, cv::Size sliceSize);
+/// Area covered by any aligned slice (may start at negative coordinates).
+cv::Rect paddedArea(const std::vector<cv::Point2d>& shifts, cv::Size sliceSize);
+/// commonArea or paddedArea per `mode`.
+cv::Rect outputRect(const std::vector<cv::Point2d>& shifts, cv::Size sliceSize, CropMode mode);
+
+/// The slice moved by minus `shift` (bicubic, sub-pixel) and cut to `outputRect` (slice 0's
+/// frame): out(y, x) = slice(y + outputRect.y + shift.y, x + outputRect.x + shift.x).
+/// Pixels that fall outside the slice are 0. Same type as `slice`.
+cv::Mat applyShift(const cv::Mat& slice, cv::Point2d shift, const cv::Rect& outputRect);
+
+}  // namespace fibseg::align
+
+namespace fibseg::config {
+class ParamSet;
+/// Defined in config/params_align.cpp.
+align::AlignParams alignParamsFrom(const ParamSet& params);
+}  // namespace fibseg::config
