@@ -191,3 +191,14 @@ TEST(ShiftTable, RoundTripAndOrderCheck) {
   std::ofstream(dir.path / "bad.csv") << "slice,dx,dy\n0,0,0\n2,1,1\n";
   EXPECT_THAT(errorOf([&] { io::readShiftTable(dir.path / "bad.csv"); }), HasSubstr("bad.csv:3"));
 }
+
+TEST(Tiff, PageReaderInAndOutOfOrder) {
+  TempDir dir("pagereader");
+  std::vector<cv::Mat> slices;
+  for (int i = 0; i < 5; ++i) slices.push_back(ramp(12, 7, CV_16U, i));
+  io::writeTiffStack(dir.path / "s.tif", slices, {});
+  io::TiffPageReader reader(dir.path / "s.tif");
+  EXPECT_EQ(reader.pages(), 5);
+  for (int i : {0, 1, 2, 4, 3, 3, 0}) EXPECT_TRUE(same(reader.read(i), slices[i])) << "page " << i;
+  EXPECT_THROW(reader.read(7), Error);
+}

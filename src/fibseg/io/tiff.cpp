@@ -143,23 +143,23 @@ TiffInfo probeTiff(const fs::path& path) {
   return info;
 }
 
-cv::Mat readTiffPage(const fs::path& path, int page) {
-  TiffHandle tiff = openTiff(path, "r");
-  setDirectory(tiff.get(), path, page);
-  const PageLayout layout = layoutOf(tiff.get(), path, page);
+namespace {
+// Reads the directory `tiff` is at (page `page` of `path`, for messages).
+cv::Mat readCurrentPage(TIFF* tiff, const fs::path& path, int page) {
+  const PageLayout layout = layoutOf(tiff, path, page);
   const int depth = layout.bits == 8 ? CV_8U : CV_16U;
   cv::Mat image(static_cast<int>(layout.height), static_cast<int>(layout.width), CV_MAKETYPE(depth, layout.samples));
   const std::string where = path.string() + " page " + std::to_string(page + 1);
 
-  if (TIFFIsTiled(tiff.get())) {
+  if (TIFFIsTiled(tiff)) {
     uint32_t tileWidth = 0, tileHeight = 0;
-    TIFFGetField(tiff.get(), TIFFTAG_TILEWIDTH, &tileWidth);
-    TIFFGetField(tiff.get(), TIFFTAG_TILELENGTH, &tileHeight);
-    std::vector<uint8_t> tile(TIFFTileSize(tiff.get()));
+    TIFFGetField(tiff, TIFFTAG_TILEWIDTH, &tileWidth);
+    TIFFGetField(tiff, TIFFTAG_TILELENGTH, &tileHeight);
+    std::vector<uint8_t> tile(TIFFTileSize(tiff));
     const size_t pixelBytes = image.elemSize();
     for (uint32_t y = 0; y < layout.height; y += tileHeight) {
       for (uint32_t x = 0; x < layout.width; x += tileWidth) {
-        if (TIFFReadTile(tiff.get(), tile.data(), x, y, 0, 0) < 0)
+        if (TIFFReadTile(tiff, tile.data(), x, y, 0, 0) < 0)
           throw Error(where + ": corrupt or truncated tile at x=" + std::to_string(x) + ", y=" +
                       std::to_string(y) + takeError());
         const uint32_t rows = std::min(tileHeight, layout.height - y);
@@ -171,13 +171,44 @@ cv::Mat readTiffPage(const fs::path& path, int page) {
     }
   } else {
     for (uint32_t row = 0; row < layout.height; ++row) {
-      if (TIFFReadScanline(tiff.get(), image.ptr(static_cast<int>(row)), row) < 0)
+      if (TIFFReadScanline(tiff, image.ptr(static_cast<int>(row)), row) < 0)
         throw Error(where + ": corrupt or truncated image data at row " + std::to_string(row) + takeError());
     }
   }
   if (layout.samples == 3) cv::cvtColor(image, image, cv::COLOR_RGB2GRAY);
   if (layout.samples == 4) cv::cvtColor(image, image, cv::COLOR_RGBA2GRAY);
   return image;
+}
+}  // namespace
+
+cv::Mat readTiffPage(const fs::path& path, int page) {
+  TiffHandle tiff = openTiff(path, "r");
+  setDirectory(tiff.get(), path, page);
+  return readCurrentPage(tiff.get(), path, page);
+}
+
+struct TiffPageReader::State {
+  TiffHandle tiff;
+  int current = 0;
+};
+
+TiffPageReader::TiffPageReader(const fs::path& path) : state_(std::make_unique<State>()), path_(path) {
+  state_->tiff = openTiff(path, "r");
+  pages_ = TIFFNumberOfDirectories(state_->tiff.get());
+  setDirectory(state_->tiff.get(), path, 0);
+}
+
+TiffPageReader::~TiffPageReader() = default;
+
+cv::Mat TiffPageReader::read(int page) {
+  TIFF* tiff = state_->tiff.get();
+  if (page == state_->current + 1) {
+    if (!TIFFReadDirectory(tiff)) throw Error(path_.string() + ": has no page " + std::to_string(page + 1) + takeError());
+  } else if (page != state_->current) {
+    setDirectory(tiff, path_, page);
+  }
+  state_->current = page;
+  return readCurrentPage(tiff, path_, page);
 }
 
 std::vector<cv::Mat> readTiffStack(const fs::path& path) {

@@ -58,6 +58,23 @@ class TiffStackWriter {
   bool bigTiff_ = false;
 };
 
+/// Reads the pages of one multi-page TIFF in order, keeping the file open (readTiffPage opens the
+/// file and walks the page directory each call). Not thread-safe: one reader per thread.
+class TiffPageReader {
+ public:
+  explicit TiffPageReader(const std::filesystem::path& path);
+  ~TiffPageReader();
+  int pages() const { return pages_; }
+  /// Page `page` (0-based); fastest when pages are read in increasing order.
+  cv::Mat read(int page);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::filesystem::path path_;
+  int pages_ = 0;
+};
+
 /// Writes a whole stack (convenience for small volumes and tests).
 void writeTiffStack(const std::filesystem::path& path, const std::vector<cv::Mat>& slices,
                     TiffStackOptions options);
