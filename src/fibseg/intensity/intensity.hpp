@@ -18,7 +18,8 @@ namespace fibseg::intensity {
 
 enum class BrightnessMethod {
   None,
-  Percentiles,  // linear grey map: the slice's low/high percentiles onto the reference's
+  Percentiles,  // linear grey map fitted (least squares) to the slice-vs-reference percentiles
+                // at every percent from lowPercentile to highPercentile
   Histogram,    // full histogram matching (quantile mapping) onto the reference
 };
 enum class BrightnessReference {

@@ -1,0 +1,114 @@
+// Curtaining removal. Uneven milling leaves vertical stripes: in each row the same narrow
+// brightness offset at the same columns, slowly changing down the slice. In Fourier terms they sit
+// on the horizontal-frequency axis (high kx, ky ~ 0); a Fourier notch there also removes the
+// vertical edges of particles, which live on the same axis. We take the same stop band in a robust
+// spatial form instead:
+//   1. horizontal high-pass by a running MEDIAN over 2 * stripeWidth + 1 px: a median keeps a step
+//      edge intact, so particle edges give no high-pass signal, while stripes narrower than the
+//      window do (the kx > 1 / stripeWidth part of the notch);
+//   2. the stripe estimate per column is the MEDIAN of that signal over a horizontal band of
+//      bandHeight rows: a stripe is there in every row, an edge or a small particle in a few
+//      (the |ky| < 1 / bandHeight part of the notch);
+//   3. the band estimates are interpolated linearly down the slice and subtracted.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+#include "fibseg/intensity/intensity.hpp"
+
+namespace fibseg::intensity {
+
+namespace {
+
+// out[x] = in[x] - median(in[x - r .. x + r]), borders reflected. A sorted window updated by one
+// removal and one insertion per step: O(r) per pixel with a tiny constant.
+void subtractRunningMedian(const float* in, float* out, int width, int r, std::vector<float>& window) {
+  auto at = [&](int x) {
+    if (width == 1) return in[0];
+    while (x < 0 || x >= width) x = x < 0 ? -x : 2 * (width - 1) - x;
+    return in[x];
+  };
+  window.clear();
+  for (int x = -r; x <= r; ++x) window.push_back(at(x));
+  std::sort(window.begin(), window.end());
+  for (int x = 0; x < width; ++x) {
+    out[x] = in[x] - window[r];
+    if (x + 1 == width) break;
+    const float leaving = at(x - r), entering = at(x + r + 1);
+    window.erase(std::lower_bound(window.begin(), window.end(), leaving));
+    window.insert(std::upper_bound(window.begin(), window.end(), entering), entering);
+  }
+}
+
+}  // namespace
+
+cv::Mat removeCurtaining(const cv::Mat& slice, const CurtainingParams& params) {
+  if (!params.enabled) return slice.clone();
+  bitDepthOf(slice, "curtaining removal");
+  if (!(params.stripeWidth >= 1))
+    throw Error("curtaining removal: stripe width " + std::to_string(params.stripeWidth) + " (expected >= 1 px)");
+  if (!(params.bandHeight >= 8))
+    throw Error("curtaining removal: band height " + std::to_string(params.bandHeight) + " (expected >= 8 px)");
+  cv::Mat f;
+  slice.convertTo(f, CV_32F);
+  const int rows = f.rows, cols = f.cols;
+  const int r = std::max(1, int(std::lround(params.stripeWidth)));
+
+  const int bands = std::max(1, int(std::lround(rows / params.bandHeight)));
+  // A band's median needs a few dozen rows, not hundreds: sample rows evenly.
+  const int rowStep = std::max(1, int(rows / bands / 96));
+  std::vector<std::vector<float>> profile(bands, std::vector<float>(cols));
+  std::vector<double> centre(bands);
+  std::vector<float> window, highPass(cols);
+  for (int b = 0; b < bands; ++b) {
+    const int y0 = int(std::lround(double(rows) * b / bands)), y1 = int(std::lround(double(rows) * (b + 1) / bands));
+    centre[b] = 0.5 * (y0 + y1 - 1);
+    std::vector<std::vector<float>> samples;  // per sampled row, the high-pass signal
+    for (int y = y0; y < y1; y += rowStep) {
+      subtractRunningMedian(f.ptr<float>(y), highPass.data(), cols, r, window);
+      samples.push_back(highPass);
+    }
+    std::vector<float> column(samples.size());
+    for (int x = 0; x < cols; ++x) {
+      for (std::size_t s = 0; s < samples.size(); ++s) column[s] = samples[s][x];
+      const std::size_t mid = column.size() / 2;
+      std::nth_element(column.begin(), column.begin() + mid, column.end());
+      profile[b][x] = column[mid];
+    }
+  }
+
+  for (int y = 0; y < rows; ++y) {
+    // Linear interpolation between band centres, constant beyond the outer ones.
+    int b = 0;
+    while (b + 1 < bands && centre[b + 1] <= y) ++b;
+    const int b2 = std::min(b + 1, bands - 1);
+    const float t = b2 == b ? 0.f : float(std::clamp((y - centre[b]) / (centre[b2] - centre[b]), 0.0, 1.0));
+    float* row = f.ptr<float>(y);
+    const float* p1 = profile[b].data();
+    const float* p2 = profile[b2].data();
+    for (int x = 0; x < cols; ++x) row[x] -= (1 - t) * p1[x] + t * p2[x];
+  }
+  cv::Mat out;
+  f.convertTo(out, slice.type());  // rounds and saturates
+  return out;
+}
+
+double stripeAmplitude(const cv::Mat& slice, double stripeWidth) {
+  if (slice.empty() || slice.channels() != 1) throw Error("stripe amplitude: expected a single-channel image");
+  cv::Mat f;
+  slice.convertTo(f, CV_64F);
+  cv::Mat columnMeans;
+  cv::reduce(f, columnMeans, 0, cv::REDUCE_AVG, CV_64F);
+  // Deviation of the column means from their running median: stripes stand out, the slow
+  // variation of the content across the slice does not.
+  std::vector<float> in(columnMeans.cols), out(columnMeans.cols), window;
+  for (int x = 0; x < columnMeans.cols; ++x) in[x] = float(columnMeans.at<double>(x));
+  subtractRunningMedian(in.data(), out.data(), columnMeans.cols, std::max(1, int(std::lround(stripeWidth))), window);
+  double sum = 0;
+  for (float v : out) sum += double(v) * v;
+  return std::sqrt(sum / out.size());
+}
+
+}  // namespace fibseg::intensity
