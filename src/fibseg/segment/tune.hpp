@@ -20,7 +20,8 @@ inline constexpr std::uint8_t kUnknown = 255;
 /// Throws naming `what` (the file) if a grey annotation holds other values or nothing is painted.
 cv::Mat annotationLabels(const cv::Mat& annotation, const std::string& what);
 
-/// Lists of values to sweep; every combination is one parameter set.
+/// Lists of values to sweep; every combination is one parameter set. For each set every threshold
+/// that changes the painted pixels' labels is tried (exactly, by sorting the responses).
 struct GaborSweep {
   std::vector<int> kernelSizes;
   std::vector<double> sigmas;
@@ -28,7 +29,6 @@ struct GaborSweep {
   std::vector<double> lambdas;
   std::vector<double> gammas;
   std::vector<double> psisDeg;
-  int thresholdSteps;  // thresholds tried per set, spread over the response's painted range
 };
 /// A default sweep broad enough for typical pore sizes (a few hundred sets, seconds per slice).
 GaborSweep defaultGaborSweep();

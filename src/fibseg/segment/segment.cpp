@@ -1,0 +1,315 @@
+#include "fibseg/segment/segment.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+
+namespace fibseg::segment {
+
+// ---- Otsu -----------------------------------------------------------------------------------
+
+GreyHistogram::GreyHistogram(int bitDepth) : bitDepth_(bitDepth) {
+  if (bitDepth != 8 && bitDepth != 16)
+    throw Error("grey histogram: bit depth " + std::to_string(bitDepth) + "; expected 8 or 16");
+  counts_.assign(bitDepth == 8 ? 256 : 65536, 0);
+}
+
+void GreyHistogram::add(const cv::Mat& slice) {
+  const int depth = bitDepthOf(slice, "slice added to the grey histogram");
+  if (depth != bitDepth_)
+    throw Error("grey histogram: a " + std::to_string(depth) + "-bit slice added to a " +
+                std::to_string(bitDepth_) + "-bit histogram; expected every slice of a stack to have the same depth");
+  for (int y = 0; y < slice.rows; ++y) {
+    if (bitDepth_ == 8) {
+      const auto* row = slice.ptr<std::uint8_t>(y);
+      for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
+    } else {
+      const auto* row = slice.ptr<std::uint16_t>(y);
+      for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
+    }
+  }
+}
+
+void GreyHistogram::merge(const GreyHistogram& other) {
+  if (other.bitDepth_ != bitDepth_)
+    throw Error("grey histogram: cannot merge a " + std::to_string(other.bitDepth_) + "-bit histogram into a " +
+                std::to_string(bitDepth_) + "-bit one");
+  for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+}
+
+std::uint64_t GreyHistogram::total() const {
+  std::uint64_t sum = 0;
+  for (auto c : counts_) sum += c;
+  return sum;
+}
+
+int otsuThreshold(const GreyHistogram& histogram) {
+  const auto& h = histogram.counts();
+  const int bins = static_cast<int>(h.size());
+  double total = 0, sumAll = 0;
+  int lowest = -1, highest = -1;
+  for (int i = 0; i < bins; ++i) {
+    if (!h[i]) continue;
+    total += double(h[i]);
+    sumAll += double(i) * double(h[i]);
+    if (lowest < 0) lowest = i;
+    highest = i;
+  }
+  if (total == 0) throw Error("Otsu threshold: the histogram is empty; expected at least one pixel");
+  if (lowest == highest)
+    throw Error("Otsu threshold: every pixel has grey level " + std::to_string(lowest) +
+                "; expected a slice with contrast between active material and the rest");
+  // Between-class variance w0 w1 (mu0 - mu1)^2 for "class 0 = grey <= t". Empty bins between two
+  // populations leave it flat; the middle of that plateau is the least arbitrary choice.
+  double w0 = 0, sum0 = 0, best = -1;
+  int bestFirst = lowest, bestLast = lowest;
+  for (int t = lowest; t < highest; ++t) {
+    w0 += double(h[t]);
+    sum0 += double(t) * double(h[t]);
+    const double w1 = total - w0;
+    const double mu0 = sum0 / w0, mu1 = (sumAll - sum0) / w1;
+    const double between = w0 * w1 * (mu0 - mu1) * (mu0 - mu1);
+    if (between > best) {
+      best = between;
+      bestFirst = bestLast = t;
+    } else if (between == best && bestLast == t - 1) {
+      bestLast = t;
+    }
+  }
+  return (bestFirst + bestLast) / 2;
+}
+
+int otsuThreshold(const cv::Mat& slice) {
+  GreyHistogram histogram(bitDepthOf(slice, "slice for the Otsu threshold"));
+  histogram.add(slice);
+  return otsuThreshold(histogram);
+}
+
+cv::Mat camMask(const cv::Mat& slice, int threshold) {
+  bitDepthOf(slice, "slice for the CAM mask");
+  cv::Mat mask;
+  cv::compare(slice, cv::Scalar(threshold), mask, cv::CMP_GT);
+  return mask;
+}
+
+// ---- Gabor ----------------------------------------------------------------------------------
+
+cv::Mat gaborKernel(const GaborParams& g) {
+  auto bad = [](const std::string& name, const std::string& value, const std::string& expected) {
+    return Error("Gabor filter: " + name + " = " + value + "; expected " + expected);
+  };
+  if (g.kernelSize < 1 || g.kernelSize % 2 == 0)
+    throw bad("segment.gabor_kernel_size", std::to_string(g.kernelSize), "an odd number of pixels >= 1");
+  if (!(g.sigma > 0)) throw bad("segment.gabor_sigma", std::to_string(g.sigma), "a positive number of pixels");
+  if (!(g.lambda > 0)) throw bad("segment.gabor_lambda", std::to_string(g.lambda), "a positive number of pixels");
+  if (!(g.gamma > 0)) throw bad("segment.gabor_gamma", std::to_string(g.gamma), "a positive aspect ratio");
+  const double toRad = CV_PI / 180.0;
+  return cv::getGaborKernel(cv::Size(g.kernelSize, g.kernelSize), g.sigma, g.thetaDeg * toRad, g.lambda,
+                            g.gamma, g.psiDeg * toRad, CV_32F);
+}
+
+cv::Mat poreCandidateImage(const cv::Mat& slice, const cv::Mat& mask) {
+  const int depth = bitDepthOf(slice, "slice for the pore filter");
+  if (mask.size() != slice.size() || mask.type() != CV_8U)
+    throw Error("pore filter: the CAM mask must be an 8-bit image of the slice's size");
+  cv::Mat inverted;
+  // 255 - I on the 8-bit scale; 16-bit slices keep their precision as fractions of a grey level.
+  const double scale = depth == 8 ? 1.0 : 1.0 / 257.0;
+  slice.convertTo(inverted, CV_32F, -scale, 255.0);
+  inverted.setTo(0, mask);
+  return inverted;
+}
+
+namespace {
+
+cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
+  // A Gabor kernel has low numerical rank (rank 1 at 0/90 degrees); as a sum of separable filters
+  // the direct convolution costs rank * 2k instead of k^2 multiplications per pixel.
+  cv::Mat k64, w, u, vt;
+  kernel.convertTo(k64, CV_64F);
+  cv::SVD::compute(k64, w, u, vt);
+  cv::Mat sum = cv::Mat::zeros(input.size(), CV_32F), term;
+  const double largest = w.at<double>(0);
+  for (int i = 0; i < w.rows; ++i) {
+    const double s = w.at<double>(i);
+    if (s <= largest * 1e-7) break;
+    cv::Mat column = u.col(i) * s, row = vt.row(i);
+    cv::Mat ky, kx;
+    column.convertTo(ky, CV_32F);
+    row.convertTo(kx, CV_32F);
+    cv::sepFilter2D(input, term, CV_32F, kx, ky, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+    sum += term;
+  }
+  return sum;
+}
+
+cv::Mat dftGabor(const cv::Mat& input, const cv::Mat& kernel) {
+  const int r = kernel.rows / 2;
+  cv::Mat padded;
+  cv::copyMakeBorder(input, padded, r, r, r, r, cv::BORDER_REFLECT_101);
+  const cv::Size size(cv::getOptimalDFTSize(padded.cols), cv::getOptimalDFTSize(padded.rows));
+  cv::Mat image = cv::Mat::zeros(size, CV_32F), k = cv::Mat::zeros(size, CV_32F);
+  padded.copyTo(image(cv::Rect(0, 0, padded.cols, padded.rows)));
+  kernel.copyTo(k(cv::Rect(0, 0, kernel.cols, kernel.rows)));
+  cv::Mat imageSpectrum, kernelSpectrum, product, result;
+  cv::dft(image, imageSpectrum, 0, padded.rows);
+  cv::dft(k, kernelSpectrum, 0, kernel.rows);
+  // Correlation (what filter2D computes) = product with the kernel's conjugate spectrum.
+  cv::mulSpectrums(imageSpectrum, kernelSpectrum, product, 0, true);
+  cv::dft(product, result, cv::DFT_INVERSE | cv::DFT_SCALE | cv::DFT_REAL_OUTPUT, input.rows);
+  return result(cv::Rect(0, 0, input.cols, input.rows)).clone();
+}
+
+}  // namespace
+
+cv::Mat gaborResponse(const cv::Mat& input, const GaborParams& gabor, Convolution method) {
+  if (input.empty() || input.channels() != 1)
+    throw Error("Gabor filter: expected a non-empty single-channel image");
+  cv::Mat source;
+  if (input.type() == CV_32F) source = input;
+  else input.convertTo(source, CV_32F);
+  const cv::Mat kernel = gaborKernel(gabor);
+  switch (method) {
+    case Convolution::Spatial: return spatialGabor(source, kernel);
+    case Convolution::Dft: return dftGabor(source, kernel);
+    case Convolution::Auto: break;
+  }
+  cv::Mat out;
+  cv::filter2D(source, out, CV_32F, kernel, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+  return out;
+}
+
+// ---- labels ---------------------------------------------------------------------------------
+
+SliceSegmentation segmentSlice(const cv::Mat& slice, const SegmentParams& params, int camThreshold) {
+  SliceSegmentation out;
+  out.camThreshold = camThreshold < 0 ? otsuThreshold(slice) : camThreshold;
+  const cv::Mat cam = camMask(slice, out.camThreshold);
+  out.gaborResponse = gaborResponse(poreCandidateImage(slice, cam), params.gabor, params.convolution);
+  cv::Mat pore;
+  cv::compare(out.gaborResponse, cv::Scalar(params.poreThreshold), pore, cv::CMP_GT);
+  out.labels = cv::Mat(slice.size(), CV_8U, cv::Scalar(SolidElectrolyte));
+  out.labels.setTo(Pore, pore);
+  out.labels.setTo(ActiveMaterial, cam);
+  if (std::any_of(params.minIslandPx.begin(), params.minIslandPx.end(), [](int n) { return n > 0; }))
+    out.labels = removeSmallIslands(out.labels, params.minIslandPx);
+  return out;
+}
+
+cv::Mat removeSmallIslands(const cv::Mat& labelsIn, const std::array<int, 3>& minIslandPx) {
+  if (labelsIn.type() != CV_8U) throw Error("island cleanup: labels must be 8-bit (0 pore, 1 SE, 2 CAM)");
+  cv::Mat labels = labelsIn.clone();
+  for (int phase = 0; phase < kPhaseCount; ++phase) {
+    if (minIslandPx[phase] <= 0) continue;
+    cv::Mat components, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(labels == phase, components, stats, centroids, 8, CV_32S);
+    std::vector<char> small(n, 0);
+    bool any = false;
+    for (int c = 1; c < n; ++c) {
+      small[c] = stats.at<int>(c, cv::CC_STAT_AREA) < minIslandPx[phase];
+      any = any || small[c];
+    }
+    if (!any) continue;
+    // Votes of each small island's outside 4-neighbours for the phase it should join.
+    std::vector<std::array<long long, 3>> votes(n, {0, 0, 0});
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* comp = components.ptr<int>(y);
+      for (int x = 0; x < labels.cols; ++x) {
+        const int c = comp[x];
+        if (!c || !small[c]) continue;
+        const int ny[4] = {y - 1, y + 1, y, y}, nx[4] = {x, x, x - 1, x + 1};
+        for (int i = 0; i < 4; ++i) {
+          if (ny[i] < 0 || nx[i] < 0 || ny[i] >= labels.rows || nx[i] >= labels.cols) continue;
+          const int l = labels.at<std::uint8_t>(ny[i], nx[i]);
+          if (l != phase && l < kPhaseCount) ++votes[c][l];
+        }
+      }
+    }
+    std::vector<int> target(n, -1);
+    for (int c = 1; c < n; ++c) {
+      if (!small[c]) continue;
+      const auto& v = votes[c];
+      const int best = int(std::max_element(v.begin(), v.end()) - v.begin());
+      if (v[best] > 0) target[c] = best;  // an island touching nothing else stays
+    }
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* comp = components.ptr<int>(y);
+      auto* row = labels.ptr<std::uint8_t>(y);
+      for (int x = 0; x < labels.cols; ++x)
+        if (comp[x] && target[comp[x]] >= 0) row[x] = static_cast<std::uint8_t>(target[comp[x]]);
+    }
+  }
+  return labels;
+}
+
+// ---- outputs --------------------------------------------------------------------------------
+
+namespace {
+void checkLabels(const cv::Mat& labels, const char* what) {
+  if (labels.empty() || labels.type() != CV_8U)
+    throw Error(std::string(what) + ": labels must be a non-empty 8-bit image (0 pore, 1 SE, 2 CAM)");
+}
+}  // namespace
+
+cv::Mat colourLabels(const cv::Mat& labels) {
+  checkLabels(labels, "colour rendering");
+  cv::Mat lut(1, 256, CV_8UC3, cv::Scalar(0, 0, 0));  // out-of-range labels show black
+  for (int p = 0; p < kPhaseCount; ++p) {
+    const auto& rgb = kPhaseColoursRgb[p];
+    lut.at<cv::Vec3b>(p) = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
+  }
+  cv::Mat three, out;
+  cv::cvtColor(labels, three, cv::COLOR_GRAY2BGR);
+  cv::LUT(three, lut, out);
+  return out;
+}
+
+cv::Mat labelImage(const cv::Mat& labels, const std::array<std::uint8_t, 3>& levels) {
+  checkLabels(labels, "label image");
+  if (levels[0] == levels[1] || levels[0] == levels[2] || levels[1] == levels[2])
+    throw Error("label image: grey levels for pore, SE and CAM are " + std::to_string(levels[0]) + ", " +
+                std::to_string(levels[1]) + ", " + std::to_string(levels[2]) + "; expected three different values");
+  cv::Mat lut(1, 256, CV_8U);
+  for (int i = 0; i < 256; ++i) lut.at<std::uint8_t>(i) = static_cast<std::uint8_t>(i);
+  for (int p = 0; p < kPhaseCount; ++p) lut.at<std::uint8_t>(p) = levels[p];
+  cv::Mat out;
+  cv::LUT(labels, lut, out);
+  return out;
+}
+
+PhaseFractions phaseFractions(const cv::Mat& labels) {
+  checkLabels(labels, "phase fractions");
+  PhaseFractions out;
+  for (int y = 0; y < labels.rows; ++y) {
+    const auto* row = labels.ptr<std::uint8_t>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (row[x] >= kPhaseCount)
+        throw Error("phase fractions: label " + std::to_string(row[x]) + " at (" + std::to_string(x) + ", " +
+                    std::to_string(y) + "); expected 0 pore, 1 SE or 2 CAM");
+      ++out.pixels[row[x]];
+    }
+  }
+  const double total = double(labels.total());
+  for (int p = 0; p < kPhaseCount; ++p) out.fraction[p] = double(out.pixels[p]) / total;
+  return out;
+}
+
+PhaseFractions combineFractions(const std::vector<PhaseFractions>& slices) {
+  PhaseFractions out;
+  long long total = 0;
+  for (const auto& s : slices)
+    for (int p = 0; p < kPhaseCount; ++p) {
+      out.pixels[p] += s.pixels[p];
+      total += s.pixels[p];
+    }
+  if (total > 0)
+    for (int p = 0; p < kPhaseCount; ++p) out.fraction[p] = double(out.pixels[p]) / double(total);
+  return out;
+}
+
+}  // namespace fibseg::segment

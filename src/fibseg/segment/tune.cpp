@@ -1,0 +1,354 @@
+#include "fibseg/segment/tune.hpp"
+
+#include <opencv2/imgproc.hpp>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <sstream>
+
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+
+namespace fibseg::segment {
+
+cv::Mat annotationLabels(const cv::Mat& annotation, const std::string& what) {
+  if (annotation.empty()) throw Error("annotation " + what + ": empty image");
+  const int channels = annotation.channels();
+  if (annotation.depth() != CV_8U && annotation.depth() != CV_16U)
+    throw Error("annotation " + what + ": expected an 8- or 16-bit PNG/TIFF");
+  if (channels != 1 && channels != 3 && channels != 4)
+    throw Error("annotation " + what + ": " + std::to_string(channels) + " channels; expected grey, RGB or RGBA");
+  cv::Mat image;
+  if (annotation.depth() == CV_16U) {
+    double top = 0;
+    cv::minMaxLoc(annotation.reshape(1), nullptr, &top);
+    // 16-bit label values 1/2/3 stay; 16-bit colours are scaled to 8 bits.
+    annotation.convertTo(image, CV_8U, top <= 3 ? 1.0 : 1.0 / 257.0);
+  } else {
+    image = annotation;
+  }
+
+  std::vector<cv::Mat> planes;
+  cv::split(image, planes);
+  double top = 0;
+  cv::minMaxLoc(image.reshape(1), nullptr, &top);
+  bool grey = channels == 1;
+  if (!grey) {
+    grey = top <= 3 && cv::countNonZero(planes[0] != planes[1]) == 0 && cv::countNonZero(planes[0] != planes[2]) == 0;
+  }
+  cv::Mat labels(image.size(), CV_8U, cv::Scalar(kUnknown));
+  if (grey) {
+    const cv::Mat& g = planes[0];
+    if (top > 3) {
+      cv::Point where;
+      cv::minMaxLoc(g, nullptr, &top, nullptr, &where);
+      throw Error("annotation " + what + ": grey value " + std::to_string(int(top)) + " at (" +
+                  std::to_string(where.x) + ", " + std::to_string(where.y) +
+                  "); expected 0 unpainted, 1 pore, 2 SE, 3 CAM (or a colour image painted white/blue/orange)");
+    }
+    labels.setTo(Pore, g == 1);
+    labels.setTo(SolidElectrolyte, g == 2);
+    labels.setTo(ActiveMaterial, g == 3);
+  } else {
+    // Painted colours are exact in a PNG; the tolerance forgives a soft brush edge, not a guess.
+    constexpr int kTolerance = 24;
+    for (int y = 0; y < image.rows; ++y) {
+      const auto* row = image.ptr<std::uint8_t>(y);
+      auto* out = labels.ptr<std::uint8_t>(y);
+      for (int x = 0; x < image.cols; ++x) {
+        const std::uint8_t* px = row + x * channels;  // B, G, R(, A)
+        if (channels == 4 && px[3] == 0) continue;
+        for (int p = 0; p < kPhaseCount; ++p) {
+          const auto& rgb = kPhaseColoursRgb[p];
+          if (std::abs(px[2] - rgb[0]) <= kTolerance && std::abs(px[1] - rgb[1]) <= kTolerance &&
+              std::abs(px[0] - rgb[2]) <= kTolerance) {
+            out[x] = static_cast<std::uint8_t>(p);
+            break;
+          }
+        }
+      }
+    }
+  }
+  if (cv::countNonZero(labels != kUnknown) == 0)
+    throw Error("annotation " + what + ": nothing painted; expected some pixels labelled 1 pore / 2 SE / 3 CAM "
+                "or painted white (pore), blue (SE), orange (CAM)");
+  return labels;
+}
+
+GaborSweep defaultGaborSweep() {
+  GaborSweep s;
+  s.kernelSizes = {15, 31};
+  s.sigmas = {2, 4, 8};
+  s.thetasDeg = {0, 45, 90, 135};
+  s.lambdas = {8, 16, 32};
+  s.gammas = {0.5, 1};
+  s.psisDeg = {0, 90};
+  return s;
+}
+
+std::vector<GaborParams> expandSweep(const GaborSweep& s) {
+  auto check = [](bool empty, const char* name) {
+    if (empty) throw Error(std::string("Gabor sweep: no values for ") + name + "; expected at least one");
+  };
+  check(s.kernelSizes.empty(), "kernel size");
+  check(s.sigmas.empty(), "sigma");
+  check(s.thetasDeg.empty(), "theta");
+  check(s.lambdas.empty(), "lambda");
+  check(s.gammas.empty(), "gamma");
+  check(s.psisDeg.empty(), "psi");
+  std::vector<GaborParams> sets;
+  for (int k : s.kernelSizes)
+    for (double sigma : s.sigmas)
+      for (double theta : s.thetasDeg)
+        for (double lambda : s.lambdas)
+          for (double gamma : s.gammas)
+            for (double psi : s.psisDeg) {
+              GaborParams g{k, sigma, theta, lambda, gamma, psi};
+              gaborKernel(g);  // validates, naming the bad value
+              sets.push_back(g);
+            }
+  return sets;
+}
+
+namespace {
+
+struct Painted {
+  std::vector<int> index;            // pixel index of painted pixels outside the CAM mask
+  std::vector<std::uint8_t> truth;   // their painted phase
+  std::array<std::array<long long, 3>, 3> insideCam{};  // [truth][predicted CAM] counts (column 2)
+};
+
+void checkInputs(const cv::Mat& slice, const cv::Mat& cam, const cv::Mat* annotation) {
+  bitDepthOf(slice, "slice to tune on");
+  if (cam.size() != slice.size() || cam.type() != CV_8U)
+    throw Error("Gabor tuning: the CAM mask must be an 8-bit image of the slice's size");
+  if (annotation && (annotation->size() != slice.size() || annotation->type() != CV_8U))
+    throw Error("Gabor tuning: the annotation is " + std::to_string(annotation->cols) + "x" +
+                std::to_string(annotation->rows) + ", the slice " + std::to_string(slice.cols) + "x" +
+                std::to_string(slice.rows) + "; expected the annotation of this (aligned, cropped) slice");
+}
+
+double iouOf(const std::array<std::array<long long, 3>, 3>& c, int p) {
+  long long row = 0, col = 0;
+  for (int q = 0; q < 3; ++q) {
+    row += c[p][q];
+    col += c[q][p];
+  }
+  const long long uni = row + col - c[p][p];
+  return uni > 0 ? double(c[p][p]) / double(uni) : 0.0;
+}
+
+// Exact best threshold for one response: sorting the painted responses, every split point is a
+// threshold; the confusion matrix is updated incrementally.
+TuneCandidate bestThreshold(const cv::Mat& response, const Painted& painted, const GaborParams& gabor) {
+  const float* r = response.ptr<float>();
+  const std::size_t n = painted.index.size();
+  std::vector<std::pair<float, std::uint8_t>> values(n);
+  std::array<long long, 3> total{0, 0, 0};
+  for (std::size_t i = 0; i < n; ++i) {
+    values[i] = {r[painted.index[i]], painted.truth[i]};
+    ++total[painted.truth[i]];
+  }
+  std::sort(values.begin(), values.end());
+  std::array<bool, 3> present{};
+  for (int p = 0; p < 3; ++p)
+    present[p] = total[p] + painted.insideCam[p][ActiveMaterial] > 0;
+  const int phases = int(present[0]) + int(present[1]) + int(present[2]);
+
+  TuneCandidate best{gabor};
+  best.score = -1;
+  std::array<long long, 3> below{0, 0, 0};  // painted truth counts predicted SE (response <= t)
+  for (std::size_t i = 0; i <= n; ++i) {
+    if (i > 0) ++below[values[i - 1].second];
+    if (i > 0 && i < n && values[i].first == values[i - 1].first) continue;
+    auto c = painted.insideCam;
+    for (int p = 0; p < 3; ++p) {
+      c[p][SolidElectrolyte] += below[p];
+      c[p][Pore] += total[p] - below[p];
+    }
+    double sum = 0;
+    for (int p = 0; p < 3; ++p)
+      if (present[p]) sum += iouOf(c, p);
+    const double score = sum / phases;
+    if (score > best.score) {
+      best.score = score;
+      best.threshold = i == 0 ? values[0].first - 1.0
+                     : i == n ? values[n - 1].first
+                              : 0.5 * (double(values[i - 1].first) + double(values[i].first));
+      best.poreIou = iouOf(c, Pore);
+      best.seIou = iouOf(c, SolidElectrolyte);
+      const double porePainted = double(c[Pore][0] + c[Pore][1] + c[Pore][2]);
+      const double sePainted = double(c[SolidElectrolyte][0] + c[SolidElectrolyte][1] + c[SolidElectrolyte][2]);
+      best.balancedAccuracy = 0.5 * ((porePainted > 0 ? c[Pore][Pore] / porePainted : 0) +
+                                     (sePainted > 0 ? c[SolidElectrolyte][SolidElectrolyte] / sePainted : 0));
+    }
+  }
+  return best;
+}
+
+cv::Mat continuous(const cv::Mat& m) { return m.isContinuous() ? m : m.clone(); }
+
+}  // namespace
+
+TuneResult tuneGabor(const cv::Mat& slice, const cv::Mat& camMaskIn, const cv::Mat& annotationIn,
+                     const GaborSweep& sweep, Convolution method) {
+  checkInputs(slice, camMaskIn, &annotationIn);
+  const cv::Mat cam = continuous(camMaskIn), annotation = continuous(annotationIn);
+  const std::vector<GaborParams> sets = expandSweep(sweep);
+
+  TuneResult result;
+  Painted painted;
+  long long camRight = 0, camPainted = 0;
+  const auto* a = annotation.ptr<std::uint8_t>();
+  const auto* m = cam.ptr<std::uint8_t>();
+  for (int i = 0; i < int(annotation.total()); ++i) {
+    const int t = a[i];
+    if (t >= kPhaseCount) continue;
+    if (t == Pore) ++result.paintedPore;
+    if (t == SolidElectrolyte) ++result.paintedSe;
+    if (t == ActiveMaterial) ++result.paintedCam;
+    ++camPainted;
+    camRight += (t == ActiveMaterial) == (m[i] != 0);
+    if (m[i]) {
+      ++painted.insideCam[t][ActiveMaterial];
+    } else {
+      painted.index.push_back(i);
+      painted.truth.push_back(static_cast<std::uint8_t>(t));
+    }
+  }
+  long long porePaintedOutside = 0, sePaintedOutside = 0;
+  for (auto t : painted.truth) {
+    porePaintedOutside += t == Pore;
+    sePaintedOutside += t == SolidElectrolyte;
+  }
+  if (porePaintedOutside == 0 || sePaintedOutside == 0)
+    throw Error("Gabor tuning: the annotation has " + std::to_string(porePaintedOutside) + " pore and " +
+                std::to_string(sePaintedOutside) + " SE pixels outside the active material (Otsu) mask; "
+                "expected some of each to compare pores against SE");
+  result.camAgreement = double(camRight) / double(camPainted);
+
+  const cv::Mat input = poreCandidateImage(slice, cam);
+  result.candidates.resize(sets.size());
+  tbb::parallel_for(std::size_t(0), sets.size(), [&](std::size_t i) {
+    const cv::Mat response = continuous(gaborResponse(input, sets[i], method));
+    result.candidates[i] = bestThreshold(response, painted, sets[i]);
+  });
+  std::stable_sort(result.candidates.begin(), result.candidates.end(),
+                   [](const TuneCandidate& x, const TuneCandidate& y) { return x.score > y.score; });
+  result.best = result.candidates.front();
+  return result;
+}
+
+std::vector<TuneCandidate> untunedCandidates(const cv::Mat& slice, const cv::Mat& cam, const GaborSweep& sweep,
+                                             Convolution method) {
+  checkInputs(slice, cam, nullptr);
+  const std::vector<GaborParams> sets = expandSweep(sweep);
+  const cv::Mat input = poreCandidateImage(slice, cam);
+  const cv::Mat outside = cam == 0;
+  if (cv::countNonZero(outside) == 0)
+    throw Error("Gabor sweep: the whole slice is above the Otsu threshold; expected some SE or pores");
+  std::vector<TuneCandidate> out(sets.size());
+  tbb::parallel_for(std::size_t(0), sets.size(), [&](std::size_t i) {
+    const cv::Mat response = gaborResponse(input, sets[i], method);
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(response, &lo, &hi, nullptr, nullptr, outside);
+    out[i].gabor = sets[i];
+    if (hi <= lo) {
+      out[i].threshold = hi;
+      return;
+    }
+    // Otsu on the response of the non-CAM pixels, quantised to 256 levels over its range.
+    cv::Mat quantised;
+    response.convertTo(quantised, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+    std::vector<std::uint8_t> values;
+    for (int y = 0; y < quantised.rows; ++y)
+      for (int x = 0; x < quantised.cols; ++x)
+        if (outside.at<std::uint8_t>(y, x)) values.push_back(quantised.at<std::uint8_t>(y, x));
+    GreyHistogram histogram(8);
+    histogram.add(cv::Mat(1, int(values.size()), CV_8U, values.data()));
+    int t = 0;
+    try {
+      t = otsuThreshold(histogram);
+    } catch (const Error&) {
+      t = 127;
+    }
+    out[i].threshold = lo + (t + 0.5) * (hi - lo) / 255.0;
+  });
+  return out;
+}
+
+namespace {
+
+std::string number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4g", v);
+  return buffer;
+}
+
+}  // namespace
+
+cv::Mat contactSheet(const cv::Mat& slice, const cv::Mat& cam, const std::vector<TuneCandidate>& candidates,
+                     int tileWidth, int maxTiles, Convolution method) {
+  checkInputs(slice, cam, nullptr);
+  if (tileWidth < 32) throw Error("contact sheet: tile width " + std::to_string(tileWidth) + "; expected at least 32 px");
+  const int tiles = std::min<int>(maxTiles, int(candidates.size()));
+  if (tiles <= 0) throw Error("contact sheet: no parameter sets to show");
+  const double scale = double(tileWidth) / slice.cols;
+  const cv::Size tileSize(tileWidth, std::max(1, int(std::lround(slice.rows * scale))));
+  constexpr int kCaption = 30;
+  const int columns = std::min(tiles, std::max(1, int(std::ceil(std::sqrt(double(tiles))))));
+  const int rows = (tiles + columns - 1) / columns;
+  cv::Mat sheet(rows * (tileSize.height + kCaption), columns * tileSize.width, CV_8UC3, cv::Scalar(32, 32, 32));
+
+  cv::Mat grey8;
+  slice.convertTo(grey8, CV_8U, slice.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  cv::Mat greyBgr;
+  cv::cvtColor(grey8, greyBgr, cv::COLOR_GRAY2BGR);
+  const cv::Mat input = poreCandidateImage(slice, cam);
+
+  tbb::parallel_for(0, tiles, [&](int i) {
+    const TuneCandidate& c = candidates[i];
+    const cv::Mat response = gaborResponse(input, c.gabor, method);
+    cv::Mat labels(slice.size(), CV_8U, cv::Scalar(SolidElectrolyte));
+    labels.setTo(Pore, response > c.threshold);
+    labels.setTo(ActiveMaterial, cam);
+    cv::Mat blended, small;
+    cv::addWeighted(colourLabels(labels), 0.6, greyBgr, 0.4, 0, blended);
+    cv::resize(blended, small, tileSize, 0, 0, cv::INTER_AREA);
+    const int x0 = (i % columns) * tileSize.width, y0 = (i / columns) * (tileSize.height + kCaption);
+    small.copyTo(sheet(cv::Rect(x0, y0, tileSize.width, tileSize.height)));
+    const auto& g = c.gabor;
+    const std::string line1 = "#" + std::to_string(i + 1) + " k" + std::to_string(g.kernelSize) + " s" + number(g.sigma) +
+                              " th" + number(g.thetaDeg) + " l" + number(g.lambda) + " g" + number(g.gamma) +
+                              " p" + number(g.psiDeg);
+    std::string line2 = "thr " + number(c.threshold);
+    if (c.score > 0) line2 += "  score " + number(c.score);
+    // Each tile draws its caption in its own strip: text never spills into a neighbour's tile.
+    cv::Mat caption(kCaption, tileSize.width, CV_8UC3, cv::Scalar(32, 32, 32));
+    const cv::Scalar ink(235, 235, 235);
+    cv::putText(caption, line1, cv::Point(3, 12), cv::FONT_HERSHEY_SIMPLEX, 0.35, ink, 1, cv::LINE_AA);
+    cv::putText(caption, line2, cv::Point(3, 25), cv::FONT_HERSHEY_SIMPLEX, 0.35, ink, 1, cv::LINE_AA);
+    caption.copyTo(sheet(cv::Rect(x0, y0 + tileSize.height, tileSize.width, kCaption)));
+  });
+  return sheet;
+}
+
+std::string tuneResultToml(const TuneCandidate& best) {
+  std::ostringstream out;
+  out.precision(6);
+  const auto& g = best.gabor;
+  out << "[segment]\n"
+      << "gabor_kernel_size = " << g.kernelSize << "\n"
+      << "gabor_sigma = " << std::fixed << g.sigma << "\n"
+      << "gabor_theta = " << g.thetaDeg << "\n"
+      << "gabor_lambda = " << g.lambda << "\n"
+      << "gabor_gamma = " << g.gamma << "\n"
+      << "gabor_psi = " << g.psiDeg << "\n"
+      << "pore_threshold = " << best.threshold << "\n";
+  return out.str();
+}
+
+}  // namespace fibseg::segment
