@@ -9,5 +9,6 @@ namespace fibseg::config {
 
 std::vector<ParamSpec> inputParameterSpecs();
 std::vector<ParamSpec> outputParameterSpecs();
+std::vector<ParamSpec> intensityParameterSpecs();
 
 }  // namespace fibseg::config

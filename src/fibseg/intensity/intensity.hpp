@@ -38,7 +38,8 @@ enum class ShadingMode { Divide, Subtract };
 struct ShadingParams {
   ShadingMethod method;
   ShadingMode mode;
-  double sigma;         // px, Gaussian background width (Gaussian method)
+  double sigma;         // px, Gaussian background width (Gaussian method); 0 = a quarter of
+                        // the slice's shorter side
   int polynomialOrder;  // 1..4 (Polynomial method)
 };
 
@@ -139,3 +140,9 @@ CorrectedSlice correctIntensity(const cv::Mat& slice, const BrightnessStats& ref
 double stripeAmplitude(const cv::Mat& slice, double stripeWidth);
 
 }  // namespace fibseg::intensity
+
+namespace fibseg::config {
+class ParamSet;
+/// Defined in config/params_intensity.cpp.
+intensity::IntensityParams intensityParamsFrom(const ParamSet& params);
+}  // namespace fibseg::config

@@ -16,7 +16,8 @@ namespace {
 
 // Large Gaussians are slow and need no full resolution: blur a shrunken copy (sigma ~8 px there).
 cv::Mat gaussianBackground(const cv::Mat& f, double sigma) {
-  if (!(sigma > 0)) throw Error("shading correction: Gaussian sigma " + std::to_string(sigma) + " (expected > 0 px)");
+  if (sigma == 0) sigma = 0.25 * std::min(f.rows, f.cols);
+  if (!(sigma > 0)) throw Error("shading correction: Gaussian sigma " + std::to_string(sigma) + " (expected > 0 px, or 0 for a quarter of the slice's shorter side)");
   const double shrink = std::max(1.0, sigma / 8.0);
   const cv::Size small(std::max(1, int(std::lround(f.cols / shrink))), std::max(1, int(std::lround(f.rows / shrink))));
   cv::Mat s;
