@@ -4,10 +4,12 @@
 
 namespace fibseg::cli {
 
+void addRunCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
+  addRunCommand(app);
   addPhantomCommand(app);
   addScoreCommand(app);
 }

@@ -27,6 +27,20 @@ std::vector<ParamSpec> outputParameterSpecs() {
                    .description = "Folder for all results (created if missing). Relative paths are "
                                   "taken from the parameter file's folder.",
                    .required = true});
+  specs.push_back({.section = "output", .key = "slice_pngs", .type = ParamType::Boolean,
+                   .defaultValue = "true",
+                   .description = "Write every segmented slice as PNG: labels (segmented/labels_NNNN.png) "
+                                  "and colours (segmented/colour_NNNN.png: orange CAM, blue SE, white "
+                                  "pores). The 3D labels.tif is always written."});
+  specs.push_back({.section = "output", .key = "preview_width", .type = ParamType::Integer,
+                   .defaultValue = "512", .unit = "px", .min = 64.0, .max = 4096.0,
+                   .description = "Width of the downsampled slices embedded in report.html (larger = "
+                                  "sharper report, bigger file)."});
+  specs.push_back({.section = "output", .key = "report", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Write report.html: every step shown for a visual check, opens offline."});
+  specs.push_back({.section = "output", .key = "threads", .type = ParamType::Integer, .defaultValue = "0",
+                   .min = 0.0, .max = 256.0,
+                   .description = "Processor cores to use; 0 = all."});
   return specs;
 }
 

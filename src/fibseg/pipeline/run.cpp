@@ -1,0 +1,523 @@
+#include "fibseg/pipeline/run.hpp"
+
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "fibseg/align/align.hpp"
+#include "fibseg/config/load.hpp"
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+#include "fibseg/intensity/intensity.hpp"
+#include "fibseg/io/png.hpp"
+#include "fibseg/io/slice_series.hpp"
+#include "fibseg/io/tiff.hpp"
+#include "fibseg/learn/learn.hpp"
+#include "fibseg/pipeline/previews.hpp"
+#include "fibseg/pipeline/progress.hpp"
+#include "fibseg/pipeline/stage_cache.hpp"
+#include "fibseg/report/report.hpp"
+#include "fibseg/segment/segment.hpp"
+
+namespace fibseg::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Stages whose output the cache holds, and so whose parameters make it stale when changed.
+const std::vector<std::string> kCachedSections{"input", "align", "intensity"};
+constexpr int kMaxPreviewSlices = 100;  // the report's slider; more would bloat report.html
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string numbered(const std::string& stem, int z) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%s_%04d.png", stem.c_str(), z);
+  return name;
+}
+
+/// The concrete things every pass needs, derived once from the parameters and the first slice.
+struct RunPlan {
+  fs::path input, output, cacheFolder;
+  io::SliceSeries series;
+  int slices = 0;
+  double pixelSizeNm = 0, sliceThicknessNm = 0;
+  align::AlignParams align;
+  intensity::IntensityParams intensity;
+  segment::SegmentParams segment;
+  bool classifier = false;
+  learn::LearnParams learn;
+  bool slicePngs = true, report = true;
+  int previewWidth = 512, previewStep = 1, previewSlice = 0;
+  int dataBarRows = 0;
+  cv::Rect cropRect;  // in raw slice pixels
+};
+
+/// What passes 1-2 produce and pass 3 (or a later `--from segment`) needs; saved as the cache.
+struct AlignedStack {
+  std::vector<align::SliceTransform> transforms;
+  cv::Rect outputRect;  // in the cropped slice 0's frame
+  std::vector<intensity::SliceBrightness> brightness;
+  std::vector<std::uint64_t> histogram;  // grey levels of the corrected slices
+  int stackOtsuThreshold = 0;            // Otsu of that histogram (segment.otsu_scope = stack)
+  int bitDepth = 8;
+};
+
+json toJson(const AlignedStack& s, const std::string& fingerprint, const std::string& parameters) {
+  json transforms = json::array();
+  for (const auto& t : s.transforms) transforms.push_back({t.shift.x, t.shift.y, t.peak, t.flagged});
+  json brightness = json::array();
+  for (const auto& b : s.brightness)
+    brightness.push_back({b.medianBefore, b.p05Before, b.p95Before, b.medianAfter, b.p05After, b.p95After});
+  return {{"fingerprint", fingerprint},
+          {"parameters", parameters},
+          {"output_rect", {s.outputRect.x, s.outputRect.y, s.outputRect.width, s.outputRect.height}},
+          {"bit_depth", s.bitDepth},
+          {"stack_otsu_threshold", s.stackOtsuThreshold},
+          {"transforms", transforms},
+          {"brightness", brightness},
+          {"histogram", s.histogram}};
+}
+
+AlignedStack fromJson(const json& j) {
+  AlignedStack s;
+  for (const auto& t : j.at("transforms"))
+    s.transforms.push_back({{t[0].get<double>(), t[1].get<double>()}, t[2].get<double>(), t[3].get<bool>()});
+  for (const auto& b : j.at("brightness"))
+    s.brightness.push_back({b[0], b[1], b[2], b[3], b[4], b[5]});
+  const auto& r = j.at("output_rect");
+  s.outputRect = cv::Rect(r[0], r[1], r[2], r[3]);
+  s.bitDepth = j.at("bit_depth");
+  s.stackOtsuThreshold = j.at("stack_otsu_threshold");
+  s.histogram = j.at("histogram").get<std::vector<std::uint64_t>>();
+  return s;
+}
+
+RunPlan makePlan(const config::ParamSet& params) {
+  RunPlan plan;
+  plan.input = params.text("input.path");
+  plan.output = params.text("output.folder");
+  plan.cacheFolder = plan.output / "cache";
+  std::error_code ec;
+  if (fs::exists(plan.output, ec) && fs::exists(plan.input, ec) && fs::equivalent(plan.input, plan.output, ec))
+    throw Error("output.folder " + plan.output.string() +
+                " is the input folder; choose another folder so the slices are never overwritten");
+  plan.series = io::SliceSeries::open(plan.input);
+  plan.slices = static_cast<int>(plan.series.size());
+
+  plan.pixelSizeNm = params.real("input.pixel_size_nm");
+  if (plan.pixelSizeNm <= 0) plan.pixelSizeNm = plan.series.pixelSizeNm().value_or(0);
+  plan.sliceThicknessNm = params.real("input.slice_thickness_nm");
+  if (plan.sliceThicknessNm <= 0) plan.sliceThicknessNm = plan.pixelSizeNm;
+
+  plan.align = config::alignParamsFrom(params);
+  plan.intensity = config::intensityParamsFrom(params);
+  plan.segment = config::segmentParamsFrom(params);
+  plan.classifier = params.text("segment.method") == "classifier";
+  if (plan.classifier) plan.learn = config::learnParamsFrom(params);
+  plan.slicePngs = params.boolean("output.slice_pngs");
+  plan.report = params.boolean("output.report");
+  plan.previewWidth = static_cast<int>(params.integer("output.preview_width"));
+  plan.previewStep = std::max(1, (plan.slices + kMaxPreviewSlices - 1) / kMaxPreviewSlices);
+  plan.previewSlice = plan.slices / 2;
+
+  const cv::Mat first = plan.series.read(0);
+  plan.dataBarRows = align::dataBarRows(first, plan.align);
+  plan.cropRect = align::cropRect(first.size(), plan.dataBarRows, plan.align.roi);
+  return plan;
+}
+
+/// Refuses to mix a new run with an old one's outputs unless asked to.
+void prepareOutputFolder(const RunPlan& plan, const RunOptions& options) {
+  ensureWritableFolder(plan.output);
+  const bool earlierRun = fs::exists(plan.output / "run.json") || fs::exists(plan.output / "labels.tif");
+  if (earlierRun && !options.overwrite && options.from.empty())
+    throw Error("output folder " + plan.output.string() +
+                " already holds a run; pass --overwrite to replace it, or --from segment to redo "
+                "only the segmentation");
+  // Without run.json the folder is visibly an unfinished run until this one completes.
+  std::error_code ec;
+  fs::remove(plan.output / "run.json", ec);
+  ensureWritableFolder(plan.cacheFolder);
+  ensureWritableFolder(plan.output / "preview");
+}
+
+// ------------------------------------------------------------------ pass 1: register
+
+struct RegisterResult {
+  std::vector<align::SliceTransform> transforms;
+  intensity::BrightnessStats reference;
+  double seconds = 0;
+};
+
+RegisterResult registerSlices(const RunPlan& plan, const RunOptions& options, std::ostream& log) {
+  RegisterResult result;
+  const bool needStats = intensity::needsBrightnessReference(plan.intensity);
+  const bool allStats = needStats && plan.intensity.brightness.reference == intensity::BrightnessReference::StackMedian;
+  std::vector<intensity::BrightnessStats> stats(needStats ? (allStats ? plan.slices : 1) : 0);
+  OrthoSlices ortho(plan.slices, plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
+  align::Registrar registrar(plan.align.registration);
+  Progress progress(log, "align   ", plan.slices, options.terminal);
+
+  int next = 0;
+  struct Item {
+    int z;
+    cv::Mat cropped;
+  };
+  tbb::parallel_pipeline(
+      2 * tbb::info::default_concurrency(),
+      tbb::make_filter<void, int>(tbb::filter_mode::serial_in_order,
+                                  [&](tbb::flow_control& fc) {
+                                    if (next >= plan.slices) fc.stop();
+                                    return next++;
+                                  }) &
+          tbb::make_filter<int, Item>(tbb::filter_mode::parallel,
+                                      [&](int z) {
+                                        const cv::Mat raw = plan.series.read(z);
+                                        Item item{z, align::cropSlice(raw, plan.cropRect, plan.series.sliceName(z)).clone()};
+                                        if (allStats || (needStats && z == 0))
+                                          stats[allStats ? z : 0] = intensity::measureBrightness(item.cropped);
+                                        ortho.add(z, item.cropped);
+                                        return item;
+                                      }) &
+          tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
+            registrar.add(item.cropped);
+            progress.advance();
+          }));
+  result.transforms = registrar.finalise();
+  if (needStats) result.reference = intensity::brightnessReference(stats, plan.intensity.brightness.reference);
+  result.seconds = progress.finish();
+
+  io::writePng(plan.output / "preview" / "ortho_xz_raw.png", previewImage(ortho.xz(), plan.previewWidth));
+  io::writePng(plan.output / "preview" / "ortho_yz_raw.png", previewImage(ortho.yz(), plan.previewWidth));
+  return result;
+}
+
+void writeTransforms(const RunPlan& plan, const std::vector<align::SliceTransform>& transforms) {
+  std::string csv = "slice,name,dx,dy,peak,flagged\n";
+  char row[256];
+  for (int z = 0; z < plan.slices; ++z) {
+    const auto& t = transforms.at(z);
+    std::snprintf(row, sizeof row, ",%.4f,%.4f,%.4f,%d\n", t.shift.x, t.shift.y, t.peak, t.flagged ? 1 : 0);
+    csv += std::to_string(z) + "," + plan.series.sliceName(z) + row;
+  }
+  writeTextFile(plan.output / "transforms.csv", csv);
+}
+
+// ------------------------------------------------------------------ pass 2: align + correct
+
+double alignAndCorrect(const RunPlan& plan, const RunOptions& options, const RegisterResult& registered,
+                       AlignedStack& stack, std::ostream& log) {
+  const auto shifts = align::shiftsOf(registered.transforms);
+  stack.transforms = registered.transforms;
+  stack.outputRect = align::outputRect(shifts, plan.cropRect.size(), plan.align.crop);
+  stack.bitDepth = plan.series.bitDepth();
+  stack.brightness.resize(plan.slices);
+  segment::GreyHistogram histogram(stack.bitDepth);
+
+  io::TiffStackOptions tiffOptions{.width = stack.outputRect.width, .height = stack.outputRect.height,
+                                   .bitDepth = stack.bitDepth, .slices = plan.slices,
+                                   .pixelSizeNm = plan.pixelSizeNm, .sliceSpacingNm = plan.sliceThicknessNm};
+  io::TiffStackWriter corrected(plan.cacheFolder / "corrected.tif", tiffOptions);
+  std::optional<io::TiffStackWriter> aligned;
+  if (plan.align.writeAlignedStack) aligned.emplace(plan.output / "aligned.tif", tiffOptions);
+  const int type = stack.bitDepth == 16 ? CV_16U : CV_8U;
+  OrthoSlices orthoAligned(plan.slices, stack.outputRect.size(), type);
+  Progress progress(log, "correct ", plan.slices, options.terminal);
+
+  struct Item {
+    int z;
+    cv::Mat aligned, corrected;
+    segment::GreyHistogram histogram{8};
+  };
+  int next = 0;
+  tbb::parallel_pipeline(
+      2 * tbb::info::default_concurrency(),
+      tbb::make_filter<void, int>(tbb::filter_mode::serial_in_order,
+                                  [&](tbb::flow_control& fc) {
+                                    if (next >= plan.slices) fc.stop();
+                                    return next++;
+                                  }) &
+          tbb::make_filter<int, Item>(
+              tbb::filter_mode::parallel,
+              [&](int z) {
+                const cv::Mat raw = plan.series.read(z);
+                const cv::Mat cropped = align::cropSlice(raw, plan.cropRect, plan.series.sliceName(z));
+                Item item{z, align::applyShift(cropped, shifts[z], stack.outputRect), {}, segment::GreyHistogram(stack.bitDepth)};
+                auto result = intensity::correctIntensity(item.aligned, registered.reference, plan.intensity);
+                item.corrected = std::move(result.image);
+                stack.brightness[z] = result.brightness;
+                item.histogram.add(item.corrected);
+                orthoAligned.add(z, item.corrected);
+                if (z % plan.previewStep == 0)
+                  io::writePng(plan.output / "preview" / numbered("grey", z), previewImage(item.corrected, plan.previewWidth));
+                return item;
+              }) &
+          tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
+            if (aligned) aligned->append(item.aligned);
+            corrected.append(item.corrected);
+            histogram.merge(item.histogram);
+            progress.advance();
+          }));
+  corrected.finish();
+  if (aligned) aligned->finish();
+  stack.histogram = histogram.counts();
+  stack.stackOtsuThreshold = segment::otsuThreshold(histogram);
+  io::writePng(plan.output / "preview" / "ortho_xz_aligned.png", previewImage(orthoAligned.xz(), plan.previewWidth));
+  io::writePng(plan.output / "preview" / "ortho_yz_aligned.png", previewImage(orthoAligned.yz(), plan.previewWidth));
+  return progress.finish();
+}
+
+void writeBrightnessAndHistogram(const RunPlan& plan, const AlignedStack& stack) {
+  std::string csv = "slice,median_before,p05_before,p95_before,median_after,p05_after,p95_after\n";
+  char row[256];
+  for (int z = 0; z < plan.slices; ++z) {
+    const auto& b = stack.brightness.at(z);
+    std::snprintf(row, sizeof row, "%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", z, b.medianBefore, b.p05Before,
+                  b.p95Before, b.medianAfter, b.p05After, b.p95After);
+    csv += row;
+  }
+  writeTextFile(plan.output / "brightness.csv", csv);
+
+  std::string histogram = "grey,count\n";
+  for (std::size_t g = 0; g < stack.histogram.size(); ++g)
+    if (stack.histogram[g]) histogram += std::to_string(g) + "," + std::to_string(stack.histogram[g]) + "\n";
+  writeTextFile(plan.output / "preview" / "histogram.csv", histogram);
+}
+
+// ------------------------------------------------------------------ pass 3: segment
+
+struct SegmentResult {
+  std::vector<segment::PhaseFractions> fractions;
+  std::vector<int> otsuThresholds;  // one (stack) or one per slice; empty for the classifier
+  double seconds = 0;
+};
+
+SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const AlignedStack& stack,
+                           std::ostream& log) {
+  SegmentResult result;
+  result.fractions.resize(plan.slices);
+  std::optional<learn::Classifier> classifier;
+  int stackThreshold = -1;
+  if (plan.classifier) {
+    learn::FeatureSpec wanted = plan.learn.features;
+    learn::resolveCnnModel(wanted);
+    classifier = learn::Classifier::load(plan.learn.model, wanted);
+  } else if (plan.segment.otsuScope == segment::OtsuScope::Stack) {
+    stackThreshold = stack.stackOtsuThreshold;
+    result.otsuThresholds.push_back(stackThreshold);
+  } else {
+    result.otsuThresholds.resize(plan.slices);
+  }
+
+  const fs::path pngFolder = plan.output / "segmented.partial";
+  if (plan.slicePngs) {
+    std::error_code ec;
+    fs::remove_all(pngFolder, ec);
+    ensureWritableFolder(pngFolder);
+  }
+  io::TiffStackOptions labelOptions{.width = stack.outputRect.width, .height = stack.outputRect.height,
+                                    .bitDepth = 8, .slices = plan.slices, .pixelSizeNm = plan.pixelSizeNm,
+                                    .sliceSpacingNm = plan.sliceThicknessNm, .deflate = true};
+  io::TiffStackWriter labelsTiff(plan.output / "labels.tif", labelOptions);
+  std::vector<std::unique_ptr<io::TiffStackWriter>> probabilityTiffs;
+  if (classifier && plan.learn.writeProbabilities)
+    for (const char* phase : {"pore", "se", "cam"})
+      probabilityTiffs.push_back(std::make_unique<io::TiffStackWriter>(
+          plan.output / (std::string("probability_") + phase + ".tif"), labelOptions));
+  OrthoSlices orthoLabels(plan.slices, stack.outputRect.size(), CV_8U);
+  io::TiffPageReader corrected(plan.cacheFolder / "corrected.tif");
+  if (corrected.pages() != plan.slices)
+    throw Error((plan.cacheFolder / "corrected.tif").string() + ": " + std::to_string(corrected.pages()) +
+                " slices, expected " + std::to_string(plan.slices) + "; run without --from");
+  Progress progress(log, "segment ", plan.slices, options.terminal);
+
+  struct Item {
+    int z;
+    cv::Mat slice, labelImage;
+    std::vector<cv::Mat> probabilities;
+  };
+  int next = 0;
+  tbb::parallel_pipeline(
+      2 * tbb::info::default_concurrency(),
+      tbb::make_filter<void, Item>(tbb::filter_mode::serial_in_order,
+                                   [&](tbb::flow_control& fc) {
+                                     if (next >= plan.slices) {
+                                       fc.stop();
+                                       return Item{};
+                                     }
+                                     const int z = next++;
+                                     return Item{z, corrected.read(z), {}, {}};
+                                   }) &
+          tbb::make_filter<Item, Item>(
+              tbb::filter_mode::parallel,
+              [&](Item item) {
+                const int z = item.z;
+                cv::Mat labels;
+                if (classifier) {
+                  auto prediction = classifier->predict(item.slice, !probabilityTiffs.empty());
+                  labels = prediction.labels;
+                  for (const auto& p : prediction.probabilities) {
+                    cv::Mat eight;
+                    p.convertTo(eight, CV_8U, 255.0);
+                    item.probabilities.push_back(eight);
+                  }
+                } else {
+                  auto segmentation = segment::segmentSlice(item.slice, plan.segment, stackThreshold);
+                  labels = segmentation.labels;
+                  if (stackThreshold < 0) result.otsuThresholds[z] = segmentation.camThreshold;
+                  if (z == plan.previewSlice) {
+                    cv::Mat response;
+                    cv::normalize(segmentation.gaborResponse, response, 0, 255, cv::NORM_MINMAX, CV_8U);
+                    io::writePng(plan.output / "preview" / "gabor_response.png", previewImage(response, plan.previewWidth));
+                    io::writePng(plan.output / "preview" / "pore_mask.png",
+                                 previewImage(labels == Pore, plan.previewWidth, true));
+                  }
+                }
+                result.fractions[z] = segment::phaseFractions(labels);
+                orthoLabels.add(z, labels);
+                item.labelImage = segment::labelImage(labels, plan.segment.labelLevels);
+                if (plan.slicePngs) {
+                  io::writePng(pngFolder / numbered("labels", z), item.labelImage);
+                  io::writePng(pngFolder / numbered("colour", z), segment::colourLabels(labels));
+                }
+                if (z % plan.previewStep == 0)
+                  io::writePng(plan.output / "preview" / numbered("labels", z), previewImage(labels, plan.previewWidth, true));
+                item.slice.release();
+                return item;
+              }) &
+          tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
+            labelsTiff.append(item.labelImage);
+            for (std::size_t p = 0; p < probabilityTiffs.size(); ++p) probabilityTiffs[p]->append(item.probabilities[p]);
+            progress.advance();
+          }));
+  labelsTiff.finish();
+  for (auto& tiff : probabilityTiffs) tiff->finish();
+  if (plan.slicePngs) {
+    // The slice PNGs appear all at once, replacing an earlier run's.
+    std::error_code ec;
+    fs::remove_all(plan.output / "segmented", ec);
+    fs::rename(pngFolder, plan.output / "segmented", ec);
+    if (ec) throw Error("cannot move " + pngFolder.string() + " to " + (plan.output / "segmented").string() + ": " + ec.message());
+  }
+  io::writePng(plan.output / "preview" / "ortho_xz_labels.png", previewImage(orthoLabels.xz(), plan.previewWidth, true));
+  io::writePng(plan.output / "preview" / "ortho_yz_labels.png", previewImage(orthoLabels.yz(), plan.previewWidth, true));
+  result.seconds = progress.finish();
+  return result;
+}
+
+void writeFractions(const RunPlan& plan, const SegmentResult& segmented) {
+  std::string csv = "slice,pore,se,cam\n";
+  char row[160];
+  for (int z = 0; z < plan.slices; ++z) {
+    const auto& f = segmented.fractions[z].fraction;
+    std::snprintf(row, sizeof row, "%d,%.5f,%.5f,%.5f\n", z, f[0], f[1], f[2]);
+    csv += row;
+  }
+  const auto total = segment::combineFractions(segmented.fractions).fraction;
+  std::snprintf(row, sizeof row, "total,%.5f,%.5f,%.5f\n", total[0], total[1], total[2]);
+  writeTextFile(plan.output / "phase_fractions.csv", csv + row);
+}
+
+}  // namespace
+
+RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::ostream& log = options.log ? *options.log : std::cerr;
+  params.requireComplete();
+  if (!options.from.empty() && options.from != "segment")
+    throw Error("--from " + options.from + ": expected 'segment' (the only stage whose input is cached)");
+  const int threads = static_cast<int>(params.integer("output.threads"));
+  std::optional<tbb::global_control> limit;
+  if (threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
+
+  RunPlan plan = makePlan(params);
+  prepareOutputFolder(plan, options);
+  log << "fibseg run: " << plan.slices << " slices of " << plan.series.width() << "x" << plan.series.height()
+      << " (" << plan.series.bitDepth() << "-bit) from " << plan.input.string() << " -> " << plan.output.string() << "\n";
+  if (plan.pixelSizeNm <= 0) log << "note: pixel size unknown (no metadata, input.pixel_size_nm = 0): volumes are in px\n";
+
+  // Pass 1 and 2, unless a matching cache lets `--from segment` skip them.
+  const std::string fingerprint = stageFingerprint(plan.input, params, kCachedSections);
+  const std::string cachedParameters = describeParameterValues(params, kCachedSections);
+  const fs::path cacheJson = plan.cacheFolder / "corrected.json";
+  AlignedStack stack;
+  json timings;
+  bool reused = false;
+  if (options.from == "segment") {
+    std::ifstream in(cacheJson);
+    const json cache = in ? json::parse(in, nullptr, false) : json();
+    if (cache.is_object() && cache.value("fingerprint", "") == fingerprint && fs::exists(plan.cacheFolder / "corrected.tif")) {
+      stack = fromJson(cache);
+      reused = true;
+      log << "reusing the aligned, corrected stack in " << plan.cacheFolder.string() << "\n";
+    } else {
+      log << "the cache in " << plan.cacheFolder.string()
+          << (cache.is_object() ? " was made from other input or parameters" : " is missing")
+          << "; running every stage\n";
+    }
+  }
+  if (!reused) {
+    std::error_code ec;
+    fs::remove(cacheJson, ec);  // stale from here on
+    const RegisterResult registered = registerSlices(plan, options, log);
+    writeTransforms(plan, registered.transforms);
+    timings["read_crop_register"] = registered.seconds;
+    timings["align_correct"] = alignAndCorrect(plan, options, registered, stack, log);
+    writeBrightnessAndHistogram(plan, stack);
+    writeTextFile(cacheJson, toJson(stack, fingerprint, cachedParameters).dump() + "\n");
+  }
+
+  const SegmentResult segmented = segmentStack(plan, options, stack, log);
+  timings["segment_write"] = segmented.seconds;
+  writeFractions(plan, segmented);
+  writeTextFile(plan.output / "parameters_used.toml", config::formatResolvedParameters(params));
+
+  const auto total = segment::combineFractions(segmented.fractions).fraction;
+  const cv::Rect crop(stack.outputRect.tl() + plan.cropRect.tl(), stack.outputRect.size());
+  RunSummary summary{plan.slices, 0, total[0], total[1], total[2], plan.output, reused};
+  summary.seconds = secondsSince(start);
+  timings["total"] = summary.seconds;
+  const json run = {
+      {"slices", plan.slices},
+      {"image_width", plan.series.width()},
+      {"image_height", plan.series.height()},
+      {"bit_depth", plan.series.bitDepth()},
+      {"pixel_size_nm", plan.pixelSizeNm},
+      {"slice_thickness_nm", plan.sliceThicknessNm},
+      {"data_bar_rows", plan.dataBarRows},
+      {"crop_rect_raw", {{"x", plan.cropRect.x}, {"y", plan.cropRect.y}, {"width", plan.cropRect.width}, {"height", plan.cropRect.height}}},
+      // The output volume's place in slice 0's frame without the data bar (what `fibseg score` needs).
+      {"crop_in_slice0", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
+      {"crop", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
+      {"method", plan.classifier ? "classifier" : "classical"},
+      {"otsu_thresholds", segmented.otsuThresholds},
+      {"phase_fractions", {{"pore", total[0]}, {"se", total[1]}, {"cam", total[2]}}},
+      {"preview_slice", plan.previewSlice},
+      {"preview_step", plan.previewStep},
+      {"reused_cache", reused},
+      {"timings_s", timings}};
+  writeTextFile(plan.output / "run.json", run.dump(2) + "\n");
+  if (plan.report) report::writeReport(plan.output);
+
+  char line[256];
+  std::snprintf(line, sizeof line, "done: %d slices in %.1f s (%.2f slices/s); pore %.3f, SE %.3f, CAM %.3f\n",
+                plan.slices, summary.seconds, plan.slices / std::max(summary.seconds, 1e-9), total[0], total[1], total[2]);
+  log << line << "outputs in " << plan.output.string() << ": labels.tif, segmented/, phase_fractions.csv, "
+      << "transforms.csv, brightness.csv" << (plan.align.writeAlignedStack ? ", aligned.tif" : "")
+      << (plan.report ? ", report.html" : "") << "\n";
+  return summary;
+}
+
+}  // namespace fibseg::pipeline
