@@ -10,5 +10,6 @@ namespace fibseg::config {
 std::vector<ParamSpec> inputParameterSpecs();
 std::vector<ParamSpec> outputParameterSpecs();
 std::vector<ParamSpec> intensityParameterSpecs();
+std::vector<ParamSpec> segmentParameterSpecs();
 
 }  // namespace fibseg::config

@@ -123,3 +123,9 @@ PhaseFractions phaseFractions(const cv::Mat& labels);
 PhaseFractions combineFractions(const std::vector<PhaseFractions>& slices);
 
 }  // namespace fibseg::segment
+
+namespace fibseg::config {
+class ParamSet;
+/// Defined in config/params_segment.cpp (the registry holds the defaults and descriptions).
+segment::SegmentParams segmentParamsFrom(const ParamSet& params);
+}  // namespace fibseg::config

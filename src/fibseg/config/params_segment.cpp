@@ -1,0 +1,121 @@
+// Parameters of the classical segmentation: Otsu for the active material, Gabor filter and a
+// threshold for the pores, island cleanup, and how labels are written.
+#include "fibseg/config/param_set.hpp"
+#include "fibseg/config/stage_params.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/segment/segment.hpp"
+
+namespace fibseg::config {
+
+std::vector<ParamSpec> segmentParameterSpecs() {
+  std::vector<ParamSpec> specs;
+  const std::string s = "segment";
+  specs.push_back({.section = s, .key = "method", .type = ParamType::Choice, .defaultValue = "otsu",
+                   .choices = {"otsu", "classifier"},
+                   .description = "How slices are segmented. otsu: the classical path (Otsu threshold for the "
+                                  "active material, Gabor filter and threshold for the pores, the rest is solid "
+                                  "electrolyte); classifier: a trained pixel classifier (see the learn section)."});
+  specs.push_back({.section = s, .key = "otsu_scope", .type = ParamType::Choice, .defaultValue = "slice",
+                   .choices = {"slice", "stack"},
+                   .description = "Where the Otsu threshold between active material (brightest) and the rest "
+                                  "comes from: slice = each slice its own (follows brightness changes between "
+                                  "slices); stack = one threshold from the grey-level histogram of the whole "
+                                  "stack (steadier when slices are brightness-equalised, or some slices hold "
+                                  "little active material)."});
+  specs.push_back({.section = s, .key = "gabor_kernel_size", .type = ParamType::Integer, .defaultValue = "15",
+                   .unit = "px", .min = 1.0, .max = 401.0,
+                   .description = "Side of the square Gabor filter window (odd). About 3 to 4 times "
+                                  "gabor_sigma holds the whole filter; larger only costs time."});
+  specs.push_back({.section = s, .key = "gabor_sigma", .type = ParamType::Real, .defaultValue = "2", .unit = "px",
+                   .min = 0.1, .max = 200.0,
+                   .description = "Width (standard deviation) of the Gabor filter's Gaussian envelope: the "
+                                  "scale over which grey levels are averaged before deciding 'pore'. Larger "
+                                  "smooths noise and the electrolyte's texture but rounds off small pores."});
+  specs.push_back({.section = s, .key = "gabor_theta", .type = ParamType::Real, .defaultValue = "135",
+                   .unit = "deg", .min = -360.0, .max = 360.0,
+                   .description = "Orientation of the Gabor filter's stripes (OpenCV getGaborKernel theta, "
+                                  "here in degrees: 0 = stripes vertical). Matters for elongated pores or "
+                                  "curtaining; with gabor_gamma = 1 and a long wavelength it hardly matters."});
+  specs.push_back({.section = s, .key = "gabor_lambda", .type = ParamType::Real, .defaultValue = "8", .unit = "px",
+                   .min = 0.5, .max = 10000.0,
+                   .description = "Wavelength of the Gabor filter's cosine stripes (OpenCV lambd). About twice "
+                                  "the pore diameter picks out pores of that size; much longer than the "
+                                  "window turns the filter into a plain smoothing."});
+  specs.push_back({.section = s, .key = "gabor_gamma", .type = ParamType::Real, .defaultValue = "1",
+                   .min = 0.01, .max = 100.0,
+                   .description = "Aspect ratio of the Gabor envelope (OpenCV gamma): 1 = round, below 1 = "
+                                  "elongated along the stripes."});
+  specs.push_back({.section = s, .key = "gabor_psi", .type = ParamType::Real, .defaultValue = "0", .unit = "deg",
+                   .min = -360.0, .max = 360.0,
+                   .description = "Phase offset of the cosine (OpenCV psi, here in degrees): 0 = symmetric "
+                                  "filter that responds to bright blobs (pores in the inverted image); 90 = "
+                                  "responds to edges instead."});
+  specs.push_back({.section = s, .key = "pore_threshold", .type = ParamType::Real, .defaultValue = "1330",
+                   .description = "Gabor filter response above which a pixel is pore. The filter runs on the "
+                                  "inverted slice (255 - grey on an 8-bit scale; 16-bit slices divided by 257) "
+                                  "with active material set to 0, so pores give the highest response. Values "
+                                  "below 255 select exactly what an 8-bit OpenCV filter2D + threshold selects "
+                                  "(the original Python method). Depends on all gabor_* values: find it with "
+                                  "`fibseg tune` (the default suits the phantom)."});
+  specs.push_back({.section = s, .key = "convolution", .type = ParamType::Choice, .defaultValue = "auto",
+                   .choices = {"auto", "spatial", "dft"},
+                   .description = "How the Gabor filter is computed; results are the same, only speed differs. "
+                                  "auto: OpenCV's choice (direct for windows up to 11 px, Fourier transform "
+                                  "above); spatial: direct, as a sum of separable filters; dft: Fourier "
+                                  "transform of the whole slice. See bench/README.md for timings."});
+  specs.push_back({.section = s, .key = "min_island_pore", .type = ParamType::Integer, .defaultValue = "0",
+                   .unit = "px", .min = 0.0,
+                   .description = "Pore islands smaller than this many pixels are merged into the phase "
+                                  "around them (noise specks). 0 = keep all."});
+  specs.push_back({.section = s, .key = "min_island_se", .type = ParamType::Integer, .defaultValue = "0",
+                   .unit = "px", .min = 0.0,
+                   .description = "Solid-electrolyte islands smaller than this many pixels are merged into the "
+                                  "phase around them. 0 = keep all."});
+  specs.push_back({.section = s, .key = "min_island_cam", .type = ParamType::Integer, .defaultValue = "0",
+                   .unit = "px", .min = 0.0,
+                   .description = "Active-material islands smaller than this many pixels are merged into the "
+                                  "phase around them. 0 = keep all."});
+  specs.push_back({.section = s, .key = "label_pore", .type = ParamType::Integer, .defaultValue = "0",
+                   .min = 0.0, .max = 255.0,
+                   .description = "Grey level written for pores in labels.tif and segmented/labels_NNNN.png."});
+  specs.push_back({.section = s, .key = "label_se", .type = ParamType::Integer, .defaultValue = "1",
+                   .min = 0.0, .max = 255.0,
+                   .description = "Grey level written for solid electrolyte in the label images."});
+  specs.push_back({.section = s, .key = "label_cam", .type = ParamType::Integer, .defaultValue = "2",
+                   .min = 0.0, .max = 255.0,
+                   .description = "Grey level written for active material in the label images. Use e.g. "
+                                  "0/128/255 to see the phases in an ordinary image viewer."});
+  return specs;
+}
+
+segment::SegmentParams segmentParamsFrom(const ParamSet& params) {
+  using namespace segment;
+  SegmentParams p;
+  p.otsuScope = params.text("segment.otsu_scope") == "stack" ? OtsuScope::Stack : OtsuScope::PerSlice;
+  p.gabor.kernelSize = int(params.integer("segment.gabor_kernel_size"));
+  if (p.gabor.kernelSize % 2 == 0)
+    throw Error("parameter segment.gabor_kernel_size = " + std::to_string(p.gabor.kernelSize) + " (" +
+                params.resolved("segment.gabor_kernel_size").origin + "); expected an odd number of pixels");
+  p.gabor.sigma = params.real("segment.gabor_sigma");
+  p.gabor.thetaDeg = params.real("segment.gabor_theta");
+  p.gabor.lambda = params.real("segment.gabor_lambda");
+  p.gabor.gamma = params.real("segment.gabor_gamma");
+  p.gabor.psiDeg = params.real("segment.gabor_psi");
+  p.poreThreshold = params.real("segment.pore_threshold");
+  const std::string convolution = params.text("segment.convolution");
+  p.convolution = convolution == "spatial" ? Convolution::Spatial
+                  : convolution == "dft"   ? Convolution::Dft
+                                           : Convolution::Auto;
+  p.minIslandPx = {int(params.integer("segment.min_island_pore")), int(params.integer("segment.min_island_se")),
+                   int(params.integer("segment.min_island_cam"))};
+  const std::array<const char*, 3> levelNames{"segment.label_pore", "segment.label_se", "segment.label_cam"};
+  for (int i = 0; i < 3; ++i) p.labelLevels[i] = static_cast<std::uint8_t>(params.integer(levelNames[i]));
+  if (p.labelLevels[0] == p.labelLevels[1] || p.labelLevels[0] == p.labelLevels[2] ||
+      p.labelLevels[1] == p.labelLevels[2])
+    throw Error("parameters segment.label_pore/label_se/label_cam = " + std::to_string(p.labelLevels[0]) + "/" +
+                std::to_string(p.labelLevels[1]) + "/" + std::to_string(p.labelLevels[2]) +
+                "; expected three different grey levels");
+  return p;
+}
+
+}  // namespace fibseg::config
