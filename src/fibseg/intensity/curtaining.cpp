@@ -42,6 +42,32 @@ void subtractRunningMedian(const float* in, float* out, int width, int r, std::v
   }
 }
 
+// The column's stripe offset: the mean of its high-pass values near their median. Values further
+// than `clip` from the median are features the running median took for stripes (pores and grains
+// narrower than the window, edges) and are left out; the rest is noise and texture, where a mean
+// is less noisy than the median.
+float clippedMean(std::vector<float>& values, float clip) {
+  const std::size_t mid = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + mid, values.end());
+  const float median = values[mid];
+  double sum = 0;
+  int n = 0;
+  for (float v : values)
+    if (std::fabs(v - median) <= clip) sum += v, ++n;
+  return n ? float(sum / n) : median;
+}
+
+// Robust standard deviation (1.4826 x median absolute deviation) of a sample of the values.
+float robustSigma(const std::vector<std::vector<float>>& rows) {
+  std::vector<float> sample;
+  for (const auto& row : rows)
+    for (std::size_t x = 0; x < row.size(); x += 3) sample.push_back(std::fabs(row[x]));
+  if (sample.empty()) return 0;
+  const std::size_t mid = sample.size() / 2;
+  std::nth_element(sample.begin(), sample.begin() + mid, sample.end());
+  return 1.4826f * sample[mid];
+}
+
 }  // namespace
 
 cv::Mat removeCurtaining(const cv::Mat& slice, const CurtainingParams& params) {
@@ -71,11 +97,10 @@ cv::Mat removeCurtaining(const cv::Mat& slice, const CurtainingParams& params) {
       samples.push_back(highPass);
     }
     std::vector<float> column(samples.size());
+    const float clip = 2.5f * robustSigma(samples);
     for (int x = 0; x < cols; ++x) {
       for (std::size_t s = 0; s < samples.size(); ++s) column[s] = samples[s][x];
-      const std::size_t mid = column.size() / 2;
-      std::nth_element(column.begin(), column.begin() + mid, column.end());
-      profile[b][x] = column[mid];
+      profile[b][x] = clippedMean(column, clip);
     }
   }
 
