@@ -1,0 +1,127 @@
+#include "fibseg/report/csv_table.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "fibseg/core/error.hpp"
+
+namespace fibseg::report {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  const auto end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Splits one record; quotes may enclose commas, and "" inside quotes is one quote.
+std::vector<std::string> splitRecord(const std::string& line) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') field += '"', ++i;
+      else if (c == '"') quoted = false;
+      else field += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(trim(field));
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  fields.push_back(trim(field));
+  return fields;
+}
+
+}  // namespace
+
+CsvTable CsvTable::read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open (missing or unreadable)");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse(buffer.str(), path.string());
+}
+
+CsvTable CsvTable::parse(const std::string& text, const std::string& where) {
+  CsvTable table;
+  table.where_ = where;
+  std::istringstream in(text);
+  std::string line;
+  int lineNumber = 0;
+  while (std::getline(in, line)) {
+    ++lineNumber;
+    if (trim(line).empty()) continue;
+    auto fields = splitRecord(line);
+    if (table.header_.empty()) {
+      for (auto& f : fields) f = lower(f);
+      table.header_ = std::move(fields);
+      continue;
+    }
+    if (fields.size() != table.header_.size())
+      throw Error(where + ":" + std::to_string(lineNumber) + ": " + std::to_string(fields.size()) +
+                  " fields; expected " + std::to_string(table.header_.size()) + " like the header");
+    table.rows_.push_back(std::move(fields));
+    table.lineOfRow_.push_back(lineNumber);
+  }
+  if (table.header_.empty()) throw Error(where + ": empty; expected a header row and one row per slice");
+  return table;
+}
+
+std::optional<std::size_t> CsvTable::columnIndex(const std::string& name) const {
+  const auto it = std::find(header_.begin(), header_.end(), lower(name));
+  if (it == header_.end()) return std::nullopt;
+  return static_cast<std::size_t>(it - header_.begin());
+}
+
+void CsvTable::requireColumns(const std::vector<std::string>& names) const {
+  std::string missing;
+  for (const auto& name : names)
+    if (!hasColumn(name)) missing += (missing.empty() ? "" : ", ") + name;
+  if (!missing.empty()) throw Error(where_ + ": missing column(s) " + missing);
+}
+
+const std::string& CsvTable::text(std::size_t row, const std::string& column) const {
+  const auto index = columnIndex(column);
+  if (!index) throw Error(where_ + ": no column '" + column + "'");
+  return rows_.at(row)[*index];
+}
+
+double CsvTable::number(std::size_t row, const std::string& column) const {
+  const std::string& cell = text(row, column);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  if (ec != std::errc() || end != cell.data() + cell.size()) {
+    // NaN is how a stage says "not measured" (e.g. a flagged registration); keep it.
+    if (lower(cell) == "nan") return std::nan("");
+    throw Error(where_ + ":" + std::to_string(lineOfRow_[row]) + ": column '" + column + "' is '" + cell +
+                "'; expected a number");
+  }
+  return v;
+}
+
+bool CsvTable::flag(std::size_t row, const std::string& column) const {
+  const std::string v = lower(text(row, column));
+  if (v == "1" || v == "true" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "no" || v.empty()) return false;
+  throw Error(where_ + ":" + std::to_string(lineOfRow_[row]) + ": column '" + column + "' is '" + v +
+              "'; expected 0/1 or true/false");
+}
+
+}  // namespace fibseg::report

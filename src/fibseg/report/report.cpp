@@ -1,0 +1,718 @@
+#include "fibseg/report/report.hpp"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/io/png.hpp"
+#include "fibseg/report/csv_table.hpp"
+#include "fibseg/report/html.hpp"
+#include "fibseg/report/page_assets.hpp"
+#include "fibseg/report/svg_plot.hpp"
+
+namespace fibseg::report {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Phase colours used everywhere on the page: pore white, SE blue, CAM orange.
+const char* const kPoreColour = "#9a9a9a";  // white is invisible on a white plot background
+const char* const kSeColour = "#286ee6";
+const char* const kCamColour = "#f58c14";
+
+struct Section {
+  std::string id, title, body;
+};
+
+// Collects the page section by section, and the notes about what was left out.
+class Page {
+ public:
+  explicit Page(fs::path folder) : folder_(std::move(folder)) {}
+  const fs::path& folder() const { return folder_; }
+  void add(Section section) { sections_.push_back(std::move(section)); }
+  /// A visible note for a left-out piece, also listed at the top of the page.
+  std::string note(const std::string& text) {
+    notes_.push_back(text);
+    return "<p class=\"note\">" + escapeHtml(text) + "</p>";
+  }
+  std::string missing(const std::string& relative, const std::string& consequence) {
+    return note(relative + " is not in the output folder: " + consequence + ".");
+  }
+  std::string html() const;
+
+ private:
+  fs::path folder_;
+  std::vector<Section> sections_;
+  std::vector<std::string> notes_;
+};
+
+std::string Page::html() const {
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+  out += "<title>fibseg report: " + escapeHtml(folder_.filename().string()) + "</title>";
+  out += "<script>" + std::string(errorCaptureScript()) + "</script>";
+  out += "<style>" + std::string(pageStyle()) + "</style></head><body>\n";
+  out += "<h1>fibseg report</h1><p>Output folder: <code>" + escapeHtml(folder_.string()) + "</code></p>";
+  out += "<pre id=\"selftest-result\" hidden></pre>";
+  out += "<nav><ol>";
+  for (const auto& s : sections_) out += "<li><a href=\"#" + s.id + "\">" + escapeHtml(s.title) + "</a></li>";
+  out += "</ol></nav>\n";
+  if (!notes_.empty()) {
+    out += "<details id=\"left-out\"><summary>" + std::to_string(notes_.size()) +
+           " piece(s) left out of this report</summary><ul>";
+    for (const auto& n : notes_) out += "<li>" + escapeHtml(n) + "</li>";
+    out += "</ul></details>\n";
+  }
+  for (const auto& s : sections_)
+    out += "<section id=\"" + s.id + "\"><h2>" + escapeHtml(s.title) + "</h2>\n" + s.body + "</section>\n";
+  out += "<script>" + std::string(viewerScript()) + "</script>\n</body></html>\n";
+  return out;
+}
+
+std::string td(const std::string& text) { return "<td>" + escapeHtml(text) + "</td>"; }
+std::string tdNum(double v, int decimals = 3) { return "<td class=\"num\">" + formatNumber(v, decimals) + "</td>"; }
+
+// ---- run.json ----
+
+// The first value named `key` anywhere in `j` (breadth first, so top-level keys win).
+const json* findKey(const json& j, const std::string& key) {
+  std::vector<const json*> queue{&j};
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    const json& node = *queue[i];
+    if (node.is_object()) {
+      if (auto it = node.find(key); it != node.end()) return &*it;
+      for (const auto& [k, v] : node.items()) queue.push_back(&v);
+    }
+  }
+  return nullptr;
+}
+
+std::optional<double> findNumber(const json* run, const std::vector<std::string>& keys) {
+  if (!run) return std::nullopt;
+  for (const auto& key : keys)
+    if (const json* v = findKey(*run, key); v && v->is_number()) return v->get<double>();
+  return std::nullopt;
+}
+
+std::string scalarText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return formatNumber(v.get<double>(), 4);
+  return v.dump();
+}
+
+// Flattens run.json into "a.b.c = value" rows; long arrays are summarised.
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& rows) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, rows);
+  } else if (j.is_array()) {
+    const bool scalars = std::all_of(j.begin(), j.end(), [](const json& e) { return e.is_primitive(); });
+    if (scalars && j.size() <= 16) {
+      std::string s;
+      for (const auto& e : j) s += (s.empty() ? "" : ", ") + scalarText(e);
+      rows.emplace_back(prefix, "[" + s + "]");
+    } else if (scalars) {
+      rows.emplace_back(prefix, "[" + std::to_string(j.size()) + " values]");
+    } else {
+      for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "[" + std::to_string(i) + "]", rows);
+    }
+  } else {
+    rows.emplace_back(prefix, scalarText(j));
+  }
+}
+
+std::optional<json> readRunJson(Page& page, std::string& noteHtml) {
+  const fs::path path = page.folder() / "run.json";
+  if (!fs::exists(path)) {
+    noteHtml = page.missing("run.json", "run summary, timings and Otsu thresholds are not shown");
+    return std::nullopt;
+  }
+  try {
+    std::ifstream in(path, std::ios::binary);
+    return json::parse(in);
+  } catch (const std::exception& e) {
+    noteHtml = page.note("run.json could not be read (" + std::string(e.what()) + "): run summary, timings and "
+                         "Otsu thresholds are not shown.");
+    return std::nullopt;
+  }
+}
+
+// Timings as {stage: seconds} or [{stage|name, seconds|s}, ...].
+std::vector<std::pair<std::string, double>> timingsOf(const json& run) {
+  std::vector<std::pair<std::string, double>> timings;
+  const json* t = findKey(run, "timings_s");
+  if (!t) t = findKey(run, "timings");
+  if (!t) return timings;
+  if (t->is_object()) {
+    for (const auto& [k, v] : t->items())
+      if (v.is_number()) timings.emplace_back(k, v.get<double>());
+  } else if (t->is_array()) {
+    for (const auto& e : *t) {
+      if (!e.is_object()) continue;
+      std::string name = e.value("stage", e.value("name", std::string()));
+      for (const char* key : {"seconds", "s", "time_s"})
+        if (e.contains(key) && e[key].is_number()) timings.emplace_back(name, e[key].get<double>());
+    }
+  }
+  return timings;
+}
+
+void addRunSection(Page& page, const std::optional<json>& run, const std::string& runNote) {
+  std::string body;
+  if (!run) {
+    body = runNote;
+  } else {
+    body += "<p class=\"summary\" id=\"run-summary\">";
+    if (auto v = findNumber(&*run, {"slices"})) body += formatNumber(*v) + " slices";
+    const auto w = findNumber(&*run, {"image_width", "width"}), h = findNumber(&*run, {"image_height", "height"});
+    if (w && h) body += " of " + formatNumber(*w) + " &times; " + formatNumber(*h) + " px";
+    if (auto v = findNumber(&*run, {"bit_depth"})) body += ", " + formatNumber(*v) + "-bit";
+    if (auto v = findNumber(&*run, {"pixel_size_nm"})) body += ", pixel size " + formatNumber(*v, 3) + " nm";
+    body += ".</p>";
+    std::vector<std::pair<std::string, std::string>> rows;
+    flatten(*run, "", rows);
+    body += "<details open><summary>Everything in run.json</summary><table id=\"run-table\"><tr><th>value</th><th>content</th></tr>";
+    for (const auto& [k, v] : rows) body += "<tr>" + td(k) + td(v) + "</tr>";
+    body += "</table></details>";
+  }
+  page.add({"run", "Run", body});
+
+  std::string timing;
+  if (!run) {
+    timing = runNote;
+  } else if (auto timings = timingsOf(*run); timings.empty()) {
+    timing = page.note("run.json has no timings_s: stage timings are not shown.");
+  } else {
+    double total = 0, longest = 0;
+    for (const auto& [name, s] : timings) total += s, longest = std::max(longest, s);
+    timing += "<table id=\"timings-table\"><tr><th>stage</th><th>seconds</th><th>share</th><th></th></tr>";
+    for (const auto& [name, s] : timings) {
+      const double share = total > 0 ? s / total : 0;
+      const double barWidth = longest > 0 ? 240.0 * s / longest : 0;
+      timing += "<tr>" + td(name) + tdNum(s, 3) + "<td class=\"num\">" + formatNumber(100 * share, 1) +
+                " %</td><td><span class=\"bar\" style=\"width:" + formatNumber(barWidth, 1) + "px\"></span></td></tr>";
+    }
+    timing += "<tr><th>total</th>" + tdNum(total, 3) + "<td></td><td></td></tr></table>";
+  }
+  page.add({"timings", "Timings", timing});
+}
+
+// ---- parameters_used.toml ----
+
+void addParametersSection(Page& page) {
+  const fs::path path = page.folder() / "parameters_used.toml";
+  std::string body;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    page.add({"parameters", "Parameters used", page.missing("parameters_used.toml", "the parameters are not listed")});
+    return;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  // `[section]` headers and `key = value  # origin` lines; anything else stays in the raw view.
+  static const std::regex sectionLine(R"(^\s*\[([^\]]+)\]\s*(#.*)?$)");
+  std::string section, rows;
+  int count = 0;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, sectionLine)) {
+      section = m[1];
+      continue;
+    }
+    const auto eq = line.find('=');
+    const auto first = line.find_first_not_of(" \t");
+    if (eq == std::string::npos || first == std::string::npos || line[first] == '#') continue;
+    std::string key = line.substr(first, eq - first);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    std::string rest = line.substr(eq + 1), value, origin;
+    bool quoted = false;
+    std::size_t i = 0;
+    for (; i < rest.size(); ++i) {
+      if (rest[i] == '"' && (i == 0 || rest[i - 1] != '\\')) quoted = !quoted;
+      if (rest[i] == '#' && !quoted) break;
+    }
+    value = rest.substr(0, i);
+    if (i < rest.size()) origin = rest.substr(i + 1);
+    auto trim = [](std::string s) {
+      const auto b = s.find_first_not_of(" \t\r");
+      if (b == std::string::npos) return std::string();
+      return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+    };
+    value = trim(value);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    rows += "<tr>" + td(section.empty() ? key : section + "." + key) + td(value) + td(trim(origin)) + "</tr>";
+    ++count;
+  }
+  if (count > 0)
+    body += "<table id=\"parameters-table\"><tr><th>parameter</th><th>value</th><th>from</th></tr>" + rows + "</table>";
+  else
+    body += page.note("parameters_used.toml has no 'name = value' lines; shown as written below.");
+  body += "<details" + std::string(count > 0 ? "" : " open") + "><summary>parameters_used.toml as written</summary><pre>" +
+          escapeHtml(text) + "</pre></details>";
+  page.add({"parameters", "Parameters used", body});
+}
+
+// ---- images ----
+
+std::string figure(Page& page, const std::string& relative, const std::string& caption, const std::string& id,
+                   const std::string& consequence, const std::function<std::string(const fs::path&)>& toUri = nullptr) {
+  const fs::path path = page.folder() / relative;
+  if (!fs::exists(path)) return page.missing(relative, consequence);
+  try {
+    const std::string uri = toUri ? toUri(path) : pngFileDataUri(path);
+    return "<figure id=\"" + id + "\"><img src=\"" + uri + "\" alt=\"" + escapeHtml(caption) + "\"><figcaption>" +
+           escapeHtml(caption) + " (" + escapeHtml(relative) + ")</figcaption></figure>";
+  } catch (const std::exception& e) {
+    return page.note(relative + " could not be shown (" + e.what() + ").");
+  }
+}
+
+int phaseOfGrey(int v) { return v <= 2 ? v : (v < 64 ? 0 : (v < 192 ? 1 : 2)); }
+
+// Label images hold 0/1/2, which look black; paint them in the phase colours.
+std::string colouredLabelsUri(const fs::path& path) {
+  const cv::Mat labels = io::readPngGrey(path);
+  if (labels.depth() != CV_8U) throw Error(path.string() + ": 16-bit labels; expected 8-bit 0 pore, 1 SE, 2 CAM");
+  const cv::Vec3b colours[3] = {{255, 255, 255}, {230, 110, 40}, {20, 140, 245}};  // BGR
+  cv::Mat coloured(labels.size(), CV_8UC3);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x) coloured.at<cv::Vec3b>(y, x) = colours[phaseOfGrey(labels.at<uchar>(y, x))];
+  std::vector<uchar> bytes;
+  if (!cv::imencode(".png", coloured, bytes)) throw Error(path.string() + ": cannot encode coloured labels");
+  return pngDataUri(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+}
+
+const std::string kLegend =
+    "<p>Colours: <span class=\"swatch\" style=\"background:#f58c14\"></span>CAM (active material)"
+    "<span class=\"swatch\" style=\"background:#286ee6\"></span>SE (solid electrolyte)"
+    "<span class=\"swatch\" style=\"background:#fff\"></span>pore</p>";
+
+// ---- transforms.csv ----
+
+void addDriftSection(Page& page) {
+  const std::string relative = "transforms.csv";
+  const fs::path path = page.folder() / relative;
+  if (!fs::exists(path)) {
+    page.add({"drift", "Drift between slices", page.missing(relative, "the drift plot is not shown")});
+    return;
+  }
+  std::string body;
+  try {
+    const CsvTable t = CsvTable::read(path);
+    t.requireColumns({"slice", "dx", "dy"});
+    PlotSeries dx{"dx (px)", "#1f77b4"}, dy{"dy (px)", "#d62728"}, peak{"peak", "#2ca02c"};
+    PlotSeries flaggedDx{"flagged", "#c00000", {}, {}, PlotStyle::Points}, flaggedDy{"", "#c00000", {}, {}, PlotStyle::Points};
+    PlotSeries flaggedPeak{"flagged", "#c00000", {}, {}, PlotStyle::Points};
+    std::vector<double> flaggedSlices;
+    std::string flaggedRows;
+    double largest = 0, largestSlice = 0;
+    for (std::size_t r = 0; r < t.rows(); ++r) {
+      const double s = t.number(r, "slice"), x = t.number(r, "dx"), y = t.number(r, "dy");
+      dx.x.push_back(s), dx.y.push_back(x), dy.x.push_back(s), dy.y.push_back(y);
+      const double p = t.hasColumn("peak") ? t.number(r, "peak") : std::nan("");
+      peak.x.push_back(s), peak.y.push_back(p);
+      if (std::hypot(x, y) > largest) largest = std::hypot(x, y), largestSlice = s;
+      if (t.hasColumn("flagged") && t.flag(r, "flagged")) {
+        flaggedSlices.push_back(s);
+        flaggedDx.x.push_back(s), flaggedDx.y.push_back(x), flaggedDy.x.push_back(s), flaggedDy.y.push_back(y);
+        flaggedPeak.x.push_back(s), flaggedPeak.y.push_back(p);
+        flaggedRows += "<tr>" + tdNum(s, 0) + td(t.hasColumn("name") ? t.text(r, "name") : "") + tdNum(x, 2) + tdNum(y, 2) +
+                       (t.hasColumn("peak") ? tdNum(p, 3) : td("")) + "</tr>";
+      }
+    }
+    if (t.rows() == 0) throw Error(path.string() + ": no rows; expected one row per slice");
+    body += "<p class=\"summary\" id=\"drift-summary\">" + std::to_string(t.rows()) +
+            " slices. Shift of a slice's content relative to slice 0; aligning moves each slice back by it. "
+            "Largest shift: <b>" + formatNumber(largest, 2) + " px</b> at slice " + formatNumber(largestSlice, 0) +
+            ". Last slice: dx " + formatNumber(dx.y.back(), 2) + " px, dy " + formatNumber(dy.y.back(), 2) +
+            " px. Flagged registrations (weak correlation peak or implausible jump): <b>" +
+            std::to_string(flaggedSlices.size()) + "</b>.</p>";
+    Plot shifts{"Shift per slice", "slice", "shift (px)"};
+    shifts.series = {dx, dy};
+    if (!flaggedSlices.empty()) shifts.series.push_back(flaggedDx), shifts.series.push_back(flaggedDy);
+    shifts.shadedX = flaggedSlices;
+    body += renderSvg(shifts);
+    if (t.hasColumn("peak")) {
+      Plot peaks{"Correlation peak strength per slice (registration confidence)", "slice", "peak"};
+      peaks.series = {peak};
+      if (!flaggedSlices.empty()) peaks.series.push_back(flaggedPeak);
+      peaks.shadedX = flaggedSlices;
+      peaks.height = 200;
+      body += renderSvg(peaks);
+    } else {
+      body += page.note("transforms.csv has no 'peak' column: the registration confidence plot is not shown.");
+    }
+    if (!flaggedSlices.empty())
+      body += "<table id=\"flagged-table\"><tr><th>flagged slice</th><th>name</th><th>dx</th><th>dy</th><th>peak</th></tr>" +
+              flaggedRows + "</table>";
+    if (!t.hasColumn("flagged")) body += page.note("transforms.csv has no 'flagged' column: flagged slices are not marked.");
+  } catch (const std::exception& e) {
+    body = page.note("transforms.csv could not be read (" + std::string(e.what()) + "): the drift plot is not shown.");
+  }
+  page.add({"drift", "Drift between slices", body});
+}
+
+void addOrthoAlignmentSection(Page& page) {
+  std::string body =
+      "<p>Re-slices across the stack (slice number runs downwards). Before alignment, drift shows as slanted "
+      "or jagged edges; after alignment they should be straight.</p><div class=\"figures\">";
+  body += figure(page, "preview/ortho_xz_raw.png", "XZ before alignment", "ortho-xz-raw", "the XZ view before alignment is not shown");
+  body += figure(page, "preview/ortho_xz_aligned.png", "XZ after alignment", "ortho-xz-aligned", "the XZ view after alignment is not shown");
+  body += "</div><div class=\"figures\">";
+  body += figure(page, "preview/ortho_yz_raw.png", "YZ before alignment", "ortho-yz-raw", "the YZ view before alignment is not shown");
+  body += figure(page, "preview/ortho_yz_aligned.png", "YZ after alignment", "ortho-yz-aligned", "the YZ view after alignment is not shown");
+  body += "</div>";
+  page.add({"ortho-alignment", "Orthogonal views before and after alignment", body});
+}
+
+// ---- brightness.csv ----
+
+void addBrightnessSection(Page& page) {
+  const std::string relative = "brightness.csv";
+  const fs::path path = page.folder() / relative;
+  if (!fs::exists(path)) {
+    page.add({"brightness", "Brightness per slice", page.missing(relative, "the brightness plots are not shown")});
+    return;
+  }
+  std::string body;
+  try {
+    const CsvTable t = CsvTable::read(path);
+    t.requireColumns({"slice", "median_before", "p05_before", "p95_before", "median_after", "p05_after", "p95_after"});
+    if (t.rows() == 0) throw Error(path.string() + ": no rows; expected one row per slice");
+    auto column = [&](const std::string& name) {
+      std::vector<double> v;
+      for (std::size_t r = 0; r < t.rows(); ++r) v.push_back(t.number(r, name));
+      return v;
+    };
+    const auto slices = column("slice");
+    const auto medianBefore = column("median_before"), medianAfter = column("median_after");
+    auto spread = [](const std::vector<double>& v) {
+      const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+      return *hi - *lo;
+    };
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const char* c : {"p05_before", "p95_before", "p05_after", "p95_after", "median_before", "median_after"})
+      for (double v : column(c))
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    const double pad = std::max(1.0, (hi - lo) * 0.05);
+    body += "<p class=\"summary\" id=\"brightness-summary\">Spread of the slice medians (largest minus smallest): "
+            "before <b>" + formatNumber(spread(medianBefore), 2) + "</b>, after <b>" + formatNumber(spread(medianAfter), 2) +
+            "</b> grey levels. Equalisation should flatten the median line; the 5th&ndash;95th percentile band shows "
+            "the contrast of each slice.</p><div class=\"figures\">";
+    for (const std::string when : {"before", "after"}) {
+      Plot p{"Brightness " + when + " correction", "slice", "grey level"};
+      p.width = 540;
+      p.series = {{"p95", "#9ecae1", slices, column("p95_" + when)},
+                  {"median", "#08519c", slices, column("median_" + when)},
+                  {"p05", "#6baed6", slices, column("p05_" + when), PlotStyle::Line, true}};
+      p.yMin = lo - pad, p.yMax = hi + pad;  // same scale before and after, so they compare by eye
+      body += "<div>" + renderSvg(p) + "</div>";
+    }
+    body += "</div>";
+  } catch (const std::exception& e) {
+    body = page.note("brightness.csv could not be read (" + std::string(e.what()) + "): the brightness plots are not shown.");
+  }
+  page.add({"brightness", "Brightness per slice", body});
+}
+
+// ---- preview/histogram.csv ----
+
+std::vector<double> otsuThresholds(const std::optional<json>& run) {
+  std::vector<double> thresholds;
+  if (!run) return thresholds;
+  for (const char* key : {"otsu_thresholds", "otsu_threshold"}) {
+    const json* v = findKey(*run, key);
+    if (!v) continue;
+    if (v->is_number()) thresholds.push_back(v->get<double>());
+    if (v->is_array())
+      for (const auto& e : *v)
+        if (e.is_number()) thresholds.push_back(e.get<double>());
+    if (v->is_object())  // e.g. {"pore": 61, "cam": 140}
+      for (const auto& [k, e] : v->items())
+        if (e.is_number()) thresholds.push_back(e.get<double>());
+    if (!thresholds.empty()) break;
+  }
+  return thresholds;
+}
+
+void addHistogramSection(Page& page, const std::optional<json>& run) {
+  const std::string relative = "preview/histogram.csv";
+  const fs::path path = page.folder() / relative;
+  if (!fs::exists(path)) {
+    page.add({"histogram", "Otsu histogram and threshold", page.missing(relative, "the grey-level histogram is not shown")});
+    return;
+  }
+  std::string body;
+  try {
+    const CsvTable t = CsvTable::read(path);
+    t.requireColumns({"grey", "count"});
+    if (t.rows() == 0) throw Error(path.string() + ": no rows; expected grey,count rows");
+    // At most 256 bars: a 16-bit histogram is summed into groups of neighbouring grey levels.
+    const std::size_t group = (t.rows() + 255) / 256;
+    PlotSeries bars{"pixels", "#777", {}, {}, PlotStyle::Bars};
+    double pixels = 0;
+    for (std::size_t r = 0; r < t.rows(); r += group) {
+      double sum = 0;
+      for (std::size_t k = r; k < std::min(t.rows(), r + group); ++k) sum += t.number(k, "count");
+      bars.x.push_back(t.number(r, "grey"));
+      bars.y.push_back(sum);
+      pixels += sum;
+    }
+    const auto thresholds = otsuThresholds(run);
+    Plot p{"Grey-level histogram of the enhanced stack", "grey level", "pixels"};
+    p.series = {bars};
+    std::string list;
+    for (std::size_t i = 0; i < thresholds.size(); ++i) {
+      p.verticalLines.push_back({thresholds[i], "Otsu " + formatNumber(thresholds[i], 2)});
+      list += (i ? ", " : "") + formatNumber(thresholds[i], 2);
+    }
+    body += "<p class=\"summary\" id=\"histogram-summary\">" + formatNumber(pixels, 0) + " pixels counted. ";
+    if (thresholds.empty())
+      body += "</p>" + page.note("run.json gives no otsu_thresholds: the threshold is not marked on the histogram.");
+    else
+      body += "Otsu threshold(s): <b>" + list + "</b> (dashed red line): grey levels below the first threshold are "
+              "taken as pore, the others as solid.</p>";
+    body += renderSvg(p);
+  } catch (const std::exception& e) {
+    body = page.note("preview/histogram.csv could not be read (" + std::string(e.what()) + "): the histogram is not shown.");
+  }
+  page.add({"histogram", "Otsu histogram and threshold", body});
+}
+
+// ---- chosen slice: Gabor response and pore mask ----
+
+void addGaborSection(Page& page, const std::optional<json>& run) {
+  std::string body;
+  const auto slice = findNumber(run ? &*run : nullptr, {"preview_slice", "chosen_slice", "gabor_slice"});
+  body += "<p class=\"summary\" id=\"gabor-summary\">" +
+          (slice ? "Slice <b>" + formatNumber(*slice, 0) + "</b>: " : std::string("The chosen slice: ")) +
+          "the Gabor filter response (texture energy; pores, which are smooth and dark inside, respond weakly) "
+          "and the pore mask derived from it (white = pore).";
+  const fs::path mask = page.folder() / "preview/pore_mask.png";
+  if (fs::exists(mask)) {
+    try {
+      const cv::Mat m = io::readPngGrey(mask);
+      body += " Pore area in the mask: <b>" + formatNumber(100.0 * cv::countNonZero(m) / static_cast<double>(m.total()), 2) + " %</b>.";
+    } catch (const std::exception&) {
+      // figure() below reports the unreadable file.
+    }
+  }
+  body += "</p><div class=\"figures\">";
+  body += figure(page, "preview/gabor_response.png", "Gabor response", "gabor-response", "the Gabor response is not shown");
+  body += figure(page, "preview/pore_mask.png", "Pore mask", "pore-mask", "the pore mask is not shown");
+  body += "</div>";
+  page.add({"gabor", "Gabor response and pore mask of one slice", body});
+}
+
+// ---- phase_fractions.csv ----
+
+struct Fractions {
+  std::map<long long, std::array<double, 3>> perSlice;  // percent
+  std::optional<std::array<double, 3>> total;           // percent
+};
+
+// Fractions may be written as 0..1 or as percent; the page always shows percent.
+std::optional<Fractions> readFractions(const fs::path& path) {
+  const CsvTable t = CsvTable::read(path);
+  t.requireColumns({"slice", "pore", "se", "cam"});
+  Fractions f;
+  double largest = 0;
+  std::vector<std::pair<std::string, std::array<double, 3>>> rows;
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    std::array<double, 3> v{t.number(r, "pore"), t.number(r, "se"), t.number(r, "cam")};
+    for (double x : v) largest = std::max(largest, x);
+    rows.emplace_back(t.text(r, "slice"), v);
+  }
+  const double scale = largest <= 1.0 + 1e-9 ? 100.0 : 1.0;
+  for (auto& [slice, v] : rows) {
+    for (double& x : v) x *= scale;
+    std::string lowered = slice;
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
+    if (lowered == "total") {
+      f.total = v;
+    } else {
+      try {
+        f.perSlice[std::stoll(slice)] = v;
+      } catch (const std::exception&) {
+        throw Error(path.string() + ": slice '" + slice + "'; expected a slice number or 'total'");
+      }
+    }
+  }
+  return f;
+}
+
+void addFractionsSection(Page& page, const std::optional<Fractions>& f, const std::string& problem,
+                         const std::optional<json>& run) {
+  std::string body;
+  if (!f) {
+    page.add({"fractions", "Phase fractions per slice", problem});
+    return;
+  }
+  if (f->total) {
+    const auto& t = *f->total;
+    body += "<p class=\"summary\" id=\"fractions-summary\">Whole volume: pore <b>" + formatNumber(t[0], 2) + " %</b>, SE <b>" +
+            formatNumber(t[1], 2) + " %</b>, CAM <b>" + formatNumber(t[2], 2) + " %</b>.</p>";
+  } else {
+    body += page.note("phase_fractions.csv has no 'total' row: whole-volume fractions are not shown.");
+  }
+  if (!f->perSlice.empty()) {
+    PlotSeries pore{"pore", kPoreColour}, se{"SE", kSeColour}, cam{"CAM", kCamColour};
+    for (const auto& [s, v] : f->perSlice) {
+      for (auto* series : {&pore, &se, &cam}) series->x.push_back(static_cast<double>(s));
+      pore.y.push_back(v[0]), se.y.push_back(v[1]), cam.y.push_back(v[2]);
+    }
+    Plot p{"Phase fractions per slice", "slice", "area fraction (%)"};
+    p.series = {pore, se, cam};
+    body += renderSvg(p);
+    body += "<details><summary>Table per slice</summary><table id=\"fractions-table\"><tr><th>slice</th><th>pore %</th><th>SE %</th><th>CAM %</th></tr>";
+    for (const auto& [s, v] : f->perSlice)
+      body += "<tr>" + tdNum(static_cast<double>(s), 0) + tdNum(v[0], 2) + tdNum(v[1], 2) + tdNum(v[2], 2) + "</tr>";
+    body += "</table></details>";
+  }
+  (void)run;
+  page.add({"fractions", "Phase fractions per slice", body});
+}
+
+// ---- segmentation overlay viewer ----
+
+void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
+  const fs::path preview = page.folder() / "preview";
+  static const std::regex greyName(R"(grey_(\d+)\.png)");
+  std::map<long long, std::string> greyFiles;
+  std::error_code ec;
+  if (fs::is_directory(preview, ec))
+    for (const auto& e : fs::directory_iterator(preview, ec)) {
+      std::smatch m;
+      const std::string name = e.path().filename().string();
+      if (std::regex_match(name, m, greyName)) greyFiles[std::stoll(m[1])] = name;
+    }
+  const std::string title = "Segmentation over the grey slices";
+  if (greyFiles.empty()) {
+    page.add({"overlay", title, page.missing("preview/grey_NNNN.png", "the segmentation viewer is not shown")});
+    return;
+  }
+  json data;
+  data["slices"] = json::array();
+  data["grey"] = json::array();
+  data["labels"] = json::array();
+  data["fractions"] = json::object();
+  std::vector<long long> withoutLabels;
+  std::string problems;
+  for (const auto& [slice, greyName] : greyFiles) {
+    std::string grey;
+    try {
+      grey = pngFileDataUri(preview / greyName);
+    } catch (const std::exception& e) {
+      problems += page.note("preview/" + greyName + " could not be shown (" + e.what() + ").");
+      continue;
+    }
+    const std::string digits = greyName.substr(5, greyName.size() - 9);  // NNNN as written
+    const fs::path labels = preview / ("labels_" + digits + ".png");
+    json labelUri = nullptr;
+    if (fs::exists(labels)) {
+      try {
+        labelUri = pngFileDataUri(labels);
+      } catch (const std::exception& e) {
+        problems += page.note("preview/labels_" + digits + ".png could not be shown (" + e.what() + ").");
+      }
+    } else {
+      withoutLabels.push_back(slice);
+    }
+    data["slices"].push_back(slice);
+    data["grey"].push_back(grey);
+    data["labels"].push_back(labelUri);
+    if (fractions) {
+      if (auto it = fractions->perSlice.find(slice); it != fractions->perSlice.end())
+        data["fractions"][std::to_string(slice)] = {std::stod(formatNumber(it->second[0], 2)),
+                                                    std::stod(formatNumber(it->second[1], 2)),
+                                                    std::stod(formatNumber(it->second[2], 2))};
+    }
+  }
+  const std::size_t n = data["slices"].size();
+  if (n == 0) {
+    page.add({"overlay", title, problems});
+    return;
+  }
+  std::string body = "<p class=\"summary\" id=\"overlay-summary\">" + std::to_string(n) +
+                     " preview slices. Move the slice slider to step through the stack and the opacity slider "
+                     "to fade the labels over the grey image.</p>" + kLegend + problems;
+  if (!withoutLabels.empty())
+    body += page.note(std::to_string(withoutLabels.size()) + " preview slice(s) have no labels_NNNN.png (first: slice " +
+                      std::to_string(withoutLabels.front()) + "); they are shown grey only.");
+  body += "<div class=\"controls\"><label>Slice <input type=\"range\" id=\"slice-slider\" min=\"0\" max=\"" +
+          std::to_string(n - 1) + "\" value=\"0\" step=\"1\"></label><span id=\"slice-label\"></span>"
+          "<label>Label opacity <input type=\"range\" id=\"opacity-slider\" min=\"0\" max=\"100\" value=\"45\" step=\"1\"></label>"
+          "<span id=\"opacity-label\"></span><span id=\"slice-fractions\"></span></div>"
+          "<canvas id=\"overlay-canvas\" width=\"1\" height=\"1\"></canvas>";
+  std::string dump = data.dump();
+  // "</" cannot appear in base64 or numbers, but never let data end the <script> element.
+  for (std::size_t at = dump.find("</"); at != std::string::npos; at = dump.find("</", at + 3)) dump.replace(at, 2, "<\\/");
+  body += "<script type=\"application/json\" id=\"overlay-data\">" + dump + "</script>";
+  page.add({"overlay", title, body});
+}
+
+void addOrthoLabelsSection(Page& page) {
+  std::string body = "<p>Re-slices of the labelled volume (slice number runs downwards): phases should continue "
+                     "smoothly from slice to slice.</p>" + kLegend + "<div class=\"figures\">";
+  body += figure(page, "preview/ortho_xz_labels.png", "XZ of the labels", "ortho-xz-labels", "the XZ view of the labels is not shown", colouredLabelsUri);
+  body += figure(page, "preview/ortho_yz_labels.png", "YZ of the labels", "ortho-yz-labels", "the YZ view of the labels is not shown", colouredLabelsUri);
+  body += "</div>";
+  page.add({"ortho-labels", "Orthogonal views of the labelled volume", body});
+}
+
+}  // namespace
+
+std::string buildReportHtml(const fs::path& outputFolder) {
+  std::error_code ec;
+  if (!fs::is_directory(outputFolder, ec))
+    throw Error("report: output folder " + outputFolder.string() +
+                " does not exist or is not a folder; expected the folder written by `fibseg run`");
+  Page page(outputFolder);
+  std::string runNote;
+  const auto run = readRunJson(page, runNote);
+  addRunSection(page, run, runNote);
+  addParametersSection(page);
+  addDriftSection(page);
+  addOrthoAlignmentSection(page);
+  addBrightnessSection(page);
+  addHistogramSection(page, run);
+  addGaborSection(page, run);
+
+  std::optional<Fractions> fractions;
+  std::string fractionsProblem;
+  const fs::path fractionsPath = outputFolder / "phase_fractions.csv";
+  if (!fs::exists(fractionsPath)) {
+    fractionsProblem = page.missing("phase_fractions.csv", "phase fractions per slice are not shown");
+  } else {
+    try {
+      fractions = readFractions(fractionsPath);
+    } catch (const std::exception& e) {
+      fractionsProblem = page.note("phase_fractions.csv could not be read (" + std::string(e.what()) +
+                                   "): phase fractions are not shown.");
+    }
+  }
+  addOverlaySection(page, fractions);
+  addFractionsSection(page, fractions, fractionsProblem, run);
+  addOrthoLabelsSection(page);
+  return page.html();
+}
+
+void writeReport(const fs::path& outputFolder) {
+  const std::string html = buildReportHtml(outputFolder);
+  writeTextFile(outputFolder / "report.html", html);
+}
+
+}  // namespace fibseg::report
