@@ -250,11 +250,18 @@ std::vector<TuneCandidate> untunedCandidates(const cv::Mat& slice, const cv::Mat
   const cv::Mat outside = cam == 0;
   if (cv::countNonZero(outside) == 0)
     throw Error("Gabor sweep: the whole slice is above the Otsu threshold; expected some SE or pores");
+  cv::Mat distanceToCam;
+  cv::distanceTransform(outside, distanceToCam, cv::DIST_L2, 3);
   std::vector<TuneCandidate> out(sets.size());
   tbb::parallel_for(std::size_t(0), sets.size(), [&](std::size_t i) {
     const cv::Mat response = gaborResponse(input, sets[i], method);
+    // CAM set to 0 darkens the response in a halo around every grain; Otsu over all non-CAM pixels
+    // would split that halo from the rest. Judge only pixels beyond the filter's reach of CAM.
+    const double reach = std::min(sets[i].kernelSize / 2.0, 3.0 * sets[i].sigma);
+    cv::Mat judged = distanceToCam > reach;
+    if (cv::countNonZero(judged) < 100) judged = outside;
     double lo = 0, hi = 0;
-    cv::minMaxLoc(response, &lo, &hi, nullptr, nullptr, outside);
+    cv::minMaxLoc(response, &lo, &hi, nullptr, nullptr, judged);
     out[i].gabor = sets[i];
     if (hi <= lo) {
       out[i].threshold = hi;
@@ -266,7 +273,7 @@ std::vector<TuneCandidate> untunedCandidates(const cv::Mat& slice, const cv::Mat
     std::vector<std::uint8_t> values;
     for (int y = 0; y < quantised.rows; ++y)
       for (int x = 0; x < quantised.cols; ++x)
-        if (outside.at<std::uint8_t>(y, x)) values.push_back(quantised.at<std::uint8_t>(y, x));
+        if (judged.at<std::uint8_t>(y, x)) values.push_back(quantised.at<std::uint8_t>(y, x));
     GreyHistogram histogram(8);
     histogram.add(cv::Mat(1, int(values.size()), CV_8U, values.data()));
     int t = 0;

@@ -56,7 +56,8 @@ TuneResult tuneGabor(const cv::Mat& slice, const cv::Mat& camMask, const cv::Mat
                      const GaborSweep& sweep, Convolution method = Convolution::Auto);
 
 /// Without an annotation: the pore mask of each set at a threshold placed by Otsu on its response
-/// over non-CAM pixels, for a person to pick by eye. Same order as expandSweep.
+/// over non-CAM pixels beyond the filter's reach of CAM (whose zeros darken a halo), for a person to
+/// pick by eye. Same order as expandSweep.
 std::vector<TuneCandidate> untunedCandidates(const cv::Mat& slice, const cv::Mat& camMask,
                                              const GaborSweep& sweep, Convolution method = Convolution::Auto);
 
