@@ -150,8 +150,34 @@ TEST(Tune, TomlUsesTheRegistryNames) {
   const std::string toml = tuneResultToml(best);
   EXPECT_EQ(toml.rfind("[segment]\n", 0), 0u);
   for (const char* line : {"gabor_kernel_size = 21\n", "gabor_sigma = 4.5", "gabor_theta = 45", "gabor_lambda = 12",
-                           "gabor_gamma = 0.5", "gabor_psi = 0", "pore_threshold = 812.25"})
+                           "gabor_gamma = 0.5", "gabor_psi = 0\n", "pore_threshold = 812.25\n"})
     EXPECT_NE(toml.find(line), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace fibseg::segment
+
+namespace fibseg::segment {
+namespace {
+
+TEST(Tune, MergeKeepsTheRestOfTheParameterFile) {
+  TuneCandidate best;
+  best.gabor = {21, 4.5, 45, 12, 0.5, 0};
+  best.threshold = 812.25;
+  const std::string existing =
+      "# my run\n[input]\npath = \"slices\"\n\n[segment]\nmethod = \"otsu\"\ngabor_sigma = 3 # old\n"
+      "min_island_pore = 20\n\n[output]\nfolder = \"out\"\n";
+  const std::string merged = mergeTuneResultIntoToml(existing, best);
+  const std::string expected =
+      "# my run\n[input]\npath = \"slices\"\n\n[segment]\nmethod = \"otsu\"\ngabor_sigma = 4.5\n"
+      "min_island_pore = 20\ngabor_kernel_size = 21\ngabor_theta = 45\ngabor_lambda = 12\n"
+      "gabor_gamma = 0.5\ngabor_psi = 0\npore_threshold = 812.25\n\n[output]\nfolder = \"out\"\n";
+  EXPECT_EQ(merged, expected);
+
+  // No [segment] section yet: one is appended; merging twice changes nothing more.
+  const std::string added = mergeTuneResultIntoToml("[output]\nfolder = \"out\"\n", best);
+  EXPECT_EQ(added, "[output]\nfolder = \"out\"\n\n" + tuneResultToml(best));
+  EXPECT_EQ(mergeTuneResultIntoToml(added, best), added);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <sstream>
 
@@ -344,18 +345,112 @@ cv::Mat contactSheet(const cv::Mat& slice, const cv::Mat& cam, const std::vector
 }
 
 std::string tuneResultToml(const TuneCandidate& best) {
-  std::ostringstream out;
-  out.precision(6);
+  auto exact = [](double v) {  // shortest text that reads back as the same double
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);
+    for (int digits = 6; digits < 17; ++digits) {
+      char shorter[40];
+      std::snprintf(shorter, sizeof shorter, "%.*g", digits, v);
+      if (std::strtod(shorter, nullptr) == v) return std::string(shorter);
+    }
+    return std::string(buffer);
+  };
   const auto& g = best.gabor;
-  out << "[segment]\n"
-      << "gabor_kernel_size = " << g.kernelSize << "\n"
-      << "gabor_sigma = " << std::fixed << g.sigma << "\n"
-      << "gabor_theta = " << g.thetaDeg << "\n"
-      << "gabor_lambda = " << g.lambda << "\n"
-      << "gabor_gamma = " << g.gamma << "\n"
-      << "gabor_psi = " << g.psiDeg << "\n"
-      << "pore_threshold = " << best.threshold << "\n";
-  return out.str();
+  return "[segment]\n"
+         "gabor_kernel_size = " + std::to_string(g.kernelSize) + "\n"
+         "gabor_sigma = " + exact(g.sigma) + "\n"
+         "gabor_theta = " + exact(g.thetaDeg) + "\n"
+         "gabor_lambda = " + exact(g.lambda) + "\n"
+         "gabor_gamma = " + exact(g.gamma) + "\n"
+         "gabor_psi = " + exact(g.psiDeg) + "\n"
+         "pore_threshold = " + exact(best.threshold) + "\n";
+}
+
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// The key a line sets ("gabor_sigma = 2 # note" -> "gabor_sigma"), or "" for other lines.
+std::string keyOf(const std::string& line) {
+  const std::string t = trimmed(line);
+  if (t.empty() || t[0] == '#' || t[0] == '[') return "";
+  const auto eq = t.find('=');
+  if (eq == std::string::npos) return "";
+  std::string key = trimmed(t.substr(0, eq));
+  if (key.size() >= 2 && (key.front() == '"' || key.front() == '\'')) key = key.substr(1, key.size() - 2);
+  return key;
+}
+
+}  // namespace
+
+std::string mergeTuneResultIntoToml(const std::string& existing, const TuneCandidate& best) {
+  // The chosen lines, minus the header, keyed by name.
+  std::vector<std::pair<std::string, std::string>> chosen;
+  {
+    std::istringstream in(tuneResultToml(best));
+    std::string line;
+    while (std::getline(in, line))
+      if (!keyOf(line).empty()) chosen.emplace_back(keyOf(line), line);
+  }
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(existing);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+  }
+  std::vector<bool> written(chosen.size(), false);
+  std::vector<std::string> out;
+  bool inSegment = false, sawSegment = false;
+  auto flushMissing = [&] {
+    for (std::size_t i = 0; i < chosen.size(); ++i)
+      if (!written[i]) {
+        out.push_back(chosen[i].second);
+        written[i] = true;
+      }
+  };
+  for (const std::string& line : lines) {
+    const std::string t = trimmed(line);
+    if (!t.empty() && t[0] == '[') {
+      if (inSegment) {
+        // Missing keys go after the section's last non-blank line.
+        std::vector<std::string> blanks;
+        while (!out.empty() && trimmed(out.back()).empty()) {
+          blanks.push_back(out.back());
+          out.pop_back();
+        }
+        flushMissing();
+        out.insert(out.end(), blanks.begin(), blanks.end());
+      }
+      inSegment = t.rfind("[segment]", 0) == 0;
+      sawSegment = sawSegment || inSegment;
+      out.push_back(line);
+      continue;
+    }
+    if (inSegment) {
+      const std::string key = keyOf(line);
+      auto it = std::find_if(chosen.begin(), chosen.end(), [&](const auto& c) { return c.first == key; });
+      if (!key.empty() && it != chosen.end()) {
+        const std::size_t i = std::size_t(it - chosen.begin());
+        if (!written[i]) out.push_back(it->second);  // a repeated key is dropped, not duplicated
+        written[i] = true;
+        continue;
+      }
+    }
+    out.push_back(line);
+  }
+  if (inSegment) flushMissing();
+  if (!sawSegment) {
+    if (!out.empty() && !trimmed(out.back()).empty()) out.push_back("");
+    out.push_back("[segment]");
+    flushMissing();
+  }
+  std::string text;
+  for (const auto& line : out) text += line + "\n";
+  return text;
 }
 
 }  // namespace fibseg::segment

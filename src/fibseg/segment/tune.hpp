@@ -69,5 +69,9 @@ cv::Mat contactSheet(const cv::Mat& slice, const cv::Mat& camMask, const std::ve
 
 /// The chosen values as TOML lines for the [segment] section, with the registry's names.
 std::string tuneResultToml(const TuneCandidate& best);
+/// `existing` parameter-file text with the chosen values put into its [segment] section: lines
+/// setting those keys are replaced, missing keys are added at the end of the section (a section is
+/// appended if there is none); every other line, comment and section is kept as it was.
+std::string mergeTuneResultIntoToml(const std::string& existing, const TuneCandidate& best);
 
 }  // namespace fibseg::segment
