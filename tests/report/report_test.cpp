@@ -281,6 +281,7 @@ TEST(Svg, NiceTicks) {
   const std::vector<double> expected{0.05, 0.1, 0.15, 0.2};
   ASSERT_EQ(ticks.size(), expected.size());
   for (std::size_t i = 0; i < ticks.size(); ++i) EXPECT_NEAR(ticks[i], expected[i], 1e-12);
+  EXPECT_EQ(niceTicks(0, 4, 8, 1.0), (std::vector<double>{0, 1, 2, 3, 4}));  // slices: no 0.5
 }
 
 TEST(Svg, NanLeavesAGapInTheLine) {

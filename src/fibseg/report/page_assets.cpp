@@ -16,7 +16,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg.plot { width: 100%; max-width: 820px; height: auto; display: block; }
 .figures { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
 figure { margin: 0; }
-figure img { max-width: 520px; min-width: 120px; image-rendering: pixelated; border: 1px solid #ccc; display: block; }
+.figures > div { flex: 1 1 460px; }
+figure img { width: 480px; max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid #ccc; display: block; }
 figcaption { font-size: 0.85em; color: #555; }
 .bar { background: #4a7fc1; height: 12px; display: inline-block; vertical-align: middle; }
 #overlay-canvas { max-width: 100%; width: 640px; image-rendering: pixelated; border: 1px solid #999; background: #000; }
@@ -173,8 +174,10 @@ const char* viewerScript() {
       out.hidden = false;
       out.dataset.verdict = ok ? 'PASS' : 'FAIL';
       out.textContent = 'SELFTEST ' + (ok ? 'PASS' : 'FAIL') + '\n' + lines.join('\n');
+      // Bring the viewer up beside the verdict, so a screenshot of the first screen shows both
+      // (headless screenshots do not follow scrolling).
       var section = document.getElementById('overlay');
-      if (section) section.scrollIntoView();
+      if (section) out.parentNode.insertBefore(section, out.nextSibling);
     }
     if (!v) { lines.push('no segmentation viewer on the page (no preview slices)'); finish(false); return; }
     if (v.count < 2) { lines.push('only ' + v.count + ' slice: cannot move the slider'); finish(false); return; }

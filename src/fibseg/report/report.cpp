@@ -344,12 +344,14 @@ void addDriftSection(Page& page) {
     shifts.series = {dx, dy};
     if (!flaggedSlices.empty()) shifts.series.push_back(flaggedDx), shifts.series.push_back(flaggedDy);
     shifts.shadedX = flaggedSlices;
+    shifts.integerX = true;
     body += renderSvg(shifts);
     if (t.hasColumn("peak")) {
       Plot peaks{"Correlation peak strength per slice (registration confidence)", "slice", "peak"};
       peaks.series = {peak};
       if (!flaggedSlices.empty()) peaks.series.push_back(flaggedPeak);
       peaks.shadedX = flaggedSlices;
+      peaks.integerX = true;
       peaks.height = 200;
       body += renderSvg(peaks);
     } else {
@@ -415,6 +417,7 @@ void addBrightnessSection(Page& page) {
     for (const std::string when : {"before", "after"}) {
       Plot p{"Brightness " + when + " correction", "slice", "grey level"};
       p.width = 540;
+      p.integerX = true;
       p.series = {{"p95", "#9ecae1", slices, column("p95_" + when)},
                   {"median", "#08519c", slices, column("median_" + when)},
                   {"p05", "#6baed6", slices, column("p05_" + when), PlotStyle::Line, true}};
@@ -575,6 +578,7 @@ void addFractionsSection(Page& page, const std::optional<Fractions>& f, const st
       pore.y.push_back(v[0]), se.y.push_back(v[1]), cam.y.push_back(v[2]);
     }
     Plot p{"Phase fractions per slice", "slice", "area fraction (%)"};
+    p.integerX = true;
     p.series = {pore, se, cam};
     body += renderSvg(p);
     body += "<details><summary>Table per slice</summary><table id=\"fractions-table\"><tr><th>slice</th><th>pore %</th><th>SE %</th><th>CAM %</th></tr>";

@@ -8,7 +8,7 @@
 
 namespace fibseg::report {
 
-std::vector<double> niceTicks(double lo, double hi, int count) {
+std::vector<double> niceTicks(double lo, double hi, int count, double minStep) {
   std::vector<double> ticks;
   if (!(hi > lo) || count < 1) {
     ticks.push_back(lo);
@@ -20,6 +20,7 @@ std::vector<double> niceTicks(double lo, double hi, int count) {
   double step = magnitude;
   for (double m : {1.0, 2.0, 5.0, 10.0})
     if (std::fabs(std::log(m * magnitude / raw)) < std::fabs(std::log(step / raw))) step = m * magnitude;
+  step = std::max(step, minStep);
   const long long first = static_cast<long long>(std::ceil(lo / step - 1e-9));
   const long long last = static_cast<long long>(std::floor(hi / step + 1e-9));
   for (long long k = first; k <= last; ++k) ticks.push_back(k == 0 ? 0.0 : static_cast<double>(k) * step);
@@ -97,7 +98,7 @@ std::string renderSvg(const Plot& plot) {
   svg += "</g><g fill=\"#333\">";
   for (double t : yTicks)
     svg += "<text x=\"" + num(left - 6) + "\" y=\"" + num(py(t) + 4) + "\" text-anchor=\"end\">" + formatNumber(t, 4) + "</text>";
-  const auto xTicks = niceTicks(xr.lo, xr.hi, 8);
+  const auto xTicks = niceTicks(xr.lo, xr.hi, 8, plot.integerX ? 1.0 : 0.0);
   for (double t : xTicks)
     svg += "<text x=\"" + num(px(t)) + "\" y=\"" + num(top + plotH + 16) + "\" text-anchor=\"middle\">" + formatNumber(t, 4) + "</text>";
   svg += "<text x=\"" + num(left + plotW / 2) + "\" y=\"" + num(h - 6) + "\" text-anchor=\"middle\">" + escapeHtml(plot.xLabel) + "</text>";

@@ -31,12 +31,14 @@ struct Plot {
   std::vector<VerticalLine> verticalLines;
   std::vector<double> shadedX;  // x positions shaded as light red bands one x-step wide
   std::optional<double> yMin, yMax, xMin, xMax;  // fixed axis ends; otherwise from the data
+  bool integerX = false;  // x is a slice number: no ticks at 2.5
 };
 
 /// An <svg> element (with role="img" and a <title>) drawing `plot`.
 std::string renderSvg(const Plot& plot);
 
-/// Round tick positions covering [lo, hi], about `count` of them (1, 2, 5 x 10^k steps).
-std::vector<double> niceTicks(double lo, double hi, int count);
+/// Round tick positions covering [lo, hi], about `count` of them (1, 2, 5 x 10^k steps, at
+/// least `minStep` apart).
+std::vector<double> niceTicks(double lo, double hi, int count, double minStep = 0);
 
 }  // namespace fibseg::report

@@ -1,0 +1,167 @@
+// report.html in a real browser: Debian's headless Chromium opens the page from disk with the
+// #selftest hash; the page's own script moves the slice and opacity sliders, compares canvas
+// pixels before/after, collects every error and writes PASS/FAIL into #selftest-result, which
+// --dump-dom hands back to us. Chromium's console log (stderr) must stay empty too. A screenshot
+// is saved as report_browser_screenshot.png in the working folder (or $FIBSEG_REPORT_SCREENSHOT).
+//
+// Chromium is required, not optional: without it these tests fail and say how to install it.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <sstream>
+
+#include "fibseg/report/report.hpp"
+#include "output_folder_fixture.hpp"
+
+extern char** environ;
+
+namespace fibseg::report {
+namespace {
+namespace fs = std::filesystem;
+using testing::TemporaryFolder;
+
+const char* const kChromium = "/usr/bin/chromium";
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct BrowserRun {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs Chromium headless on `page` (with `hash`), stdout and stderr captured. `timeout` stops a
+// hung browser so the test fails instead of hanging.
+BrowserRun runChromium(const fs::path& work, const fs::path& page, const std::string& hash,
+                       const std::vector<std::string>& extra) {
+  const fs::path profile = work / "chromium-profile";
+  fs::create_directories(profile);
+  std::vector<std::string> args = {"timeout", "120", kChromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                   "--disable-quic", "--no-first-run", "--disable-background-networking",
+                                   "--disable-component-update", "--disable-sync",
+                                   "--user-data-dir=" + profile.string(),
+                                   // Lets the page's promises (image decoding, self-test) finish
+                                   // before the DOM is dumped or the screenshot taken.
+                                   "--virtual-time-budget=10000", "--enable-logging=stderr", "--v=0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back("file://" + fs::absolute(page).string() + hash);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const fs::path out = work / "chromium.out", err = work / "chromium.err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  BrowserRun run;
+  if (posix_spawnp(&pid, "timeout", &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  run.out = readFile(out);
+  run.err = readFile(err);
+  fs::remove_all(profile);
+  return run;
+}
+
+// Chromium's log lines carrying page console messages and uncaught exceptions.
+std::vector<std::string> consoleLines(const std::string& log) {
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(":CONSOLE") != std::string::npos) lines.push_back(line);
+  return lines;
+}
+
+// The text of <pre id="selftest-result" data-verdict="...">...</pre> in the dumped DOM.
+std::string selfTestResult(const std::string& dom) {
+  const auto at = dom.find("<pre id=\"selftest-result\"");
+  if (at == std::string::npos) return "";
+  const auto end = dom.find("</pre>", at);
+  return dom.substr(at, end - at);
+}
+
+void requireChromium() {
+  ASSERT_TRUE(fs::exists(kChromium))
+      << "headless Chromium is needed to test report.html but " << kChromium
+      << " does not exist. Install Debian's chromium package: `scripts/install-deps --browser` "
+         "(or `sudo apt-get install chromium`).";
+}
+
+TEST(ReportInBrowser, SlidersChangeTheCanvasWithNoConsoleErrors) {
+  requireChromium();
+  if (HasFatalFailure()) return;
+  TemporaryFolder folder("browser");
+  testing::writeCompleteOutputFolder(folder.path());
+  writeReport(folder.path());
+  const BrowserRun run = runChromium(folder.path(), folder.path() / "report.html", "#selftest", {"--dump-dom"});
+  ASSERT_EQ(run.status, 0) << "chromium failed; its log:\n" << run.err;
+  const std::string result = selfTestResult(run.out);
+  ASSERT_FALSE(result.empty()) << "no #selftest-result in the dumped page:\n" << run.out.substr(0, 2000);
+  EXPECT_NE(result.find("data-verdict=\"PASS\""), std::string::npos) << result;
+  EXPECT_NE(result.find("shown slice 0 -&gt; 4"), std::string::npos) << result;
+  EXPECT_NE(result.find("errors: 0"), std::string::npos) << result;
+  const auto console = consoleLines(run.err);
+  EXPECT_TRUE(console.empty()) << "the page wrote to the console:\n" << console.front();
+}
+
+TEST(ReportInBrowser, ScreenshotShowsTheColouredSegmentation) {
+  requireChromium();
+  if (HasFatalFailure()) return;
+  TemporaryFolder folder("screenshot");
+  testing::writeCompleteOutputFolder(folder.path());
+  writeReport(folder.path());
+  const char* chosen = std::getenv("FIBSEG_REPORT_SCREENSHOT");
+  const fs::path screenshot = fs::absolute(chosen ? chosen : "report_browser_screenshot.png");
+  fs::remove(screenshot);
+  const BrowserRun run = runChromium(folder.path(), folder.path() / "report.html", "#selftest",
+                                     {"--window-size=1200,900", "--screenshot=" + screenshot.string()});
+  ASSERT_EQ(run.status, 0) << "chromium failed; its log:\n" << run.err;
+  const cv::Mat image = cv::imread(screenshot.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(image.empty()) << "no screenshot at " << screenshot;
+  EXPECT_EQ(image.size(), cv::Size(1200, 900));
+  // In #selftest mode the viewer sits at the top: its canvas shows the labels blended over the
+  // grey slice, so the first screen must hold orange-tinted (CAM) and blue-tinted (SE) pixels.
+  int orange = 0, blue = 0;
+  for (int y = 0; y < image.rows; ++y)
+    for (int x = 0; x < image.cols; ++x) {
+      const cv::Vec3b p = image.at<cv::Vec3b>(y, x);  // BGR
+      if (p[2] > p[0] + 60 && p[1] > p[0] + 20) ++orange;
+      if (p[0] > p[2] + 60) ++blue;
+    }
+  EXPECT_GT(orange, 5000) << "CAM overlay not visible in " << screenshot;
+  EXPECT_GT(blue, 5000) << "SE overlay not visible in " << screenshot;
+  std::cout << "screenshot saved: " << screenshot.string() << "\n";
+}
+
+TEST(ReportInBrowser, SelfTestFailsOnABrokenSliceImage) {
+  // The verdict can say FAIL: a labels PNG that passes the signature check but cannot be decoded.
+  requireChromium();
+  if (HasFatalFailure()) return;
+  TemporaryFolder folder("broken");
+  testing::writeCompleteOutputFolder(folder.path());
+  std::ofstream(folder.path() / "preview/labels_0004.png", std::ios::binary) << "\x89PNG\r\n\x1a\n not really a PNG";
+  writeReport(folder.path());
+  const BrowserRun run = runChromium(folder.path(), folder.path() / "report.html", "#selftest", {"--dump-dom"});
+  ASSERT_EQ(run.status, 0) << "chromium failed; its log:\n" << run.err;
+  const std::string result = selfTestResult(run.out);
+  EXPECT_NE(result.find("data-verdict=\"FAIL\""), std::string::npos) << result;
+  EXPECT_NE(result.find("cannot decode labels of slice 4"), std::string::npos) << result;
+}
+
+}  // namespace
+}  // namespace fibseg::report
