@@ -22,23 +22,37 @@ namespace fibseg::intensity {
 
 namespace {
 
-// out[x] = in[x] - median(in[x - r .. x + r]), borders reflected. A sorted window updated by one
-// removal and one insertion per step: O(r) per pixel with a tiny constant.
-void subtractRunningMedian(const float* in, float* out, int width, int r, std::vector<float>& window) {
-  auto at = [&](int x) {
-    if (width == 1) return in[0];
-    while (x < 0 || x >= width) x = x < 0 ? -x : 2 * (width - 1) - x;
-    return in[x];
-  };
-  window.clear();
-  for (int x = -r; x <= r; ++x) window.push_back(at(x));
+// out[x] = in[x] - median(in[x - r .. x + r]), borders reflected, with a sorted window updated by
+// one removal and one insertion per step.
+void subtractRunningMedian(const float* in, float* out, int width, int r, std::vector<float>& padded,
+                           std::vector<float>& window) {
+  padded.resize(width + 2 * r);
+  for (int x = -r; x < width + r; ++x) {
+    int src = x;
+    if (width == 1) src = 0;
+    while (src < 0 || src >= width) src = src < 0 ? -src : 2 * (width - 1) - src;
+    padded[x + r] = in[src];
+  }
+  const int k = 2 * r + 1;
+  window.assign(padded.begin(), padded.begin() + k);
   std::sort(window.begin(), window.end());
+  float* w = window.data();
   for (int x = 0; x < width; ++x) {
-    out[x] = in[x] - window[r];
+    out[x] = in[x] - w[r];
     if (x + 1 == width) break;
-    const float leaving = at(x - r), entering = at(x + r + 1);
-    window.erase(std::lower_bound(window.begin(), window.end(), leaving));
-    window.insert(std::upper_bound(window.begin(), window.end(), entering), entering);
+    const float leaving = padded[x], entering = padded[x + k];
+    // Ranks by counting (branch-free, vectorised): i = slot of the leaving value, j = where the
+    // entering one belongs in the old window.
+    int i = 0, j = 0;
+    for (int t = 0; t < k; ++t) i += w[t] < leaving;
+    for (int t = 0; t < k; ++t) j += w[t] < entering;
+    if (j > i) {  // a few floats: a plain loop beats a memmove call
+      for (int t = i; t < j - 1; ++t) w[t] = w[t + 1];
+      w[j - 1] = entering;
+    } else {
+      for (int t = i; t > j; --t) w[t] = w[t - 1];
+      w[j] = entering;
+    }
   }
 }
 
@@ -58,10 +72,12 @@ float clippedMean(std::vector<float>& values, float clip) {
 }
 
 // Robust standard deviation (1.4826 x median absolute deviation) of a sample of the values.
-float robustSigma(const std::vector<std::vector<float>>& rows) {
+float robustSigma(const cv::Mat& values) {
   std::vector<float> sample;
-  for (const auto& row : rows)
-    for (std::size_t x = 0; x < row.size(); x += 3) sample.push_back(std::fabs(row[x]));
+  for (int y = 0; y < values.rows; ++y) {
+    const float* row = values.ptr<float>(y);
+    for (int x = y % 3; x < values.cols; x += 3) sample.push_back(std::fabs(row[x]));
+  }
   if (sample.empty()) return 0;
   const std::size_t mid = sample.size() / 2;
   std::nth_element(sample.begin(), sample.begin() + mid, sample.end());
@@ -87,19 +103,19 @@ cv::Mat removeCurtaining(const cv::Mat& slice, const CurtainingParams& params) {
   const int rowStep = std::max(1, int(rows / bands / 96));
   std::vector<std::vector<float>> profile(bands, std::vector<float>(cols));
   std::vector<double> centre(bands);
-  std::vector<float> window, highPass(cols);
+  std::vector<float> padded, window, column;
+  cv::Mat samples, byColumn;
   for (int b = 0; b < bands; ++b) {
     const int y0 = int(std::lround(double(rows) * b / bands)), y1 = int(std::lround(double(rows) * (b + 1) / bands));
     centre[b] = 0.5 * (y0 + y1 - 1);
-    std::vector<std::vector<float>> samples;  // per sampled row, the high-pass signal
-    for (int y = y0; y < y1; y += rowStep) {
-      subtractRunningMedian(f.ptr<float>(y), highPass.data(), cols, r, window);
-      samples.push_back(highPass);
-    }
-    std::vector<float> column(samples.size());
+    samples.create((y1 - y0 + rowStep - 1) / rowStep, cols, CV_32F);  // high-pass of each sampled row
+    for (int i = 0; i < samples.rows; ++i)
+      subtractRunningMedian(f.ptr<float>(y0 + i * rowStep), samples.ptr<float>(i), cols, r, padded, window);
     const float clip = 2.5f * robustSigma(samples);
+    cv::transpose(samples, byColumn);  // one column's values contiguous
     for (int x = 0; x < cols; ++x) {
-      for (std::size_t s = 0; s < samples.size(); ++s) column[s] = samples[s][x];
+      const float* values = byColumn.ptr<float>(x);
+      column.assign(values, values + byColumn.cols);
       profile[b][x] = clippedMean(column, clip);
     }
   }
@@ -128,9 +144,10 @@ double stripeAmplitude(const cv::Mat& slice, double stripeWidth) {
   cv::reduce(f, columnMeans, 0, cv::REDUCE_AVG, CV_64F);
   // Deviation of the column means from their running median: stripes stand out, the slow
   // variation of the content across the slice does not.
-  std::vector<float> in(columnMeans.cols), out(columnMeans.cols), window;
+  std::vector<float> in(columnMeans.cols), out(columnMeans.cols), padded, window;
   for (int x = 0; x < columnMeans.cols; ++x) in[x] = float(columnMeans.at<double>(x));
-  subtractRunningMedian(in.data(), out.data(), columnMeans.cols, std::max(1, int(std::lround(stripeWidth))), window);
+  subtractRunningMedian(in.data(), out.data(), columnMeans.cols, std::max(1, int(std::lround(stripeWidth))), padded,
+                        window);
   double sum = 0;
   for (float v : out) sum += double(v) * v;
   return std::sqrt(sum / out.size());

@@ -75,18 +75,23 @@ cv::Mat polynomialBackground(const cv::Mat& f, int order) {
   return bg;
 }
 
+// The background of a CV_32F copy of the slice.
+cv::Mat backgroundOf(const cv::Mat& f, const ShadingParams& params) {
+  switch (params.method) {
+    case ShadingMethod::Gaussian: return gaussianBackground(f, params.sigma);
+    case ShadingMethod::Polynomial: return polynomialBackground(f, params.polynomialOrder);
+    case ShadingMethod::None: return cv::Mat(f.size(), CV_32F, cv::Scalar(cv::mean(f)[0]));
+  }
+  throw Error("shading correction: unknown method");
+}
+
 }  // namespace
 
 cv::Mat estimateShading(const cv::Mat& slice, const ShadingParams& params) {
   bitDepthOf(slice, "shading correction");
   cv::Mat f;
   slice.convertTo(f, CV_32F);
-  switch (params.method) {
-    case ShadingMethod::Gaussian: return gaussianBackground(f, params.sigma);
-    case ShadingMethod::Polynomial: return polynomialBackground(f, params.polynomialOrder);
-    case ShadingMethod::None: return cv::Mat(slice.size(), CV_32F, cv::Scalar(cv::mean(f)[0]));
-  }
-  throw Error("shading correction: unknown method");
+  return backgroundOf(f, params);
 }
 
 cv::Mat correctShading(const cv::Mat& slice, const ShadingParams& params) {
@@ -94,24 +99,24 @@ cv::Mat correctShading(const cv::Mat& slice, const ShadingParams& params) {
   bitDepthOf(slice, "shading correction");
   cv::Mat f;
   slice.convertTo(f, CV_32F);
-  cv::Mat bg = estimateShading(slice, params);
+  cv::Mat bg = backgroundOf(f, params);
   const double meanGrey = cv::mean(f)[0];
   const double bgMean = cv::mean(bg)[0];
-  cv::Mat out;
+  cv::Mat& out = f;  // corrected in place
   if (params.mode == ShadingMode::Divide) {
     // A background at or below zero (a polynomial overshooting in a black corner) would flip or
     // explode the ratio; one grey level is the darkest background we divide by.
     cv::max(bg, 1.0, bg);
     cv::divide(f, bg, out, bgMean);
   } else {
-    out = f - bg + bgMean;
+    cv::subtract(f, bg, out);
   }
-  // Keep the mean exactly (division changes it slightly where content and shading correlate).
+  // Keep the mean exactly (division changes it slightly where content and shading correlate);
+  // folded into the conversion back, which rounds and saturates.
   const double outMean = cv::mean(out)[0];
-  if (params.mode == ShadingMode::Divide && outMean > 0) out *= meanGrey / outMean;
-  else out += meanGrey - outMean;
   cv::Mat result;
-  out.convertTo(result, slice.type());  // rounds and saturates
+  if (params.mode == ShadingMode::Divide && outMean > 0) out.convertTo(result, slice.type(), meanGrey / outMean);
+  else out.convertTo(result, slice.type(), 1.0, meanGrey - outMean);
   return result;
 }
 
