@@ -7,11 +7,13 @@ namespace fibseg::cli {
 void addRunCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
+void addReportCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
   addRunCommand(app);
   addPhantomCommand(app);
   addScoreCommand(app);
+  addReportCommand(app);
 }
 
 }  // namespace fibseg::cli
