@@ -33,11 +33,11 @@ TemporaryFolder::~TemporaryFolder() {
 }
 
 void writeCompleteOutputFolder(const fs::path& folder) {
-  // Timings sum to 4.0 s; the Otsu threshold is 97; slice 2 is the chosen preview slice.
+  // Stages take 4.0 s of a 4.5 s run; the Otsu threshold is 97; slice 2 is the chosen preview slice.
   write(folder / "run.json", R"({
   "slices": 5, "image_width": 64, "image_height": 48, "bit_depth": 16, "pixel_size_nm": 5.5,
   "data_bar_rows": 6, "crop": {"x": 2, "y": 1, "width": 60, "height": 40},
-  "timings_s": {"read": 0.25, "align": 1.25, "intensity": 0.5, "segment": 2.0},
+  "timings_s": {"read": 0.25, "align": 1.25, "intensity": 0.5, "segment": 2.0, "total": 4.5},
   "segment": {"otsu_thresholds": [97]},
   "preview_slice": 2,
   "phase_fractions": {"pore": 0.125, "se": 0.375, "cam": 0.5}

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <regex>
@@ -193,10 +194,18 @@ void addRunSection(Page& page, const std::optional<json>& run, const std::string
   } else if (auto timings = timingsOf(*run); timings.empty()) {
     timing = page.note("run.json has no timings_s: stage timings are not shown.");
   } else {
-    double total = 0, longest = 0;
-    for (const auto& [name, s] : timings) total += s, longest = std::max(longest, s);
-    timing += "<table id=\"timings-table\"><tr><th>stage</th><th>seconds</th><th>share</th><th></th></tr>";
+    // A "total" entry is the wall time of the whole run, not one more stage.
+    std::optional<double> reportedTotal;
+    std::vector<std::pair<std::string, double>> stages;
     for (const auto& [name, s] : timings) {
+      if (name == "total") reportedTotal = s;
+      else stages.emplace_back(name, s);
+    }
+    double sum = 0, longest = 0;
+    for (const auto& [name, s] : stages) sum += s, longest = std::max(longest, s);
+    const double total = reportedTotal.value_or(sum);
+    timing += "<table id=\"timings-table\"><tr><th>stage</th><th>seconds</th><th>share</th><th></th></tr>";
+    for (const auto& [name, s] : stages) {
       const double share = total > 0 ? s / total : 0;
       const double barWidth = longest > 0 ? 240.0 * s / longest : 0;
       timing += "<tr>" + td(name) + tdNum(s, 3) + "<td class=\"num\">" + formatNumber(100 * share, 1) +
@@ -463,32 +472,59 @@ void addHistogramSection(Page& page, const std::optional<json>& run) {
     const CsvTable t = CsvTable::read(path);
     t.requireColumns({"grey", "count"});
     if (t.rows() == 0) throw Error(path.string() + ": no rows; expected grey,count rows");
-    // At most 256 bars: a 16-bit histogram is summed into groups of neighbouring grey levels.
-    const std::size_t group = (t.rows() + 255) / 256;
-    PlotSeries bars{"pixels", "#777", {}, {}, PlotStyle::Bars};
-    double pixels = 0;
-    for (std::size_t r = 0; r < t.rows(); r += group) {
-      double sum = 0;
-      for (std::size_t k = r; k < std::min(t.rows(), r + group); ++k) sum += t.number(k, "count");
-      bars.x.push_back(t.number(r, "grey"));
-      bars.y.push_back(sum);
-      pixels += sum;
+    // At most 256 bars: a 16-bit histogram (which lists only the grey levels present) is summed
+    // into equal ranges of grey levels between the darkest and the brightest present.
+    double darkest = std::numeric_limits<double>::infinity(), brightest = -darkest, pixels = 0;
+    for (std::size_t r = 0; r < t.rows(); ++r) {
+      const double g = t.number(r, "grey");
+      darkest = std::min(darkest, g), brightest = std::max(brightest, g);
+    }
+    const double binWidth = std::max(1.0, std::ceil((brightest - darkest + 1) / 256.0));
+    const std::size_t bins = static_cast<std::size_t>(std::floor((brightest - darkest) / binWidth)) + 1;
+    PlotSeries bars{"pixels", "#777", std::vector<double>(bins), std::vector<double>(bins, 0.0), PlotStyle::Bars};
+    for (std::size_t b = 0; b < bins; ++b) bars.x[b] = darkest + static_cast<double>(b) * binWidth;
+    for (std::size_t r = 0; r < t.rows(); ++r) {
+      const double count = t.number(r, "count");
+      bars.y[static_cast<std::size_t>(std::floor((t.number(r, "grey") - darkest) / binWidth))] += count;
+      pixels += count;
     }
     const auto thresholds = otsuThresholds(run);
-    Plot p{"Grey-level histogram of the enhanced stack", "grey level", "pixels"};
+    Plot p{"Grey-level histogram of the aligned, corrected stack", "grey level", "pixels"};
     p.series = {bars};
-    std::string list;
-    for (std::size_t i = 0; i < thresholds.size(); ++i) {
-      p.verticalLines.push_back({thresholds[i], "Otsu " + formatNumber(thresholds[i], 2)});
-      list += (i ? ", " : "") + formatNumber(thresholds[i], 2);
-    }
-    body += "<p class=\"summary\" id=\"histogram-summary\">" + formatNumber(pixels, 0) + " pixels counted. ";
-    if (thresholds.empty())
+    body += "<p class=\"summary\" id=\"histogram-summary\">" + formatNumber(pixels, 0) + " pixels counted" +
+            (binWidth > 1 ? " (bars of " + formatNumber(binWidth, 0) + " grey levels)" : std::string()) + ". ";
+    std::optional<Plot> perSlice;
+    if (thresholds.empty()) {
       body += "</p>" + page.note("run.json gives no otsu_thresholds: the threshold is not marked on the histogram.");
-    else
-      body += "Otsu threshold(s): <b>" + list + "</b> (dashed red line): grey levels below the first threshold are "
-              "taken as pore, the others as solid.</p>";
+    } else if (thresholds.size() <= 3) {
+      std::string list;
+      for (std::size_t i = 0; i < thresholds.size(); ++i) {
+        p.verticalLines.push_back({thresholds[i], "Otsu " + formatNumber(thresholds[i], 2)});
+        list += (i ? ", " : "") + formatNumber(thresholds[i], 2);
+      }
+      body += "Otsu threshold(s): <b>" + list + "</b> (dashed red line): pixels brighter than the threshold are "
+              "taken as active material (CAM); pores and SE are told apart below it.</p>";
+    } else {
+      // One threshold per slice: the histogram shows their median and range, a plot each slice's.
+      std::vector<double> sorted = thresholds;
+      std::sort(sorted.begin(), sorted.end());
+      const double median = sorted[sorted.size() / 2];
+      p.verticalLines.push_back({sorted.front(), "min", "#e08080"});
+      p.verticalLines.push_back({median, "median Otsu " + formatNumber(median, 2)});
+      p.verticalLines.push_back({sorted.back(), "max", "#e08080"});
+      body += "Otsu thresholds per slice (" + std::to_string(thresholds.size()) + "): median <b>" +
+              formatNumber(median, 2) + "</b>, from <b>" + formatNumber(sorted.front(), 2) + "</b> to <b>" +
+              formatNumber(sorted.back(), 2) + "</b>: pixels brighter than their slice's threshold are taken as "
+              "active material (CAM).</p>";
+      perSlice = Plot{"Otsu threshold per slice", "slice", "grey level"};
+      perSlice->integerX = true;
+      perSlice->height = 200;
+      PlotSeries series{"threshold", "#c00"};
+      for (std::size_t z = 0; z < thresholds.size(); ++z) series.x.push_back(static_cast<double>(z)), series.y.push_back(thresholds[z]);
+      perSlice->series = {series};
+    }
     body += renderSvg(p);
+    if (perSlice) body += renderSvg(*perSlice);
   } catch (const std::exception& e) {
     body = page.note("preview/histogram.csv could not be read (" + std::string(e.what()) + "): the histogram is not shown.");
   }
@@ -502,8 +538,9 @@ void addGaborSection(Page& page, const std::optional<json>& run) {
   const auto slice = findNumber(run ? &*run : nullptr, {"preview_slice", "chosen_slice", "gabor_slice"});
   body += "<p class=\"summary\" id=\"gabor-summary\">" +
           (slice ? "Slice <b>" + formatNumber(*slice, 0) + "</b>: " : std::string("The chosen slice: ")) +
-          "the Gabor filter response (texture energy; pores, which are smooth and dark inside, respond weakly) "
-          "and the pore mask derived from it (white = pore).";
+          "the Gabor filter response, computed on the inverted slice with the active material set to 0 so "
+          "that dark pores respond strongly (shown stretched to black&ndash;white), and the pore mask: "
+          "response above the pore threshold (white = pore).";
   const fs::path mask = page.folder() / "preview/pore_mask.png";
   if (fs::exists(mask)) {
     try {
