@@ -5,11 +5,13 @@
 namespace fibseg::cli {
 
 void addRunCommand(CLI::App& app);
+void addInitCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
+  addInitCommand(app);
   addRunCommand(app);
   addPhantomCommand(app);
   addScoreCommand(app);

@@ -26,12 +26,6 @@ const char* typeName(ParamType type) {
 
 namespace {
 
-std::string formatNumber(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
-
 std::string rangeText(const ParamSpec& spec) {
   if (spec.min && spec.max) return " from " + formatNumber(*spec.min) + " to " + formatNumber(*spec.max);
   if (spec.min) return " of at least " + formatNumber(*spec.min);
@@ -52,8 +46,9 @@ std::string lower(std::string s) {
 }
 
 std::optional<double> parseReal(const std::string& text) {
-  const std::string t = trim(text);
-  if (t.empty()) return std::nullopt;
+  std::string t = trim(text);
+  if (!t.empty() && t[0] == '+') t.erase(0, 1);  // from_chars rejects a leading '+'
+  if (t.empty() || t[0] == '+') return std::nullopt;
   double v = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(v)) return std::nullopt;
@@ -66,11 +61,7 @@ std::vector<ParamSpec> collectAll() {
     for (auto& spec : specs()) all.push_back(std::move(spec));
   }
   // A registry mistake is a programming error; fail loudly at first use.
-  std::map<std::string, int> seen;
-  for (const auto& spec : all) {
-    if (seen[spec.name()]++) throw Error("parameter registry: duplicate name " + spec.name());
-    if (!spec.required) parseValue(spec, spec.defaultValue, "registry default of " + spec.name());
-  }
+  validateRegistry(all);
   return all;
 }
 
@@ -90,6 +81,31 @@ std::size_t editDistance(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+std::string formatNumber(double v) {
+  // Shortest text that reads back to the same double: 0.1 stays "0.1", not "0.10000000000000001"
+  // nor (as with ostream's default 6 digits) a rounded value that changes the parameter.
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(v);
+}
+
+void validateRegistry(const std::vector<ParamSpec>& specs) {
+  std::map<std::string, int> seen;
+  for (const auto& spec : specs) {
+    const std::string name = spec.name();
+    if (spec.section.empty() || spec.key.empty() || spec.key.find('.') != std::string::npos ||
+        spec.section.find('.') != std::string::npos)
+      throw Error("parameter registry: '" + name + "' must be section.key with one dot");
+    if (seen[name]++) throw Error("parameter registry: duplicate name " + name);
+    if (spec.min && spec.max && *spec.min > *spec.max)
+      throw Error("parameter registry: " + name + " has min > max");
+    if (spec.type == ParamType::Choice && spec.choices.empty())
+      throw Error("parameter registry: choice parameter " + name + " lists no choices");
+    if (spec.description.empty()) throw Error("parameter registry: " + name + " has no description");
+    if (!spec.required) parseValue(spec, spec.defaultValue, "registry default of " + name);
+  }
+}
 
 std::string ParamSpec::expectation() const {
   switch (type) {
@@ -114,15 +130,23 @@ const std::vector<ParamSpec>& allParameters() {
 }
 
 const ParamSpec* findParameter(const std::string& name) {
-  for (const auto& spec : allParameters())
+  return findParameter(allParameters(), name);
+}
+
+const ParamSpec* findParameter(const std::vector<ParamSpec>& specs, const std::string& name) {
+  for (const auto& spec : specs)
     if (spec.name() == name) return &spec;
   return nullptr;
 }
 
 std::string nearestParameterName(const std::string& name) {
+  return nearestParameterName(allParameters(), name);
+}
+
+std::string nearestParameterName(const std::vector<ParamSpec>& specs, const std::string& name) {
   std::string best;
   std::size_t bestDistance = SIZE_MAX;
-  for (const auto& spec : allParameters()) {
+  for (const auto& spec : specs) {
     // Compare with the full name and with the key alone (users often forget the section).
     const std::size_t d = std::min(editDistance(name, spec.name()), editDistance(name, spec.key));
     if (d < bestDistance) bestDistance = d, best = spec.name();

@@ -11,5 +11,6 @@ std::vector<ParamSpec> inputParameterSpecs();
 std::vector<ParamSpec> outputParameterSpecs();
 std::vector<ParamSpec> intensityParameterSpecs();
 std::vector<ParamSpec> segmentParameterSpecs();
+std::vector<ParamSpec> learnParameterSpecs();
 
 }  // namespace fibseg::config

@@ -57,7 +57,6 @@ struct TrainingParams {
   double learningRate;      // shrinkage per round
   int samplesPerPhase;      // at most this many labelled pixels per phase (random subset)
   unsigned seed;            // sampling and XGBoost seed: training is reproducible
-  int threads;              // XGBoost threads; 0 = all cores
 };
 
 /// One annotated slice: annotation is CV_8U with 0 unlabelled, 1 pore, 2 SE, 3 CAM.
@@ -115,3 +114,9 @@ struct LearnParams {
 };
 
 }  // namespace fibseg::learn
+
+namespace fibseg::config {
+class ParamSet;
+/// Defined in config/params_learn.cpp (the registry holds the defaults and descriptions).
+learn::LearnParams learnParamsFrom(const ParamSet& params);
+}  // namespace fibseg::config

@@ -1,0 +1,85 @@
+// Parameters of the trained pixel classifier (segment.method = classifier): which model to use,
+// which features describe a pixel, and how `fibseg train` fits the model.
+#include "fibseg/config/param_set.hpp"
+#include "fibseg/config/stage_params.hpp"
+#include "fibseg/learn/learn.hpp"
+
+namespace fibseg::config {
+
+std::vector<ParamSpec> learnParameterSpecs() {
+  std::vector<ParamSpec> specs;
+  const std::string s = "learn";
+  specs.push_back({.section = s, .key = "model", .type = ParamType::Path, .defaultValue = "",
+                   .description = "Trained classifier (a .json file written by `fibseg train`) used when "
+                                  "segment.method = classifier. It must have been trained with the same "
+                                  "feature parameters (scales, gabor_*, normalisation, cnn_model) as given here."});
+  specs.push_back({.section = s, .key = "scales", .type = ParamType::RealList, .defaultValue = "0.7, 1.6, 3.5",
+                   .unit = "px", .min = 0.3, .max = 64.0,
+                   .description = "Smoothing scales (Gaussian sigma) of the feature bank. At each scale every "
+                                  "pixel is described by its smoothed grey level, difference of Gaussians, "
+                                  "Laplacian, gradient, Hessian and structure-tensor eigenvalues, local mean and "
+                                  "variance. Small scales place phase boundaries precisely; large ones see "
+                                  "texture and context (choose up to about the size of the smallest feature you "
+                                  "care about, e.g. a pore radius). More scales = slower."});
+  specs.push_back({.section = s, .key = "gabor_wavelengths", .type = ParamType::RealList, .defaultValue = "4",
+                   .unit = "px", .min = 2.0, .max = 128.0,
+                   .description = "Wavelengths of the Gabor filter bank (oriented texture such as curtaining "
+                                  "stripes or grain structure). Empty = no Gabor features."});
+  specs.push_back({.section = s, .key = "gabor_orientations", .type = ParamType::Integer, .defaultValue = "4",
+                   .min = 1.0, .max = 16.0,
+                   .description = "Number of Gabor orientations, evenly spread over 180 degrees."});
+  specs.push_back({.section = s, .key = "normalisation", .type = ParamType::Choice, .defaultValue = "percentile",
+                   .choices = {"percentile", "fixed"},
+                   .description = "How grey levels are scaled before features are computed. percentile: each "
+                                  "slice's darkest 1% and brightest 1% map to 0 and 1, so slices with different "
+                                  "brightness look alike to the classifier; fixed: grey divided by the largest "
+                                  "value of the bit depth (use when brightness carries meaning across slices)."});
+  specs.push_back({.section = s, .key = "cnn_model", .type = ParamType::Path, .defaultValue = "",
+                   .description = "Optional ONNX network whose feature maps are added to the features (e.g. the "
+                                  "first blocks of VGG16, see bench/README.md section Learn for how to export "
+                                  "one). Input: 1x1xHxW float image scaled as by normalisation. Empty = none. "
+                                  "Costs much time per slice."});
+  specs.push_back({.section = s, .key = "rounds", .type = ParamType::Integer, .defaultValue = "30",
+                   .min = 1.0, .max = 5000.0,
+                   .description = "Boosting rounds when training (each adds one tree per phase). More can fit "
+                                  "subtler differences; prediction time grows with it."});
+  specs.push_back({.section = s, .key = "max_depth", .type = ParamType::Integer, .defaultValue = "5",
+                   .min = 1.0, .max = 16.0,
+                   .description = "Depth of each tree: how many feature comparisons decide one step."});
+  specs.push_back({.section = s, .key = "learning_rate", .type = ParamType::Real, .defaultValue = "0.3",
+                   .min = 0.001, .max = 1.0,
+                   .description = "Shrinkage of each tree's contribution (XGBoost eta). Smaller needs more "
+                                  "rounds but generalises better."});
+  specs.push_back({.section = s, .key = "samples_per_phase", .type = ParamType::Integer, .defaultValue = "50000",
+                   .min = 10.0, .max = 10000000.0,
+                   .description = "At most this many annotated pixels per phase are used for training (a "
+                                  "random subset; phases are weighted equally whatever their count)."});
+  specs.push_back({.section = s, .key = "seed", .type = ParamType::Integer, .defaultValue = "1", .min = 0.0,
+                   .max = 4294967295.0,
+                   .description = "Random seed of pixel sampling and training: the same annotations and seed "
+                                  "give the same model."});
+  specs.push_back({.section = s, .key = "probabilities", .type = ParamType::Boolean, .defaultValue = "false",
+                   .description = "Also write the classifier's per-phase probabilities (0..1) as a TIFF stack per "
+                                  "phase: shows where the classifier hesitates."});
+  return specs;
+}
+
+learn::LearnParams learnParamsFrom(const ParamSet& params) {
+  learn::LearnParams p;
+  p.model = params.text("learn.model");
+  p.features.scales = params.realList("learn.scales");
+  p.features.gaborWavelengths = params.realList("learn.gabor_wavelengths");
+  p.features.gaborOrientations = static_cast<int>(params.integer("learn.gabor_orientations"));
+  p.features.normalisation = params.text("learn.normalisation");
+  p.features.cnnModel = params.text("learn.cnn_model");
+  p.features.cnnChannels = 0;  // known once resolveCnnModel has read the file
+  p.training.rounds = static_cast<int>(params.integer("learn.rounds"));
+  p.training.maxDepth = static_cast<int>(params.integer("learn.max_depth"));
+  p.training.learningRate = params.real("learn.learning_rate");
+  p.training.samplesPerPhase = static_cast<int>(params.integer("learn.samples_per_phase"));
+  p.training.seed = static_cast<unsigned>(params.integer("learn.seed"));
+  p.writeProbabilities = params.boolean("learn.probabilities");
+  return p;
+}
+
+}  // namespace fibseg::config

@@ -1,0 +1,268 @@
+// Training and prediction with libxgboost's C API. Training samples at most samplesPerPhase
+// labelled pixels per phase and weights the phases equally (strokes of the rare pore phase would
+// otherwise be outvoted); prediction runs band by band so memory stays flat on large slices.
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+#include "fibseg/learn/feature_bank.hpp"
+#include "fibseg/learn/learn.hpp"
+
+namespace fibseg::learn {
+
+namespace {
+
+constexpr long long kBandPixels = 1 << 19;  // ~ 0.5 Mpx per band: features stay in a few 100 MB
+constexpr const char* kFormat = "fibseg pixel classifier";
+
+void check(int status, const std::string& what) {
+  if (status != 0) throw Error("XGBoost, " + what + ": " + XGBGetLastError());
+}
+
+struct DMatrix {
+  DMatrixHandle handle = nullptr;
+  ~DMatrix() {
+    if (handle) XGDMatrixFree(handle);
+  }
+};
+
+}  // namespace
+
+struct Classifier::Impl {
+  FeatureSpec spec;
+  BoosterHandle booster = nullptr;
+  std::unique_ptr<detail::CnnRunner> cnn;
+  std::mutex boosterMutex;
+  nlohmann::json trainingSummary;
+  ~Impl() {
+    if (booster) XGBoosterFree(booster);
+  }
+};
+
+Classifier::Classifier(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+const FeatureSpec& Classifier::featureSpec() const { return impl_->spec; }
+
+Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
+                             const TrainingParams& params) {
+  if (examples.empty()) throw Error("training: no annotated slices; expected at least one slice with annotation");
+  if (params.rounds < 1 || params.maxDepth < 1 || !(params.learningRate > 0) || params.samplesPerPhase < 1)
+    throw Error("training: learn.rounds, learn.max_depth, learn.learning_rate and learn.samples_per_phase must be "
+                "positive");
+  auto impl = std::make_shared<Impl>();
+  impl->spec = features;
+  if (!features.cnnModel.empty()) {
+    if (features.cnnModelDigest.empty())
+      throw Error("training: CNN model " + features.cnnModel + " not resolved (internal: call resolveCnnModel)");
+    impl->cnn = std::make_unique<detail::CnnRunner>(features.cnnModel);
+  }
+
+  // Count labelled pixels per phase, then choose which to use (uniformly, reproducibly).
+  std::array<long long, kPhaseCount> available{};
+  for (const auto& example : examples) {
+    bitDepthOf(example.slice, example.name);
+    if (example.annotation.type() != CV_8U || example.annotation.size() != example.slice.size())
+      throw Error("training: annotation of " + example.name + " is " + std::to_string(example.annotation.cols) +
+                  "x" + std::to_string(example.annotation.rows) + "; expected an 8-bit label image of the slice's size " +
+                  std::to_string(example.slice.cols) + "x" + std::to_string(example.slice.rows));
+    for (int y = 0; y < example.annotation.rows; ++y) {
+      const auto* a = example.annotation.ptr<std::uint8_t>(y);
+      for (int x = 0; x < example.annotation.cols; ++x) {
+        if (a[x] > 3)
+          throw Error("training: annotation of " + example.name + " has value " + std::to_string(a[x]) +
+                      "; expected 0 unlabelled, 1 pore, 2 SE, 3 CAM");
+        if (a[x]) ++available[a[x] - 1];
+      }
+    }
+  }
+  for (int p = 0; p < kPhaseCount; ++p)
+    if (available[p] == 0)
+      throw Error(std::string("training: the annotations contain no ") + phaseName(p) +
+                  " pixels; expected strokes of every phase (pore, SE, CAM) on at least one slice");
+
+  std::mt19937_64 rng(params.seed);
+  std::array<std::vector<char>, kPhaseCount> chosen;  // by rank among the phase's labelled pixels
+  std::array<long long, kPhaseCount> used{};
+  for (int p = 0; p < kPhaseCount; ++p) {
+    used[p] = std::min<long long>(available[p], params.samplesPerPhase);
+    chosen[p].assign(available[p], 0);
+    std::vector<long long> ranks(available[p]);
+    std::iota(ranks.begin(), ranks.end(), 0);
+    std::shuffle(ranks.begin(), ranks.end(), rng);
+    for (long long i = 0; i < used[p]; ++i) chosen[p][ranks[i]] = 1;
+  }
+
+  const int featureCount = static_cast<int>(featureNames(features).size());
+  const long long rows = used[0] + used[1] + used[2];
+  std::vector<float> data;
+  data.reserve(rows * featureCount);
+  std::vector<float> labels, weights;
+  labels.reserve(rows);
+  std::array<long long, kPhaseCount> rank{};
+  for (const auto& example : examples) {
+    const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
+    detail::forEachBand(normalised, features, impl->cnn.get(), kBandPixels, [&](cv::Range band, const cv::Mat& m) {
+      for (int y = band.start; y < band.end; ++y) {
+        const auto* a = example.annotation.ptr<std::uint8_t>(y);
+        for (int x = 0; x < example.annotation.cols; ++x) {
+          if (!a[x]) continue;
+          const int p = a[x] - 1;
+          if (!chosen[p][rank[p]++]) continue;
+          const float* row = m.ptr<float>((y - band.start) * example.annotation.cols + x);
+          data.insert(data.end(), row, row + featureCount);
+          labels.push_back(static_cast<float>(p));
+        }
+      }
+    });
+  }
+  for (float l : labels) weights.push_back(static_cast<float>(rows) / (kPhaseCount * used[static_cast<int>(l)]));
+
+  DMatrix train;
+  check(XGDMatrixCreateFromMat(data.data(), rows, featureCount, std::numeric_limits<float>::quiet_NaN(), &train.handle),
+        "creating the training matrix");
+  check(XGDMatrixSetFloatInfo(train.handle, "label", labels.data(), rows), "setting labels");
+  check(XGDMatrixSetFloatInfo(train.handle, "weight", weights.data(), rows), "setting weights");
+  check(XGBoosterCreate(&train.handle, 1, &impl->booster), "creating the booster");
+  // Exact split finding puts a threshold midway between neighbouring training values (the
+  // histogram method puts it at a bin edge): with sparse strokes inside each phase, the decision
+  // boundary then falls halfway between the phases rather than hugging one of them.
+  const std::vector<std::pair<std::string, std::string>> settings = {
+      {"objective", "multi:softprob"},  {"num_class", std::to_string(kPhaseCount)},
+      {"tree_method", "exact"},         {"max_depth", std::to_string(params.maxDepth)},
+      {"eta", std::to_string(params.learningRate)}, {"seed", std::to_string(params.seed)},
+      {"verbosity", "0"}};
+  for (const auto& [key, value] : settings)
+    check(XGBoosterSetParam(impl->booster, key.c_str(), value.c_str()), "setting " + key);
+  for (int round = 0; round < params.rounds; ++round)
+    check(XGBoosterUpdateOneIter(impl->booster, round, train.handle), "training round " + std::to_string(round));
+
+  impl->trainingSummary = {{"slices", examples.size()},
+                           {"labelled_pixels", {{"pore", available[0]}, {"se", available[1]}, {"cam", available[2]}}},
+                           {"sampled_pixels", {{"pore", used[0]}, {"se", used[1]}, {"cam", used[2]}}},
+                           {"rounds", params.rounds},
+                           {"max_depth", params.maxDepth},
+                           {"learning_rate", params.learningRate},
+                           {"seed", params.seed}};
+  return Classifier(std::move(impl));
+}
+
+void Classifier::save(const std::filesystem::path& path) const {
+  bst_ulong length = 0;
+  const char* buffer = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(impl_->boosterMutex);
+    check(XGBoosterSaveModelToBuffer(impl_->booster, R"({"format": "json"})", &length, &buffer), "saving the model");
+  }
+  nlohmann::json doc;
+  doc["format"] = kFormat;
+  doc["version"] = 1;
+  doc["phases"] = {"pore", "SE", "CAM"};
+  doc["feature_spec"] = nlohmann::json::parse(featureSpecToJson(impl_->spec));
+  doc["training"] = impl_->trainingSummary;
+  doc["xgboost"] = nlohmann::json::parse(std::string(buffer, length));
+  writeTextFile(path, doc.dump());
+}
+
+Classifier Classifier::load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read model " + path.string() + "; expected a model file written by `fibseg train`");
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("model " + path.string() + " is not JSON (" + e.what() + "); expected a model written by `fibseg train`");
+  }
+  if (!doc.is_object() || doc.value("format", "") != kFormat || !doc.contains("feature_spec") || !doc.contains("xgboost"))
+    throw Error("model " + path.string() + " is not a fibseg pixel classifier; expected a model written by `fibseg train`");
+  auto impl = std::make_shared<Impl>();
+  impl->spec = featureSpecFromJson(doc["feature_spec"].dump(), "model " + path.string());
+  impl->trainingSummary = doc.value("training", nlohmann::json::object());
+  if (!impl->spec.cnnModel.empty()) {
+    std::filesystem::path cnn = impl->spec.cnnModel;
+    if (!std::filesystem::exists(cnn) && cnn.is_relative()) cnn = path.parent_path() / cnn;
+    if (!std::filesystem::exists(cnn)) cnn = path.parent_path() / std::filesystem::path(impl->spec.cnnModel).filename();
+    if (!std::filesystem::exists(cnn))
+      throw Error("model " + path.string() + " needs the CNN model " + impl->spec.cnnModel +
+                  ", which was not found there nor beside the model file");
+    const std::string digest = detail::fileDigest(cnn.string());
+    if (digest != impl->spec.cnnModelDigest)
+      throw Error("model " + path.string() + " was trained with CNN model " + impl->spec.cnnModel + " (digest " +
+                  impl->spec.cnnModelDigest + "), but " + cnn.string() + " has digest " + digest +
+                  "; expected the same file");
+    impl->cnn = std::make_unique<detail::CnnRunner>(cnn.string());
+  }
+  const std::string booster = doc["xgboost"].dump();
+  check(XGBoosterCreate(nullptr, 0, &impl->booster), "creating the booster");
+  check(XGBoosterLoadModelFromBuffer(impl->booster, booster.data(), booster.size()),
+        "loading the model in " + path.string());
+  bst_ulong features = 0;
+  check(XGBoosterGetNumFeature(impl->booster, &features), "reading the model's feature count");
+  const auto names = featureNames(impl->spec);
+  if (features != names.size())
+    throw Error("model " + path.string() + ": its trees use " + std::to_string(features) +
+                " features but its feature specification describes " + std::to_string(names.size()) +
+                "; the file is inconsistent, retrain it");
+  return Classifier(std::move(impl));
+}
+
+Classifier Classifier::load(const std::filesystem::path& path, const FeatureSpec& wanted) {
+  Classifier model = load(path);
+  const std::string differences = describeFeatureDifferences(model.featureSpec(), wanted);
+  if (!differences.empty())
+    throw Error("model " + path.string() + " was trained with other features than the configuration asks for:\n" +
+                differences + "expected the same feature parameters: set them to the model's values or retrain "
+                "with `fibseg train`");
+  return model;
+}
+
+Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) const {
+  Prediction out;
+  out.labels.create(slice.size(), CV_8U);
+  if (withProbabilities)
+    for (int p = 0; p < kPhaseCount; ++p) out.probabilities.emplace_back(slice.size(), CV_32F);
+  const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
+  detail::forEachBand(normalised, impl_->spec, impl_->cnn.get(), kBandPixels, [&](cv::Range band, const cv::Mat& m) {
+    std::ostringstream array;
+    array << R"({"data": [)" << reinterpret_cast<std::uintptr_t>(m.data) << R"(, true], "shape": [)" << m.rows
+          << ", " << m.cols << R"(], "typestr": "<f4", "version": 3})";
+    const std::string config =
+        R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": true, "cache_id": 0, "missing": NaN})";
+    std::vector<float> probabilities;
+    {
+      std::lock_guard<std::mutex> lock(impl_->boosterMutex);
+      const bst_ulong* shape = nullptr;
+      bst_ulong dims = 0;
+      const float* result = nullptr;
+      check(XGBoosterPredictFromDense(impl_->booster, array.str().c_str(), config.c_str(), nullptr, &shape, &dims,
+                                      &result),
+            "predicting");
+      if (dims != 2 || shape[0] != static_cast<bst_ulong>(m.rows) || shape[1] != kPhaseCount)
+        throw Error("XGBoost, predicting: unexpected result shape; expected one probability per phase and pixel");
+      probabilities.assign(result, result + m.rows * kPhaseCount);
+    }
+    const int cols = slice.cols;
+    for (int y = band.start; y < band.end; ++y) {
+      const float* p = probabilities.data() + static_cast<std::size_t>(y - band.start) * cols * kPhaseCount;
+      auto* label = out.labels.ptr<std::uint8_t>(y);
+      for (int x = 0; x < cols; ++x, p += kPhaseCount) {
+        label[x] = static_cast<std::uint8_t>(std::max_element(p, p + kPhaseCount) - p);
+        if (withProbabilities)
+          for (int c = 0; c < kPhaseCount; ++c) out.probabilities[c].ptr<float>(y)[x] = p[c];
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace fibseg::learn

@@ -1,0 +1,49 @@
+#pragma once
+// Internal to the learn stage: the feature bank on a normalised (CV_32F, about 0..1) image, the
+// ONNX runner, and band-wise evaluation that keeps memory flat on large slices.
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fibseg/learn/learn.hpp"
+
+namespace fibseg::learn::detail {
+
+/// A loaded ONNX feature extractor. cv::dnn::Net is not re-entrant, so runs are serialised.
+class CnnRunner {
+ public:
+  explicit CnnRunner(const std::string& path);
+  /// Feature maps of `normalised` (CV_32F), each resized to its size.
+  std::vector<cv::Mat> run(const cv::Mat& normalised);
+  int channels() const { return channels_; }
+
+ private:
+  std::string path_;
+  cv::dnn::Net net_;
+  std::mutex mutex_;
+  int channels_ = 0;
+};
+
+/// FNV-1a 64-bit digest of a file's bytes, as 16 hex digits; throws naming the file.
+std::string fileDigest(const std::string& path);
+
+/// The slice as CV_32F scaled as spec.normalisation says.
+cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation);
+
+/// Rows of context a band needs on each side so its features equal whole-slice ones.
+int featureHalo(const FeatureSpec& spec);
+
+/// Bank features (and CNN features if `cnn`) of a normalised image: one CV_32F plane per name.
+std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn);
+
+/// Splits the normalised slice into horizontal bands of about `bandPixels` pixels, computes each
+/// band's features with a halo, and hands `visit` the band's rows and its features as a
+/// row-major (band pixels x features) CV_32F matrix.
+void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
+                 const std::function<void(cv::Range rows, const cv::Mat& featureRows)>& visit);
+
+}  // namespace fibseg::learn::detail

@@ -1,0 +1,351 @@
+// The multi-scale feature bank (in the spirit of ilastik's pixel classification): at each scale
+// the smoothed grey value and its derivatives, which describe brightness, edges, blobs, ridges
+// and texture around a pixel; plus a Gabor bank for oriented texture (curtaining, SE grain).
+#include <opencv2/imgproc.hpp>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+#include "fibseg/learn/feature_bank.hpp"
+
+namespace fibseg::learn {
+
+namespace {
+
+constexpr int kPerScale = 10;        // features per scale, see FeatureSpec
+constexpr double kDogRatio = 1.6;    // DoG partner scale: the classic approximation of the LoG
+constexpr double kTensorRatio = 2.0; // structure-tensor integration scale / derivative scale
+
+std::string number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+int gaussianRadius(double sigma) { return std::max(1, static_cast<int>(std::ceil(3 * sigma))); }
+
+cv::Mat gaussian(const cv::Mat& image, double sigma) {
+  cv::Mat out;
+  const int k = 2 * gaussianRadius(sigma) + 1;
+  cv::GaussianBlur(image, out, cv::Size(k, k), sigma, sigma, cv::BORDER_REFLECT);
+  return out;
+}
+
+// Energy of a complex Gabor filter (wavelength lambda, orientation theta, isotropic envelope of
+// one-octave bandwidth, sigma = 0.56 lambda): |I * g e^{i k.x}|. With an isotropic envelope the
+// complex kernel factorises into x and y parts, so it costs 2 row and 4 column passes instead of
+// two full 2D convolutions. Its response to a flat region is ~0.002 of the grey level.
+cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta) {
+  const double sigma = 0.56 * lambda;
+  const int r = gaussianRadius(sigma);
+  cv::Mat xRe(1, 2 * r + 1, CV_32F), xIm(1, 2 * r + 1, CV_32F), yRe(2 * r + 1, 1, CV_32F), yIm(2 * r + 1, 1, CV_32F);
+  double sum = 0;
+  for (int i = -r; i <= r; ++i) sum += std::exp(-i * i / (2 * sigma * sigma));
+  for (int i = -r; i <= r; ++i) {
+    const double g = std::exp(-i * i / (2 * sigma * sigma)) / sum;
+    const double px = 2 * CV_PI * i * std::cos(theta) / lambda, py = 2 * CV_PI * i * std::sin(theta) / lambda;
+    xRe.at<float>(i + r) = float(g * std::cos(px));
+    xIm.at<float>(i + r) = float(g * std::sin(px));
+    yRe.at<float>(i + r) = float(g * std::cos(py));
+    yIm.at<float>(i + r) = float(g * std::sin(py));
+  }
+  const cv::Mat one(1, 1, CV_32F, cv::Scalar(1));
+  auto pass = [](const cv::Mat& in, const cv::Mat& kx, const cv::Mat& ky) {
+    cv::Mat out;
+    cv::sepFilter2D(in, out, CV_32F, kx, ky, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
+    return out;
+  };
+  const cv::Mat a = pass(image, xRe, one), b = pass(image, xIm, one);
+  const cv::Mat re = pass(a, one, yRe) - pass(b, one, yIm);
+  const cv::Mat im = pass(a, one, yIm) + pass(b, one, yRe);
+  cv::Mat energy;
+  cv::magnitude(re, im, energy);
+  return energy;
+}
+
+// Eigenvalues (larger first) of the symmetric 2x2 field [a b; b c].
+void eigenvalues(const cv::Mat& a, const cv::Mat& b, const cv::Mat& c, cv::Mat& large, cv::Mat& small) {
+  large.create(a.size(), CV_32F);
+  small.create(a.size(), CV_32F);
+  for (int y = 0; y < a.rows; ++y) {
+    const float* pa = a.ptr<float>(y);
+    const float* pb = b.ptr<float>(y);
+    const float* pc = c.ptr<float>(y);
+    float* pl = large.ptr<float>(y);
+    float* ps = small.ptr<float>(y);
+    for (int x = 0; x < a.cols; ++x) {
+      const float mean = 0.5f * (pa[x] + pc[x]);
+      const float half = 0.5f * (pa[x] - pc[x]);
+      const float root = std::sqrt(half * half + pb[x] * pb[x]);
+      pl[x] = mean + root;
+      ps[x] = mean - root;
+    }
+  }
+}
+
+void scaleFeatures(const cv::Mat& image, double s, cv::Mat* out) {
+  const cv::Mat g = gaussian(image, s);
+  out[0] = g;
+  out[1] = g - gaussian(image, kDogRatio * s);
+  // Derivatives of the smoothed image by central differences = Gaussian derivatives at scale s;
+  // scale-normalised (times s per order) so the scales are comparable.
+  cv::Mat gx, gy, gxx, gyy, gxy;
+  cv::Sobel(g, gx, CV_32F, 1, 0, 1, 0.5 * s, 0, cv::BORDER_REFLECT);
+  cv::Sobel(g, gy, CV_32F, 0, 1, 1, 0.5 * s, 0, cv::BORDER_REFLECT);
+  cv::Sobel(g, gxx, CV_32F, 2, 0, 1, s * s, 0, cv::BORDER_REFLECT);
+  cv::Sobel(g, gyy, CV_32F, 0, 2, 1, s * s, 0, cv::BORDER_REFLECT);
+  cv::Sobel(g, gxy, CV_32F, 1, 1, 1, 0.25 * s * s, 0, cv::BORDER_REFLECT);
+  out[2] = gxx + gyy;
+  cv::magnitude(gx, gy, out[3]);
+  eigenvalues(gxx, gxy, gyy, out[4], out[5]);
+  const double rho = kTensorRatio * s;
+  eigenvalues(gaussian(gx.mul(gx), rho), gaussian(gx.mul(gy), rho), gaussian(gy.mul(gy), rho), out[6], out[7]);
+  // Local mean and variance in a (4s+1)^2 window: the texture of SE vs the flat CAM grains.
+  const int r = std::max(1, static_cast<int>(std::lround(2 * s)));
+  const cv::Size window(2 * r + 1, 2 * r + 1);
+  cv::Mat mean, meanSquare;
+  cv::blur(image, mean, window, cv::Point(-1, -1), cv::BORDER_REFLECT);
+  cv::blur(image.mul(image), meanSquare, window, cv::Point(-1, -1), cv::BORDER_REFLECT);
+  out[8] = mean;
+  out[9] = cv::max(meanSquare - mean.mul(mean), 0.0);
+}
+
+void checkSpec(const FeatureSpec& spec) {
+  if (spec.scales.empty() && spec.gaborWavelengths.empty() && spec.cnnModel.empty())
+    throw Error("feature specification: no features (learn.scales and learn.gabor_wavelengths are empty and "
+                "there is no learn.cnn_model); expected at least one scale");
+  for (double s : spec.scales)
+    if (!(s > 0)) throw Error("feature specification: scale " + number(s) + " px; expected scales > 0");
+  for (double l : spec.gaborWavelengths)
+    if (!(l >= 2)) throw Error("feature specification: Gabor wavelength " + number(l) + " px; expected >= 2 px");
+  if (!spec.gaborWavelengths.empty() && spec.gaborOrientations < 1)
+    throw Error("feature specification: " + std::to_string(spec.gaborOrientations) +
+                " Gabor orientations; expected at least 1");
+  if (spec.normalisation != "percentile" && spec.normalisation != "fixed")
+    throw Error("feature specification: normalisation '" + spec.normalisation + "'; expected percentile or fixed");
+  if (!spec.cnnModel.empty() && (spec.cnnModelDigest.empty() || spec.cnnChannels < 1))
+    throw Error("feature specification: CNN model " + spec.cnnModel +
+                " not resolved (internal: call resolveCnnModel before computing features)");
+}
+
+}  // namespace
+
+std::vector<std::string> featureNames(const FeatureSpec& spec) {
+  static const char* perScale[kPerScale] = {"gaussian",          "difference of gaussians", "laplacian of gaussian",
+                                            "gradient magnitude", "hessian eigenvalue 1",    "hessian eigenvalue 2",
+                                            "structure tensor eigenvalue 1", "structure tensor eigenvalue 2",
+                                            "local mean",         "local variance"};
+  std::vector<std::string> names{"grey"};
+  for (double s : spec.scales)
+    for (const char* name : perScale) names.push_back(std::string(name) + " s=" + number(s));
+  for (double l : spec.gaborWavelengths)
+    for (int o = 0; o < spec.gaborOrientations; ++o)
+      names.push_back("gabor l=" + number(l) + " o=" + number(180.0 * o / spec.gaborOrientations));
+  if (!spec.cnnModel.empty())
+    for (int c = 0; c < spec.cnnChannels; ++c) names.push_back("cnn " + std::to_string(c));
+  return names;
+}
+
+std::string featureSpecToJson(const FeatureSpec& spec) {
+  nlohmann::json j;
+  j["scales"] = spec.scales;
+  j["gabor_wavelengths"] = spec.gaborWavelengths;
+  j["gabor_orientations"] = spec.gaborOrientations;
+  j["normalisation"] = spec.normalisation;
+  j["cnn_model"] = spec.cnnModel;
+  j["cnn_model_digest"] = spec.cnnModelDigest;
+  j["cnn_channels"] = spec.cnnChannels;
+  j["feature_names"] = featureNames(spec);
+  return j.dump(2);
+}
+
+FeatureSpec featureSpecFromJson(const std::string& text, const std::string& where) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    FeatureSpec spec;
+    spec.scales = j.at("scales").get<std::vector<double>>();
+    spec.gaborWavelengths = j.at("gabor_wavelengths").get<std::vector<double>>();
+    spec.gaborOrientations = j.at("gabor_orientations").get<int>();
+    spec.normalisation = j.at("normalisation").get<std::string>();
+    spec.cnnModel = j.at("cnn_model").get<std::string>();
+    spec.cnnModelDigest = j.at("cnn_model_digest").get<std::string>();
+    spec.cnnChannels = j.at("cnn_channels").get<int>();
+    return spec;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": not a feature specification (" + e.what() +
+                "); expected keys scales, gabor_wavelengths, gabor_orientations, normalisation, cnn_model, "
+                "cnn_model_digest, cnn_channels");
+  }
+}
+
+std::string describeFeatureDifferences(const FeatureSpec& model, const FeatureSpec& wanted) {
+  auto list = [](const std::vector<double>& v) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + number(v[i]);
+    return "[" + s + "]";
+  };
+  std::string out;
+  auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
+    if (a != b) out += what + ": model " + a + ", configuration " + b + "\n";
+  };
+  differ("learn.scales", list(model.scales), list(wanted.scales));
+  differ("learn.gabor_wavelengths", list(model.gaborWavelengths), list(wanted.gaborWavelengths));
+  if (!model.gaborWavelengths.empty() || !wanted.gaborWavelengths.empty())
+    differ("learn.gabor_orientations", std::to_string(model.gaborOrientations), std::to_string(wanted.gaborOrientations));
+  differ("learn.normalisation", model.normalisation, wanted.normalisation);
+  if (model.cnnModel.empty() != wanted.cnnModel.empty())
+    differ("learn.cnn_model", model.cnnModel.empty() ? "none" : model.cnnModel,
+           wanted.cnnModel.empty() ? "none" : wanted.cnnModel);
+  else if (model.cnnModelDigest != wanted.cnnModelDigest)
+    out += "learn.cnn_model: model used " + model.cnnModel + " (digest " + model.cnnModelDigest +
+           "), configuration " + wanted.cnnModel + " (digest " + wanted.cnnModelDigest + "): different files\n";
+  return out;
+}
+
+void resolveCnnModel(FeatureSpec& spec) {
+  if (spec.cnnModel.empty()) {
+    spec.cnnModelDigest.clear();
+    spec.cnnChannels = 0;
+    return;
+  }
+  spec.cnnModelDigest = detail::fileDigest(spec.cnnModel);
+  detail::CnnRunner runner(spec.cnnModel);
+  spec.cnnChannels = runner.channels();
+}
+
+std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const FeatureSpec& spec) {
+  checkSpec(spec);
+  std::unique_ptr<detail::CnnRunner> cnn;
+  if (!spec.cnnModel.empty()) cnn = std::make_unique<detail::CnnRunner>(spec.cnnModel);
+  return detail::bankFeatures(detail::normaliseSlice(slice, spec.normalisation), spec, cnn.get());
+}
+
+namespace detail {
+
+std::string fileDigest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + path + "; expected a readable ONNX model file");
+  std::uint64_t hash = 1469598103934665603ull;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash ^= static_cast<unsigned char>(buffer[i]);
+      hash *= 1099511628211ull;
+    }
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation) {
+  const int depth = bitDepthOf(slice, "slice to classify");
+  cv::Mat out;
+  if (normalisation == "fixed") {
+    slice.convertTo(out, CV_32F, 1.0 / maxGreyOf(slice));
+    return out;
+  }
+  if (normalisation != "percentile")
+    throw Error("feature specification: normalisation '" + normalisation + "'; expected percentile or fixed");
+  // 1st and 99th percentile from the histogram: robust to a few saturated or dead pixels.
+  const int bins = depth == 8 ? 256 : 65536;
+  std::vector<long long> histogram(bins, 0);
+  for (int y = 0; y < slice.rows; ++y) {
+    if (depth == 8) {
+      const auto* p = slice.ptr<std::uint8_t>(y);
+      for (int x = 0; x < slice.cols; ++x) ++histogram[p[x]];
+    } else {
+      const auto* p = slice.ptr<std::uint16_t>(y);
+      for (int x = 0; x < slice.cols; ++x) ++histogram[p[x]];
+    }
+  }
+  const long long total = static_cast<long long>(slice.total());
+  auto percentile = [&](double q) {
+    const long long rank = static_cast<long long>(q * (total - 1));
+    long long seen = 0;
+    for (int v = 0; v < bins; ++v)
+      if ((seen += histogram[v]) > rank) return v;
+    return bins - 1;
+  };
+  const double low = percentile(0.01), high = percentile(0.99);
+  const double range = high > low ? high - low : 1.0;  // a flat slice stays flat
+  slice.convertTo(out, CV_32F, 1.0 / range, -low / range);
+  return out;
+}
+
+int featureHalo(const FeatureSpec& spec) {
+  int halo = 0;
+  for (double s : spec.scales) {
+    halo = std::max(halo, gaussianRadius(kDogRatio * s));
+    halo = std::max(halo, gaussianRadius(s) + 1 + gaussianRadius(kTensorRatio * s));
+    halo = std::max(halo, static_cast<int>(std::lround(2 * s)));
+  }
+  for (double l : spec.gaborWavelengths) halo = std::max(halo, gaussianRadius(0.56 * l));
+  // The CNN's receptive field is not known from outside; 32 px covers a few 3x3 conv blocks
+  // with pooling. Beyond it, band edges see reflected context.
+  if (!spec.cnnModel.empty()) halo = std::max(halo, 32);
+  return halo + 2;
+}
+
+std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn) {
+  checkSpec(spec);
+  const int scales = static_cast<int>(spec.scales.size());
+  const int gabors = static_cast<int>(spec.gaborWavelengths.size()) * spec.gaborOrientations;
+  std::vector<cv::Mat> planes(1 + kPerScale * scales + gabors);
+  planes[0] = normalised.clone();
+  // One task per scale and per Gabor filter: they are independent and of similar cost.
+  const int tasks = scales + gabors;
+  tbb::parallel_for(0, tasks, [&](int t) {
+    if (t < scales) {
+      scaleFeatures(normalised, spec.scales[t], &planes[1 + kPerScale * t]);
+    } else {
+      const int g = t - scales;
+      const double lambda = spec.gaborWavelengths[g / spec.gaborOrientations];
+      const double theta = CV_PI * (g % spec.gaborOrientations) / spec.gaborOrientations;
+      planes[1 + kPerScale * scales + g] = gaborEnergy(normalised, lambda, theta);
+    }
+  });
+  if (cnn) {
+    auto maps = cnn->run(normalised);
+    if (static_cast<int>(maps.size()) != spec.cnnChannels)
+      throw Error("CNN model " + spec.cnnModel + " gave " + std::to_string(maps.size()) +
+                  " feature maps; the feature specification expects " + std::to_string(spec.cnnChannels));
+    for (auto& m : maps) planes.push_back(std::move(m));
+  }
+  return planes;
+}
+
+void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
+                 const std::function<void(cv::Range rows, const cv::Mat& featureRows)>& visit) {
+  const int halo = featureHalo(spec);
+  const int bandRows = static_cast<int>(std::clamp<long long>(bandPixels / std::max(1, normalised.cols),
+                                                              std::max(16, halo), normalised.rows));
+  cv::Mat matrix;
+  for (int y0 = 0; y0 < normalised.rows; y0 += bandRows) {
+    const int y1 = std::min(normalised.rows, y0 + bandRows);
+    const int top = std::max(0, y0 - halo), bottom = std::min(normalised.rows, y1 + halo);
+    // A copy, so filters see reflected borders at the halo's edge, far from the band itself.
+    const cv::Mat withHalo = normalised.rowRange(top, bottom).clone();
+    const auto planes = bankFeatures(withHalo, spec, cnn);
+    const int features = static_cast<int>(planes.size());
+    const int rows = y1 - y0, cols = normalised.cols;
+    matrix.create(rows * cols, features, CV_32F);
+    tbb::parallel_for(0, rows, [&](int y) {
+      float* out = matrix.ptr<float>(y * cols);
+      for (int f = 0; f < features; ++f) {
+        const float* in = planes[f].ptr<float>(y + y0 - top);
+        for (int x = 0; x < cols; ++x) out[x * features + f] = in[x];
+      }
+    });
+    visit(cv::Range(y0, y1), matrix);
+  }
+}
+
+}  // namespace detail
+}  // namespace fibseg::learn
