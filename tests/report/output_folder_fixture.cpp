@@ -35,7 +35,7 @@ TemporaryFolder::~TemporaryFolder() {
 void writeCompleteOutputFolder(const fs::path& folder) {
   // Stages take 4.0 s of a 4.5 s run; the Otsu threshold is 97; slice 2 is the chosen preview slice.
   write(folder / "run.json", R"({
-  "slices": 5, "image_width": 64, "image_height": 48, "bit_depth": 16, "pixel_size_nm": 5.5,
+  "slices": 5, "image_width": 64, "image_height": 48, "bit_depth": 16, "pixel_size_nm": 5.5, "slice_thickness_nm": 11,
   "data_bar_rows": 6, "crop": {"x": 2, "y": 1, "width": 60, "height": 40},
   "timings_s": {"read": 0.25, "align": 1.25, "intensity": 0.5, "segment": 2.0, "total": 4.5},
   "segment": {"otsu_thresholds": [97]},

@@ -111,6 +111,9 @@ TEST_F(CompleteFolder, OrthogonalViewsBeforeAndAfterAlignment) {
   const std::string expected = readFile(folder_->path() / "preview/ortho_xz_aligned.png");
   for (const char* id : {"ortho-xz-raw", "ortho-xz-aligned", "ortho-yz-raw", "ortho-yz-aligned"})
     EXPECT_FALSE(testing::imageUriOf(s, id).empty()) << id;
+  // Slices 11 nm thick, pixels 5.5 nm: each of the 5 rows drawn twice as tall as a pixel is wide.
+  EXPECT_NE(s.find("Depth drawn to scale: one slice 11 nm, one pixel 5.5 nm."), std::string::npos);
+  EXPECT_EQ(countOf(s, "style=\"aspect-ratio: 48 / 10\""), 4u);
   // Embedded byte for byte.
   const std::string uri = testing::imageUriOf(s, "ortho-xz-aligned");
   EXPECT_EQ(testing::decodeBase64(uri.substr(uri.find(',') + 1)), expected);
@@ -214,6 +217,7 @@ TEST(Report, EmptyFolderGivesAPageWithNotes) {
   EXPECT_NE(html.find("transforms.csv is not in the output folder: the drift plot is not shown."), std::string::npos);
   EXPECT_NE(html.find("15 piece(s) left out of this report"), std::string::npos);
   EXPECT_EQ(html.find("id=\"overlay-data\""), std::string::npos);
+  EXPECT_NE(sectionOf(html, "ortho-labels").find("Depth not to scale"), std::string::npos);
 }
 
 TEST(Report, PartialFolderLeavesOutOnlyWhatIsMissing) {

@@ -276,13 +276,22 @@ void addParametersSection(Page& page) {
 
 // ---- images ----
 
+// `zStretch` != 1 draws the image's rows that many times taller than wide (orthogonal views:
+// one row per slice, slices thicker or thinner than a pixel is wide).
 std::string figure(Page& page, const std::string& relative, const std::string& caption, const std::string& id,
-                   const std::string& consequence, const std::function<std::string(const fs::path&)>& toUri = nullptr) {
+                   const std::string& consequence, const std::function<std::string(const fs::path&)>& toUri = nullptr,
+                   double zStretch = 1) {
   const fs::path path = page.folder() / relative;
   if (!fs::exists(path)) return page.missing(relative, consequence);
   try {
     const std::string uri = toUri ? toUri(path) : pngFileDataUri(path);
-    return "<figure id=\"" + id + "\"><img src=\"" + uri + "\" alt=\"" + escapeHtml(caption) + "\"><figcaption>" +
+    std::string style;
+    if (zStretch != 1) {
+      const auto header = io::probePng(path);
+      style = " style=\"aspect-ratio: " + std::to_string(header.width) + " / " +
+              formatNumber(header.height * zStretch, 3) + "\"";
+    }
+    return "<figure id=\"" + id + "\"><img src=\"" + uri + "\"" + style + " alt=\"" + escapeHtml(caption) + "\"><figcaption>" +
            escapeHtml(caption) + " (" + escapeHtml(relative) + ")</figcaption></figure>";
   } catch (const std::exception& e) {
     return page.note(relative + " could not be shown (" + e.what() + ").");
@@ -376,15 +385,30 @@ void addDriftSection(Page& page) {
   page.add({"drift", "Drift between slices", body});
 }
 
-void addOrthoAlignmentSection(Page& page) {
+// How much taller than a pixel is wide one slice is, from run.json; 1 (with a note) if unknown.
+double depthScale(const std::optional<json>& run, std::string& text) {
+  const auto pixel = findNumber(run ? &*run : nullptr, {"pixel_size_nm"});
+  const auto thickness = findNumber(run ? &*run : nullptr, {"slice_thickness_nm"});
+  if (pixel && thickness && *pixel > 0 && *thickness > 0) {
+    const double scale = std::clamp(*thickness / *pixel, 0.05, 20.0);
+    text = "Depth drawn to scale: one slice " + formatNumber(*thickness, 2) + " nm, one pixel " + formatNumber(*pixel, 2) + " nm.";
+    return scale;
+  }
+  text = "Depth not to scale (pixel size or slice thickness unknown): one image row per slice.";
+  return 1;
+}
+
+void addOrthoAlignmentSection(Page& page, const std::optional<json>& run) {
+  std::string scaleText;
+  const double z = depthScale(run, scaleText);
   std::string body =
       "<p>Re-slices across the stack (slice number runs downwards). Before alignment, drift shows as slanted "
-      "or jagged edges; after alignment they should be straight.</p><div class=\"figures\">";
-  body += figure(page, "preview/ortho_xz_raw.png", "XZ before alignment", "ortho-xz-raw", "the XZ view before alignment is not shown");
-  body += figure(page, "preview/ortho_xz_aligned.png", "XZ after alignment", "ortho-xz-aligned", "the XZ view after alignment is not shown");
+      "or jagged edges; after alignment they should be straight. " + escapeHtml(scaleText) + "</p><div class=\"figures\">";
+  body += figure(page, "preview/ortho_xz_raw.png", "XZ before alignment", "ortho-xz-raw", "the XZ view before alignment is not shown", nullptr, z);
+  body += figure(page, "preview/ortho_xz_aligned.png", "XZ after alignment", "ortho-xz-aligned", "the XZ view after alignment is not shown", nullptr, z);
   body += "</div><div class=\"figures\">";
-  body += figure(page, "preview/ortho_yz_raw.png", "YZ before alignment", "ortho-yz-raw", "the YZ view before alignment is not shown");
-  body += figure(page, "preview/ortho_yz_aligned.png", "YZ after alignment", "ortho-yz-aligned", "the YZ view after alignment is not shown");
+  body += figure(page, "preview/ortho_yz_raw.png", "YZ before alignment", "ortho-yz-raw", "the YZ view before alignment is not shown", nullptr, z);
+  body += figure(page, "preview/ortho_yz_aligned.png", "YZ after alignment", "ortho-yz-aligned", "the YZ view after alignment is not shown", nullptr, z);
   body += "</div>";
   page.add({"ortho-alignment", "Orthogonal views before and after alignment", body});
 }
@@ -705,11 +729,13 @@ void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
   page.add({"overlay", title, body});
 }
 
-void addOrthoLabelsSection(Page& page) {
+void addOrthoLabelsSection(Page& page, const std::optional<json>& run) {
+  std::string scaleText;
+  const double z = depthScale(run, scaleText);
   std::string body = "<p>Re-slices of the labelled volume (slice number runs downwards): phases should continue "
-                     "smoothly from slice to slice.</p>" + kLegend + "<div class=\"figures\">";
-  body += figure(page, "preview/ortho_xz_labels.png", "XZ of the labels", "ortho-xz-labels", "the XZ view of the labels is not shown", colouredLabelsUri);
-  body += figure(page, "preview/ortho_yz_labels.png", "YZ of the labels", "ortho-yz-labels", "the YZ view of the labels is not shown", colouredLabelsUri);
+                     "smoothly from slice to slice. " + escapeHtml(scaleText) + "</p>" + kLegend + "<div class=\"figures\">";
+  body += figure(page, "preview/ortho_xz_labels.png", "XZ of the labels", "ortho-xz-labels", "the XZ view of the labels is not shown", colouredLabelsUri, z);
+  body += figure(page, "preview/ortho_yz_labels.png", "YZ of the labels", "ortho-yz-labels", "the YZ view of the labels is not shown", colouredLabelsUri, z);
   body += "</div>";
   page.add({"ortho-labels", "Orthogonal views of the labelled volume", body});
 }
@@ -727,7 +753,7 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   addRunSection(page, run, runNote);
   addParametersSection(page);
   addDriftSection(page);
-  addOrthoAlignmentSection(page);
+  addOrthoAlignmentSection(page, run);
   addBrightnessSection(page);
   addHistogramSection(page, run);
   addGaborSection(page, run);
@@ -747,7 +773,7 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   }
   addOverlaySection(page, fractions);
   addFractionsSection(page, fractions, fractionsProblem, run);
-  addOrthoLabelsSection(page);
+  addOrthoLabelsSection(page, run);
   return page.html();
 }
 
