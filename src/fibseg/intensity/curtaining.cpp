@@ -10,6 +10,10 @@
 //      bandHeight rows: a stripe is there in every row, an edge or a small particle in a few
 //      (the |ky| < 1 / bandHeight part of the notch);
 //   3. the band estimates are interpolated linearly down the slice and subtracted.
+// A Gaussian FFT notch (|ky| < 1/bandHeight, |kx| > 1/stripeWidth) was tried on the phantom and
+// dropped: it cannot tell the stripes from the particles' own column-mean structure, so it left the
+// slice further from the stripe-free truth than before (RMS 3.9 -> 4.6 grey levels) and lowered
+// the edge gradient by 4% (14% with a wider notch); this method: 3.9 -> 2.3 and under 1%.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -100,7 +104,7 @@ cv::Mat removeCurtaining(const cv::Mat& slice, const CurtainingParams& params) {
 
   const int bands = std::max(1, int(std::lround(rows / params.bandHeight)));
   // A band's median needs a few dozen rows, not hundreds: sample rows evenly.
-  const int rowStep = std::max(1, int(rows / bands / 96));
+  const int rowStep = std::max(1, int(rows / bands / 48));
   std::vector<std::vector<float>> profile(bands, std::vector<float>(cols));
   std::vector<double> centre(bands);
   std::vector<float> padded, window, column;
