@@ -2,7 +2,7 @@
 // #selftest hash; the page's own script moves the slice and opacity sliders, compares canvas
 // pixels before/after, collects every error and writes PASS/FAIL into #selftest-result, which
 // --dump-dom hands back to us. Chromium's console log (stderr) must stay empty too. A screenshot
-// is saved as report_browser_screenshot.png in the working folder (or $FIBSEG_REPORT_SCREENSHOT).
+// is saved as report_browser_screenshot.png beside the test executable (or $FIBSEG_REPORT_SCREENSHOT).
 //
 // Chromium is required, not optional: without it these tests fail and say how to install it.
 #include <gtest/gtest.h>
@@ -125,8 +125,10 @@ TEST(ReportInBrowser, ScreenshotShowsTheColouredSegmentation) {
   TemporaryFolder folder("screenshot");
   testing::writeCompleteOutputFolder(folder.path());
   writeReport(folder.path());
+  // Beside the test executable (the build folder), never in the source tree the test runs from.
   const char* chosen = std::getenv("FIBSEG_REPORT_SCREENSHOT");
-  const fs::path screenshot = fs::absolute(chosen ? chosen : "report_browser_screenshot.png");
+  const fs::path screenshot =
+      chosen ? fs::absolute(chosen) : fs::read_symlink("/proc/self/exe").parent_path() / "report_browser_screenshot.png";
   fs::remove(screenshot);
   const BrowserRun run = runChromium(folder.path(), folder.path() / "report.html", "#selftest",
                                      {"--window-size=1200,900", "--screenshot=" + screenshot.string()});
