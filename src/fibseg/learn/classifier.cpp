@@ -139,7 +139,10 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       {"objective", "multi:softprob"},  {"num_class", std::to_string(kPhaseCount)},
       {"tree_method", "exact"},         {"max_depth", std::to_string(params.maxDepth)},
       {"eta", std::to_string(params.learningRate)}, {"seed", std::to_string(params.seed)},
-      {"verbosity", "0"}};
+      {"verbosity", "0"},
+      // Stroke annotations give small training sets; on them XGBoost's per-level thread
+      // synchronisation costs more than it saves (and stalls on a busy machine).
+      {"nthread", rows < 100000 ? "1" : "0"}};
   for (const auto& [key, value] : settings)
     check(XGBoosterSetParam(impl->booster, key.c_str(), value.c_str()), "setting " + key);
   for (int round = 0; round < params.rounds; ++round)

@@ -1,0 +1,207 @@
+// The feature bank on hand-built images whose answers are known: flat regions have no edges,
+// edges have gradient, stripes excite the Gabor filter of their orientation; band-wise
+// evaluation equals whole-slice evaluation; the tiny committed ONNX model gives known maps.
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "fibseg/core/error.hpp"
+#include "fibseg/learn/feature_bank.hpp"
+#include "fibseg/learn/learn.hpp"
+
+using namespace fibseg;
+
+namespace {
+
+learn::FeatureSpec spec(std::vector<double> scales, std::vector<double> gabor = {}, std::string norm = "fixed") {
+  learn::FeatureSpec s;
+  s.scales = std::move(scales);
+  s.gaborWavelengths = std::move(gabor);
+  s.gaborOrientations = 4;
+  s.normalisation = std::move(norm);
+  s.cnnChannels = 0;
+  return s;
+}
+
+int indexOf(const std::vector<std::string>& names, const std::string& name) {
+  const auto it = std::find(names.begin(), names.end(), name);
+  EXPECT_NE(it, names.end()) << name;
+  return static_cast<int>(it - names.begin());
+}
+
+double maxAbs(const cv::Mat& m) {
+  double lo, hi;
+  cv::minMaxLoc(m, &lo, &hi);
+  return std::max(std::fabs(lo), std::fabs(hi));
+}
+
+const std::string kTinyCnn = std::string(FIBSEG_TEST_DATA) + "/tiny_cnn.onnx";
+
+}  // namespace
+
+TEST(FeatureBank, FlatImageHasSmoothedGreyAndNoStructure) {
+  const auto s = spec({1, 2}, {4});
+  const cv::Mat flat(40, 50, CV_8U, cv::Scalar(102));  // 0.4 of full scale
+  const auto planes = learn::computeFeatures(flat, s);
+  const auto names = learn::featureNames(s);
+  ASSERT_EQ(planes.size(), names.size());
+  ASSERT_EQ(names.size(), 1u + 2 * 10 + 4);
+  for (std::size_t f = 0; f < planes.size(); ++f) {
+    ASSERT_EQ(planes[f].type(), CV_32F);
+    ASSERT_EQ(planes[f].size(), flat.size());
+    const std::string& n = names[f];
+    const bool isGrey = n == "grey" || n.rfind("gaussian", 0) == 0 || n.rfind("local mean", 0) == 0;
+    const double expected = isGrey ? 0.4 : 0.0;
+    // Gabor filters leak ~0.2% of the mean grey (their envelope is not perfectly band-pass).
+    const double tolerance = n.rfind("gabor", 0) == 0 ? 0.004 : 1e-5;
+    EXPECT_NEAR(cv::mean(planes[f])[0], expected, tolerance) << n;
+    EXPECT_LT(maxAbs(planes[f] - expected), tolerance) << n;
+  }
+}
+
+TEST(FeatureBank, VerticalEdgeHasGradientAndOneDimensionalStructure) {
+  const auto s = spec({1});
+  cv::Mat edge(32, 32, CV_8U, cv::Scalar(51));
+  edge.colRange(16, 32).setTo(204);  // 0.2 | 0.8
+  const auto planes = learn::computeFeatures(edge, s);
+  const auto names = learn::featureNames(s);
+  const cv::Mat& gradient = planes[indexOf(names, "gradient magnitude s=1")];
+  const cv::Mat& tensorLarge = planes[indexOf(names, "structure tensor eigenvalue 1 s=1")];
+  const cv::Mat& tensorSmall = planes[indexOf(names, "structure tensor eigenvalue 2 s=1")];
+  const cv::Mat& laplacian = planes[indexOf(names, "laplacian of gaussian s=1")];
+  // Gradient peaks between columns 15 and 16, is ~0 far away.
+  const float atEdge = std::max(gradient.at<float>(16, 15), gradient.at<float>(16, 16));
+  EXPECT_GT(atEdge, 0.15f);
+  EXPECT_LT(gradient.at<float>(16, 4), 1e-3f);
+  EXPECT_LT(gradient.at<float>(16, 28), 1e-3f);
+  // A straight edge is one-dimensional: one large structure-tensor eigenvalue, the other ~0.
+  EXPECT_GT(tensorLarge.at<float>(16, 16), 0.005f);
+  EXPECT_LT(std::fabs(tensorSmall.at<float>(16, 16)), 1e-5f);
+  // The Laplacian is positive on the dark side of the edge and negative on the bright side.
+  EXPECT_GT(laplacian.at<float>(16, 14), 0.01f);
+  EXPECT_LT(laplacian.at<float>(16, 17), -0.01f);
+  // Gaussian at the edge is halfway.
+  EXPECT_NEAR(0.5 * (planes[indexOf(names, "gaussian s=1")].at<float>(16, 15) +
+                     planes[indexOf(names, "gaussian s=1")].at<float>(16, 16)), 0.5, 0.01);
+}
+
+TEST(FeatureBank, GaborAnswersStripesOfItsOrientation) {
+  const auto s = spec({}, {6});
+  cv::Mat stripes(64, 64, CV_8U);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) stripes.at<std::uint8_t>(y, x) = cv::saturate_cast<uchar>(128 + 100 * std::cos(2 * CV_PI * x / 6));
+  const auto planes = learn::computeFeatures(stripes, s);
+  const auto names = learn::featureNames(s);
+  const double across = planes[indexOf(names, "gabor l=6 o=0")].at<float>(32, 32);    // wave along x
+  const double along = planes[indexOf(names, "gabor l=6 o=90")].at<float>(32, 32);    // wave along y
+  const double diagonal = planes[indexOf(names, "gabor l=6 o=45")].at<float>(32, 32);
+  // Amplitude of the stripes is 100/255 ~ 0.39; the matched filter recovers about half of it
+  // (the complex filter's energy = amplitude / 2 for a real cosine).
+  EXPECT_NEAR(across, 0.5 * 100 / 255, 0.03);
+  EXPECT_LT(along, 0.01 * across);
+  EXPECT_LT(diagonal, 0.5 * across);
+}
+
+TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
+  const auto s = spec({0.7, 3.5}, {4});
+  cv::Mat slice(150, 40, CV_16U);
+  cv::randu(slice, 0, 65535);
+  cv::GaussianBlur(slice, slice, {5, 5}, 1.5);
+  const cv::Mat normalised = learn::detail::normaliseSlice(slice, "fixed");
+  const auto whole = learn::detail::bankFeatures(normalised, s, nullptr);
+  int bands = 0;
+  // ~ 20 rows per band: many bands, each needing its halo.
+  learn::detail::forEachBand(normalised, s, nullptr, 20 * 40, [&](cv::Range rows, const cv::Mat& m) {
+    ++bands;
+    ASSERT_EQ(m.rows, rows.size() * 40);
+    ASSERT_EQ(m.cols, static_cast<int>(whole.size()));
+    for (int y = rows.start; y < rows.end; ++y)
+      for (int x = 0; x < 40; ++x)
+        for (int f = 0; f < m.cols; ++f)
+          ASSERT_NEAR(m.at<float>((y - rows.start) * 40 + x, f), whole[f].at<float>(y, x), 2e-5)
+              << "feature " << f << " at " << x << "," << y;
+  });
+  EXPECT_GT(bands, 1);
+}
+
+TEST(FeatureBank, PercentileNormalisationRemovesGainAndOffset) {
+  const auto s = spec({1, 2}, {}, "percentile");
+  cv::Mat base(64, 64, CV_8U);
+  cv::randu(base, 40, 160);
+  cv::Mat brighter;
+  base.convertTo(brighter, CV_8U, 1.5, 10);  // gain 1.5, offset 10: still within 8 bits
+  const auto a = learn::computeFeatures(base, s);
+  const auto b = learn::computeFeatures(brighter, s);
+  for (std::size_t f = 0; f < a.size(); ++f) EXPECT_LT(maxAbs(a[f] - b[f]), 0.02) << f;
+}
+
+TEST(FeatureSpec, JsonRoundTripAndDifferences) {
+  auto s = spec({0.7, 1.6}, {4, 8});
+  s.gaborOrientations = 6;
+  const auto back = learn::featureSpecFromJson(learn::featureSpecToJson(s), "test");
+  EXPECT_EQ(back.scales, s.scales);
+  EXPECT_EQ(back.gaborWavelengths, s.gaborWavelengths);
+  EXPECT_EQ(back.gaborOrientations, 6);
+  EXPECT_EQ(back.normalisation, "fixed");
+  EXPECT_EQ(learn::describeFeatureDifferences(s, back), "");
+  auto other = s;
+  other.scales = {1};
+  other.normalisation = "percentile";
+  const std::string diff = learn::describeFeatureDifferences(s, other);
+  EXPECT_NE(diff.find("learn.scales: model [0.7, 1.6], configuration [1]"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("learn.normalisation"), std::string::npos) << diff;
+  EXPECT_THROW(learn::featureSpecFromJson(R"({"scales": [1]})", "x.json"), Error);
+}
+
+TEST(FeatureBank, RefusesAnEmptyOrInvalidSpecification) {
+  const cv::Mat slice(16, 16, CV_8U, cv::Scalar(3));
+  EXPECT_THROW(learn::computeFeatures(slice, spec({})), Error);
+  EXPECT_THROW(learn::computeFeatures(slice, spec({-1})), Error);
+  EXPECT_THROW(learn::computeFeatures(slice, spec({1}, {}, "z-score")), Error);
+  EXPECT_THROW(learn::computeFeatures(cv::Mat(16, 16, CV_32F, cv::Scalar(0)), spec({1})), Error);
+}
+
+TEST(CnnFeatures, TinyOnnxModelGivesItsKnownMaps) {
+  ASSERT_TRUE(std::filesystem::exists(kTinyCnn)) << kTinyCnn << " (made by tests/data/make_tiny_cnn.py)";
+  auto s = spec({1});
+  s.cnnModel = kTinyCnn;
+  EXPECT_THROW(learn::computeFeatures(cv::Mat(8, 8, CV_8U, cv::Scalar(0)), s), Error);  // not resolved
+  learn::resolveCnnModel(s);
+  EXPECT_EQ(s.cnnChannels, 3);
+  EXPECT_EQ(s.cnnModelDigest.size(), 16u);
+  const auto names = learn::featureNames(s);
+  EXPECT_EQ(names.back(), "cnn 2");
+
+  // Flat grey 0.8: maps (0.8, 0, 0.3) everywhere away from the zero-padded border, at full size
+  // although the network pools to half size.
+  const cv::Mat flat(30, 42, CV_8U, cv::Scalar(204));
+  const auto planes = learn::computeFeatures(flat, s);
+  ASSERT_EQ(planes.size(), names.size());
+  const int first = static_cast<int>(names.size()) - 3;
+  for (int c = 0; c < 3; ++c) ASSERT_EQ(planes[first + c].size(), flat.size());
+  const cv::Rect inner(4, 4, 34, 22);
+  EXPECT_LT(maxAbs(planes[first](inner) - 0.8), 1e-4);
+  EXPECT_LT(maxAbs(planes[first + 1](inner)), 1e-4);
+  EXPECT_LT(maxAbs(planes[first + 2](inner) - 0.3), 1e-4);
+
+  // Dark-to-bright vertical edge: the gradient map lights up at the edge only.
+  cv::Mat edge(32, 32, CV_8U, cv::Scalar(0));
+  edge.colRange(16, 32).setTo(255);
+  const auto edgePlanes = learn::computeFeatures(edge, s);
+  EXPECT_GT(edgePlanes[first + 1].at<float>(16, 16), 0.2f);
+  EXPECT_LT(edgePlanes[first + 1].at<float>(16, 6), 1e-4f);
+  EXPECT_LT(edgePlanes[first + 1].at<float>(16, 26), 1e-4f);
+}
+
+TEST(CnnFeatures, UnreadableModelIsAClearError) {
+  auto s = spec({1});
+  s.cnnModel = std::string(FIBSEG_TEST_DATA) + "/no_such_model.onnx";
+  try {
+    learn::resolveCnnModel(s);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no_such_model.onnx"), std::string::npos) << e.what();
+  }
+}
