@@ -102,7 +102,7 @@ TEST(XlsxTemplate, RoundTripTemplateFillLoad) {
   TempFolder folder;
   const fs::path file = folder / "params.xlsx";
   writeParameterTemplate(file, false, testSpecs());
-  auto B = [&](const std::string& name) { return "B" + std::to_string(rowOf(file, name)); };
+  auto B = [&](const std::string& name) { return std::string("B").append(std::to_string(rowOf(file, name))); };
   const std::string thickness = B("input.slice_thickness_nm");
   editCells(file, {
                       // rich text: two runs, one bold, read as one string
@@ -211,6 +211,20 @@ TEST(XlsxFile, Mistakes) {
   // Not what the loader needs.
   EXPECT_THAT(errorWith({{"A1", inlineText("Name")}}),
               HasSubstr("has no header row with the columns 'Parameter' and 'Value'"));
+}
+
+TEST(XlsxFile, HeadingsAndNotesAreSkippedButNotValuesWithoutAName) {
+  TempFolder folder;
+  const fs::path file = folder / "p.xlsx";
+  writeParameterTemplate(file, false, testSpecs());
+  editCells(file, {{"A50", inlineText("Step 2. Alignment")},
+                   {"A51", inlineText("Notes")},
+                   {"C51", inlineText("sizes are in nm")},
+                   {"B52", inlineText("a value with no parameter name is ignored like a note")}});
+  EXPECT_EQ(load(file, kRequired).integer("align.max_shift"), 40);
+  editCells(file, {{"B50", number("3")}});
+  EXPECT_THAT(errorOf([&] { load(file, kRequired); }),
+              HasSubstr("unknown parameter 'Step 2. Alignment' at " + file.string() + " Inputs!A50"));
 }
 
 TEST(XlsxFile, NotAWorkbookOrNoInputsSheet) {

@@ -207,6 +207,15 @@ void loadToml(Loader& loader, const fs::path& file, const std::vector<ParamSpec>
 
 // ---- Excel ----
 
+/// "section.key": two identifiers joined by one dot (no spaces), as in the Parameter column.
+bool looksLikeParameterName(const std::string& name) {
+  const auto dot = name.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size() || name.find('.', dot + 1) != std::string::npos)
+    return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; });
+}
+
 void loadXlsx(Loader& loader, const fs::path& file) {
   const XlsxSheet sheet = readXlsxSheet(file, "Inputs");
   const std::string where = file.string() + " " + sheet.name + "!";
@@ -243,8 +252,8 @@ void loadXlsx(Loader& loader, const fs::path& file) {
     const std::string name = nameCell ? trim(nameCell->text) : "";
     if (name.empty()) continue;
     const bool valueEmpty = !valueCell || (valueCell->kind == XlsxCell::Kind::Text && trim(valueCell->text).empty());
-    // A heading ("Alignment (align)") or a note: no section.key name and nothing in Value.
-    if (name.find('.') == std::string::npos && valueEmpty) continue;
+    // A heading ("Alignment: data bar, ...") or a note: not a section.key name, nothing in Value.
+    if (!looksLikeParameterName(name) && valueEmpty) continue;
 
     const ParamSpec& spec = loader.specAt(name, where + nameCell->reference());
     const std::string place = where + columnLetters(valueColumn) + std::to_string(row);
