@@ -77,8 +77,9 @@ std::vector<ParamSpec> intensityParameterSpecs() {
                                   "particles."});
   specs.push_back({.section = s, .key = "gamma", .type = ParamType::Real, .defaultValue = "1", .min = 0.1,
                    .max = 10.0,
-                   .description = "Gamma curve applied last: 1 = off, below 1 brightens dark phases (pores, "
-                                  "electrolyte), above 1 darkens them."});
+                   .description = "Gamma curve applied last, on the full grey scale (0 to 255, or 0 to 65535 "
+                                  "for 16-bit): 1 = off, below 1 brightens dark phases (pores, electrolyte), "
+                                  "above 1 darkens them."});
   return specs;
 }
 

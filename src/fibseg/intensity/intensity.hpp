@@ -55,7 +55,8 @@ struct EnhanceParams {
   bool clahe;
   double claheClipLimit;  // OpenCV clip limit (contrast amplification cap), e.g. 2
   int claheTileSize;      // px, side of a CLAHE tile
-  double gamma;           // 1 = off; < 1 brightens dark phases, > 1 darkens
+  double gamma;           // 1 = off; < 1 brightens dark phases, > 1 darkens; on the type's
+                          // full scale: out = max * (in / max)^gamma, max = 255 or 65535
 };
 
 struct IntensityParams {
