@@ -165,6 +165,14 @@ TEST(Overrides, ComeLastAndResolvePathsFromTheCurrentFolder) {
   EXPECT_EQ(noFile.integer("align.max_shift"), 40);
 }
 
+TEST(Overrides, RequiredValuesMayBeLeftMissingOnRequest) {
+  // `fibseg train` needs no input/output folders: they stay unset and only reading them fails.
+  const ParamSet p = loadParameters("", {"align.max_shift=9"}, testSpecs(), RequiredValues::MayBeMissing);
+  EXPECT_EQ(p.integer("align.max_shift"), 9);
+  EXPECT_FALSE(p.resolved("input.path").isSet);
+  EXPECT_THAT(errorOf([&] { p.text("input.path"); }), HasSubstr("required parameter not given: 'input.path'"));
+}
+
 TEST(Overrides, Mistakes) {
   EXPECT_THAT(errorOf([] { load("", {"align.max_shift"}); }), HasSubstr("--set 'align.max_shift': expected name=value"));
   EXPECT_EQ(errorOf([] { load("", {"align.maxshift=3"}); }),

@@ -48,6 +48,8 @@ TEST(Registry, RejectsWrongTypesAndRangesWithPlaceAndExpectation) {
   EXPECT_THAT(errorOf([] { parseValue(spec("input.pixel_size_nm"), "-1", "x"); }),
               HasSubstr("expected a number of at least 0 (nm), got '-1' (out of range)"));
   EXPECT_THAT(errorOf([] { parseValue(spec("input.pixel_size_nm"), "nan", "x"); }), HasSubstr("got 'nan'"));
+  EXPECT_THAT(errorOf([] { parseValue(spec("input.pixel_size_nm"), "2,5", "x"); }),
+              HasSubstr("got '2,5' (write the decimal point as '.', not ',')"));
   EXPECT_THAT(errorOf([] { parseValue(spec("align.enabled"), "maybe", "x"); }),
               HasSubstr("expected true or false, got 'maybe'"));
   EXPECT_THAT(errorOf([] { parseValue(spec("segment.method"), "kmeans", "x"); }),

@@ -73,7 +73,8 @@ class Loader {
              "command line");
   }
 
-  ParamSet finish(const fs::path& file) {
+  ParamSet finish(const fs::path& file, RequiredValues required) {
+    if (required == RequiredValues::MayBeMissing) return std::move(set_);
     std::vector<std::string> missing;
     for (const auto& spec : set_.specs()) {
       if (set_.values().at(spec.name()).isSet) continue;
@@ -276,12 +277,13 @@ void loadXlsx(Loader& loader, const fs::path& file) {
 
 }  // namespace
 
-ParamSet loadParameters(const fs::path& file, const std::vector<std::string>& overrides) {
-  return loadParameters(file, overrides, allParameters());
+ParamSet loadParameters(const fs::path& file, const std::vector<std::string>& overrides,
+                        RequiredValues required) {
+  return loadParameters(file, overrides, allParameters(), required);
 }
 
 ParamSet loadParameters(const fs::path& file, const std::vector<std::string>& overrides,
-                        const std::vector<ParamSpec>& specs) {
+                        const std::vector<ParamSpec>& specs, RequiredValues required) {
   Loader loader(specs);
   if (!file.empty()) {
     if (!fs::is_regular_file(file))
@@ -295,7 +297,7 @@ ParamSet loadParameters(const fs::path& file, const std::vector<std::string>& ov
                   "(.toml), got '" + file.extension().string() + "'");
   }
   for (const auto& assignment : overrides) loader.fromCommandLine(assignment);
-  return loader.finish(file);
+  return loader.finish(file, required);
 }
 
 std::string formatResolvedParameters(const ParamSet& parameters) {

@@ -174,7 +174,11 @@ Value parseValue(const ParamSpec& spec, const std::string& rawText, const std::s
     }
     case ParamType::Real: {
       const auto v = parseReal(text);
-      if (!v) throw fail();
+      if (!v) {
+        std::string dotted = text;  // "2,5" typed in a text cell of a spreadsheet set to a German locale
+        std::replace(dotted.begin(), dotted.end(), ',', '.');
+        throw fail(dotted != text && parseReal(dotted) ? "write the decimal point as '.', not ','" : "");
+      }
       checkRange(*v);
       return *v;
     }
