@@ -5,6 +5,7 @@
 #include <zip.h>
 
 #include <map>
+#include <sstream>
 #include <pugixml.hpp>
 #include <stdexcept>
 #include <string>
@@ -36,47 +37,53 @@ inline int rowOf(const std::filesystem::path& file, const std::string& text) {
   throw std::runtime_error("no row " + text);
 }
 
-/// Replaces the listed cells ("B5" -> content) of xl/worksheets/sheet1.xml.
-inline void editCells(const std::filesystem::path& file, const std::map<std::string, CellContent>& edits) {
-  const char* part = "xl/worksheets/sheet1.xml";
+/// Replaces the text of one part of the zip (e.g. "xl/sharedStrings.xml") by edit(text).
+template <typename Edit>
+void editPart(const std::filesystem::path& file, const char* part, Edit edit) {
   int error = 0;
   zip_t* zip = zip_open(file.c_str(), 0, &error);
   if (!zip) throw std::runtime_error("cannot open " + file.string());
   zip_stat_t stat;
   zip_stat_init(&stat);
-  zip_stat(zip, part, 0, &stat);
+  if (zip_stat(zip, part, 0, &stat) != 0) throw std::runtime_error(std::string("no part ") + part);
   std::string xml(stat.size, '\0');
   zip_file_t* entry = zip_fopen(zip, part, 0);
   zip_fread(entry, xml.data(), stat.size);
   zip_fclose(entry);
-
-  pugi::xml_document doc;
-  doc.load_string(xml.c_str());
-  auto sheetData = doc.child("worksheet").child("sheetData");
-  for (const auto& [ref, content] : edits) {
-    const std::string rowNumber = ref.substr(ref.find_first_of("0123456789"));
-    auto row = sheetData.find_child_by_attribute("row", "r", rowNumber.c_str());
-    if (!row) {
-      row = sheetData.append_child("row");
-      row.append_attribute("r") = rowNumber.c_str();
-    }
-    auto cell = row.find_child_by_attribute("c", "r", ref.c_str());
-    if (!cell) {
-      cell = row.append_child("c");
-      cell.append_attribute("r") = ref.c_str();
-    }
-    while (cell.first_child()) cell.remove_child(cell.first_child());
-    cell.remove_attribute("t");
-    if (!content.type.empty()) cell.append_attribute("t") = content.type.c_str();
-    if (!content.inner.empty()) cell.append_buffer(content.inner.data(), content.inner.size());
-  }
-  std::ostringstream out;
-  doc.save(out, "", pugi::format_raw);
   static thread_local std::string saved;  // must outlive zip_close
-  saved = out.str();
+  saved = edit(xml);
   zip_source_t* source = zip_source_buffer(zip, saved.data(), saved.size(), 0);
   if (zip_file_add(zip, part, source, ZIP_FL_OVERWRITE) < 0 || zip_close(zip) != 0)
     throw std::runtime_error("cannot write " + file.string());
+}
+
+/// Replaces the listed cells ("B5" -> content) of xl/worksheets/sheet1.xml.
+inline void editCells(const std::filesystem::path& file, const std::map<std::string, CellContent>& edits) {
+  editPart(file, "xl/worksheets/sheet1.xml", [&](const std::string& xml) {
+    pugi::xml_document doc;
+    doc.load_string(xml.c_str());
+    auto sheetData = doc.child("worksheet").child("sheetData");
+    for (const auto& [ref, content] : edits) {
+      const std::string rowNumber = ref.substr(ref.find_first_of("0123456789"));
+      auto row = sheetData.find_child_by_attribute("row", "r", rowNumber.c_str());
+      if (!row) {
+        row = sheetData.append_child("row");
+        row.append_attribute("r") = rowNumber.c_str();
+      }
+      auto cell = row.find_child_by_attribute("c", "r", ref.c_str());
+      if (!cell) {
+        cell = row.append_child("c");
+        cell.append_attribute("r") = ref.c_str();
+      }
+      while (cell.first_child()) cell.remove_child(cell.first_child());
+      cell.remove_attribute("t");
+      if (!content.type.empty()) cell.append_attribute("t") = content.type.c_str();
+      if (!content.inner.empty()) cell.append_buffer(content.inner.data(), content.inner.size());
+    }
+    std::ostringstream out;
+    doc.save(out, "", pugi::format_raw);
+    return out.str();
+  });
 }
 
 }  // namespace fibseg::config::testing

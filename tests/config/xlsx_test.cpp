@@ -136,6 +136,25 @@ TEST(XlsxTemplate, RoundTripTemplateFillLoad) {
   for (const auto& spec : testSpecs()) EXPECT_EQ(q.resolved(spec.name()).value, p.resolved(spec.name()).value) << spec.name();
 }
 
+TEST(XlsxSheet, RichTextPhoneticHintsAndEscapes) {
+  TempFolder folder;
+  const fs::path file = folder / "p.xlsx";
+  writeParameterTemplate(file, false, testSpecs());
+  // The shared string "otsu" (segment.method's value) becomes rich text in two runs, with a
+  // phonetic hint that is not part of the value.
+  editPart(file, "xl/sharedStrings.xml", [](std::string xml) {
+    const std::string plain = "<si><t>otsu</t></si>";
+    const auto at = xml.find(plain);
+    if (at == std::string::npos) throw std::runtime_error("template has no shared string otsu");
+    return xml.replace(at, plain.size(),
+                       "<si><r><t>clas</t></r><r><rPr><i/></rPr><t>sifier</t></r><rPh sb=\"0\" eb=\"1\"><t>x</t></rPh></si>");
+  });
+  editCells(file, {{"B" + std::to_string(rowOf(file, "segment.note")), inlineText("line_x000A_two")}});
+  const ParamSet p = load(file, kRequired);
+  EXPECT_EQ(p.text("segment.method"), "classifier");
+  EXPECT_EQ(p.text("segment.note"), "line\ntwo");  // Excel's _xHHHH_ escape for characters XML cannot hold
+}
+
 TEST(XlsxFromLibreOffice, CellsReadAsWritten) {
   // Made by LibreOffice Calc from a CSV (see tests/data/README.md): shared strings, a formula
   // with its cached result, a boolean, numbers, an empty Value cell, heading rows.
