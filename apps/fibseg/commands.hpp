@@ -8,6 +8,7 @@ void addRunCommand(CLI::App& app);
 void addInitCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
+void addTuneCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
@@ -15,6 +16,7 @@ inline void addCommands(CLI::App& app) {
   addRunCommand(app);
   addPhantomCommand(app);
   addScoreCommand(app);
+  addTuneCommand(app);
   addReportCommand(app);
 }
 
