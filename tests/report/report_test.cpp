@@ -248,6 +248,20 @@ TEST(Report, UnreadableCsvIsNotedWithFileAndLine) {
   EXPECT_NE(sectionOf(html, "histogram").find("gives no otsu_thresholds"), std::string::npos);
 }
 
+TEST(Report, ClassifierRunHasNoOtsuOrGaborAndSaysSo) {
+  TemporaryFolder folder("classifier");
+  testing::writeCompleteOutputFolder(folder.path());
+  std::ofstream(folder.path() / "run.json") << R"({"method": "classifier", "otsu_thresholds": []})";
+  fs::remove(folder.path() / "preview/gabor_response.png");
+  fs::remove(folder.path() / "preview/pore_mask.png");
+  const std::string html = buildReportHtml(folder.path());
+  EXPECT_NE(sectionOf(html, "histogram").find("segmented by the trained classifier, which uses no Otsu threshold"), std::string::npos);
+  const std::string gabor = sectionOf(html, "gabor");
+  EXPECT_NE(gabor.find("there is no Gabor filter step to show"), std::string::npos) << gabor;
+  EXPECT_EQ(gabor.find("class=\"note\""), std::string::npos);
+  EXPECT_EQ(sectionOf(html, "histogram").find("class=\"note\""), std::string::npos);  // nothing expected is missing
+}
+
 TEST(Report, WriteReportWritesTheSamePage) {
   TemporaryFolder folder("write");
   testing::writeCompleteOutputFolder(folder.path());

@@ -466,6 +466,13 @@ void addBrightnessSection(Page& page) {
 
 // ---- preview/histogram.csv ----
 
+// run.json "method": "classifier" (trained model) rather than the classical Otsu + Gabor path.
+bool classifierRun(const std::optional<json>& run) {
+  if (!run) return false;
+  const json* method = findKey(*run, "method");
+  return method && method->is_string() && method->get<std::string>() == "classifier";
+}
+
 std::vector<double> otsuThresholds(const std::optional<json>& run) {
   std::vector<double> thresholds;
   if (!run) return thresholds;
@@ -518,7 +525,9 @@ void addHistogramSection(Page& page, const std::optional<json>& run) {
     body += "<p class=\"summary\" id=\"histogram-summary\">" + formatNumber(pixels, 0) + " pixels counted" +
             (binWidth > 1 ? " (bars of " + formatNumber(binWidth, 0) + " grey levels)" : std::string()) + ". ";
     std::optional<Plot> perSlice;
-    if (thresholds.empty()) {
+    if (thresholds.empty() && classifierRun(run)) {
+      body += "This run was segmented by the trained classifier, which uses no Otsu threshold.</p>";
+    } else if (thresholds.empty()) {
       body += "</p>" + page.note("run.json gives no otsu_thresholds: the threshold is not marked on the histogram.");
     } else if (thresholds.size() <= 3) {
       std::string list;
@@ -558,6 +567,13 @@ void addHistogramSection(Page& page, const std::optional<json>& run) {
 // ---- chosen slice: Gabor response and pore mask ----
 
 void addGaborSection(Page& page, const std::optional<json>& run) {
+  const std::string title = "Gabor response and pore mask of one slice";
+  if (classifierRun(run) && !fs::exists(page.folder() / "preview/gabor_response.png") &&
+      !fs::exists(page.folder() / "preview/pore_mask.png")) {
+    page.add({"gabor", title, "<p id=\"gabor-summary\">This run was segmented by the trained classifier: there is no "
+                              "Gabor filter step to show.</p>"});
+    return;
+  }
   std::string body;
   const auto slice = findNumber(run ? &*run : nullptr, {"preview_slice", "chosen_slice", "gabor_slice"});
   body += "<p class=\"summary\" id=\"gabor-summary\">" +
@@ -578,7 +594,7 @@ void addGaborSection(Page& page, const std::optional<json>& run) {
   body += figure(page, "preview/gabor_response.png", "Gabor response", "gabor-response", "the Gabor response is not shown");
   body += figure(page, "preview/pore_mask.png", "Pore mask", "pore-mask", "the pore mask is not shown");
   body += "</div>";
-  page.add({"gabor", "Gabor response and pore mask of one slice", body});
+  page.add({"gabor", title, body});
 }
 
 // ---- phase_fractions.csv ----
