@@ -208,12 +208,23 @@ TEST(Templates, RefuseToOverwriteUnlessForced) {
   }
   EXPECT_THAT(errorOf([&] { writeParameterTemplate(folder / "p.csv", false, testSpecs()); }),
               HasSubstr("expected a name ending in .xlsx (Excel) or .toml (text)"));
-  // Every stage's registered parameters make a template that loads (once required values are given).
-  writeParameterTemplate(folder / "all.toml", false);
+  // Every stage's registered parameters make templates that load back at their defaults (once
+  // the required values are given).
   std::vector<std::string> required;
   for (const auto& spec : allParameters())
     if (spec.required) required.push_back(spec.name() + "=/x");
-  EXPECT_NO_THROW(loadParameters(folder / "all.toml", required));
+  const ParamSet defaults = ParamSet::defaults();
+  for (const std::string name : {"all.toml", "all.xlsx"}) {
+    writeParameterTemplate(folder / name, false);
+    const ParamSet p = loadParameters(folder / name, required);
+    for (const auto& spec : allParameters()) {
+      if (spec.required) continue;
+      EXPECT_EQ(p.resolved(spec.name()).value, defaults.resolved(spec.name()).value) << name << " " << spec.name();
+      // An empty value (an optional path) keeps the default; everything else is read from the file.
+      EXPECT_THAT(p.resolved(spec.name()).origin, HasSubstr(spec.defaultValue.empty() ? "default" : name))
+          << spec.name();
+    }
+  }
 }
 
 }  // namespace
