@@ -605,7 +605,7 @@ struct Fractions {
 };
 
 // Fractions may be written as 0..1 or as percent; the page always shows percent.
-std::optional<Fractions> readFractions(const fs::path& path) {
+Fractions readFractions(const fs::path& path) {
   const CsvTable t = CsvTable::read(path);
   t.requireColumns({"slice", "pore", "se", "cam"});
   Fractions f;
@@ -634,8 +634,7 @@ std::optional<Fractions> readFractions(const fs::path& path) {
   return f;
 }
 
-void addFractionsSection(Page& page, const std::optional<Fractions>& f, const std::string& problem,
-                         const std::optional<json>& run) {
+void addFractionsSection(Page& page, const std::optional<Fractions>& f, const std::string& problem) {
   std::string body;
   if (!f) {
     page.add({"fractions", "Phase fractions per slice", problem});
@@ -663,7 +662,6 @@ void addFractionsSection(Page& page, const std::optional<Fractions>& f, const st
       body += "<tr>" + tdNum(static_cast<double>(s), 0) + tdNum(v[0], 2) + tdNum(v[1], 2) + tdNum(v[2], 2) + "</tr>";
     body += "</table></details>";
   }
-  (void)run;
   page.add({"fractions", "Phase fractions per slice", body});
 }
 
@@ -788,7 +786,7 @@ std::string buildReportHtml(const fs::path& outputFolder) {
     }
   }
   addOverlaySection(page, fractions);
-  addFractionsSection(page, fractions, fractionsProblem, run);
+  addFractionsSection(page, fractions, fractionsProblem);
   addOrthoLabelsSection(page, run);
   return page.html();
 }
