@@ -21,10 +21,17 @@ std::string missingText(const ParamSpec& spec) {
 }
 }  // namespace
 
-ParamSet ParamSet::defaults() { return defaults(allParameters()); }
+ParamSet ParamSet::defaults() {
+  const auto& specs = allParameters();  // validated once, when first collected
+  return fromDefaults(specs);
+}
 
 ParamSet ParamSet::defaults(const std::vector<ParamSpec>& specs) {
-  if (&specs != &allParameters()) validateRegistry(specs);
+  validateRegistry(specs);
+  return fromDefaults(specs);
+}
+
+ParamSet ParamSet::fromDefaults(const std::vector<ParamSpec>& specs) {
   ParamSet set;
   set.specs_ = &specs;
   for (const auto& spec : specs) {

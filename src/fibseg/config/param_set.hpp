@@ -44,6 +44,8 @@ class ParamSet {
   const std::map<std::string, ResolvedValue>& values() const { return values_; }
 
  private:
+  static ParamSet fromDefaults(const std::vector<ParamSpec>& specs);
+
   const std::vector<ParamSpec>* specs_ = nullptr;
   std::map<std::string, ResolvedValue> values_;
 };
