@@ -155,6 +155,29 @@ TEST(XlsxSheet, RichTextPhoneticHintsAndEscapes) {
   EXPECT_EQ(p.text("segment.note"), "line\ntwo");  // Excel's _xHHHH_ escape for characters XML cannot hold
 }
 
+TEST(XlsxSheet, PrefixedElementsAndCellsWithoutReferences) {
+  // Some writers (e.g. the .NET Open XML SDK) prefix every element, and references are optional.
+  TempFolder folder;
+  const fs::path file = folder / "p.xlsx";
+  writeParameterTemplate(file, false, testSpecs());
+  editPart(file, "xl/worksheets/sheet1.xml", [](const std::string&) {
+    return std::string(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<x:worksheet xmlns:x=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><x:sheetData>"
+        "<x:row><x:c t=\"inlineStr\"><x:is><x:t>Parameter</x:t></x:is></x:c>"
+        "<x:c t=\"inlineStr\"><x:is><x:t>Value</x:t></x:is></x:c></x:row>"
+        "<x:row><x:c t=\"inlineStr\"><x:is><x:t>align.max_shift</x:t></x:is></x:c><x:c><x:v>12</x:v></x:c></x:row>"
+        "<x:row r=\"5\"><x:c r=\"A5\" t=\"inlineStr\"><x:is><x:t>align.enabled</x:t></x:is></x:c>"
+        "<x:c t=\"b\"><x:v>0</x:v></x:c></x:row>"
+        "</x:sheetData></x:worksheet>");
+  });
+  const ParamSet p = load(file, kRequired);
+  EXPECT_EQ(p.integer("align.max_shift"), 12);
+  EXPECT_EQ(p.resolved("align.max_shift").origin, file.string() + " Inputs!B2");
+  EXPECT_FALSE(p.boolean("align.enabled"));
+  EXPECT_EQ(p.resolved("align.enabled").origin, file.string() + " Inputs!B5");
+}
+
 TEST(XlsxFromLibreOffice, CellsReadAsWritten) {
   // Made by LibreOffice Calc from a CSV (see tests/data/README.md): shared strings, a formula
   // with its cached result, a boolean, numbers, an empty Value cell, heading rows.
