@@ -8,16 +8,16 @@ void addRunCommand(CLI::App& app);
 void addInitCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
-void addTuneCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
+void addTrainCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
   addInitCommand(app);
   addRunCommand(app);
   addPhantomCommand(app);
   addScoreCommand(app);
-  addTuneCommand(app);
   addReportCommand(app);
+  addTrainCommand(app);
 }
 
 }  // namespace fibseg::cli

@@ -1,0 +1,134 @@
+// `fibseg train [CONFIG] --image S.tif --annotation A.png [...] --model OUT.json`: train the pixel
+// classifier (learn/learn.hpp) from painted slices. The feature and training parameters come from
+// the learn section of CONFIG (the same file `fibseg run` uses, so the model matches it) and
+// `--set learn.key=value`; without CONFIG, from the registry defaults.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "fibseg/config/load.hpp"
+#include "fibseg/config/param_set.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/io/png.hpp"
+#include "fibseg/io/tiff.hpp"
+#include "fibseg/learn/learn.hpp"
+
+namespace fibseg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lowerExtension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext;
+}
+
+cv::Mat readImage(const fs::path& path, bool asStored) {
+  const std::string ext = lowerExtension(path);
+  if (ext == ".png") return asStored ? io::readPngAsStored(path) : io::readPngGrey(path);
+  if (ext == ".tif" || ext == ".tiff") return io::readTiffPage(path, 0);
+  throw Error(path.string() + ": unknown image type '" + ext + "'; expected .png, .tif or .tiff");
+}
+
+config::ParamSet trainingParameters(const std::string& file, const std::vector<std::string>& overrides) {
+  if (!file.empty()) return config::loadParameters(file, overrides);
+  // No file: defaults plus --set; the run-only required parameters (input, output) are not needed.
+  auto params = config::ParamSet::defaults();
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos)
+      throw Error("--set '" + o + "': expected section.key=value, e.g. --set learn.scales=1,2,4");
+    params.set(o.substr(0, eq), o.substr(eq + 1), "command line");
+  }
+  return params;
+}
+
+}  // namespace
+
+void addTrainCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "train", "Train the pixel classifier (segment.method = classifier) from slices with painted strokes");
+  struct Options {
+    std::string config, model;
+    std::vector<std::string> images, annotations, overrides;
+    int dataBarRows = 0;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("CONFIG", o->config,
+                  "Parameter file (.toml or .xlsx) whose learn section sets the features and training; the "
+                  "same file then runs the model")->check(CLI::ExistingFile);
+  cmd->add_option("--image", o->images,
+                  "An annotated slice (PNG or TIFF, 8- or 16-bit), as the pipeline segments it: aligned, cropped "
+                  "and brightness-corrected (e.g. a page of aligned.tif). Repeat for more slices")
+      ->required()->check(CLI::ExistingFile);
+  cmd->add_option("--annotation", o->annotations,
+                  "Strokes painted on the matching --image (same size): grey values 1 pore, 2 SE, 3 CAM (0 "
+                  "unpainted), or colours white = pore, blue = SE, orange = CAM on black. One per --image")
+      ->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", o->model, "Model file to write (.json); default: learn.model from CONFIG");
+  cmd->add_option("--set", o->overrides, "Override one parameter: section.key=value (repeatable)");
+  cmd->add_option("--data-bar-rows", o->dataBarRows,
+                  "Rows of a data bar at the bottom of each image to leave out (annotations may include or "
+                  "omit them)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->callback([o] {
+    const auto params = trainingParameters(o->config, o->overrides);
+    auto learnParams = config::learnParamsFrom(params);
+    const fs::path modelPath = !o->model.empty() ? fs::path(o->model) : learnParams.model;
+    if (modelPath.empty())
+      throw Error("no model file to write; expected --model OUT.json (or learn.model in the parameter file)");
+    if (o->images.size() != o->annotations.size())
+      throw Error(std::to_string(o->images.size()) + " --image but " + std::to_string(o->annotations.size()) +
+                  " --annotation; expected one annotation per image, in the same order");
+
+    std::vector<learn::AnnotatedSlice> examples;
+    for (std::size_t i = 0; i < o->images.size(); ++i) {
+      cv::Mat image = readImage(o->images[i], false);
+      cv::Mat painted = readImage(o->annotations[i], true);
+      const int content = image.rows - o->dataBarRows;
+      if (content <= 0)
+        throw Error("--data-bar-rows " + std::to_string(o->dataBarRows) + " removes all of " + o->images[i]);
+      if (painted.cols != image.cols || (painted.rows != image.rows && painted.rows != content))
+        throw Error(o->annotations[i] + " is " + std::to_string(painted.cols) + "x" + std::to_string(painted.rows) +
+                    "; expected the size of " + o->images[i] + " (" + std::to_string(image.cols) + "x" +
+                    std::to_string(image.rows) + (o->dataBarRows ? ", or without its data bar" : "") + ")");
+      image = image.rowRange(0, content).clone();
+      painted = painted.rowRange(0, content).clone();
+      examples.push_back({image, learn::annotationFromImage(painted, o->annotations[i]),
+                          fs::path(o->images[i]).filename().string()});
+    }
+
+    learn::resolveCnnModel(learnParams.features);
+    const auto started = std::chrono::steady_clock::now();
+    const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    model.save(modelPath);
+
+    // How well the model reproduces the strokes it learned from: a low figure means the features
+    // cannot tell the painted phases apart (or strokes contradict each other).
+    long long agree = 0, painted = 0;
+    long long perPhase[3] = {0, 0, 0};
+    for (const auto& e : examples) {
+      const cv::Mat labels = model.predict(e.slice).labels;
+      for (int y = 0; y < labels.rows; ++y)
+        for (int x = 0; x < labels.cols; ++x) {
+          const int a = e.annotation.at<std::uint8_t>(y, x);
+          if (!a) continue;
+          ++painted;
+          ++perPhase[a - 1];
+          agree += labels.at<std::uint8_t>(y, x) == a - 1;
+        }
+    }
+    std::printf("train: %zu slices, painted pixels: pore %lld, SE %lld, CAM %lld; %zu features per pixel; %.1f s\n",
+                examples.size(), perPhase[0], perPhase[1], perPhase[2],
+                learn::featureNames(learnParams.features).size(), seconds);
+    std::printf("train: the model agrees with %.2f%% of the painted pixels\n", 100.0 * agree / std::max(1LL, painted));
+    std::printf("train: wrote %s (use it with segment.method = classifier, learn.model = that file)\n",
+                modelPath.string().c_str());
+  });
+}
+
+}  // namespace fibseg::cli
