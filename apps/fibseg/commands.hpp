@@ -8,6 +8,7 @@ void addRunCommand(CLI::App& app);
 void addInitCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
+void addTuneCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 
@@ -16,6 +17,7 @@ inline void addCommands(CLI::App& app) {
   addRunCommand(app);
   addPhantomCommand(app);
   addScoreCommand(app);
+  addTuneCommand(app);
   addReportCommand(app);
   addTrainCommand(app);
 }
