@@ -91,8 +91,8 @@ void addTuneCommand(CLI::App& app) {
   cmd->add_option("--lambdas", o->sweep.lambdas, "Gabor wavelengths to try, px")->delimiter(',')->capture_default_str();
   cmd->add_option("--gammas", o->sweep.gammas, "Gabor aspect ratios to try")->delimiter(',')->capture_default_str();
   cmd->add_option("--psis", o->sweep.psisDeg, "Gabor phase offsets to try, degrees")->delimiter(',')->capture_default_str();
-  cmd->add_option("--convolution", o->convolution, "auto, spatial or dft (same result, different speed)")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "spatial", "dft"}));
+  cmd->add_option("--convolution", o->convolution, "auto, opencv, spatial or dft (same result, different speed)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "opencv", "spatial", "dft"}));
   cmd->add_option("--tile-width", o->tileWidth, "Width of each contact-sheet tile, px")->capture_default_str()->check(CLI::Range(32, 4096));
   cmd->add_option("--max-tiles", o->maxTiles, "Most tiles on the contact sheet (best first with an annotation)")
       ->capture_default_str()->check(CLI::Range(1, 10000));
@@ -101,9 +101,10 @@ void addTuneCommand(CLI::App& app) {
     if (!o->config.empty() && o->annotation.empty())
       throw Error("--write-config needs --annotation: without painted pores and SE there is nothing to choose by; "
                   "pick a tile on the contact sheet and copy its values instead");
-    const segment::Convolution method = o->convolution == "spatial" ? segment::Convolution::Spatial
-                                        : o->convolution == "dft"   ? segment::Convolution::Dft
-                                                                    : segment::Convolution::Auto;
+    const segment::Convolution method = o->convolution == "spatial"  ? segment::Convolution::Spatial
+                                        : o->convolution == "dft"    ? segment::Convolution::Dft
+                                        : o->convolution == "opencv" ? segment::Convolution::OpenCv
+                                                                     : segment::Convolution::Auto;
     const cv::Mat slice = withoutDataBar(readImage(o->image, false), o->dataBarRows, o->image);
     const int camThreshold = o->otsuThreshold >= 0 ? o->otsuThreshold : segment::otsuThreshold(slice);
     const cv::Mat cam = segment::camMask(slice, camThreshold);

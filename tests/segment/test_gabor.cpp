@@ -38,7 +38,7 @@ TEST(Gabor, ImpulseResponseIsTheKernelTurnedHalfAround) {
   impulse.at<float>(15, 15) = 1;
   cv::Mat flipped;
   cv::flip(gaborKernel(g), flipped, -1);
-  for (auto method : {Convolution::Auto, Convolution::Spatial, Convolution::Dft}) {
+  for (auto method : {Convolution::Auto, Convolution::OpenCv, Convolution::Spatial, Convolution::Dft}) {
     const cv::Mat r = gaborResponse(impulse, g, method);
     EXPECT_LT(cv::norm(r(cv::Rect(11, 11, 9, 9)), flipped, cv::NORM_INF), 1e-5) << int(method);
     EXPECT_LT(maxAbs(r(cv::Rect(0, 0, 31, 11))), 1e-5) << int(method);
@@ -49,15 +49,26 @@ TEST(Gabor, SpatialAndDftAgreeWithFilter2DIncludingBorders) {
   const cv::Mat image = randomImage({97, 61}, 1);
   for (const GaborParams& g : {GaborParams{5, 1.5, 0, 4, 1, 0}, GaborParams{15, 3, 45, 10, 0.5, 0},
                                GaborParams{31, 6, 120, 16, 0.8, 90}}) {
-    const cv::Mat reference = gaborResponse(image, g, Convolution::Auto);
+    const cv::Mat reference = gaborResponse(image, g, Convolution::OpenCv);
     const double scale = maxAbs(reference);
-    for (auto method : {Convolution::Spatial, Convolution::Dft}) {
+    for (auto method : {Convolution::Auto, Convolution::Spatial, Convolution::Dft}) {
       const cv::Mat r = gaborResponse(image, g, method);
       ASSERT_EQ(r.size(), image.size());
       EXPECT_LT(cv::norm(r, reference, cv::NORM_INF), 1e-4 * scale) << "kernel " << g.kernelSize << " method "
                                                                       << int(method);
     }
   }
+}
+
+TEST(Gabor, SeparableRankOfGaborKernels) {
+  // Orientation along an axis: envelope and cosine both split into row x column (rank 1).
+  EXPECT_EQ(separableRank(gaborKernel({31, 5, 0, 10, 0.5, 0})), 1);
+  EXPECT_EQ(separableRank(gaborKernel({31, 5, 90, 10, 0.5, 30})), 1);
+  // Round envelope, oblique stripes: cos(ax + by) = cos ax cos by - sin ax sin by (rank 2).
+  EXPECT_EQ(separableRank(gaborKernel({31, 5, 30, 10, 1, 0})), 2);
+  // Elongated envelope at an angle: no short sum.
+  EXPECT_GT(separableRank(gaborKernel({31, 5, 30, 10, 0.5, 0})), 2);
+  EXPECT_EQ(separableRank(cv::Mat::zeros(5, 5, CV_32F)), 0);
 }
 
 TEST(Gabor, PoreCandidateImageInvertsOnTheEightBitScaleAndBlanksCam) {

@@ -58,11 +58,13 @@ std::vector<ParamSpec> segmentParameterSpecs() {
                                   "(the original Python method). Depends on all gabor_* values: find it with "
                                   "`fibseg tune` (the default suits the phantom)."});
   specs.push_back({.section = s, .key = "convolution", .type = ParamType::Choice, .defaultValue = "auto",
-                   .choices = {"auto", "spatial", "dft"},
+                   .choices = {"auto", "opencv", "spatial", "dft"},
                    .description = "How the Gabor filter is computed; results are the same, only speed differs. "
-                                  "auto: OpenCV's choice (direct for windows up to 11 px, Fourier transform "
-                                  "above); spatial: direct, as a sum of separable filters; dft: Fourier "
-                                  "transform of the whole slice. See bench/README.md for timings."});
+                                  "auto: spatial when the filter splits into at most two row-times-column "
+                                  "filters (gabor_gamma = 1, or theta a multiple of 90), otherwise opencv; "
+                                  "opencv: OpenCV filter2D (direct up to 11 px windows, Fourier transform "
+                                  "from 13 px); spatial: direct, as a sum of row-times-column filters; dft: "
+                                  "Fourier transform of the whole slice. Timings in bench/README.md."});
   specs.push_back({.section = s, .key = "min_island_pore", .type = ParamType::Integer, .defaultValue = "0",
                    .unit = "px", .min = 0.0,
                    .description = "Pore islands smaller than this many pixels are merged into the phase "
@@ -103,9 +105,10 @@ segment::SegmentParams segmentParamsFrom(const ParamSet& params) {
   p.gabor.psiDeg = params.real("segment.gabor_psi");
   p.poreThreshold = params.real("segment.pore_threshold");
   const std::string convolution = params.text("segment.convolution");
-  p.convolution = convolution == "spatial" ? Convolution::Spatial
-                  : convolution == "dft"   ? Convolution::Dft
-                                           : Convolution::Auto;
+  p.convolution = convolution == "spatial"  ? Convolution::Spatial
+                  : convolution == "dft"    ? Convolution::Dft
+                  : convolution == "opencv" ? Convolution::OpenCv
+                                            : Convolution::Auto;
   p.minIslandPx = {int(params.integer("segment.min_island_pore")), int(params.integer("segment.min_island_se")),
                    int(params.integer("segment.min_island_cam"))};
   const std::array<const char*, 3> levelNames{"segment.label_pore", "segment.label_se", "segment.label_cam"};

@@ -42,12 +42,18 @@ cv::Mat camMask(const cv::Mat& slice, int threshold);
 
 // ---- 2. pores by Gabor filter + threshold ---------------------------------------------------
 
-/// How the Gabor kernel is applied. The results agree to float rounding; only speed differs.
+/// How the Gabor kernel is applied. The results agree to float rounding; only speed differs
+/// (bench/README.md, section Segment).
 enum class Convolution {
-  Auto,     // cv::filter2D: direct below ~11x11 (kernel area < 130 for float), DFT above
+  Auto,     // Spatial when the kernel is a sum of at most 2 separable filters (any kernel with
+            // gamma = 1, or theta a multiple of 90 degrees), otherwise OpenCv
+  OpenCv,   // cv::filter2D: direct below 13x13 (kernel area < 130 for float), DFT from 13x13 up
   Spatial,  // direct: the kernel as a sum of separable (rank-1) filters, exact to float rounding
   Dft       // explicit whole-image DFT multiplication
 };
+
+/// Number of separable (rank-1) filters whose sum is `kernel` to float precision.
+int separableRank(const cv::Mat& kernel);
 
 /// Same meaning as OpenCV's getGaborKernel, with angles in degrees.
 struct GaborParams {

@@ -324,7 +324,7 @@ cv::Mat contactSheet(const cv::Mat& slice, const cv::Mat& cam, const std::vector
     labels.setTo(Pore, response > c.threshold);
     labels.setTo(ActiveMaterial, cam);
     cv::Mat blended, small;
-    cv::addWeighted(colourLabels(labels), 0.6, greyBgr, 0.4, 0, blended);
+    cv::addWeighted(colourLabels(labels), 0.75, greyBgr, 0.25, 0, blended);
     cv::resize(blended, small, tileSize, 0, 0, cv::INTER_AREA);
     const int x0 = (i % columns) * tileSize.width, y0 = (i / columns) * (tileSize.height + kCaption);
     small.copyTo(sheet(cv::Rect(x0, y0, tileSize.width, tileSize.height)));
