@@ -99,6 +99,10 @@ TEST(ParamSet, UnknownNamesGetTheNearestSuggested) {
   // A key without its section is matched by the key alone.
   EXPECT_THAT(errorOf([&] { set.set("max_shift", "3", "x"); }), HasSubstr("did you mean 'align.max_shift'?"));
   EXPECT_THAT(errorOf([&] { set.integer("segment.metod"); }), HasSubstr("did you mean 'segment.method'?"));
+  // Nothing close: no misleading suggestion, but where the list is.
+  EXPECT_EQ(errorOf([&] { set.set("report.colour_map", "x", "p.toml:9"); }),
+            "unknown parameter 'report.colour_map' at p.toml:9; `fibseg init FILE.toml` writes every known "
+            "parameter with its description");
 }
 
 TEST(ParamSet, MissingRequiredValuesAreNamed) {

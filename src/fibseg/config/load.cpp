@@ -40,9 +40,7 @@ class Loader {
 
   const ParamSpec& specAt(const std::string& name, const std::string& place) {
     if (const ParamSpec* spec = findParameter(set_.specs(), name)) return *spec;
-    const std::string nearest = nearestParameterName(set_.specs(), name);
-    throw Error("unknown parameter '" + name + "' at " + place +
-                (nearest.empty() ? "" : "; did you mean '" + nearest + "'?"));
+    throw Error("unknown parameter '" + name + "' at " + place + unknownParameterHint(set_.specs(), name));
   }
 
   /// A value from the file. An empty `text` leaves the default (and is remembered for the

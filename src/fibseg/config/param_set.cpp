@@ -8,9 +8,8 @@ namespace {
 const ParamSpec& specOrThrow(const std::vector<ParamSpec>& specs, const std::string& name,
                              const std::string& origin) {
   if (const ParamSpec* spec = findParameter(specs, name)) return *spec;
-  const std::string nearest = nearestParameterName(specs, name);
   throw Error("unknown parameter '" + name + "'" + (origin.empty() ? "" : " at " + origin) +
-              (nearest.empty() ? "" : "; did you mean '" + nearest + "'?"));
+              unknownParameterHint(specs, name));
 }
 
 std::string missingText(const ParamSpec& spec) {

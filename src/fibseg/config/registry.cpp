@@ -155,6 +155,16 @@ std::string nearestParameterName(const std::vector<ParamSpec>& specs, const std:
   return best;
 }
 
+std::string unknownParameterHint(const std::vector<ParamSpec>& specs, const std::string& name) {
+  const std::string nearest = nearestParameterName(specs, name);
+  if (nearest.empty()) return "";
+  const ParamSpec* spec = findParameter(specs, nearest);
+  const std::size_t distance = std::min(editDistance(name, nearest), editDistance(name, spec->key));
+  // A far-off "nearest" name only misleads: beyond a third of the name, point to the full list.
+  if (distance <= std::max<std::size_t>(2, name.size() / 3)) return "; did you mean '" + nearest + "'?";
+  return "; `fibseg init FILE.toml` writes every known parameter with its description";
+}
+
 Value parseValue(const ParamSpec& spec, const std::string& rawText, const std::string& where) {
   const std::string text = trim(rawText);
   auto fail = [&](const std::string& why = "") -> Error {

@@ -40,6 +40,9 @@ const ParamSpec* findParameter(const std::vector<ParamSpec>& specs, const std::s
 /// The known name closest to `name` (edit distance), for "did you mean" messages.
 std::string nearestParameterName(const std::string& name);
 std::string nearestParameterName(const std::vector<ParamSpec>& specs, const std::string& name);
+/// For "unknown parameter" messages: "; did you mean 'align.max_shift'?" when a known name is
+/// close, else where to find the list of parameters.
+std::string unknownParameterHint(const std::vector<ParamSpec>& specs, const std::string& name);
 
 /// Throws fibseg::Error on a registry mistake (duplicate name, a default that does not parse,
 /// a choice list that is empty, min > max). Run on allParameters() at first use.
