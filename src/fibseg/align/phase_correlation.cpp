@@ -1,0 +1,230 @@
+#include "fibseg/align/phase_correlation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <vector>
+
+#include "fibseg/core/error.hpp"
+
+namespace fibseg::align::detail {
+
+namespace {
+
+constexpr double kTaperFraction = 0.12;  // of each side, tapered to zero (Tukey window)
+constexpr int kCurtainNotchBins = 3;
+static const double kWhiteningFloor = getenv("WF") ? atof(getenv("WF")) : 0.1;  // of the mean magnitude     // vertical-frequency rows dropped around zero, per frame height
+
+// Tukey window: flat in the middle, cosine taper at the ends. The border of a slice is a jump
+// (the FFT sees the slice repeated), which is fixed in the frame like curtains; the taper hides it.
+cv::Mat taper(int n) {
+  cv::Mat w(1, n, CV_32F, cv::Scalar(1));
+  const int edge = std::max(2, int(std::lround(kTaperFraction * n)));
+  for (int i = 0; i < std::min(edge, n); ++i) {
+    const float v = float(0.5 - 0.5 * std::cos(M_PI * (i + 0.5) / edge));
+    w.at<float>(i) = std::min(w.at<float>(i), v);
+    w.at<float>(n - 1 - i) = std::min(w.at<float>(n - 1 - i), v);
+  }
+  return w;
+}
+
+double frequency(int index, int n) {  // cycles per px, in [-0.5, 0.5)
+  return double(index < (n + 1) / 2 ? index : index - n) / n;
+}
+
+// Sub-pixel offset of a peak from three samples around it: a Gaussian through them (exact for the
+// peak shape this weight gives), a parabola if a sample is not positive.
+double peakOffset(double left, double centre, double right) {
+  double d = 0;
+  if (left > 0 && centre > 0 && right > 0) {
+    const double l = std::log(left), c = std::log(centre), r = std::log(right);
+    const double denominator = l - 2 * c + r;
+    if (denominator < 0) d = 0.5 * (l - r) / denominator;
+  } else {
+    const double denominator = left - 2 * centre + right;
+    if (denominator < 0) d = 0.5 * (left - right) / denominator;
+  }
+  return std::clamp(d, -0.5, 0.5);
+}
+
+}  // namespace
+
+PhaseCorrelator::PhaseCorrelator(cv::Size size, const RegistrationParams& params)
+    : size_(size), params_(params) {
+  if (size.width < 8 || size.height < 8)
+    throw Error("align: slices of " + std::to_string(size.width) + " x " + std::to_string(size.height) +
+                " px are too small to register; expected at least 8 x 8 (check the ROI)");
+  if (params.fineSigmaPx < 0 || params.coarseSigmaPx <= params.fineSigmaPx)
+    throw Error("align: band-pass sigmas fine " + std::to_string(params.fineSigmaPx) + " px and coarse " +
+                std::to_string(params.coarseSigmaPx) + " px; expected 0 <= fine < coarse");
+  dftSize_ = {cv::getOptimalDFTSize(size.width), cv::getOptimalDFTSize(size.height)};
+  window_ = taper(size.height).t() * taper(size.width);
+
+  sqrtWeight_.create(dftSize_, CV_32F);
+  const double fine = 2 * M_PI * M_PI * params.fineSigmaPx * params.fineSigmaPx;
+  const double coarse = 2 * M_PI * M_PI * params.coarseSigmaPx * params.coarseSigmaPx;
+  const int notch = params.suppressCurtaining
+                        ? int(std::ceil(kCurtainNotchBins * double(dftSize_.height) / size.height))
+                        : -1;
+  for (int y = 0; y < dftSize_.height; ++y) {
+    const double fy = frequency(y, dftSize_.height);
+    const int fyBins = std::abs(y < (dftSize_.height + 1) / 2 ? y : y - dftSize_.height);
+    float* row = sqrtWeight_.ptr<float>(y);
+    for (int x = 0; x < dftSize_.width; ++x) {
+      const double fx = frequency(x, dftSize_.width), f2 = fx * fx + fy * fy;
+      const double weight = fyBins <= notch ? 0.0 : std::exp(-fine * f2) * (1 - std::exp(-coarse * f2));
+      row[x] = float(std::sqrt(weight));
+    }
+  }
+}
+
+// window(x + offset), zero where that falls outside the frame.
+cv::Mat PhaseCorrelator::shiftedWindow(cv::Point offset) const {
+  cv::Mat out = cv::Mat::zeros(size_, CV_32F);
+  const cv::Rect frame(cv::Point(0, 0), size_);
+  const cv::Rect source = (frame + offset) & frame;
+  if (source.area() > 0) window_(source).copyTo(out(source - offset));
+  return out;
+}
+
+PhaseCorrelator::Spectrum PhaseCorrelator::prepare(const cv::Mat& slice, const cv::Mat& window) const {
+  if (slice.size() != size_ || slice.channels() != 1)
+    throw Error("align: a slice of " + std::to_string(slice.cols) + " x " + std::to_string(slice.rows) +
+                " px (" + std::to_string(slice.channels()) + " channels) among slices of " +
+                std::to_string(size_.width) + " x " + std::to_string(size_.height) +
+                "; expected every cropped slice single-channel and the same size");
+  cv::Mat image;
+  slice.convertTo(image, CV_32F);
+  image -= cv::mean(image);
+  image = image.mul(window.empty() ? window_ : window);
+  cv::Mat padded = cv::Mat::zeros(dftSize_, CV_32F);
+  image.copyTo(padded(cv::Rect(cv::Point(0, 0), size_)));
+
+  Spectrum spectrum;
+  cv::dft(padded, spectrum.values, cv::DFT_COMPLEX_OUTPUT);
+  // Whitening divides by the magnitude plus a floor: frequencies where the slice has almost no
+  // signal (beyond its blur, say) carry only leakage and rounding, and would otherwise count as
+  // much as the structure.
+  double sum = 0;
+  long long count = 0;
+  for (int y = 0; y < dftSize_.height; ++y) {
+    const auto* value = spectrum.values.ptr<cv::Vec2f>(y);
+    const float* w = sqrtWeight_.ptr<float>(y);
+    for (int x = 0; x < dftSize_.width; ++x)
+      if (w[x] > 0) sum += std::hypot(value[x][0], value[x][1]), ++count;
+  }
+  const float floor = float(kWhiteningFloor * (count ? sum / count : 0.0));
+  double energy = 0;
+  for (int y = 0; y < dftSize_.height; ++y) {
+    auto* value = spectrum.values.ptr<cv::Vec2f>(y);
+    const float* w = sqrtWeight_.ptr<float>(y);
+    for (int x = 0; x < dftSize_.width; ++x) {
+      const float magnitude = std::hypot(value[x][0], value[x][1]);
+      if (magnitude + floor > 1e-20f && w[x] > 0) {
+        value[x] *= w[x] / (magnitude + floor);
+        energy += double(value[x][0]) * value[x][0] + double(value[x][1]) * value[x][1];
+      } else {
+        value[x] = {0, 0};
+      }
+    }
+  }
+  spectrum.energy = energy;
+  return spectrum;
+}
+
+int PhaseCorrelator::maxShiftFor(int lag) const {
+  const int limit = std::min(dftSize_.width, dftSize_.height) / 2 - 2;
+  const int wanted = params_.maxShiftPx > 0 ? lag * params_.maxShiftPx : std::min(size_.width, size_.height) / 4;
+  return std::max(1, std::min(wanted, limit));
+}
+
+// The correlation surface is band-limited: c(s) = sum_k P(k) exp(2 pi i k.s) is defined for
+// every real s, and its maximum is where the slices match. A few Newton steps on c from the
+// 3-point estimate find that maximum exactly; the 3-point fit alone is off by up to ~0.05 px
+// ("pixel locking") because the notch and the high-pass make the peak not quite Gaussian.
+cv::Point2d PhaseCorrelator::refinePeak(const cv::Mat& product, cv::Point2d start) const {
+  const int w = dftSize_.width, h = dftSize_.height;
+  std::vector<std::complex<double>> phaseX(w), phaseY(h);
+  std::vector<double> fx(w), fy(h);
+  for (int x = 0; x < w; ++x) fx[x] = frequency(x, w);
+  for (int y = 0; y < h; ++y) fy[y] = frequency(y, h);
+  cv::Point2d s = start;
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    for (int x = 0; x < w; ++x) phaseX[x] = std::polar(1.0, 2 * M_PI * fx[x] * s.x);
+    for (int y = 0; y < h; ++y) phaseY[y] = std::polar(1.0, 2 * M_PI * fy[y] * s.y);
+    double gx = 0, gy = 0, hxx = 0, hxy = 0, hyy = 0;
+    for (int y = 0; y < h; ++y) {
+      const auto* p = product.ptr<cv::Vec2f>(y);
+      const float* weight = sqrtWeight_.ptr<float>(y);
+      double rowGx = 0, rowA = 0, rowB = 0, rowAx = 0, rowAxx = 0;
+      for (int x = 0; x < w; ++x) {
+        if (weight[x] == 0) continue;
+        const std::complex<double> e = std::complex<double>(p[x][0], p[x][1]) * phaseX[x] * phaseY[y];
+        // c = sum Re(e); dc/ds = -2 pi sum Im(e) f; d2c/ds2 = -(2 pi)^2 sum Re(e) f f^T
+        rowGx += e.imag() * fx[x];
+        rowB += e.imag();
+        rowA += e.real();
+        rowAx += e.real() * fx[x];
+        rowAxx += e.real() * fx[x] * fx[x];
+      }
+      gx += rowGx;
+      gy += rowB * fy[y];
+      hxx += rowAxx;
+      hxy += rowAx * fy[y];
+      hyy += rowA * fy[y] * fy[y];
+    }
+    // Newton on c: s -= H^-1 g with g = -2 pi (gx, gy), H = -(2 pi)^2 [[hxx, hxy], [hxy, hyy]].
+    const double det = hxx * hyy - hxy * hxy;
+    if (!(hxx > 0 && det > 0)) return start;  // not a maximum here: keep the 3-point estimate
+    const double k = 1.0 / (2 * M_PI);
+    const double dx = -k * (hyy * gx - hxy * gy) / det, dy = -k * (hxx * gy - hxy * gx) / det;
+    s += cv::Point2d(dx, dy);
+    if (std::abs(s.x - start.x) > 1 || std::abs(s.y - start.y) > 1) return start;  // diverged
+    if (std::abs(dx) + std::abs(dy) < 1e-4) break;
+  }
+  return s;
+}
+
+PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& moving, int maxShift) const {
+  PairShift result;
+  if (fixed.energy <= 0 || moving.energy <= 0) return result;  // a flat slice: nothing to match
+  cv::Mat product, surface;
+  cv::mulSpectrums(moving.values, fixed.values, product, 0, /*conjB=*/true);
+  cv::idft(product, surface, cv::DFT_REAL_OUTPUT);
+
+  const int w = dftSize_.width, h = dftSize_.height;
+  auto at = [&](int dy, int dx) { return surface.at<float>((dy % h + h) % h, (dx % w + w) % w); };
+  int bestX = 0, bestY = 0;
+  float best = -1e30f;
+  for (int dy = -maxShift; dy <= maxShift; ++dy)
+    for (int dx = -maxShift; dx <= maxShift; ++dx)
+      if (const float v = at(dy, dx); v > best) best = v, bestX = dx, bestY = dy;
+
+  const double ox = peakOffset(at(bestY, bestX - 1), best, at(bestY, bestX + 1));
+  const double oy = peakOffset(at(bestY - 1, bestX), best, at(bestY + 1, bestX));
+  result.shift = {bestX + ox, bestY + oy};
+  result.shift = refinePeak(product, result.shift);
+  result.peak = std::clamp(best / std::sqrt(fixed.energy * moving.energy), 0.0, 1.0);
+  return result;
+}
+
+PairShift PhaseCorrelator::match(const cv::Mat& fixed, const Spectrum& fixedSpectrum, const cv::Mat& moving,
+                                 const Spectrum& movingSpectrum, int maxShift) const {
+  const PairShift first = correlate(fixedSpectrum, movingSpectrum, maxShift);
+  const cv::Point whole(int(std::lround(first.shift.x)), int(std::lround(first.shift.y)));
+  if (whole == cv::Point(0, 0)) return first;
+  // Both slices were tapered by the same window, i.e. compared on the same part of the frame,
+  // where their content differs by the shift: how much of the same content both windows show
+  // falls off with the shift, which pulls the estimate towards zero by ~1% of it. So compare
+  // again on the part of the content both slices show: the window times itself moved by the
+  // whole-pixel shift, placed on each slice where that content lies.
+  const cv::Mat overlap = window_.mul(shiftedWindow(whole));  // on the fixed slice
+  cv::Mat onMoving = cv::Mat::zeros(size_, CV_32F);
+  const cv::Rect frame(cv::Point(0, 0), size_);
+  const cv::Rect target = (frame + whole) & frame;
+  if (target.area() > 0) overlap(target - whole).copyTo(onMoving(target));
+  const PairShift second = correlate(prepare(fixed, overlap), prepare(moving, onMoving), maxShift);
+  return second.peak > 0 ? second : first;
+}
+
+}  // namespace fibseg::align::detail

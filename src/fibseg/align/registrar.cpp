@@ -1,0 +1,309 @@
+// Registration of a slice series: pairwise phase correlation of each slice with several earlier
+// slices, then one weighted least-squares solve for every slice's shift.
+//
+// Chaining consecutive pairs adds each pair's error to every later slice, so the error
+// random-walks (about 1 px after 50 slices even with 0.15 px per pair). Also measuring each slice
+// against slices 2, 3, ... back gives every stretch of the series several independent paths; the
+// solve averages them, which keeps the accumulated error near the single-pair error. The
+// content changes with depth, so references far back match worse; their peaks are lower and they
+// weigh less.
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <opencv2/imgproc.hpp>
+
+#include "fibseg/align/align.hpp"
+#include "fibseg/align/phase_correlation.hpp"
+#include "fibseg/core/error.hpp"
+
+namespace fibseg::align {
+
+namespace {
+
+constexpr double kOutlierPx = 1.0;   // a pair measurement this far from the solution is dropped
+constexpr int kMaxOutlierRounds = 4;   // plus one per 8 slices
+constexpr double kBridgeTrust = 1e-6;   // weight of a bridge, relative to a measurement
+// Relative weights of a pair with the previous slice and of a comparison with the running
+// reference (besides each one's peak strength).
+constexpr double kPairTrust = 1.0;
+constexpr double kReferenceTrust = 1.0;
+
+// One measured relation: shift[to] - sum_j weight_j * shift[j] = value (weights sum to 1).
+// A pair with the previous slice has one term; a comparison with the running reference (the
+// mean of several earlier slices) has one per slice in it.
+struct Measurement {
+  int to;
+  std::vector<std::pair<int, double>> terms;  // (slice, weight)
+  cv::Point2d value;
+  double peak;
+  double trust;  // relative weight of this kind of measurement
+  bool used = true;
+  int first() const {
+    int f = to;
+    for (const auto& [j, w] : terms) f = std::min(f, j);
+    return f;
+  }
+};
+
+// Solves the symmetric positive-definite banded system A s = b in place (Cholesky); `band`[i][k]
+// holds A(i, i - k) for k = 0..bandwidth.
+void solveBanded(std::vector<std::vector<double>>& band, std::vector<cv::Point2d>& rhs) {
+  const int n = int(band.size());
+  if (n == 0) return;
+  const int bw = int(band[0].size()) - 1;
+  for (int i = 0; i < n; ++i) {
+    for (int k = bw; k >= 0; --k) {  // L(i, i-k)
+      const int j = i - k;
+      if (j < 0) continue;
+      double sum = band[i][k];
+      for (int m = 1; m + k <= bw && j - m >= 0; ++m) sum -= band[i][k + m] * band[j][m];
+      if (k == 0) {
+        if (sum <= 0) throw Error("align: registration system is singular (internal error)");
+        band[i][0] = std::sqrt(sum);
+      } else {
+        band[i][k] = sum / band[j][0];
+      }
+    }
+  }
+  for (int i = 0; i < n; ++i) {  // L y = b
+    cv::Point2d sum = rhs[i];
+    for (int k = 1; k <= bw && i - k >= 0; ++k) sum -= band[i][k] * rhs[i - k];
+    rhs[i] = sum / band[i][0];
+  }
+  for (int i = n - 1; i >= 0; --i) {  // L^T x = y
+    cv::Point2d sum = rhs[i];
+    for (int k = 1; k <= bw && i + k < n; ++k) sum -= band[i + k][k] * rhs[i + k];
+    rhs[i] = sum / band[i][0];
+  }
+}
+
+// Shifts of slices 0..n-1 (slice 0 fixed at 0) best agreeing with the used measurements
+// (weighted least squares; the normal equations are banded, as no measurement spans more than
+// `bandwidth` slices).
+std::vector<cv::Point2d> solveShifts(int n, const std::vector<Measurement>& measurements, int bandwidth) {
+  std::vector<cv::Point2d> shifts(n, {0, 0});
+  if (n < 2) return shifts;
+  // Unknowns are slices 1..n-1 (index - 1).
+  std::vector<std::vector<double>> band(n - 1, std::vector<double>(bandwidth + 1, 0.0));
+  std::vector<cv::Point2d> rhs(n - 1, {0, 0});
+  std::vector<std::pair<int, double>> row;
+  for (const auto& m : measurements) {
+    if (!m.used) continue;
+    // A clear peak means a trustworthy measurement.
+    const double peak = std::max(m.peak, 1e-3), w = m.trust * peak * peak;
+    row.assign(1, {m.to, 1.0});
+    for (const auto& [j, c] : m.terms) row.push_back({j, -c});
+    for (const auto& [a, ca] : row) {
+      if (a == 0) continue;
+      rhs[a - 1] += w * ca * m.value;
+      for (const auto& [b, cb] : row)
+        if (b != 0 && b <= a) band[a - 1][a - b] += w * ca * cb;
+    }
+  }
+  solveBanded(band, rhs);
+  for (int z = 1; z < n; ++z) shifts[z] = rhs[z - 1];
+  return shifts;
+}
+
+std::vector<cv::Point2d> smooth(const std::vector<cv::Point2d>& shifts, int window) {
+  const int n = int(shifts.size());
+  std::vector<cv::Point2d> out(shifts);
+  // Symmetric window that shrinks at the ends, so slice 0 stays at (0, 0) and ends do not bend.
+  for (int z = 0; z < n; ++z) {
+    const int half = std::min({window / 2, z, n - 1 - z});
+    cv::Point2d sum(0, 0);
+    for (int k = z - half; k <= z + half; ++k) sum += shifts[k];
+    out[z] = sum / double(2 * half + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Registrar::State {
+  RegistrationParams params;
+  std::unique_ptr<detail::PhaseCorrelator> correlator;
+  detail::PhaseCorrelator::Spectrum previous;  // of slice count-1
+  cv::Mat previousSlice;                       // slice count-1, CV_32F
+  std::deque<std::pair<int, cv::Mat>> recent;  // the last referenceSlices slices (CV_32F) that matched
+                                               // their predecessors, with their index; newest last
+  cv::Point2d lastStep{0, 0};                  // the last step measured with a clear peak
+  std::vector<cv::Point2d> provisional;        // per slice, as estimated when it was added
+  std::vector<Measurement> measurements;
+  std::vector<double> previousPeak;            // per slice: peak with slice z-1 (slice 0: 1)
+  int count = 0;
+};
+
+Registrar::Registrar(const RegistrationParams& params) : state_(std::make_unique<State>()) {
+  if (params.referenceSlices < 1)
+    throw Error("parameter align.reference_slices = " + std::to_string(params.referenceSlices) +
+                ": expected at least 1");
+  if (params.smoothingSlices < 0)
+    throw Error("parameter align.smoothing_slices = " + std::to_string(params.smoothingSlices) +
+                ": expected 0 (off) or more");
+  if (params.maxShiftPx < 0)
+    throw Error("parameter align.max_shift = " + std::to_string(params.maxShiftPx) + ": expected 0 or more");
+  state_->params = params;
+}
+Registrar::~Registrar() = default;
+Registrar::Registrar(Registrar&&) noexcept = default;
+Registrar& Registrar::operator=(Registrar&&) noexcept = default;
+
+int Registrar::slices() const { return state_->count; }
+
+ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
+  State& s = *state_;
+  if (!s.correlator) s.correlator = std::make_unique<detail::PhaseCorrelator>(croppedSlice.size(), s.params);
+  cv::Mat slice;
+  croppedSlice.convertTo(slice, CV_32F);
+  auto spectrum = s.correlator->prepare(slice);
+  const int z = s.count;
+  ShiftEstimate estimate;
+  estimate.peak = 1;
+  cv::Point2d shift(0, 0);
+  if (z > 0) {
+    const cv::Point2d before = s.provisional.back();
+    const PairShift pair =
+        s.correlator->match(s.previousSlice, s.previous, slice, spectrum, s.correlator->maxShiftFor(1));
+    s.measurements.push_back({z, {{z - 1, 1.0}}, pair.shift, pair.peak, kPairTrust});
+    estimate.step = pair.shift;
+    estimate.peak = pair.peak;
+    estimate.flagged = pair.peak < s.params.minPeak;
+    shift = before + pair.shift;
+
+    bool matched = pair.peak >= s.params.minPeak;
+
+    // The running reference: the last few slices, each moved onto slice z-1's frame by the
+    // shifts estimated so far, averaged. Averaging cancels their slice-to-slice noise and texture,
+    // and an error in one slice's shift moves the reference by only a fraction of it. Slices that
+    // matched nothing (a beam blank, say) are left out.
+    const int slices = int(s.recent.size());
+    if (slices >= 2 || (slices == 1 && s.recent.back().first != z - 1)) {
+      cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
+      std::vector<std::pair<int, double>> terms;
+      cv::Point2d meanShift(0, 0);
+      for (const auto& [j, image] : s.recent) {
+        const cv::Point2d offset = s.provisional[j] - before;
+        cv::warpAffine(image, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
+                       cv::INTER_CUBIC | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
+        reference += moved;
+        terms.push_back({j, 1.0 / slices});
+        meanShift += s.provisional[j] / double(slices);
+      }
+      reference /= slices;
+      // The reference shows content at mean_j(shift_j - provisional_j) + provisional_{z-1}, so
+      // shift_z - mean_j shift_j = match + provisional_{z-1} - mean_j provisional_j.
+      const PairShift match = s.correlator->match(reference, s.correlator->prepare(reference), slice, spectrum,
+                                                  s.correlator->maxShiftFor(1));
+      s.measurements.push_back({z, terms, match.shift + before - meanShift, match.peak, kReferenceTrust});
+      if (match.peak >= s.params.minPeak) {
+        // Provisional: the reference measurement and the pair, by their peak strengths.
+        const cv::Point2d fromReference = before + match.shift;
+        const double wPair = matched ? kPairTrust * pair.peak * pair.peak : 0.0;
+        const double wRef = kReferenceTrust * match.peak * match.peak;
+        shift = (wPair * (before + pair.shift) + wRef * fromReference) / (wPair + wRef);
+        matched = true;
+      }
+    }
+    if (!matched) shift = before + s.lastStep;  // bridged until finalise()
+    else s.lastStep = shift - before;
+    if (matched) s.recent.push_back({z, slice});
+  } else {
+    s.recent.push_back({z, slice});
+  }
+  estimate.provisionalShift = shift;
+  s.provisional.push_back(shift);
+  s.previousPeak.push_back(estimate.peak);
+  s.previous = std::move(spectrum);
+  s.previousSlice = slice;
+  if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front();
+  ++s.count;
+  return estimate;
+}
+
+std::vector<SliceTransform> Registrar::finalise() const {
+  const State& s = *state_;
+  const int n = s.count;
+  std::vector<SliceTransform> out(n);
+  if (n == 0) return out;
+  std::vector<Measurement> measurements = s.measurements;
+  std::vector<bool> flagged(n, false);
+  for (int z = 1; z < n; ++z) flagged[z] = s.previousPeak[z] < s.params.minPeak;
+
+  // Weak references further back are never trusted (the previous slice is the better one anyway);
+  // a weak pair with the previous slice is trusted only if the user asked not to bridge.
+  for (auto& m : measurements)
+    if (m.peak < s.params.minPeak && (m.terms.size() > 1 || s.params.bridgeFlagged)) m.used = false;
+
+  // Bridges: every step also gets a prior, the mean of the nearest trusted steps before and after
+  // it (drift is locally steady), with a weight so small that it only decides where nothing was
+  // measured: a flagged pair whose slice also failed against the reference. It also keeps the
+  // system solvable whatever was dropped.
+  auto withBridges = [&](const std::vector<Measurement>& list) {
+    std::vector<Measurement> all = list;
+    std::vector<cv::Point2d> step(n);
+    std::vector<bool> known(n, false);
+    for (const auto& m : list)
+      if (m.used && m.terms.size() == 1 && m.trust > kBridgeTrust) step[m.to] = m.value, known[m.to] = true;
+    for (int z = 1; z < n; ++z) {
+      cv::Point2d sum(0, 0);
+      int found = 0;
+      for (int k = z - 1; k >= 1; --k)
+        if (known[k]) { sum += step[k], ++found; break; }
+      for (int k = z + 1; k < n; ++k)
+        if (known[k]) { sum += step[k], ++found; break; }
+      all.push_back({z, {{z - 1, 1.0}}, found ? sum / double(found) : cv::Point2d(0, 0), 1.0, kBridgeTrust});
+    }
+    return all;
+  };
+
+  const int bandwidth = std::max(1, s.params.referenceSlices);
+  std::vector<cv::Point2d> shifts;
+  // Measurements that disagree with the solution by more than kOutlierPx (a false peak) are
+  // dropped one at a time, worst first, and the rest solved again.
+  for (int round = 0; round <= kMaxOutlierRounds + n / 8; ++round) {
+    shifts = solveShifts(n, withBridges(measurements), bandwidth);
+    double worst = kOutlierPx;
+    int worstIndex = -1;
+    for (int i = 0; i < int(measurements.size()); ++i) {
+      const auto& m = measurements[i];
+      if (!m.used) continue;
+      cv::Point2d predicted = shifts[m.to];
+      for (const auto& [j, c] : m.terms) predicted -= c * shifts[j];
+      const double r = cv::norm(predicted - m.value);
+      if (r > worst) worst = r, worstIndex = i;
+    }
+    if (worstIndex < 0) break;
+    measurements[worstIndex].used = false;
+    if (measurements[worstIndex].terms.size() == 1) flagged[measurements[worstIndex].to] = true;
+  }
+  if (s.params.smoothingSlices > 1) shifts = smooth(shifts, s.params.smoothingSlices);
+
+  for (int z = 0; z < n; ++z) out[z] = {shifts[z], s.previousPeak[z], flagged[z]};
+  return out;
+}
+
+std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSlices,
+                                           const RegistrationParams& params) {
+  Registrar registrar(params);
+  for (const auto& slice : croppedSlices) registrar.add(slice);
+  return registrar.finalise();
+}
+
+std::vector<cv::Point2d> shiftsOf(const std::vector<SliceTransform>& transforms) {
+  std::vector<cv::Point2d> shifts;
+  shifts.reserve(transforms.size());
+  for (const auto& t : transforms) shifts.push_back(t.shift);
+  return shifts;
+}
+
+PairShift measurePairShift(const cv::Mat& fixed, const cv::Mat& moving, const RegistrationParams& params) {
+  const detail::PhaseCorrelator correlator(fixed.size(), params);
+  cv::Mat fixedFloat, movingFloat;
+  fixed.convertTo(fixedFloat, CV_32F);
+  moving.convertTo(movingFloat, CV_32F);
+  return correlator.match(fixedFloat, correlator.prepare(fixedFloat), movingFloat, correlator.prepare(movingFloat),
+                          correlator.maxShiftFor(1));
+}
+
+}  // namespace fibseg::align

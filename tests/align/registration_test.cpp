@@ -1,0 +1,217 @@
+// Registration: known shifts recovered on hand-made images, and the drift of a phantom stack
+// recovered against its ground truth.
+#include <gtest/gtest.h>
+
+#include <complex>
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+
+#include "fibseg/align/align.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/measure/score.hpp"
+#include "fibseg/phantom/phantom.hpp"
+
+namespace fibseg::align {
+namespace {
+
+RegistrationParams defaults() {
+  // The registry defaults (config/params_align.cpp).
+  return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
+          .minPeak = 0.15, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0};
+}
+
+// Smooth random texture, float, mean ~100.
+cv::Mat texture(cv::Size size, int seed) {
+  cv::Mat image(size, CV_32F);
+  cv::RNG rng(seed);
+  rng.fill(image, cv::RNG::NORMAL, 0, 1);
+  cv::GaussianBlur(image, image, cv::Size(0, 0), 2.0);
+  cv::normalize(image, image, 40, 200, cv::NORM_MINMAX);
+  return image;
+}
+
+// `image` with its content displaced by `shift` exactly (Fourier shift theorem; periodic), so
+// sub-pixel truth does not depend on an interpolation kernel.
+cv::Mat fourierShift(const cv::Mat& image, cv::Point2d shift) {
+  cv::Mat spectrum;
+  cv::dft(image, spectrum, cv::DFT_COMPLEX_OUTPUT);
+  for (int y = 0; y < spectrum.rows; ++y)
+    for (int x = 0; x < spectrum.cols; ++x) {
+      const double fx = double(x < (spectrum.cols + 1) / 2 ? x : x - spectrum.cols) / spectrum.cols;
+      const double fy = double(y < (spectrum.rows + 1) / 2 ? y : y - spectrum.rows) / spectrum.rows;
+      auto& v = spectrum.at<cv::Vec2f>(y, x);
+      const auto c = std::complex<double>(v[0], v[1]) * std::polar(1.0, -2 * M_PI * (fx * shift.x + fy * shift.y));
+      v = {float(c.real()), float(c.imag())};
+    }
+  cv::Mat out;
+  cv::idft(spectrum, out, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
+  return out;
+}
+
+// The middle of a periodic image (so the wrap-around of fourierShift is cut away).
+cv::Mat middle(const cv::Mat& image, int margin = 24) {
+  return image(cv::Rect(margin, margin, image.cols - 2 * margin, image.rows - 2 * margin)).clone();
+}
+
+TEST(PairShift, KnownIntegerShiftRecovered) {
+  const cv::Mat base = texture({192, 160}, 1);
+  for (cv::Point2d truth : {cv::Point2d(5, -3), cv::Point2d(-11, 7), cv::Point2d(0, 0)}) {
+    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), defaults());
+    EXPECT_NEAR(m.shift.x, truth.x, 0.02) << truth;
+    EXPECT_NEAR(m.shift.y, truth.y, 0.02) << truth;
+    EXPECT_GT(m.peak, 0.5);
+  }
+}
+
+TEST(PairShift, KnownSubPixelShiftRecovered) {
+  const cv::Mat base = texture({192, 160}, 2);
+  for (cv::Point2d truth : {cv::Point2d(0.37, -0.62), cv::Point2d(2.5, 1.25), cv::Point2d(-4.81, 0.1)}) {
+    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), defaults());
+    EXPECT_NEAR(m.shift.x, truth.x, 0.02) << truth;
+    EXPECT_NEAR(m.shift.y, truth.y, 0.02) << truth;
+  }
+}
+
+TEST(PairShift, BrightnessChangeAndCurtainsDoNotPullTheEstimate) {
+  const cv::Mat base = texture({192, 160}, 3);
+  const cv::Point2d truth(1.3, -2.7);
+  cv::Mat fixed = middle(base), moving = middle(fourierShift(base, truth));
+  // Curtains: vertical stripes at the same columns in both slices, fading downwards.
+  cv::RNG rng(4);
+  for (int x = 0; x < fixed.cols; x += 7) {
+    const float amplitude = float(rng.uniform(-25.0, 25.0));
+    for (int y = 0; y < fixed.rows; ++y) {
+      const float a = amplitude * (1.0f - 0.5f * y / fixed.rows);
+      fixed.at<float>(y, x) += a;
+      moving.at<float>(y, x) += a;
+    }
+  }
+  moving = moving * 1.3 + 25;  // gain and offset change
+  cv::Mat noise(moving.size(), CV_32F);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 4);
+  moving += noise;
+  const PairShift m = measurePairShift(fixed, moving, defaults());
+  EXPECT_NEAR(m.shift.x, truth.x, 0.05);
+  EXPECT_NEAR(m.shift.y, truth.y, 0.05);
+
+  // Without the curtain notch the stripes fixed in the frame pull towards zero shift.
+  RegistrationParams plain = defaults();
+  plain.suppressCurtaining = false;
+  const PairShift pulled = measurePairShift(fixed, moving, plain);
+  EXPECT_GT(cv::norm(pulled.shift - truth), cv::norm(m.shift - truth));
+}
+
+TEST(Registrar, OneSliceGivesNoRegistrationAndNoError) {
+  Registrar registrar(defaults());
+  EXPECT_TRUE(registrar.finalise().empty());
+  const ShiftEstimate first = registrar.add(texture({64, 48}, 5));
+  EXPECT_EQ(first.step, cv::Point2d(0, 0));
+  const auto transforms = registrar.finalise();
+  ASSERT_EQ(transforms.size(), 1u);
+  EXPECT_EQ(transforms[0].shift, cv::Point2d(0, 0));
+  EXPECT_EQ(transforms[0].peak, 1.0);
+  EXPECT_FALSE(transforms[0].flagged);
+}
+
+TEST(Registrar, SliceOfAnotherSizeIsAnError) {
+  Registrar registrar(defaults());
+  registrar.add(texture({64, 48}, 5));
+  EXPECT_THROW(registrar.add(texture({64, 40}, 6)), Error);
+}
+
+// Slices cut from one large texture at known sub-pixel offsets (a pure drift, no change of
+// content): every shift recovered to a few hundredths of a pixel.
+TEST(Registrar, PureDriftRecovered) {
+  const cv::Mat world = texture({224, 192}, 8);
+  std::vector<cv::Point2d> truth;
+  std::vector<cv::Mat> slices;
+  cv::Point2d s(0, 0);
+  cv::RNG rng(9);
+  for (int z = 0; z < 12; ++z) {
+    if (z > 0) s += cv::Point2d(0.4 + rng.gaussian(0.5), -0.3 + rng.gaussian(0.5));
+    truth.push_back(s);
+    slices.push_back(middle(fourierShift(world, s), 32));
+  }
+  const auto transforms = registerSlices(slices, defaults());
+  const auto score = measure::scoreShifts(truth, shiftsOf(transforms));
+  EXPECT_LT(score.rmsError, 0.03);
+  EXPECT_LT(score.maxError, 0.06);
+  for (const auto& t : transforms) EXPECT_FALSE(t.flagged);
+}
+
+// A slice that matches nothing (e.g. a beam blank) is flagged, and with bridging the slices
+// after it stay aligned.
+TEST(Registrar, WeakPairFlaggedAndBridged) {
+  const cv::Mat world = texture({224, 192}, 10);
+  std::vector<cv::Point2d> truth;
+  std::vector<cv::Mat> slices;
+  for (int z = 0; z < 10; ++z) {
+    truth.push_back({0.7 * z, -0.4 * z});
+    slices.push_back(middle(fourierShift(world, truth.back()), 32));
+  }
+  cv::RNG rng(11);
+  rng.fill(slices[5], cv::RNG::NORMAL, 100, 30);  // pure noise
+  const auto transforms = registerSlices(slices, defaults());
+  EXPECT_TRUE(transforms[5].flagged);
+  for (int z : {1, 2, 3, 4, 7, 8, 9}) {
+    std::printf("z %d peak %.3f flagged %d err %.3f\n", z, transforms[z].peak, int(transforms[z].flagged), cv::norm(transforms[z].shift - truth[z]));
+    EXPECT_FALSE(transforms[z].flagged) << z;
+    EXPECT_LT(cv::norm(transforms[z].shift - truth[z]), 0.1) << z;
+  }
+  // Bridged from the neighbouring steps: close to the steady drift.
+  EXPECT_LT(cv::norm(transforms[5].shift - truth[5]), 0.5);
+}
+
+TEST(Registrar, SmoothingKeepsASteadyDrift) {
+  const cv::Mat world = texture({224, 192}, 12);
+  std::vector<cv::Point2d> truth;
+  std::vector<cv::Mat> slices;
+  for (int z = 0; z < 10; ++z) {
+    truth.push_back({0.6 * z, 0.25 * z});
+    slices.push_back(middle(fourierShift(world, truth.back()), 32));
+  }
+  RegistrationParams p = defaults();
+  p.smoothingSlices = 5;
+  const auto score = measure::scoreShifts(truth, shiftsOf(registerSlices(slices, p)));
+  EXPECT_LT(score.maxError, 0.05);
+}
+
+// The acceptance test of issue 4: 48 phantom slices with drift (steady + random walk),
+// curtaining, shading, brightness changes and noise.
+//
+// Grain radius: the phantom's default (6% of the frame, ~18 px here) puts only ~100 grains and
+// pores in a 384 x 300 view, and their cross-sections change by up to a pixel per slice. Each
+// slice-to-slice change moves the structure's apparent position by ~0.05-0.1 px, consistently
+// over several slices (a grain boundary keeps moving the same way), so every image-based
+// estimate (chained pairs or running reference) wanders ~1 px over 48 slices there: the content
+// itself has moved. With 6 px grains the view holds many more features, as a real 2048 px frame
+// does, and the drift is what remains to be measured.
+TEST(Registrar, PhantomDriftWithinAQuarterPixel) {
+  phantom::PhantomParams p;
+  p.width = 384;
+  p.height = 320;
+  p.slices = 48;
+  p.camRadius = 6;
+  for (unsigned seed : {1u, 2u}) {
+    p.seed = seed;
+    const phantom::Phantom ph(p);
+    const cv::Mat first = ph.rawSlice(0);
+    AlignParams params{};
+    params.dataBarMode = DataBarMode::Auto;
+    const cv::Rect rect = cropRect(first.size(), dataBarRows(first, params), {0, 0, 0, 0});
+    Registrar registrar(defaults());
+    std::vector<cv::Point2d> truth;
+    for (int z = 0; z < p.slices; ++z) {
+      registrar.add(cropSlice(ph.rawSlice(z), rect, std::to_string(z)));
+      truth.push_back(ph.shift(z));
+    }
+    const auto transforms = registrar.finalise();
+    const auto score = measure::scoreShifts(truth, shiftsOf(transforms));
+    EXPECT_LE(score.rmsError, 0.25) << "seed " << seed << ": " << measure::formatShiftScore(score);
+    EXPECT_LE(score.maxError, 1.0) << "seed " << seed << ": " << measure::formatShiftScore(score);
+    for (const auto& t : transforms) EXPECT_FALSE(t.flagged);
+  }
+}
+
+}  // namespace
+}  // namespace fibseg::align
