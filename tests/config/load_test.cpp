@@ -154,7 +154,10 @@ TEST(Overrides, ComeLastAndResolvePathsFromTheCurrentFolder) {
   TempFolder folder;
   const fs::path file = folder / "p.toml";
   writeText(file, "[align]\nmax_shift = 3\n");
-  const ParamSet p = load(file, {"input.path=slices", "output.folder=/out", "align.max_shift=12", "segment.note=a=b"});
+  const ParamSet p = load(file, {"input.path=slices", "output.folder=\"/my out\"", "align.max_shift=12",
+                                 "segment.note=a=b", "segment.grey_levels=[0, 128.5, 255]"});
+  EXPECT_EQ(p.text("output.folder"), "/my out");
+  EXPECT_EQ(p.realList("segment.grey_levels"), (std::vector<double>{0, 128.5, 255}));
   EXPECT_EQ(p.integer("align.max_shift"), 12);
   EXPECT_EQ(p.resolved("align.max_shift").origin, "command line");
   EXPECT_EQ(p.text("input.path"), (fs::current_path() / "slices").string());

@@ -38,6 +38,9 @@ TEST(Registry, ParsesEveryType) {
   EXPECT_EQ(std::get<std::vector<double>>(parseValue(spec("segment.grey_levels"), "0, 100,200", "here")),
             (std::vector<double>{0, 100, 200}));
   EXPECT_EQ(std::get<std::string>(parseValue(spec("segment.note"), " a, b ", "here")), "a, b");
+  EXPECT_EQ(std::get<std::vector<double>>(parseValue(spec("segment.grey_levels"), "[1, 2.5]", "here")),
+            (std::vector<double>{1, 2.5}));
+  EXPECT_TRUE(std::get<std::vector<double>>(parseValue(spec("segment.grey_levels"), "[]", "here")).empty());
 }
 
 TEST(Registry, RejectsWrongTypesAndRangesWithPlaceAndExpectation) {

@@ -80,6 +80,10 @@ TEST(XlsxTemplate, HasEveryParameterGroupedByStage) {
   EXPECT_EQ(cellAt(sheet, rowOf(file, "segment.grey_levels"), 2)->text, "0, 128, 255");
   EXPECT_EQ(cellAt(sheet, rowOf(file, "segment.method"), 2)->text, "otsu");
 
+  const XlsxSheet help = readXlsxSheet(file, "Help");  // instructions on a sheet of their own
+  ASSERT_FALSE(help.cells.empty());
+  EXPECT_EQ(help.cells[0].text, "How to use this parameter file");
+
   std::size_t parameterRows = 0;
   for (const auto& cell : sheet.cells) parameterRows += cell.column == 1 && findParameter(testSpecs(), cell.text);
   EXPECT_EQ(parameterRows, testSpecs().size());

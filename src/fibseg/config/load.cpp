@@ -61,7 +61,10 @@ class Loader {
     if (eq == std::string::npos || trim(assignment.substr(0, eq)).empty())
       throw Error("--set '" + assignment + "': expected name=value, e.g. --set segment.method=otsu");
     const std::string name = trim(assignment.substr(0, eq));
-    const std::string text = assignment.substr(eq + 1);
+    std::string text = trim(assignment.substr(eq + 1));
+    // --set 'input.path="my data"': quotes meant for TOML are not part of the value.
+    if (text.size() >= 2 && (text.front() == '"' || text.front() == '\'') && text.back() == text.front())
+      text = text.substr(1, text.size() - 2);
     const std::string place = "command line (--set " + assignment + ")";
     const ParamSpec& spec = specAt(name, place);
     if (spec.required && trim(text).empty())

@@ -208,8 +208,10 @@ Value parseValue(const ParamSpec& spec, const std::string& rawText, const std::s
       return text;
     case ParamType::RealList: {
       std::vector<double> list;
-      if (text.empty()) return list;
-      std::stringstream in(text);
+      std::string items = text;  // "[0, 128, 255]" as copied from a TOML file is accepted too
+      if (items.size() >= 2 && items.front() == '[' && items.back() == ']') items = trim(items.substr(1, items.size() - 2));
+      if (items.empty()) return list;
+      std::stringstream in(items);
       std::string item;
       while (std::getline(in, item, ',')) {
         const auto v = parseReal(item);

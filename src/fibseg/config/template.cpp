@@ -198,6 +198,24 @@ void writeXlsxTemplate(const fs::path& file, const std::vector<ParamSpec>& specs
     }
     ++row;
   }
+
+  // A second sheet says how to fill the first; the loader reads only "Inputs".
+  lxw_worksheet* help = workbook_add_worksheet(workbook, "Help");
+  worksheet_set_column(help, 0, 0, 110, nullptr);
+  const char* lines[] = {
+      "How to use this parameter file",
+      "1. On the sheet Inputs, type values in the yellow Value column. Column Default shows what an empty Value means.",
+      "2. Parameters marked (required) have no default and must be filled in (e.g. the folder of slice images).",
+      "3. Relative paths are taken from the folder of this file. Lists of numbers: separate them by commas, e.g. 0, 128, 255.",
+      "4. Run: fibseg run THIS_FILE.xlsx   (any value can be overridden: --set section.key=value)",
+      "Rows may be moved; heading rows and notes without a section.key name are ignored. Do not rename the Parameter cells",
+      "or the sheet Inputs. Formulas are allowed in Value cells: their saved result is used. Each parameter may appear once.",
+      "fibseg writes the values it used, with where each came from, to parameters_used.toml in the output folder.",
+  };
+  for (lxw_row_t r = 0; r < sizeof lines / sizeof *lines; ++r)
+    worksheet_write_string(help, r, 0, lines[r], r == 0 ? header : nullptr);
+  worksheet_activate(sheet);
+
   check(workbook_close(workbook), file, "saving");
 }
 
