@@ -12,7 +12,7 @@ namespace fibseg::align::detail {
 namespace {
 
 constexpr double kTaperFraction = 0.12;  // of each side, tapered to zero (Tukey window)
-constexpr int kCurtainNotchBins = 3;
+constexpr int kCurtainNotchBins = 8;
 static const double kWhiteningFloor = getenv("WF") ? atof(getenv("WF")) : 0.1;  // of the mean magnitude     // vertical-frequency rows dropped around zero, per frame height
 
 // Tukey window: flat in the middle, cosine taper at the ends. The border of a slice is a jump

@@ -30,7 +30,7 @@ std::vector<ParamSpec> alignParameterSpecs() {
   add({.key = "max_shift", .type = ParamType::Integer, .defaultValue = "0", .unit = "px", .min = 0.0,
        .description = "Largest drift expected between two consecutive slices. 0 = up to a quarter of the "
                       "image. A tighter limit avoids false matches on very repetitive structures."});
-  add({.key = "bandpass_fine", .type = ParamType::Real, .defaultValue = "1.5", .unit = "px", .min = 0.0,
+  add({.key = "bandpass_fine", .type = ParamType::Real, .defaultValue = "1", .unit = "px", .min = 0.0,
        .max = 50.0,
        .description = "Registration looks at structures between this size and align.bandpass_coarse. "
                       "Detail finer than this (detector noise, fine texture that changes from slice to "
@@ -43,16 +43,17 @@ std::vector<ParamSpec> alignParameterSpecs() {
        .description = "Ignore vertical stripes (curtaining from FIB milling) when registering. The stripes "
                       "stay fixed in the image while the sample drifts, so they would hold the alignment "
                       "at zero shift."});
-  add({.key = "min_peak", .type = ParamType::Real, .defaultValue = "0.03", .min = 0.0, .max = 1.0,
+  add({.key = "min_peak", .type = ParamType::Real, .defaultValue = "0.15", .min = 0.0, .max = 1.0,
        .description = "Correlation peak strength (0 = no match, 1 = identical images) below which a slice "
                       "pair is flagged as unreliable in transforms.csv."});
   add({.key = "bridge_flagged", .type = ParamType::Boolean, .defaultValue = "true",
        .description = "For a flagged pair, do not trust its measured shift: take it from the comparison with "
-                      "earlier slices, or, failing that, the average drift of the neighbouring slices."});
-  add({.key = "reference_slices", .type = ParamType::Integer, .defaultValue = "4", .min = 1.0, .max = 16.0,
-       .description = "Each slice is compared with this many earlier slices (1 = the previous one only), "
-                      "and all comparisons are combined. More keeps small errors from adding up along the "
-                      "stack, at that many times the computing time."});
+                      "the average of earlier slices, or, failing that, the drift of the neighbouring slices."});
+  add({.key = "reference_slices", .type = ParamType::Integer, .defaultValue = "8", .min = 1.0, .max = 16.0,
+       .description = "Each slice is compared with the previous slice and with the average of this many "
+                      "earlier slices (already aligned); all comparisons are combined. 1 = previous slice "
+                      "only. The average is less noisy, which keeps small errors from adding up along the "
+                      "stack."});
   add({.key = "smoothing_slices", .type = ParamType::Integer, .defaultValue = "0", .unit = "slices",
        .min = 0.0, .max = 1000.0,
        .description = "0 = off. Otherwise the drift curve is smoothed over this many slices: use it when "

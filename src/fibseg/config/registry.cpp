@@ -57,7 +57,7 @@ std::optional<double> parseReal(const std::string& text) {
 
 std::vector<ParamSpec> collectAll() {
   std::vector<ParamSpec> all;
-  for (auto specs : {inputParameterSpecs, outputParameterSpecs, intensityParameterSpecs, segmentParameterSpecs,
+  for (auto specs : {inputParameterSpecs, outputParameterSpecs, alignParameterSpecs, intensityParameterSpecs, segmentParameterSpecs,
                      learnParameterSpecs}) {
     for (auto& spec : specs()) all.push_back(std::move(spec));
   }

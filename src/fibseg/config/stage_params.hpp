@@ -9,6 +9,7 @@ namespace fibseg::config {
 
 std::vector<ParamSpec> inputParameterSpecs();
 std::vector<ParamSpec> outputParameterSpecs();
+std::vector<ParamSpec> alignParameterSpecs();
 std::vector<ParamSpec> intensityParameterSpecs();
 std::vector<ParamSpec> segmentParameterSpecs();
 std::vector<ParamSpec> learnParameterSpecs();
