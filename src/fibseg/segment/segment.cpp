@@ -130,6 +130,20 @@ namespace {
 // Singular values below this fraction of the largest are float rounding, not kernel.
 constexpr double kRankTolerance = 1e-6;
 
+// A Gabor kernel with psi = 0 (or 90) is point-symmetric, so its singular vectors are even or odd
+// up to rounding. Making that exact lets OpenCV's row/column filters take their symmetric paths
+// (half the multiplications); the change is at float rounding level.
+void exactSymmetry(cv::Mat& vector) {
+  cv::Mat flat = vector.reshape(1, 1), mirrored;
+  cv::flip(flat, mirrored, 1);
+  const double size = cv::norm(flat);
+  if (size == 0) return;
+  if (cv::norm(flat - mirrored) <= 1e-5 * size) flat = 0.5 * (flat + mirrored);
+  else if (cv::norm(flat + mirrored) <= 1e-5 * size) flat = 0.5 * (flat - mirrored);
+  else return;
+  vector = flat.reshape(1, vector.rows);
+}
+
 cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
   // A Gabor kernel has low numerical rank (1 at 0/90 degrees, 2 with a round envelope); as a sum
   // of separable filters the direct convolution costs rank * 2k instead of k^2 per pixel.
@@ -145,6 +159,8 @@ cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
     cv::Mat ky, kx;
     column.convertTo(ky, CV_32F);
     row.convertTo(kx, CV_32F);
+    exactSymmetry(ky);
+    exactSymmetry(kx);
     cv::sepFilter2D(input, term, CV_32F, kx, ky, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
     sum += term;
   }
@@ -188,9 +204,14 @@ cv::Mat gaborResponse(const cv::Mat& input, const GaborParams& gabor, Convolutio
   if (input.type() == CV_32F) source = input;
   else input.convertTo(source, CV_32F);
   const cv::Mat kernel = gaborKernel(gabor);
-  // Auto: on a 2048x1536 slice a rank-1/2 separable sum beats filter2D at every kernel size, and
-  // filter2D (direct up to 11x11, its tiled DFT above) beats the other two for full-rank kernels.
-  if (method == Convolution::Auto) method = separableRank(kernel) <= 2 ? Convolution::Spatial : Convolution::OpenCv;
+  // Auto, from bench/segment_bench (2048x1536): a rank-1 separable sum beats filter2D at every
+  // size; rank 2 beats it once filter2D switches to its DFT (13x13 and up) and ties below; for
+  // full-rank kernels filter2D (direct up to 11x11, tiled DFT above) beats both other methods.
+  if (method == Convolution::Auto) {
+    const int rank = separableRank(kernel);
+    const bool filter2DUsesDft = kernel.total() >= 130;
+    method = rank == 1 || (rank == 2 && filter2DUsesDft) ? Convolution::Spatial : Convolution::OpenCv;
+  }
   switch (method) {
     case Convolution::Spatial: return spatialGabor(source, kernel);
     case Convolution::Dft: return dftGabor(source, kernel);

@@ -45,8 +45,8 @@ cv::Mat camMask(const cv::Mat& slice, int threshold);
 /// How the Gabor kernel is applied. The results agree to float rounding; only speed differs
 /// (bench/README.md, section Segment).
 enum class Convolution {
-  Auto,     // Spatial when the kernel is a sum of at most 2 separable filters (any kernel with
-            // gamma = 1, or theta a multiple of 90 degrees), otherwise OpenCv
+  Auto,     // Spatial for rank-1 kernels (theta a multiple of 90 degrees) and for rank-2 ones
+            // (gamma = 1) of 13x13 and up; otherwise OpenCv
   OpenCv,   // cv::filter2D: direct below 13x13 (kernel area < 130 for float), DFT from 13x13 up
   Spatial,  // direct: the kernel as a sum of separable (rank-1) filters, exact to float rounding
   Dft       // explicit whole-image DFT multiplication
