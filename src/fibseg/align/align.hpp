@@ -41,8 +41,8 @@ struct RegistrationParams {
   double minPeak;           // a pair whose correlation peak (0..1) is below this is flagged
   bool bridgeFlagged;       // flagged pairs are not trusted: their shift comes from the other
                             // measurements (longer reference pairs) or the neighbouring steps
-  int referenceSlices;      // each slice is registered to this many earlier slices (1 = previous
-                            // only); more keeps the accumulated error from random-walking
+  int referenceSlices;      // slices averaged into the running reference each slice is also
+                            // registered to (1 = previous slice only)
   int smoothingSlices;      // 0 = off; else the width (slices) of a moving-average on the drift
 };
 
@@ -91,10 +91,12 @@ struct SliceTransform {
   bool flagged = false;  // weak peak, or its measurement disagreed with the others and was dropped
 };
 
-/// Fed cropped slices in order; keeps only the last `referenceSlices` pre-processed spectra.
-/// Each new slice is phase-correlated with each of those; finalise() solves all measured pair
-/// displacements together (weighted least squares, outliers dropped), so one bad pair does not
-/// shift every later slice and the error does not random-walk as it does when chaining pairs.
+/// Fed cropped slices in order. Each slice is phase-correlated with the previous slice and with
+/// a running reference: the mean of the last `referenceSlices` slices, moved onto the previous
+/// slice's frame by the shifts estimated so far (less noise than one slice, and one slice's error
+/// moves it by only a fraction). finalise() solves all these measurements together (weighted least
+/// squares, false peaks dropped, flagged pairs bridged), so errors do not simply add up along the
+/// stack as they do when chaining pairs. Keeps only the last `referenceSlices` slices in memory.
 class Registrar {
  public:
   explicit Registrar(const RegistrationParams& params);

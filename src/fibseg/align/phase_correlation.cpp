@@ -185,7 +185,7 @@ cv::Point2d PhaseCorrelator::refinePeak(const cv::Mat& product, cv::Point2d star
   return s;
 }
 
-PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& moving, int maxShift) const {
+PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& moving, int maxShift, bool refine) const {
   PairShift result;
   if (fixed.energy <= 0 || moving.energy <= 0) return result;  // a flat slice: nothing to match
   cv::Mat product, surface;
@@ -203,16 +203,21 @@ PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& movi
   const double ox = peakOffset(at(bestY, bestX - 1), best, at(bestY, bestX + 1));
   const double oy = peakOffset(at(bestY - 1, bestX), best, at(bestY + 1, bestX));
   result.shift = {bestX + ox, bestY + oy};
-  result.shift = refinePeak(product, result.shift);
+  if (refine) result.shift = refinePeak(product, result.shift);
   result.peak = std::clamp(best / std::sqrt(fixed.energy * moving.energy), 0.0, 1.0);
   return result;
 }
 
 PairShift PhaseCorrelator::match(const cv::Mat& fixed, const Spectrum& fixedSpectrum, const cv::Mat& moving,
                                  const Spectrum& movingSpectrum, int maxShift) const {
-  const PairShift first = correlate(fixedSpectrum, movingSpectrum, maxShift);
+  PairShift first = correlate(fixedSpectrum, movingSpectrum, maxShift, /*refine=*/false);
   const cv::Point whole(int(std::lround(first.shift.x)), int(std::lround(first.shift.y)));
-  if (whole == cv::Point(0, 0)) return first;
+  if (whole == cv::Point(0, 0)) {
+    cv::Mat product;
+    cv::mulSpectrums(movingSpectrum.values, fixedSpectrum.values, product, 0, /*conjB=*/true);
+    first.shift = refinePeak(product, first.shift);
+    return first;
+  }
   // Both slices were tapered by the same window, i.e. compared on the same part of the frame,
   // where their content differs by the shift: how much of the same content both windows show
   // falls off with the shift, which pulls the estimate towards zero by ~1% of it. So compare
@@ -223,7 +228,7 @@ PairShift PhaseCorrelator::match(const cv::Mat& fixed, const Spectrum& fixedSpec
   const cv::Rect frame(cv::Point(0, 0), size_);
   const cv::Rect target = (frame + whole) & frame;
   if (target.area() > 0) overlap(target - whole).copyTo(onMoving(target));
-  const PairShift second = correlate(prepare(fixed, overlap), prepare(moving, onMoving), maxShift);
+  const PairShift second = correlate(prepare(fixed, overlap), prepare(moving, onMoving), maxShift, true);
   return second.peak > 0 ? second : first;
 }
 

@@ -29,7 +29,8 @@ class PhaseCorrelator {
   /// `window`: the taper (CV_32F, size()); empty = the standard one.
   Spectrum prepare(const cv::Mat& slice, const cv::Mat& window = cv::Mat()) const;
   /// Content displacement of `moving` relative to `fixed`, searched within +-maxShift px.
-  PairShift correlate(const Spectrum& fixed, const Spectrum& moving, int maxShift) const;
+  /// `refine`: Newton steps on the surface after the 3-point fit.
+  PairShift correlate(const Spectrum& fixed, const Spectrum& moving, int maxShift, bool refine = true) const;
   /// correlate(), then again with both slices tapered to the content they share at the
   /// whole-pixel part of the shift found (see the .cpp). Images CV_32F.
   PairShift match(const cv::Mat& fixed, const Spectrum& fixedSpectrum, const cv::Mat& moving,

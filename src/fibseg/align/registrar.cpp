@@ -1,12 +1,14 @@
-// Registration of a slice series: pairwise phase correlation of each slice with several earlier
-// slices, then one weighted least-squares solve for every slice's shift.
+// Registration of a slice series: phase correlation of each slice with the previous one and with
+// a running reference (the mean of several earlier slices), then one weighted least-squares solve
+// for every slice's shift.
 //
 // Chaining consecutive pairs adds each pair's error to every later slice, so the error
-// random-walks (about 1 px after 50 slices even with 0.15 px per pair). Also measuring each slice
-// against slices 2, 3, ... back gives every stretch of the series several independent paths; the
-// solve averages them, which keeps the accumulated error near the single-pair error. The
-// content changes with depth, so references far back match worse; their peaks are lower and they
-// weigh less.
+// random-walks (about 1 px after 50 slices even with 0.1 px per pair). The reference averages
+// away the slice-to-slice noise and texture, and a measurement against it ties a slice to several
+// earlier ones at once, so one pair's error is not passed on whole. What no image comparison can
+// remove is apparent motion of the structure itself: grain cross-sections grow and shrink from
+// slice to slice, and where grains overlap that shifts what the images show, consistently over
+// several slices; with few grains in view this dominates the error.
 #include <algorithm>
 #include <cmath>
 #include <deque>
