@@ -9,7 +9,11 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <random>
+
+#include "fibseg/phantom/phantom.hpp"
 #include "fibseg/segment/segment.hpp"
+#include "fibseg/segment/tune.hpp"
 
 namespace {
 
@@ -54,5 +58,32 @@ void arguments(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(gabor)->Apply(arguments)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// `fibseg tune` with the default sweep (288 parameter sets) on one phantom slice of the given
+// width (4:3 frame, data bar cropped) annotated at 1% of its pixels: what a user waits for.
+void tuneDefaultSweep(benchmark::State& state) {
+  fibseg::phantom::PhantomParams p;
+  p.width = int(state.range(0));
+  p.height = p.width * 3 / 4;
+  p.slices = 1;
+  const fibseg::phantom::Phantom ph(p);
+  const cv::Mat raw = ph.rawSlice(0);
+  const cv::Mat slice = raw(cv::Rect(0, 0, raw.cols, ph.contentHeight())).clone();
+  const cv::Mat truth = ph.truthLabels(0);
+  cv::Mat annotation(truth.size(), CV_8U, cv::Scalar(fibseg::segment::kUnknown));
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (int y = 0; y < truth.rows; ++y)
+    for (int x = 0; x < truth.cols; ++x)
+      if (unit(rng) < 0.01) annotation.at<uchar>(y, x) = truth.at<uchar>(y, x);
+  const cv::Mat cam = fibseg::segment::camMask(slice, fibseg::segment::otsuThreshold(slice));
+  const auto sweep = fibseg::segment::defaultGaborSweep();
+  for (auto _ : state) {
+    auto result = fibseg::segment::tuneGabor(slice, cam, annotation, sweep);
+    benchmark::DoNotOptimize(result.best.score);
+  }
+  state.counters["sets"] = double(fibseg::segment::expandSweep(sweep).size());
+}
+BENCHMARK(tuneDefaultSweep)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
 }  // namespace
