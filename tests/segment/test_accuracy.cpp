@@ -4,6 +4,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <array>
 #include <random>
 
 #include "fibseg/measure/score.hpp"
@@ -36,6 +37,30 @@ cv::Mat sparseAnnotation(const cv::Mat& truth, double fraction, unsigned seed) {
   return painted;
 }
 
+// How a person paints: short strokes (15 px) well inside regions of each phase (3 px from any
+// boundary), the same number per phase, until about `fraction` of the pixels are painted.
+cv::Mat strokeAnnotation(const cv::Mat& truth, double fraction, unsigned seed) {
+  cv::Mat painted(truth.size(), CV_8U, cv::Scalar(0));
+  std::array<cv::Mat, 3> inside;
+  for (int p = 0; p < 3; ++p) cv::erode(truth == p, inside[p], cv::Mat::ones(7, 7, CV_8U));
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> px(0, truth.cols - 1), py(0, truth.rows - 1);
+  std::uniform_real_distribution<double> angle(0, CV_PI);
+  const int target = int(fraction * double(truth.total()));
+  for (int stroke = 0, tries = 0; cv::countNonZero(painted) < target && tries < 100000; ++tries) {
+    const int phase = stroke % 3;
+    const cv::Point start(px(rng), py(rng));
+    if (!inside[phase].at<uchar>(start)) continue;
+    const double a = angle(rng);
+    const cv::Point end(start.x + int(15 * std::cos(a)), start.y + int(15 * std::sin(a)));
+    cv::Mat line = cv::Mat::zeros(truth.size(), CV_8U);
+    cv::line(line, start, end, cv::Scalar(255), 1);
+    painted.setTo(phase + 1, line & inside[phase]);
+    ++stroke;
+  }
+  return painted;
+}
+
 cv::Mat content(const phantom::Phantom& ph, int z) {
   const cv::Mat raw = ph.rawSlice(z);
   return raw(cv::Rect(0, 0, raw.cols, raw.rows - ph.dataBarRows())).clone();
@@ -59,12 +84,14 @@ struct Outcome {
   measure::SegmentationScore score;
 };
 
-Outcome run(const phantom::Phantom& ph, bool flatten) {
+Outcome run(const phantom::Phantom& ph, bool flatten, bool strokes = false) {
   const int tuneSlice = 0;
   cv::Mat slice = content(ph, tuneSlice);
   if (flatten) slice = flattened(slice);
   const cv::Mat cam = camMask(slice, otsuThreshold(slice));
-  const cv::Mat annotation = annotationLabels(sparseAnnotation(ph.truthLabels(tuneSlice), 0.01, 7), "test");
+  const cv::Mat truth = ph.truthLabels(tuneSlice);
+  const cv::Mat annotation = annotationLabels(
+      strokes ? strokeAnnotation(truth, 0.01, 7) : sparseAnnotation(truth, 0.01, 7), "test");
   Outcome out;
   out.tune = tuneGabor(slice, cam, annotation, defaultGaborSweep());
   SegmentParams params{OtsuScope::PerSlice, out.tune.best.gabor, out.tune.best.threshold, Convolution::Auto,
@@ -96,6 +123,14 @@ TEST(SegmentAccuracy, TunedFromOneSparselyPaintedSlice) {
   EXPECT_GE(o.score.meanIou, 0.83);
   for (int p = 0; p < 3; ++p) EXPECT_GE(o.score.iou[p], 0.7) << p;
   EXPECT_GE(o.tune.camAgreement, 0.95);
+}
+
+TEST(SegmentAccuracy, TunedFromStrokesInsideEachPhase) {
+  const phantom::Phantom ph(driftFree(8, 12));
+  const Outcome o = run(ph, false, true);
+  report("8-bit, strokes, no intensity correction", o);
+  EXPECT_GE(o.tune.paintedPore + o.tune.paintedSe + o.tune.paintedCam, 1500);
+  EXPECT_GE(o.score.meanIou, 0.83);
 }
 
 TEST(SegmentAccuracy, SixteenBitSlices) {
