@@ -27,10 +27,19 @@ std::string lowerExtension(const fs::path& path) {
   return ext;
 }
 
-cv::Mat readImage(const fs::path& path, bool asStored) {
+cv::Mat readImage(const fs::path& path, bool asStored, int page = 0) {
   const std::string ext = lowerExtension(path);
-  if (ext == ".png") return asStored ? io::readPngAsStored(path) : io::readPngGrey(path);
-  if (ext == ".tif" || ext == ".tiff") return io::readTiffPage(path, 0);
+  if (ext == ".png") {
+    if (page != 0) throw Error(path.string() + ": --slice " + std::to_string(page) + " given for a PNG; expected a multi-page TIFF");
+    return asStored ? io::readPngAsStored(path) : io::readPngGrey(path);
+  }
+  if (ext == ".tif" || ext == ".tiff") {
+    const int pages = io::probeTiff(path).pages;
+    if (page < 0 || page >= pages)
+      throw Error(path.string() + ": --slice " + std::to_string(page) + "; expected 0 to " + std::to_string(pages - 1) +
+                  " (the file has " + std::to_string(pages) + " pages)");
+    return io::readTiffPage(path, page);
+  }
   throw Error(path.string() + ": unknown image type '" + ext + "'; expected .png, .tif or .tiff");
 }
 
@@ -66,12 +75,14 @@ void addTuneCommand(CLI::App& app) {
                                          "choose the best and write them to a parameter file");
   struct Options {
     std::string image, annotation, sheet, config, convolution = "auto";
-    int dataBarRows = 0, tileWidth = 256, maxTiles = 48, otsuThreshold = -1, show = 5;
+    int slice = 0, dataBarRows = 0, tileWidth = 256, maxTiles = 48, otsuThreshold = -1, show = 5;
     segment::GaborSweep sweep = segment::defaultGaborSweep();
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--image", o->image, "The slice (PNG or TIFF, 8- or 16-bit), aligned and cropped as the "
                                        "pipeline would segment it")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--slice", o->slice, "Page of a multi-page TIFF --image, from 0; e.g. a run's aligned, corrected "
+                                      "stack OUTPUT/cache/corrected.tif")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--annotation", o->annotation,
                   "Painted pixels of the same slice: grey values 1 pore, 2 SE, 3 CAM (0 unpainted), or painted "
                   "white (pore), blue (SE), orange (CAM) as in the colour outputs")->check(CLI::ExistingFile);
@@ -105,11 +116,11 @@ void addTuneCommand(CLI::App& app) {
                                         : o->convolution == "dft"    ? segment::Convolution::Dft
                                         : o->convolution == "opencv" ? segment::Convolution::OpenCv
                                                                      : segment::Convolution::Auto;
-    const cv::Mat slice = withoutDataBar(readImage(o->image, false), o->dataBarRows, o->image);
+    const cv::Mat slice = withoutDataBar(readImage(o->image, false, o->slice), o->dataBarRows, o->image);
     const int camThreshold = o->otsuThreshold >= 0 ? o->otsuThreshold : segment::otsuThreshold(slice);
     const cv::Mat cam = segment::camMask(slice, camThreshold);
     const std::size_t sets = segment::expandSweep(o->sweep).size();
-    std::cout << "tune: " << o->image << " (" << slice.cols << "x" << slice.rows << "), active material above grey "
+    std::cout << "tune: " << o->image << (o->slice ? " page " + std::to_string(o->slice) : std::string()) << " (" << slice.cols << "x" << slice.rows << "), active material above grey "
               << camThreshold << " (" << (o->otsuThreshold >= 0 ? "given" : "Otsu") << "), " << sets
               << " Gabor parameter sets\n";
 
