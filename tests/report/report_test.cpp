@@ -81,6 +81,9 @@ TEST_F(CompleteFolder, RunSummaryAndTimings) {
   EXPECT_NE(run.find("5 slices of 64 &times; 48 px, 16-bit, pixel size 5.5 nm"), std::string::npos) << run.substr(0, 400);
   EXPECT_NE(run.find("<td>crop.width</td><td>60</td>"), std::string::npos);
   const std::string timings = sectionOf(*html_, "timings");
+  // In the order run.json lists them (the pipeline's), not alphabetical.
+  EXPECT_LT(timings.find("<td>read</td>"), timings.find("<td>align</td>"));
+  EXPECT_LT(timings.find("<td>align</td>"), timings.find("<td>intensity</td>"));
   // Shares of the whole run's 4.5 s; "total" is not listed as a stage.
   EXPECT_NE(timings.find("<td>align</td><td class=\"num\">1.25</td><td class=\"num\">27.8 %</td>"), std::string::npos) << timings;
   EXPECT_NE(timings.find("<th>total</th><td class=\"num\">4.5</td>"), std::string::npos);
@@ -91,6 +94,12 @@ TEST_F(CompleteFolder, ParametersWithTheirOrigin) {
   const std::string s = sectionOf(*html_, "parameters");
   EXPECT_NE(s.find("<td>align.max_shift</td><td>50</td><td>default</td>"), std::string::npos) << s;
   EXPECT_NE(s.find("<td>segment.method</td><td>otsu</td><td>params.toml:4</td>"), std::string::npos);
+  EXPECT_NE(s.find("2 parameters, 1 not at their default."), std::string::npos);
+  const auto changed = s.find("<table id=\"parameters-changed\">");
+  ASSERT_NE(changed, std::string::npos);
+  const std::string changedTable = s.substr(changed, s.find("</table>", changed) - changed);
+  EXPECT_NE(changedTable.find("segment.method"), std::string::npos);
+  EXPECT_EQ(changedTable.find("align.max_shift"), std::string::npos);
 }
 
 TEST_F(CompleteFolder, DriftPlotMarksTheFlaggedSlice) {

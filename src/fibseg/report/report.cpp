@@ -23,7 +23,8 @@
 
 namespace fibseg::report {
 namespace fs = std::filesystem;
-using nlohmann::json;
+// ordered_json keeps run.json in the order it was written (stage timings in pipeline order).
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -64,7 +65,9 @@ std::string Page::html() const {
   out += "<title>fibseg report: " + escapeHtml(folder_.filename().string()) + "</title>";
   out += "<script>" + std::string(errorCaptureScript()) + "</script>";
   out += "<style>" + std::string(pageStyle()) + "</style></head><body>\n";
-  out += "<h1>fibseg report</h1><p>Output folder: <code>" + escapeHtml(folder_.string()) + "</code></p>";
+  std::error_code ec;
+  const fs::path shown = fs::absolute(folder_, ec).lexically_normal();
+  out += "<h1>fibseg report</h1><p>Output folder: <code>" + escapeHtml((ec ? folder_ : shown).string()) + "</code></p>";
   out += "<pre id=\"selftest-result\" hidden></pre>";
   out += "<nav><ol>";
   for (const auto& s : sections_) out += "<li><a href=\"#" + s.id + "\">" + escapeHtml(s.title) + "</a></li>";
@@ -231,8 +234,8 @@ void addParametersSection(Page& page) {
   const std::string text = buffer.str();
   // `[section]` headers and `key = value  # origin` lines; anything else stays in the raw view.
   static const std::regex sectionLine(R"(^\s*\[([^\]]+)\]\s*(#.*)?$)");
-  std::string section, rows;
-  int count = 0;
+  std::string section, rows, changedRows;
+  int count = 0, changed = 0;
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
@@ -262,12 +265,21 @@ void addParametersSection(Page& page) {
     };
     value = trim(value);
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-    rows += "<tr>" + td(section.empty() ? key : section + "." + key) + td(value) + td(trim(origin)) + "</tr>";
+    origin = trim(origin);
+    const std::string row = "<tr>" + td(section.empty() ? key : section + "." + key) + td(value) + td(origin) + "</tr>";
+    rows += row;
+    if (origin != "default") changedRows += row, ++changed;
     ++count;
   }
-  if (count > 0)
-    body += "<table id=\"parameters-table\"><tr><th>parameter</th><th>value</th><th>from</th></tr>" + rows + "</table>";
-  else
+  const std::string header = "<tr><th>parameter</th><th>value</th><th>from</th></tr>";
+  if (count > 0) {
+    // What the user chose matters most; the defaults are one click away.
+    body += "<p class=\"summary\" id=\"parameters-summary\">" + std::to_string(count) + " parameters, " +
+            std::to_string(changed) + " not at their default.</p>";
+    if (changed > 0) body += "<table id=\"parameters-changed\">" + header + changedRows + "</table>";
+    body += "<details><summary>All " + std::to_string(count) + " parameters</summary><table id=\"parameters-table\">" +
+            header + rows + "</table></details>";
+  } else
     body += page.note("parameters_used.toml has no 'name = value' lines; shown as written below.");
   body += "<details" + std::string(count > 0 ? "" : " open") + "><summary>parameters_used.toml as written</summary><pre>" +
           escapeHtml(text) + "</pre></details>";
