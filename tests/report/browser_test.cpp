@@ -4,7 +4,8 @@
 // --dump-dom hands back to us. Chromium's console log (stderr) must stay empty too. A screenshot
 // is saved as report_browser_screenshot.png beside the test executable (or $FIBSEG_REPORT_SCREENSHOT).
 //
-// Chromium is required, not optional: without it these tests fail and say how to install it.
+// Chromium is required, not optional: without it these tests fail and say how to install it
+// (FIBSEG_CHROMIUM=/nonexistent shows that failure).
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -25,7 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TemporaryFolder;
 
-const char* const kChromium = "/usr/bin/chromium";
+// Debian's chromium package; FIBSEG_CHROMIUM may name another binary (e.g. to check the failure).
+std::string chromiumPath() {
+  const char* chosen = std::getenv("FIBSEG_CHROMIUM");
+  return chosen ? chosen : "/usr/bin/chromium";
+}
 
 std::string readFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -45,7 +50,7 @@ BrowserRun runChromium(const fs::path& work, const fs::path& page, const std::st
                        const std::vector<std::string>& extra) {
   const fs::path profile = work / "chromium-profile";
   fs::create_directories(profile);
-  std::vector<std::string> args = {"timeout", "120", kChromium, "--headless", "--no-sandbox", "--disable-gpu",
+  std::vector<std::string> args = {"timeout", "120", chromiumPath(), "--headless", "--no-sandbox", "--disable-gpu",
                                    "--disable-quic", "--no-first-run", "--disable-background-networking",
                                    "--disable-component-update", "--disable-sync",
                                    "--user-data-dir=" + profile.string(),
@@ -96,8 +101,8 @@ std::string selfTestResult(const std::string& dom) {
 }
 
 void requireChromium() {
-  ASSERT_TRUE(fs::exists(kChromium))
-      << "headless Chromium is needed to test report.html but " << kChromium
+  ASSERT_TRUE(fs::exists(chromiumPath()))
+      << "headless Chromium is needed to test report.html but " << chromiumPath()
       << " does not exist. Install Debian's chromium package: `scripts/install-deps --browser` "
          "(or `sudo apt-get install chromium`).";
 }
