@@ -1,6 +1,8 @@
 // The trained classifier against the phantom's truth: a user paints ~1% of the pixels of two
 // slices as short strokes inside each phase; the model must segment the other slices.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <xgboost/c_api.h>
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
@@ -80,8 +82,8 @@ learn::FeatureSpec defaultSpec() {
 
 learn::TrainingParams defaultTraining() {
   learn::TrainingParams t;
-  t.rounds = 30;
-  t.maxDepth = 5;
+  t.rounds = 15;  // the registry's defaults
+  t.maxDepth = 4;
   t.learningRate = 0.3;
   t.samplesPerPhase = 50000;
   t.seed = 1;
@@ -239,4 +241,47 @@ TEST(Classifier, CnnFeaturesTrainAndTheModelFindsItsCnnBesideIt) {
   std::ofstream(moved / "tiny_cnn.onnx", std::ios::app) << "x";
   EXPECT_THROW(learn::Classifier::load(moved / "model.json"), Error);
   fs::remove_all(dir);
+}
+
+TEST(Classifier, PredictsExactlyWhatXGBoostPredicts) {
+  // fibseg walks XGBoost's trees itself (faster); check it against XGBoost's own predictor.
+  SmallModel m;
+  auto training = m.training;
+  training.rounds = 20;
+  const auto model = learn::Classifier::train(m.examples, defaultSpec(), training);
+  const fs::path file = tempDir() / "model.json";
+  model.save(file);
+  std::ifstream in(file);
+  const std::string booster = nlohmann::json::parse(in)["xgboost"].dump();
+
+  const cv::Mat slice = contentOf(m.ph, 1);
+  const auto planes = learn::computeFeatures(slice, defaultSpec());
+  cv::Mat rows(static_cast<int>(slice.total()), static_cast<int>(planes.size()), CV_32F);
+  for (int f = 0; f < rows.cols; ++f)
+    for (int i = 0; i < rows.rows; ++i) rows.at<float>(i, f) = planes[f].at<float>(i / slice.cols, i % slice.cols);
+
+  BoosterHandle handle = nullptr;
+  ASSERT_EQ(XGBoosterCreate(nullptr, 0, &handle), 0);
+  ASSERT_EQ(XGBoosterLoadModelFromBuffer(handle, booster.data(), booster.size()), 0);
+  DMatrixHandle matrix = nullptr;
+  ASSERT_EQ(XGDMatrixCreateFromMat(rows.ptr<float>(), rows.rows, rows.cols, NAN, &matrix), 0);
+  bst_ulong length = 0;
+  const float* probabilities = nullptr;
+  ASSERT_EQ(XGBoosterPredict(handle, matrix, 0, 0, 0, &length, &probabilities), 0);
+  ASSERT_EQ(length, slice.total() * 3);
+
+  const auto ours = model.predict(slice, true);
+  double worst = 0;
+  long long labelDifferences = 0;
+  for (int i = 0; i < rows.rows; ++i) {
+    const int y = i / slice.cols, x = i % slice.cols;
+    const float* p = probabilities + 3 * i;
+    for (int c = 0; c < 3; ++c) worst = std::max(worst, double(std::fabs(ours.probabilities[c].at<float>(y, x) - p[c])));
+    labelDifferences += ours.labels.at<std::uint8_t>(y, x) != std::max_element(p, p + 3) - p;
+  }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_EQ(labelDifferences, 0);
+  XGDMatrixFree(matrix);
+  XGBoosterFree(handle);
+  fs::remove_all(file.parent_path());
 }

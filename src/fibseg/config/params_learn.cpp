@@ -39,11 +39,11 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "first blocks of VGG16, see bench/README.md section Learn for how to export "
                                   "one). Input: 1x1xHxW float image scaled as by normalisation. Empty = none. "
                                   "Costs much time per slice."});
-  specs.push_back({.section = s, .key = "rounds", .type = ParamType::Integer, .defaultValue = "30",
+  specs.push_back({.section = s, .key = "rounds", .type = ParamType::Integer, .defaultValue = "15",
                    .min = 1.0, .max = 5000.0,
                    .description = "Boosting rounds when training (each adds one tree per phase). More can fit "
                                   "subtler differences; prediction time grows with it."});
-  specs.push_back({.section = s, .key = "max_depth", .type = ParamType::Integer, .defaultValue = "5",
+  specs.push_back({.section = s, .key = "max_depth", .type = ParamType::Integer, .defaultValue = "4",
                    .min = 1.0, .max = 16.0,
                    .description = "Depth of each tree: how many feature comparisons decide one step."});
   specs.push_back({.section = s, .key = "learning_rate", .type = ParamType::Real, .defaultValue = "0.3",

@@ -1,10 +1,12 @@
 // Training and prediction with libxgboost's C API. Training samples at most samplesPerPhase
 // labelled pixels per phase and weights the phases equally (strokes of the rare pore phase would
 // otherwise be outvoted); prediction runs band by band so memory stays flat on large slices.
+#include <tbb/parallel_for.h>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -15,6 +17,7 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/image.hpp"
 #include "fibseg/learn/feature_bank.hpp"
+#include "fibseg/learn/forest.hpp"
 #include "fibseg/learn/learn.hpp"
 
 namespace fibseg::learn {
@@ -37,15 +40,20 @@ struct DMatrix {
 
 }  // namespace
 
+struct Booster {
+  BoosterHandle handle = nullptr;
+  ~Booster() {
+    if (handle) XGBoosterFree(handle);
+  }
+};
+
+// XGBoost trains and checks the model; prediction walks the exported trees (forest.hpp).
 struct Classifier::Impl {
   FeatureSpec spec;
-  BoosterHandle booster = nullptr;
   std::unique_ptr<detail::CnnRunner> cnn;
-  std::mutex boosterMutex;
+  nlohmann::json xgboostModel;  // XGBoost's JSON model, saved as is
+  detail::Forest forest;
   nlohmann::json trainingSummary;
-  ~Impl() {
-    if (booster) XGBoosterFree(booster);
-  }
 };
 
 Classifier::Classifier(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -131,7 +139,8 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
         "creating the training matrix");
   check(XGDMatrixSetFloatInfo(train.handle, "label", labels.data(), rows), "setting labels");
   check(XGDMatrixSetFloatInfo(train.handle, "weight", weights.data(), rows), "setting weights");
-  check(XGBoosterCreate(&train.handle, 1, &impl->booster), "creating the booster");
+  Booster booster;
+  check(XGBoosterCreate(&train.handle, 1, &booster.handle), "creating the booster");
   // Exact split finding puts a threshold midway between neighbouring training values (the
   // histogram method puts it at a bin edge): with sparse strokes inside each phase, the decision
   // boundary then falls halfway between the phases rather than hugging one of them.
@@ -144,9 +153,15 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       // synchronisation costs more than it saves (and stalls on a busy machine).
       {"nthread", rows < 100000 ? "1" : "0"}};
   for (const auto& [key, value] : settings)
-    check(XGBoosterSetParam(impl->booster, key.c_str(), value.c_str()), "setting " + key);
+    check(XGBoosterSetParam(booster.handle, key.c_str(), value.c_str()), "setting " + key);
   for (int round = 0; round < params.rounds; ++round)
-    check(XGBoosterUpdateOneIter(impl->booster, round, train.handle), "training round " + std::to_string(round));
+    check(XGBoosterUpdateOneIter(booster.handle, round, train.handle), "training round " + std::to_string(round));
+
+  bst_ulong length = 0;
+  const char* buffer = nullptr;
+  check(XGBoosterSaveModelToBuffer(booster.handle, R"({"format": "json"})", &length, &buffer), "exporting the trees");
+  impl->xgboostModel = nlohmann::json::parse(std::string(buffer, length));
+  impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
 
   impl->trainingSummary = {{"slices", examples.size()},
                            {"labelled_pixels", {{"pore", available[0]}, {"se", available[1]}, {"cam", available[2]}}},
@@ -159,19 +174,13 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
 }
 
 void Classifier::save(const std::filesystem::path& path) const {
-  bst_ulong length = 0;
-  const char* buffer = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(impl_->boosterMutex);
-    check(XGBoosterSaveModelToBuffer(impl_->booster, R"({"format": "json"})", &length, &buffer), "saving the model");
-  }
   nlohmann::json doc;
   doc["format"] = kFormat;
   doc["version"] = 1;
   doc["phases"] = {"pore", "SE", "CAM"};
   doc["feature_spec"] = nlohmann::json::parse(featureSpecToJson(impl_->spec));
   doc["training"] = impl_->trainingSummary;
-  doc["xgboost"] = nlohmann::json::parse(std::string(buffer, length));
+  doc["xgboost"] = impl_->xgboostModel;
   writeTextFile(path, doc.dump());
 }
 
@@ -205,12 +214,18 @@ Classifier Classifier::load(const std::filesystem::path& path) {
                   "; expected the same file");
     impl->cnn = std::make_unique<detail::CnnRunner>(cnn.string());
   }
-  const std::string booster = doc["xgboost"].dump();
-  check(XGBoosterCreate(nullptr, 0, &impl->booster), "creating the booster");
-  check(XGBoosterLoadModelFromBuffer(impl->booster, booster.data(), booster.size()),
-        "loading the model in " + path.string());
+  // XGBoost itself checks the model is one it can read; its trees are then walked by fibseg.
+  impl->xgboostModel = doc["xgboost"];
+  const std::string model = impl->xgboostModel.dump();
+  Booster booster;
+  check(XGBoosterCreate(nullptr, 0, &booster.handle), "creating the booster");
+  check(XGBoosterLoadModelFromBuffer(booster.handle, model.data(), model.size()), "loading the model in " + path.string());
   bst_ulong features = 0;
-  check(XGBoosterGetNumFeature(impl->booster, &features), "reading the model's feature count");
+  check(XGBoosterGetNumFeature(booster.handle, &features), "reading the model's feature count");
+  impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
+  if (impl->forest.classes() != kPhaseCount)
+    throw Error("model " + path.string() + " distinguishes " + std::to_string(impl->forest.classes()) +
+                " classes; expected 3 (pore, SE, CAM)");
   const auto names = featureNames(impl->spec);
   if (features != names.size())
     throw Error("model " + path.string() + ": its trees use " + std::to_string(features) +
@@ -235,35 +250,29 @@ Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) con
   if (withProbabilities)
     for (int p = 0; p < kPhaseCount; ++p) out.probabilities.emplace_back(slice.size(), CV_32F);
   const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
+  const detail::Forest& forest = impl_->forest;
+  const int classes = forest.classes();
   detail::forEachBand(normalised, impl_->spec, impl_->cnn.get(), kBandPixels, [&](cv::Range band, const cv::Mat& m) {
-    std::ostringstream array;
-    array << R"({"data": [)" << reinterpret_cast<std::uintptr_t>(m.data) << R"(, true], "shape": [)" << m.rows
-          << ", " << m.cols << R"(], "typestr": "<f4", "version": 3})";
-    const std::string config =
-        R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": true, "cache_id": 0, "missing": NaN})";
-    std::vector<float> probabilities;
-    {
-      std::lock_guard<std::mutex> lock(impl_->boosterMutex);
-      const bst_ulong* shape = nullptr;
-      bst_ulong dims = 0;
-      const float* result = nullptr;
-      check(XGBoosterPredictFromDense(impl_->booster, array.str().c_str(), config.c_str(), nullptr, &shape, &dims,
-                                      &result),
-            "predicting");
-      if (dims != 2 || shape[0] != static_cast<bst_ulong>(m.rows) || shape[1] != kPhaseCount)
-        throw Error("XGBoost, predicting: unexpected result shape; expected one probability per phase and pixel");
-      probabilities.assign(result, result + m.rows * kPhaseCount);
-    }
+    if (m.cols != forest.features())
+      throw Error("classifier: " + std::to_string(m.cols) + " features computed, the trees expect " +
+                  std::to_string(forest.features()));
     const int cols = slice.cols;
-    for (int y = band.start; y < band.end; ++y) {
-      const float* p = probabilities.data() + static_cast<std::size_t>(y - band.start) * cols * kPhaseCount;
+    tbb::parallel_for(band.start, band.end, [&](int y) {
+      std::vector<float> scores(static_cast<std::size_t>(cols) * classes);
+      forest.margins(m.ptr<float>((y - band.start) * cols), cols, m.cols, scores.data());
       auto* label = out.labels.ptr<std::uint8_t>(y);
-      for (int x = 0; x < cols; ++x, p += kPhaseCount) {
-        label[x] = static_cast<std::uint8_t>(std::max_element(p, p + kPhaseCount) - p);
-        if (withProbabilities)
-          for (int c = 0; c < kPhaseCount; ++c) out.probabilities[c].ptr<float>(y)[x] = p[c];
+      for (int x = 0; x < cols; ++x) {
+        const float* s = scores.data() + static_cast<std::size_t>(x) * classes;
+        label[x] = static_cast<std::uint8_t>(std::max_element(s, s + classes) - s);
+        if (withProbabilities) {
+          // XGBoost's multi:softprob: softmax of the class scores.
+          const float top = s[label[x]];
+          float e[kPhaseCount], sum = 0;
+          for (int c = 0; c < kPhaseCount; ++c) sum += e[c] = std::exp(s[c] - top);
+          for (int c = 0; c < kPhaseCount; ++c) out.probabilities[c].ptr<float>(y)[x] = e[c] / sum;
+        }
       }
-    }
+    });
   });
   return out;
 }

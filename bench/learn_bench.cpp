@@ -1,0 +1,119 @@
+// Pixel classifier throughput (src/fibseg/learn): feature bank alone, and whole prediction
+// (features + trees) of a 1024 x 1024 slice with the registry's default features. Models are
+// trained on a small phantom from ~1% stroke annotation (as in tests/learn) or, for the worst
+// case of deep full trees, from every pixel of a slice. Counter Mpx/s = megapixels per second
+// of wall time.
+#include <benchmark/benchmark.h>
+#include <opencv2/imgproc.hpp>
+
+#include <random>
+
+#include "fibseg/core/image.hpp"
+#include "fibseg/learn/learn.hpp"
+#include "fibseg/phantom/phantom.hpp"
+
+using namespace fibseg;
+
+namespace {
+
+learn::FeatureSpec defaultSpec() {  // = the registry defaults (config/params_learn.cpp)
+  learn::FeatureSpec s;
+  s.scales = {0.7, 1.6, 3.5};
+  s.gaborWavelengths = {4};
+  s.gaborOrientations = 4;
+  s.normalisation = "percentile";
+  s.cnnChannels = 0;
+  return s;
+}
+
+learn::TrainingParams defaultTraining() {
+  return {.rounds = 15, .maxDepth = 4, .learningRate = 0.3, .samplesPerPhase = 50000, .seed = 1};
+}
+
+cv::Mat strokes(const cv::Mat& truth, double fraction, unsigned seed) {
+  cv::Mat annotation = cv::Mat::zeros(truth.size(), CV_8U);
+  std::mt19937 rng(seed);
+  for (int phase = 0; phase < kPhaseCount; ++phase) {
+    std::vector<cv::Point> candidates;
+    cv::findNonZero(truth == phase, candidates);
+    std::uniform_int_distribution<std::size_t> pick(0, candidates.size() - 1);
+    long long painted = 0;
+    for (int a = 0; a < 10000 && painted < fraction * truth.total() / kPhaseCount; ++a) {
+      const cv::Point s = candidates[pick(rng)];
+      cv::Mat stroke = cv::Mat::zeros(truth.size(), CV_8U);
+      cv::line(stroke, s, s + cv::Point(7, 5), 255, 1);
+      stroke &= (truth == phase) & (annotation == 0);
+      painted += cv::countNonZero(stroke);
+      annotation.setTo(phase + 1, stroke);
+    }
+  }
+  return annotation;
+}
+
+struct Fixture {
+  cv::Mat slice;  // 1024 x 1024 phantom content
+  learn::Classifier sparse, dense;
+  static Fixture& get() {
+    static Fixture* f = new Fixture;  // never destroyed: outlives XGBoost's own statics
+    return *f;
+  }
+
+ private:
+  static learn::Classifier train(bool dense) {
+    phantom::PhantomParams p;
+    p.width = 256;
+    p.height = 224;
+    p.slices = 2;
+    p.seed = 7;
+    const phantom::Phantom ph(p);
+    const cv::Mat truth = ph.truthLabels(0);
+    const cv::Mat annotation = dense ? cv::Mat(truth + 1) : strokes(truth, 0.01, 3);
+    return learn::Classifier::train({{ph.rawSlice(0).rowRange(0, ph.contentHeight()).clone(), annotation, "0"}},
+                                    defaultSpec(), defaultTraining());
+  }
+  Fixture() : sparse(train(false)), dense(train(true)) {
+    phantom::PhantomParams p;
+    p.width = 1024;
+    p.height = 1024 + 80;
+    p.dataBarRows = 80;
+    p.slices = 1;
+    p.seed = 11;
+    const phantom::Phantom ph(p);
+    slice = ph.rawSlice(0).rowRange(0, 1024).clone();
+  }
+};
+
+void setRate(benchmark::State& state, const cv::Mat& slice) {
+  state.counters["Mpx/s"] =
+      benchmark::Counter(double(slice.total()) * state.iterations() / 1e6, benchmark::Counter::kIsRate);
+}
+
+void BM_FeatureBank(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  for (auto _ : state) benchmark::DoNotOptimize(learn::computeFeatures(f.slice, defaultSpec()));
+  setRate(state, f.slice);
+}
+BENCHMARK(BM_FeatureBank)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModel(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  for (auto _ : state) benchmark::DoNotOptimize(f.sparse.predict(f.slice));
+  setRate(state, f.slice);
+}
+BENCHMARK(BM_PredictStrokeModel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModelWithProbabilities(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  for (auto _ : state) benchmark::DoNotOptimize(f.sparse.predict(f.slice, true));
+  setRate(state, f.slice);
+}
+BENCHMARK(BM_PredictStrokeModelWithProbabilities)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictDenseModel(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  for (auto _ : state) benchmark::DoNotOptimize(f.dense.predict(f.slice));
+  setRate(state, f.slice);
+}
+BENCHMARK(BM_PredictDenseModel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace

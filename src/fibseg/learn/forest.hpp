@@ -1,0 +1,41 @@
+#pragma once
+// Internal to the learn stage: XGBoost's trees, flattened for fast prediction. XGBoost's own
+// predictor copies every row into a per-thread buffer and checks for missing values at every
+// node; this walks the trees directly over a block of feature rows, a tree at a time (it stays
+// in cache), several pixels interleaved so their comparisons overlap. Same arithmetic as XGBoost
+// (float comparisons `x < split`, leaf sums per class), so the same labels and probabilities.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace fibseg::learn::detail {
+
+class Forest {
+ public:
+  /// From XGBoost's JSON model (the object with "learner"); throws fibseg::Error if it is not a
+  /// multiclass tree model this code understands (numerical splits, one tree per class and round).
+  static Forest fromXGBoostJson(const nlohmann::json& model);
+
+  int classes() const { return classes_; }
+  int features() const { return features_; }
+
+  /// Class scores (margins; softmax gives probabilities) of `rows` feature rows of `features()`
+  /// floats each, `stride` floats apart: out[r * classes() + c].
+  void margins(const float* rows, int count, std::size_t stride, float* out) const;
+
+ private:
+  struct Node {
+    std::int32_t feature;  // split feature; leaves: 0 (any), with both children = itself
+    float split;           // go left if x < split; leaves: +inf (so the walk stays put)
+    std::int32_t left, right;
+  };
+  std::vector<Node> nodes_;
+  std::vector<float> leafValue_;      // per node (0 for inner nodes)
+  std::vector<std::int32_t> root_;    // per tree: index of its root in nodes_
+  std::vector<std::int32_t> depth_;   // per tree: steps from root to the deepest leaf
+  std::vector<std::int32_t> class_;   // per tree
+  int classes_ = 0, features_ = 0;
+};
+
+}  // namespace fibseg::learn::detail
