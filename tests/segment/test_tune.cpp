@@ -182,3 +182,39 @@ TEST(Tune, MergeKeepsTheRestOfTheParameterFile) {
 
 }  // namespace
 }  // namespace fibseg::segment
+
+namespace fibseg::segment {
+namespace {
+
+TEST(Tune, ResponseAtPixelsEqualsTheFilteredImage) {
+  cv::Mat image(40, 57, CV_32F);
+  cv::RNG(2).fill(image, cv::RNG::UNIFORM, 0, 255);
+  const GaborParams g{15, 3, 30, 8, 0.5, 20};
+  const cv::Mat full = gaborResponse(image, g, Convolution::OpenCv);
+  cv::Mat padded;
+  cv::copyMakeBorder(image, padded, 9, 9, 9, 9, cv::BORDER_REFLECT_101);
+  // Corners, edges (reflected border) and the middle.
+  const std::vector<int> pixels{0, 56, 39 * 57, 39 * 57 + 56, 3 * 57 + 1, 20 * 57 + 30, 38 * 57 + 55};
+  const std::vector<float> at = responseAt(padded, 9, 57, pixels, gaborKernel(g));
+  ASSERT_EQ(at.size(), pixels.size());
+  for (std::size_t i = 0; i < pixels.size(); ++i)
+    EXPECT_NEAR(at[i], full.ptr<float>()[pixels[i]], 1e-3) << "pixel " << pixels[i];
+}
+
+TEST(Tune, SparseSamplingChoosesWhatFullFilteringChooses) {
+  const NoisyScene s = noisyScene();
+  const cv::Mat annotation = sparse(s.truth, 0.01);
+  const TuneResult sampled = tuneGabor(s.slice, s.cam, annotation, smallSweep(), Convolution::Auto);
+  const TuneResult filtered = tuneGabor(s.slice, s.cam, annotation, smallSweep(), Convolution::OpenCv);
+  ASSERT_EQ(sampled.candidates.size(), filtered.candidates.size());
+  for (std::size_t i = 0; i < sampled.candidates.size(); ++i) {
+    EXPECT_EQ(sampled.candidates[i].gabor.sigma, filtered.candidates[i].gabor.sigma);
+    EXPECT_EQ(sampled.candidates[i].gabor.kernelSize, filtered.candidates[i].gabor.kernelSize);
+    EXPECT_NEAR(sampled.candidates[i].score, filtered.candidates[i].score, 1e-9);
+    EXPECT_NEAR(sampled.candidates[i].threshold, filtered.candidates[i].threshold,
+                1e-3 * std::abs(filtered.candidates[i].threshold));
+  }
+}
+
+}  // namespace
+}  // namespace fibseg::segment

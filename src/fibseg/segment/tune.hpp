@@ -51,7 +51,8 @@ struct TuneResult {
 
 /// Sweeps all parameter sets (TBB parallel over sets) on `slice` (aligned and cropped) with its CAM
 /// mask (255 = CAM, from the Otsu step) against `annotation` (annotationLabels output, same size).
-/// Needs at least one painted pore and one painted SE pixel outside the CAM mask.
+/// Needs at least one painted pore and one painted SE pixel outside the CAM mask. With
+/// Convolution::Auto and a sparse annotation the response is computed at the painted pixels only.
 TuneResult tuneGabor(const cv::Mat& slice, const cv::Mat& camMask, const cv::Mat& annotation,
                      const GaborSweep& sweep, Convolution method = Convolution::Auto);
 
@@ -60,6 +61,11 @@ TuneResult tuneGabor(const cv::Mat& slice, const cv::Mat& camMask, const cv::Mat
 /// pick by eye. Same order as expandSweep.
 std::vector<TuneCandidate> untunedCandidates(const cv::Mat& slice, const cv::Mat& camMask,
                                              const GaborSweep& sweep, Convolution method = Convolution::Auto);
+
+/// Gabor response (as gaborResponse) at `pixels` (indices y * cols + x) of an image that was padded
+/// by `pad` >= kernel radius on every side with cv::BORDER_REFLECT_101.
+std::vector<float> responseAt(const cv::Mat& padded, int pad, int cols, const std::vector<int>& pixels,
+                              const cv::Mat& kernel);
 
 /// Contact sheet (CV_8UC3, BGR): one tile per candidate (at most `maxTiles`, in the given order),
 /// each the slice downsampled to `tileWidth` with its pore mask in white over CAM orange / SE blue,
