@@ -196,9 +196,13 @@ PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& movi
   auto at = [&](int dy, int dx) { return surface.at<float>((dy % h + h) % h, (dx % w + w) % w); };
   int bestX = 0, bestY = 0;
   float best = -1e30f;
-  for (int dy = -maxShift; dy <= maxShift; ++dy)
-    for (int dx = -maxShift; dx <= maxShift; ++dx)
-      if (const float v = at(dy, dx); v > best) best = v, bestX = dx, bestY = dy;
+  for (int dy = -maxShift; dy <= maxShift; ++dy) {
+    const float* row = surface.ptr<float>((dy % h + h) % h);
+    for (int dx = 0; dx <= maxShift; ++dx)  // non-negative shifts: the start of the row
+      if (row[dx] > best) best = row[dx], bestX = dx, bestY = dy;
+    for (int dx = 1; dx <= maxShift; ++dx)  // negative shifts: the end of the row
+      if (row[w - dx] > best) best = row[w - dx], bestX = -dx, bestY = dy;
+  }
 
   const double ox = peakOffset(at(bestY, bestX - 1), best, at(bestY, bestX + 1));
   const double oy = peakOffset(at(bestY - 1, bestX), best, at(bestY + 1, bestX));

@@ -24,7 +24,10 @@ namespace {
 
 constexpr double kOutlierPx = 1.0;   // a pair measurement this far from the solution is dropped
 constexpr int kMaxOutlierRounds = 4;   // plus one per 8 slices
-constexpr double kBridgeTrust = 1e-6;   // weight of a bridge, relative to a measurement
+constexpr double kBridgeTrust = 1e-6;
+// The reference is an average seen through the band-pass: bilinear moves are as good as bicubic
+// there (same accuracy on the phantom) at a third of the time.
+constexpr int kReferenceInterpolation = cv::INTER_LINEAR;   // weight of a bridge, relative to a measurement
 // Relative weights of a pair with the previous slice and of a comparison with the running
 // reference (besides each one's peak strength).
 constexpr double kPairTrust = 1.0;
@@ -187,7 +190,7 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
       for (const auto& [j, image] : s.recent) {
         const cv::Point2d offset = s.provisional[j] - before;
         cv::warpAffine(image, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
-                       cv::INTER_CUBIC | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
+                       kReferenceInterpolation | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
         reference += moved;
         terms.push_back({j, 1.0 / slices});
         meanShift += s.provisional[j] / double(slices);
