@@ -53,10 +53,11 @@ std::vector<ParamSpec> segmentParameterSpecs() {
   specs.push_back({.section = s, .key = "pore_threshold", .type = ParamType::Real, .defaultValue = "1330",
                    .description = "Gabor filter response above which a pixel is pore. The filter runs on the "
                                   "inverted slice (255 - grey on an 8-bit scale; 16-bit slices divided by 257) "
-                                  "with active material set to 0, so pores give the highest response. Values "
-                                  "below 255 select exactly what an 8-bit OpenCV filter2D + threshold selects "
-                                  "(the original Python method). Depends on all gabor_* values: find it with "
-                                  "`fibseg tune` (the default suits the phantom)."});
+                                  "with active material set to 0, so pores give the highest response. Same "
+                                  "scale as the original Python method (8-bit OpenCV filter2D + threshold), so "
+                                  "its thresholds carry over, but the response is not clipped at 255. Depends "
+                                  "on all gabor_* values: find it with `fibseg tune` (the default suits the "
+                                  "phantom)."});
   specs.push_back({.section = s, .key = "convolution", .type = ParamType::Choice, .defaultValue = "auto",
                    .choices = {"auto", "opencv", "spatial", "dft"},
                    .description = "How the Gabor filter is computed; results are the same, only speed differs. "

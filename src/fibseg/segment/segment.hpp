@@ -74,8 +74,9 @@ cv::Mat gaborKernel(const GaborParams& gabor);
 /// SE and pores are bright, pores brightest.
 cv::Mat poreCandidateImage(const cv::Mat& slice, const cv::Mat& camMask);
 
-/// Gabor response (CV_32F, same size) of `input`, borders reflected. Not clipped: thresholds
-/// in [0, 255) select exactly what the seed's 8-bit `filter2D(..., CV_8U, kernel)` selected.
+/// Gabor response (CV_32F, same size) of `input`, borders reflected (reflect-101). The scale is
+/// that of the seed's 8-bit `filter2D(inverted, CV_8U, kernel)`, so its thresholds carry over, but
+/// neither rounded to whole grey levels nor clipped to 0..255.
 cv::Mat gaborResponse(const cv::Mat& input, const GaborParams& gabor, Convolution method = Convolution::Auto);
 
 // ---- 3. labels ------------------------------------------------------------------------------
