@@ -12,8 +12,11 @@ namespace fibseg::align::detail {
 namespace {
 
 constexpr double kTaperFraction = 0.12;  // of each side, tapered to zero (Tukey window)
+// Vertical-frequency rows dropped on each side of zero (per frame height): curtains vary along
+// y only through their slow fade and the taper, which spreads them over about 1 / kTaperFraction
+// rows of the spectrum.
 constexpr int kCurtainNotchBins = 8;
-static const double kWhiteningFloor = getenv("WF") ? atof(getenv("WF")) : 0.1;  // of the mean magnitude     // vertical-frequency rows dropped around zero, per frame height
+constexpr double kWhiteningFloor = 0.1;  // of the mean magnitude in the band
 
 // Tukey window: flat in the middle, cosine taper at the ends. The border of a slice is a jump
 // (the FFT sees the slice repeated), which is fixed in the frame like curtains; the taper hides it.
