@@ -108,23 +108,27 @@ PhaseCorrelator::Spectrum PhaseCorrelator::prepare(const cv::Mat& slice, const c
   // Whitening divides by the magnitude plus a floor: frequencies where the slice has almost no
   // signal (beyond its blur, say) carry only leakage and rounding, and would otherwise count as
   // much as the structure.
+  cv::Mat magnitude(dftSize_, CV_32F);
   double sum = 0;
   long long count = 0;
   for (int y = 0; y < dftSize_.height; ++y) {
     const auto* value = spectrum.values.ptr<cv::Vec2f>(y);
     const float* w = sqrtWeight_.ptr<float>(y);
-    for (int x = 0; x < dftSize_.width; ++x)
-      if (w[x] > 0) sum += std::hypot(value[x][0], value[x][1]), ++count;
+    float* m = magnitude.ptr<float>(y);
+    for (int x = 0; x < dftSize_.width; ++x) {
+      m[x] = std::sqrt(value[x][0] * value[x][0] + value[x][1] * value[x][1]);
+      if (w[x] > 0) sum += m[x], ++count;
+    }
   }
   const float floor = float(kWhiteningFloor * (count ? sum / count : 0.0));
   double energy = 0;
   for (int y = 0; y < dftSize_.height; ++y) {
     auto* value = spectrum.values.ptr<cv::Vec2f>(y);
     const float* w = sqrtWeight_.ptr<float>(y);
+    const float* m = magnitude.ptr<float>(y);
     for (int x = 0; x < dftSize_.width; ++x) {
-      const float magnitude = std::hypot(value[x][0], value[x][1]);
-      if (magnitude + floor > 1e-20f && w[x] > 0) {
-        value[x] *= w[x] / (magnitude + floor);
+      if (m[x] + floor > 1e-20f && w[x] > 0) {
+        value[x] *= w[x] / (m[x] + floor);
         energy += double(value[x][0]) * value[x][0] + double(value[x][1]) * value[x][1];
       } else {
         value[x] = {0, 0};
