@@ -6,6 +6,8 @@
 #include <benchmark/benchmark.h>
 #include <opencv2/imgproc.hpp>
 
+#include <sys/resource.h>
+
 #include <random>
 
 #include "fibseg/core/image.hpp"
@@ -83,36 +85,49 @@ struct Fixture {
   }
 };
 
-void setRate(benchmark::State& state, const cv::Mat& slice) {
-  state.counters["Mpx/s"] =
-      benchmark::Counter(double(slice.total()) * state.iterations() / 1e6, benchmark::Counter::kIsRate);
+double processCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Mpx/s of wall time, and CPU seconds (all threads) per megapixel: on a shared machine the
+// latter says what 2 idle cores would do (2 / cpu_s_per_Mpx Mpx/s, if the work splits evenly).
+void setRate(benchmark::State& state, const cv::Mat& slice, double cpuSeconds) {
+  const double mpx = double(slice.total()) * state.iterations() / 1e6;
+  state.counters["Mpx/s"] = benchmark::Counter(mpx, benchmark::Counter::kIsRate);
+  state.counters["cpu_s_per_Mpx"] = cpuSeconds / mpx;
 }
 
 void BM_FeatureBank(benchmark::State& state) {
   const auto& f = Fixture::get();
+  const double cpu = processCpuSeconds();
   for (auto _ : state) benchmark::DoNotOptimize(learn::computeFeatures(f.slice, defaultSpec()));
-  setRate(state, f.slice);
+  setRate(state, f.slice, processCpuSeconds() - cpu);
 }
 BENCHMARK(BM_FeatureBank)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PredictStrokeModel(benchmark::State& state) {
   const auto& f = Fixture::get();
+  const double cpu = processCpuSeconds();
   for (auto _ : state) benchmark::DoNotOptimize(f.sparse.predict(f.slice));
-  setRate(state, f.slice);
+  setRate(state, f.slice, processCpuSeconds() - cpu);
 }
 BENCHMARK(BM_PredictStrokeModel)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PredictStrokeModelWithProbabilities(benchmark::State& state) {
   const auto& f = Fixture::get();
+  const double cpu = processCpuSeconds();
   for (auto _ : state) benchmark::DoNotOptimize(f.sparse.predict(f.slice, true));
-  setRate(state, f.slice);
+  setRate(state, f.slice, processCpuSeconds() - cpu);
 }
 BENCHMARK(BM_PredictStrokeModelWithProbabilities)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PredictDenseModel(benchmark::State& state) {
   const auto& f = Fixture::get();
+  const double cpu = processCpuSeconds();
   for (auto _ : state) benchmark::DoNotOptimize(f.dense.predict(f.slice));
-  setRate(state, f.slice);
+  setRate(state, f.slice, processCpuSeconds() - cpu);
 }
 BENCHMARK(BM_PredictDenseModel)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -113,15 +113,16 @@ TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
   const auto whole = learn::detail::bankFeatures(normalised, s, nullptr);
   int bands = 0;
   // ~ 20 rows per band: many bands, each needing its halo.
-  learn::detail::forEachBand(normalised, s, nullptr, 20 * 40, [&](cv::Range rows, const cv::Mat& m) {
+  learn::detail::forEachBand(normalised, s, nullptr, 20 * 40, [&](cv::Range rows, const std::vector<cv::Mat>& planes) {
     ++bands;
-    ASSERT_EQ(m.rows, rows.size() * 40);
-    ASSERT_EQ(m.cols, static_cast<int>(whole.size()));
-    for (int y = rows.start; y < rows.end; ++y)
-      for (int x = 0; x < 40; ++x)
-        for (int f = 0; f < m.cols; ++f)
-          ASSERT_NEAR(m.at<float>((y - rows.start) * 40 + x, f), whole[f].at<float>(y, x), 2e-5)
+    ASSERT_EQ(planes.size(), whole.size());
+    for (std::size_t f = 0; f < planes.size(); ++f) {
+      ASSERT_EQ(planes[f].size(), cv::Size(40, rows.size()));
+      for (int y = rows.start; y < rows.end; ++y)
+        for (int x = 0; x < 40; ++x)
+          ASSERT_NEAR(planes[f].at<float>(y - rows.start, x), whole[f].at<float>(y, x), 2e-5)
               << "feature " << f << " at " << x << "," << y;
+    }
   });
   EXPECT_GT(bands, 1);
 }

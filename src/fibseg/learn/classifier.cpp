@@ -118,15 +118,15 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   std::array<long long, kPhaseCount> rank{};
   for (const auto& example : examples) {
     const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
-    detail::forEachBand(normalised, features, impl->cnn.get(), kBandPixels, [&](cv::Range band, const cv::Mat& m) {
+    detail::forEachBand(normalised, features, impl->cnn.get(), kBandPixels,
+                        [&](cv::Range band, const std::vector<cv::Mat>& planes) {
       for (int y = band.start; y < band.end; ++y) {
         const auto* a = example.annotation.ptr<std::uint8_t>(y);
         for (int x = 0; x < example.annotation.cols; ++x) {
           if (!a[x]) continue;
           const int p = a[x] - 1;
           if (!chosen[p][rank[p]++]) continue;
-          const float* row = m.ptr<float>((y - band.start) * example.annotation.cols + x);
-          data.insert(data.end(), row, row + featureCount);
+          for (int f = 0; f < featureCount; ++f) data.push_back(planes[f].at<float>(y - band.start, x));
           labels.push_back(static_cast<float>(p));
         }
       }
@@ -252,14 +252,17 @@ Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) con
   const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
   const detail::Forest& forest = impl_->forest;
   const int classes = forest.classes();
-  detail::forEachBand(normalised, impl_->spec, impl_->cnn.get(), kBandPixels, [&](cv::Range band, const cv::Mat& m) {
-    if (m.cols != forest.features())
-      throw Error("classifier: " + std::to_string(m.cols) + " features computed, the trees expect " +
+  detail::forEachBand(normalised, impl_->spec, impl_->cnn.get(), kBandPixels,
+                      [&](cv::Range band, const std::vector<cv::Mat>& planes) {
+    if (static_cast<int>(planes.size()) != forest.features())
+      throw Error("classifier: " + std::to_string(planes.size()) + " features computed, the trees expect " +
                   std::to_string(forest.features()));
     const int cols = slice.cols;
     tbb::parallel_for(band.start, band.end, [&](int y) {
       std::vector<float> scores(static_cast<std::size_t>(cols) * classes);
-      forest.margins(m.ptr<float>((y - band.start) * cols), cols, m.cols, scores.data());
+      std::vector<const float*> row(planes.size());
+      for (std::size_t f = 0; f < planes.size(); ++f) row[f] = planes[f].ptr<float>(y - band.start);
+      forest.margins(row.data(), cols, scores.data());
       auto* label = out.labels.ptr<std::uint8_t>(y);
       for (int x = 0; x < cols; ++x) {
         const float* s = scores.data() + static_cast<std::size_t>(x) * classes;

@@ -41,9 +41,9 @@ int featureHalo(const FeatureSpec& spec);
 std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn);
 
 /// Splits the normalised slice into horizontal bands of about `bandPixels` pixels, computes each
-/// band's features with a halo, and hands `visit` the band's rows and its features as a
-/// row-major (band pixels x features) CV_32F matrix.
+/// band's features with a halo, and hands `visit` the band's rows and its feature planes (one
+/// CV_32F image of the band per feature, halo cut off).
 void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
-                 const std::function<void(cv::Range rows, const cv::Mat& featureRows)>& visit);
+                 const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit);
 
 }  // namespace fibseg::learn::detail

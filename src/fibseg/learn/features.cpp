@@ -322,28 +322,19 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
 }
 
 void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
-                 const std::function<void(cv::Range rows, const cv::Mat& featureRows)>& visit) {
+                 const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit) {
   const int halo = featureHalo(spec);
   const int bandRows = static_cast<int>(std::clamp<long long>(bandPixels / std::max(1, normalised.cols),
                                                               std::max(16, halo), normalised.rows));
-  cv::Mat matrix;
   for (int y0 = 0; y0 < normalised.rows; y0 += bandRows) {
     const int y1 = std::min(normalised.rows, y0 + bandRows);
     const int top = std::max(0, y0 - halo), bottom = std::min(normalised.rows, y1 + halo);
     // A copy, so filters see reflected borders at the halo's edge, far from the band itself.
     const cv::Mat withHalo = normalised.rowRange(top, bottom).clone();
-    const auto planes = bankFeatures(withHalo, spec, cnn);
-    const int features = static_cast<int>(planes.size());
-    const int rows = y1 - y0, cols = normalised.cols;
-    matrix.create(rows * cols, features, CV_32F);
-    tbb::parallel_for(0, rows, [&](int y) {
-      float* out = matrix.ptr<float>(y * cols);
-      for (int f = 0; f < features; ++f) {
-        const float* in = planes[f].ptr<float>(y + y0 - top);
-        for (int x = 0; x < cols; ++x) out[x * features + f] = in[x];
-      }
-    });
-    visit(cv::Range(y0, y1), matrix);
+    auto planes = bankFeatures(withHalo, spec, cnn);
+    if (top != y0 || bottom != y1)
+      for (auto& plane : planes) plane = plane.rowRange(y0 - top, y1 - top);
+    visit(cv::Range(y0, y1), planes);
   }
 }
 

@@ -70,10 +70,10 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
   return f;
 }
 
-void Forest::margins(const float* rows, int count, std::size_t stride, float* out) const {
-  // Blocks of pixels small enough that their feature rows stay in L1 cache while every tree
-  // is walked over them; within a block, several pixels walk a tree together so their
-  // (independent) loads and comparisons overlap. Leaves point to themselves, so every pixel
+void Forest::margins(const float* const* planes, int count, float* out) const {
+  // Blocks of pixels small enough that their features stay in L1 cache while every tree is
+  // walked over them; within a block, 8 neighbouring pixels walk a tree together so their
+  // (independent) loads and comparisons overlap, and read neighbouring floats of a plane. Leaves point to themselves, so every pixel
   // takes the tree's depth in steps and the inner loop has no data-dependent branch.
   constexpr int kBlock = 64, kLanes = 8;
   std::fill(out, out + static_cast<std::size_t>(count) * classes_, 0.0f);
@@ -85,25 +85,20 @@ void Forest::margins(const float* rows, int count, std::size_t stride, float* ou
       const std::int32_t root = root_[t], steps = depth_[t], c = class_[t];
       int r = b0;
       for (; r + kLanes <= b1; r += kLanes) {
-        const float* row[kLanes];
         std::int32_t n[kLanes];
-        for (int k = 0; k < kLanes; ++k) {
-          row[k] = rows + (r + k) * stride;
-          n[k] = root;
-        }
+        for (int k = 0; k < kLanes; ++k) n[k] = root;
         for (int s = 0; s < steps; ++s)
           for (int k = 0; k < kLanes; ++k) {
             const Node& node = nodes[n[k]];
-            n[k] = row[k][node.feature] < node.split ? node.left : node.right;
+            n[k] = planes[node.feature][r + k] < node.split ? node.left : node.right;
           }
         for (int k = 0; k < kLanes; ++k) out[(r + k) * classes_ + c] += leaf[n[k]];
       }
       for (; r < b1; ++r) {
-        const float* row = rows + r * stride;
         std::int32_t n = root;
         for (int s = 0; s < steps; ++s) {
           const Node& node = nodes[n];
-          n = row[node.feature] < node.split ? node.left : node.right;
+          n = planes[node.feature][r] < node.split ? node.left : node.right;
         }
         out[r * classes_ + c] += leaf[n];
       }

@@ -20,9 +20,9 @@ class Forest {
   int classes() const { return classes_; }
   int features() const { return features_; }
 
-  /// Class scores (margins; softmax gives probabilities) of `rows` feature rows of `features()`
-  /// floats each, `stride` floats apart: out[r * classes() + c].
-  void margins(const float* rows, int count, std::size_t stride, float* out) const;
+  /// Class scores (margins; softmax gives probabilities) of `count` consecutive pixels whose
+  /// feature f is planes[f][0 .. count-1]: out[i * classes() + c].
+  void margins(const float* const* planes, int count, float* out) const;
 
  private:
   struct Node {
