@@ -80,9 +80,9 @@ align::AlignParams alignParamsFrom(const ParamSet& p) {
   r.fineSigmaPx = p.real("align.bandpass_fine");
   r.coarseSigmaPx = p.real("align.bandpass_coarse");
   if (r.coarseSigmaPx <= r.fineSigmaPx)
-    throw Error("parameters align.bandpass_coarse (" + std::to_string(r.coarseSigmaPx) +
-                " px, from " + p.resolved("align.bandpass_coarse").origin + ") and align.bandpass_fine (" +
-                std::to_string(r.fineSigmaPx) + " px, from " + p.resolved("align.bandpass_fine").origin +
+    throw Error("parameters align.bandpass_coarse (" + formatValue(r.coarseSigmaPx) + " px, from " +
+                p.resolved("align.bandpass_coarse").origin + ") and align.bandpass_fine (" +
+                formatValue(r.fineSigmaPx) + " px, from " + p.resolved("align.bandpass_fine").origin +
                 "): expected coarse larger than fine");
   r.suppressCurtaining = p.boolean("align.suppress_curtaining");
   r.minPeak = p.real("align.min_peak");
