@@ -13,6 +13,7 @@
 #include <cmath>
 #include <deque>
 #include <opencv2/imgproc.hpp>
+#include <tbb/parallel_invoke.h>
 
 #include "fibseg/align/align.hpp"
 #include "fibseg/align/phase_correlation.hpp"
@@ -168,38 +169,43 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
   cv::Point2d shift(0, 0);
   if (z > 0) {
     const cv::Point2d before = s.provisional.back();
-    const PairShift pair =
-        s.correlator->match(s.previousSlice, s.previous, slice, spectrum, s.correlator->maxShiftFor(1));
-    s.measurements.push_back({z, {{z - 1, 1.0}}, pair.shift, pair.peak, kPairTrust});
-    estimate.step = pair.shift;
-    estimate.peak = pair.peak;
-    estimate.flagged = pair.peak < s.params.minPeak;
-    shift = before + pair.shift;
-
-    bool matched = pair.peak >= s.params.minPeak;
-
     // The running reference: the last few slices, each moved onto slice z-1's frame by the
     // shifts estimated so far, averaged. Averaging cancels their slice-to-slice noise and texture,
     // and an error in one slice's shift moves the reference by only a fraction of it. Slices that
     // matched nothing (a beam blank, say) are left out.
     const int slices = int(s.recent.size());
-    if (slices >= 2 || (slices == 1 && s.recent.back().first != z - 1)) {
-      cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
-      std::vector<std::pair<int, double>> terms;
-      cv::Point2d meanShift(0, 0);
-      for (const auto& [j, image] : s.recent) {
-        const cv::Point2d offset = s.provisional[j] - before;
-        cv::warpAffine(image, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
-                       kReferenceInterpolation | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
-        reference += moved;
-        terms.push_back({j, 1.0 / slices});
-        meanShift += s.provisional[j] / double(slices);
-      }
-      reference /= slices;
+    const bool useReference = slices >= 2 || (slices == 1 && s.recent.back().first != z - 1);
+    std::vector<std::pair<int, double>> terms;
+    cv::Point2d meanShift(0, 0);
+    PairShift pair, match;
+    // The two comparisons are independent: run them side by side.
+    tbb::parallel_invoke(
+        [&] { pair = s.correlator->match(s.previousSlice, s.previous, slice, spectrum, s.correlator->maxShiftFor(1)); },
+        [&] {
+          if (!useReference) return;
+          cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
+          for (const auto& [j, image] : s.recent) {
+            const cv::Point2d offset = s.provisional[j] - before;
+            cv::warpAffine(image, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
+                           kReferenceInterpolation | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
+            reference += moved;
+            terms.push_back({j, 1.0 / slices});
+            meanShift += s.provisional[j] / double(slices);
+          }
+          reference /= slices;
+          match = s.correlator->match(reference, s.correlator->prepare(reference), slice, spectrum,
+                                      s.correlator->maxShiftFor(1));
+        });
+
+    s.measurements.push_back({z, {{z - 1, 1.0}}, pair.shift, pair.peak, kPairTrust});
+    estimate.step = pair.shift;
+    estimate.peak = pair.peak;
+    estimate.flagged = pair.peak < s.params.minPeak;
+    shift = before + pair.shift;
+    bool matched = pair.peak >= s.params.minPeak;
+    if (useReference) {
       // The reference shows content at mean_j(shift_j - provisional_j) + provisional_{z-1}, so
       // shift_z - mean_j shift_j = match + provisional_{z-1} - mean_j provisional_j.
-      const PairShift match = s.correlator->match(reference, s.correlator->prepare(reference), slice, spectrum,
-                                                  s.correlator->maxShiftFor(1));
       s.measurements.push_back({z, terms, match.shift + before - meanShift, match.peak, kReferenceTrust});
       if (match.peak >= s.params.minPeak) {
         // Provisional: the reference measurement and the pair, by their peak strengths.
