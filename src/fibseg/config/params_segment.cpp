@@ -62,7 +62,7 @@ std::vector<ParamSpec> segmentParameterSpecs() {
                    .choices = {"auto", "opencv", "spatial", "dft"},
                    .description = "How the Gabor filter is computed; results are the same, only speed differs. "
                                   "auto: spatial when the filter is one row-times-column filter (theta a "
-                                  "multiple of 90) or two of them (gabor_gamma = 1) with a window of 13 px or "
+                                  "multiple of 90) or two of them (gabor_gamma = 1) with a window of 11 px or "
                                   "more, otherwise opencv (the fastest choice in bench/README.md); "
                                   "opencv: OpenCV filter2D (direct up to 11 px windows, Fourier transform "
                                   "from 13 px); spatial: direct, as a sum of row-times-column filters; dft: "

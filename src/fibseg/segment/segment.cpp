@@ -205,12 +205,11 @@ cv::Mat gaborResponse(const cv::Mat& input, const GaborParams& gabor, Convolutio
   else input.convertTo(source, CV_32F);
   const cv::Mat kernel = gaborKernel(gabor);
   // Auto, from bench/segment_bench (2048x1536): a rank-1 separable sum beats filter2D at every
-  // size; rank 2 beats it once filter2D switches to its DFT (13x13 and up) and ties below; for
-  // full-rank kernels filter2D (direct up to 11x11, tiled DFT above) beats both other methods.
+  // size; rank 2 beats it from 11x11 up (filter2D's direct k^2 cost, then its DFT from 13x13) and
+  // loses at 7x7; for full-rank kernels filter2D beats both other methods at every size.
   if (method == Convolution::Auto) {
     const int rank = separableRank(kernel);
-    const bool filter2DUsesDft = kernel.total() >= 130;
-    method = rank == 1 || (rank == 2 && filter2DUsesDft) ? Convolution::Spatial : Convolution::OpenCv;
+    method = rank == 1 || (rank == 2 && kernel.rows >= 11) ? Convolution::Spatial : Convolution::OpenCv;
   }
   switch (method) {
     case Convolution::Spatial: return spatialGabor(source, kernel);

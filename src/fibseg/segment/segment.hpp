@@ -46,7 +46,7 @@ cv::Mat camMask(const cv::Mat& slice, int threshold);
 /// (bench/README.md, section Segment).
 enum class Convolution {
   Auto,     // Spatial for rank-1 kernels (theta a multiple of 90 degrees) and for rank-2 ones
-            // (gamma = 1) of 13x13 and up; otherwise OpenCv
+            // (gamma = 1) of 11x11 and up; otherwise OpenCv
   OpenCv,   // cv::filter2D: direct below 13x13 (kernel area < 130 for float), DFT from 13x13 up
   Spatial,  // direct: the kernel as a sum of separable (rank-1) filters, exact to float rounding
   Dft       // explicit whole-image DFT multiplication
