@@ -285,3 +285,18 @@ TEST(Classifier, PredictsExactlyWhatXGBoostPredicts) {
   XGBoosterFree(handle);
   fs::remove_all(file.parent_path());
 }
+
+TEST(Classifier, TinyAndOddSizedSlices) {
+  // Smaller than the filters' reach and than one band: still one label per pixel.
+  SmallModel m;
+  const auto model = learn::Classifier::train(m.examples, defaultSpec(), m.training);
+  for (const cv::Size size : {cv::Size(1, 1), cv::Size(5, 3), cv::Size(3, 40), cv::Size(81, 7)}) {
+    const cv::Mat slice = contentOf(m.ph, 1)(cv::Rect(cv::Point(10, 10), size)).clone();
+    const auto prediction = model.predict(slice, true);
+    ASSERT_EQ(prediction.labels.size(), size);
+    double lo, hi;
+    cv::minMaxLoc(prediction.labels, &lo, &hi);
+    EXPECT_LE(hi, 2);
+    ASSERT_EQ(prediction.probabilities.size(), 3u);
+  }
+}

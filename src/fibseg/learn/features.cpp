@@ -324,8 +324,8 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
 void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
                  const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit) {
   const int halo = featureHalo(spec);
-  const int bandRows = static_cast<int>(std::clamp<long long>(bandPixels / std::max(1, normalised.cols),
-                                                              std::max(16, halo), normalised.rows));
+  const long long wanted = std::max<long long>({bandPixels / std::max(1, normalised.cols), 16, halo});
+  const int bandRows = static_cast<int>(std::min<long long>(wanted, std::max(1, normalised.rows)));
   for (int y0 = 0; y0 < normalised.rows; y0 += bandRows) {
     const int y1 = std::min(normalised.rows, y0 + bandRows);
     const int top = std::max(0, y0 - halo), bottom = std::min(normalised.rows, y1 + halo);
