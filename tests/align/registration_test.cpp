@@ -55,7 +55,7 @@ cv::Mat middle(const cv::Mat& image, int margin = 24) {
 
 TEST(PairShift, KnownIntegerShiftRecovered) {
   const cv::Mat base = texture({256, 224}, 1);
-  for (cv::Point2d truth : {cv::Point2d(5, -3), cv::Point2d(-11, 7), cv::Point2d(0, 0)}) {
+  for (cv::Point2d truth : {cv::Point2d(5, -3), cv::Point2d(-11, 7), cv::Point2d(0, 0), cv::Point2d(37, -24)}) {
     const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), defaults());
     EXPECT_NEAR(m.shift.x, truth.x, 0.02) << truth;
     EXPECT_NEAR(m.shift.y, truth.y, 0.02) << truth;
@@ -173,6 +173,25 @@ TEST(Registrar, SmoothingKeepsASteadyDrift) {
   p.smoothingSlices = 5;
   const auto score = measure::scoreShifts(truth, shiftsOf(registerSlices(slices, p)));
   EXPECT_LT(score.maxError, 0.05);
+}
+
+TEST(Registrar, SixteenBitSlicesRegisterLikeEightBit) {
+  phantom::PhantomParams p;
+  p.width = 256;
+  p.height = 200;
+  p.slices = 8;
+  p.camRadius = 6;
+  p.dataBarRows = 0;
+  std::vector<cv::Point2d> shifts[2];
+  for (int i = 0; i < 2; ++i) {
+    p.bitDepth = i ? 16 : 8;
+    const phantom::Phantom ph(p);
+    Registrar registrar(defaults());
+    for (int z = 0; z < p.slices; ++z) registrar.add(ph.rawSlice(z));
+    shifts[i] = shiftsOf(registrar.finalise());
+  }
+  // 16-bit slices are the 8-bit ones without their rounding to whole grey levels.
+  EXPECT_LT(measure::scoreShifts(shifts[0], shifts[1]).maxError, 0.05);
 }
 
 // The acceptance test of issue 4: 48 phantom slices with drift (steady + random walk),

@@ -141,7 +141,8 @@ cv::Rect outputRect(const std::vector<cv::Point2d>& shifts, cv::Size sliceSize, 
 
 /// The slice moved by minus `shift` (bicubic, sub-pixel) and cut to `outputRect` (slice 0's
 /// frame): out(y, x) = slice(y + outputRect.y + shift.y, x + outputRect.x + shift.x).
-/// Pixels that fall outside the slice are 0. Same type as `slice`.
+/// Pixels that fall outside the slice are 0. Same type as `slice`. (OpenCV's interpolation
+/// table places sub-pixel positions to 1/32 px.)
 cv::Mat applyShift(const cv::Mat& slice, cv::Point2d shift, const cv::Rect& outputRect);
 
 }  // namespace fibseg::align
