@@ -23,12 +23,12 @@ namespace fibseg::align {
 
 namespace {
 
-constexpr double kOutlierPx = 1.0;   // a pair measurement this far from the solution is dropped
+constexpr double kOutlierPx = 1.0;     // a measurement this far from the solution is dropped
 constexpr int kMaxOutlierRounds = 4;   // plus one per 8 slices
-constexpr double kBridgeTrust = 1e-6;
+constexpr double kBridgeTrust = 1e-6;  // weight of a bridge, relative to a measurement
 // The reference is an average seen through the band-pass: bilinear moves are as good as bicubic
 // there (same accuracy on the phantom) at a third of the time.
-constexpr int kReferenceInterpolation = cv::INTER_LINEAR;   // weight of a bridge, relative to a measurement
+constexpr int kReferenceInterpolation = cv::INTER_LINEAR;
 // Relative weights of a pair with the previous slice and of a comparison with the running
 // reference (besides each one's peak strength).
 constexpr double kPairTrust = 1.0;
@@ -268,12 +268,15 @@ std::vector<SliceTransform> Registrar::finalise() const {
     return all;
   };
 
-  const int bandwidth = std::max(1, s.params.referenceSlices);
+  // Slices left out of the reference (matched nothing) can make one reach further back.
+  int bandwidth = 1;
+  for (const auto& m : measurements) bandwidth = std::max(bandwidth, m.to - m.first());
   std::vector<cv::Point2d> shifts;
   // Measurements that disagree with the solution by more than kOutlierPx (a false peak) are
   // dropped one at a time, worst first, and the rest solved again.
-  for (int round = 0; round <= kMaxOutlierRounds + n / 8; ++round) {
+  for (int round = 0;; ++round) {
     shifts = solveShifts(n, withBridges(measurements), bandwidth);
+    if (round == kMaxOutlierRounds + n / 8) break;
     double worst = kOutlierPx;
     int worstIndex = -1;
     for (int i = 0; i < int(measurements.size()); ++i) {
