@@ -161,6 +161,27 @@ TEST(Registrar, WeakPairFlaggedAndBridged) {
   EXPECT_LT(cv::norm(transforms[5].shift - truth[5]), 0.5);
 }
 
+// Two blank slices in a row with a short reference: the reference of the slice after them
+// reaches back past both.
+TEST(Registrar, TwoBlankSlicesBridged) {
+  const cv::Mat world = texture({224, 192}, 13);
+  std::vector<cv::Point2d> truth;
+  std::vector<cv::Mat> slices;
+  for (int z = 0; z < 11; ++z) {
+    truth.push_back({-0.5 * z, 0.8 * z});
+    slices.push_back(middle(fourierShift(world, truth.back()), 32));
+  }
+  cv::RNG rng(14);
+  rng.fill(slices[5], cv::RNG::NORMAL, 100, 30);
+  rng.fill(slices[6], cv::RNG::NORMAL, 100, 30);
+  RegistrationParams p = defaults();
+  p.referenceSlices = 3;
+  const auto transforms = registerSlices(slices, p);
+  EXPECT_TRUE(transforms[5].flagged);
+  EXPECT_TRUE(transforms[6].flagged);
+  for (int z : {1, 2, 3, 4, 7, 8, 9, 10}) EXPECT_LT(cv::norm(transforms[z].shift - truth[z]), 0.1) << z;
+}
+
 TEST(Registrar, SmoothingKeepsASteadyDrift) {
   const cv::Mat world = texture({224, 192}, 12);
   std::vector<cv::Point2d> truth;
