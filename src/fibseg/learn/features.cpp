@@ -69,30 +69,36 @@ cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta) {
   return energy;
 }
 
-// Eigenvalues (larger first) of the symmetric 2x2 field [a b; b c].
-void eigenvalues(const cv::Mat& a, const cv::Mat& b, const cv::Mat& c, cv::Mat& large, cv::Mat& small) {
+// Eigenvalues (larger first) of the symmetric 2x2 field [a b; b c]; optionally also its trace.
+void eigenvalues(const cv::Mat& a, const cv::Mat& b, const cv::Mat& c, cv::Mat& large, cv::Mat& small,
+                 cv::Mat* trace = nullptr) {
   large.create(a.size(), CV_32F);
   small.create(a.size(), CV_32F);
+  if (trace) trace->create(a.size(), CV_32F);
   for (int y = 0; y < a.rows; ++y) {
     const float* pa = a.ptr<float>(y);
     const float* pb = b.ptr<float>(y);
     const float* pc = c.ptr<float>(y);
     float* pl = large.ptr<float>(y);
     float* ps = small.ptr<float>(y);
+    float* pt = trace ? trace->ptr<float>(y) : nullptr;
     for (int x = 0; x < a.cols; ++x) {
       const float mean = 0.5f * (pa[x] + pc[x]);
       const float half = 0.5f * (pa[x] - pc[x]);
       const float root = std::sqrt(half * half + pb[x] * pb[x]);
       pl[x] = mean + root;
       ps[x] = mean - root;
+      if (pt) pt[x] = pa[x] + pc[x];
     }
   }
 }
 
+// The per-scale features, with the elementwise steps fused into single passes: at these sizes
+// the bank is limited by memory traffic more than by arithmetic.
 void scaleFeatures(const cv::Mat& image, double s, cv::Mat* out) {
   const cv::Mat g = gaussian(image, s);
   out[0] = g;
-  out[1] = g - gaussian(image, kDogRatio * s);
+  cv::subtract(g, gaussian(image, kDogRatio * s), out[1]);
   // Derivatives of the smoothed image by central differences = Gaussian derivatives at scale s;
   // scale-normalised (times s per order) so the scales are comparable.
   cv::Mat gx, gy, gxx, gyy, gxy;
@@ -101,19 +107,36 @@ void scaleFeatures(const cv::Mat& image, double s, cv::Mat* out) {
   cv::Sobel(g, gxx, CV_32F, 2, 0, 1, s * s, 0, cv::BORDER_REFLECT);
   cv::Sobel(g, gyy, CV_32F, 0, 2, 1, s * s, 0, cv::BORDER_REFLECT);
   cv::Sobel(g, gxy, CV_32F, 1, 1, 1, 0.25 * s * s, 0, cv::BORDER_REFLECT);
-  out[2] = gxx + gyy;
-  cv::magnitude(gx, gy, out[3]);
-  eigenvalues(gxx, gxy, gyy, out[4], out[5]);
+  eigenvalues(gxx, gxy, gyy, out[4], out[5], &out[2]);  // trace of the Hessian = Laplacian
+  // Gradient magnitude and the structure tensor's entries in one pass.
+  cv::Mat jxx(g.size(), CV_32F), jxy(g.size(), CV_32F), jyy(g.size(), CV_32F);
+  out[3].create(g.size(), CV_32F);
+  for (int y = 0; y < g.rows; ++y) {
+    const float* px = gx.ptr<float>(y);
+    const float* py = gy.ptr<float>(y);
+    float *pxx = jxx.ptr<float>(y), *pxy = jxy.ptr<float>(y), *pyy = jyy.ptr<float>(y), *pm = out[3].ptr<float>(y);
+    for (int x = 0; x < g.cols; ++x) {
+      pxx[x] = px[x] * px[x];
+      pxy[x] = px[x] * py[x];
+      pyy[x] = py[x] * py[x];
+      pm[x] = std::sqrt(pxx[x] + pyy[x]);
+    }
+  }
   const double rho = kTensorRatio * s;
-  eigenvalues(gaussian(gx.mul(gx), rho), gaussian(gx.mul(gy), rho), gaussian(gy.mul(gy), rho), out[6], out[7]);
+  eigenvalues(gaussian(jxx, rho), gaussian(jxy, rho), gaussian(jyy, rho), out[6], out[7]);
   // Local mean and variance in a (4s+1)^2 window: the texture of SE vs the flat CAM grains.
   const int r = std::max(1, static_cast<int>(std::lround(2 * s)));
   const cv::Size window(2 * r + 1, 2 * r + 1);
-  cv::Mat mean, meanSquare;
-  cv::blur(image, mean, window, cv::Point(-1, -1), cv::BORDER_REFLECT);
-  cv::blur(image.mul(image), meanSquare, window, cv::Point(-1, -1), cv::BORDER_REFLECT);
-  out[8] = mean;
-  out[9] = cv::max(meanSquare - mean.mul(mean), 0.0);
+  cv::Mat meanSquare;
+  cv::blur(image, out[8], window, cv::Point(-1, -1), cv::BORDER_REFLECT);
+  cv::sqrBoxFilter(image, meanSquare, CV_32F, window, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+  out[9].create(g.size(), CV_32F);
+  for (int y = 0; y < g.rows; ++y) {
+    const float* pm = out[8].ptr<float>(y);
+    const float* pq = meanSquare.ptr<float>(y);
+    float* pv = out[9].ptr<float>(y);
+    for (int x = 0; x < g.cols; ++x) pv[x] = std::max(pq[x] - pm[x] * pm[x], 0.0f);
+  }
 }
 
 void checkSpec(const FeatureSpec& spec) {

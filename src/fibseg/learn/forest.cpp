@@ -33,17 +33,33 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
       const auto split = tree.at("split_conditions").get<std::vector<float>>();
       const auto feature = tree.at("split_indices").get<std::vector<int>>();
       const auto type = tree.at("split_type").get<std::vector<int>>();
+      for (std::size_t n = 0; n < left.size(); ++n)
+        if (left[n] >= 0 && (type.at(n) != 0 || feature[n] < 0 || feature[n] >= f.features_))
+          throw Error("XGBoost model: a split this predictor cannot evaluate (categorical or bad feature)");
+      // Lay the tree out breadth-first with the two children of a node side by side, so the
+      // walk picks a child by adding the comparison's result: no branch to mispredict.
       const int base = static_cast<int>(f.nodes_.size());
       f.root_.push_back(base);
       f.class_.push_back(info.at(t).get<int>());
-      for (std::size_t n = 0; n < left.size(); ++n) {
-        const bool leaf = left[n] < 0;
-        if (!leaf && (type.at(n) != 0 || feature[n] < 0 || feature[n] >= f.features_))
-          throw Error("XGBoost model: a split this predictor cannot evaluate (categorical or bad feature)");
-        const int self = base + static_cast<int>(n);
-        f.nodes_.push_back(leaf ? Node{0, std::numeric_limits<float>::infinity(), self, self}
-                                : Node{feature[n], split[n], base + left[n], base + right[n]});
-        f.leafValue_.push_back(leaf ? split[n] : 0.0f);
+      std::vector<std::pair<int, int>> order{{0, base}};  // (XGBoost node, new index)
+      f.nodes_.emplace_back();
+      f.leafValue_.push_back(0);
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        const auto [n, at] = order[i];
+        if (n < 0 || n >= static_cast<int>(left.size()) || order.size() > 2 * left.size())
+          throw Error("XGBoost model: malformed tree " + std::to_string(t));
+        if (left[n] < 0) {
+          f.nodes_[at] = Node{0, std::numeric_limits<float>::infinity(), at};
+          f.leafValue_[at] = split[n];
+        } else {
+          const int children = static_cast<int>(f.nodes_.size());
+          f.nodes_.emplace_back();
+          f.nodes_.emplace_back();
+          f.leafValue_.resize(f.nodes_.size(), 0.0f);
+          f.nodes_[at] = Node{feature[n], split[n], children};
+          order.push_back({left[n], children});
+          order.push_back({right[n], children + 1});
+        }
       }
       // Depth by walking from the root (pruned nodes may sit anywhere in the arrays).
       int deepest = 0;
@@ -71,34 +87,44 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
 }
 
 void Forest::margins(const float* const* planes, int count, float* out) const {
-  // Blocks of pixels small enough that their features stay in L1 cache while every tree is
-  // walked over them; within a block, 8 neighbouring pixels walk a tree together so their
-  // (independent) loads and comparisons overlap, and read neighbouring floats of a plane. Leaves point to themselves, so every pixel
-  // takes the tree's depth in steps and the inner loop has no data-dependent branch.
+  // Each node gets the address of its feature's plane for this call, so a step is one node
+  // load, one feature load, a comparison added to the left child's index. Blocks of pixels are small enough that their
+  // features stay in L1 cache while every tree is walked over them; within a block, 8
+  // neighbouring pixels walk a tree together so their (independent) loads overlap. Leaves point
+  // to themselves (split +inf), so each pixel takes the tree's depth in steps and no branch
+  // depends on data: a mispredicted branch per comparison cost more than the comparison.
+  struct Step {
+    const float* plane;
+    float split;
+    std::int32_t left;
+  };
+  thread_local std::vector<Step> steps;
+  steps.resize(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) steps[i] = {planes[nodes_[i].feature], nodes_[i].split, nodes_[i].left};
+  const Step* node = steps.data();
+  const float* leaf = leafValue_.data();
   constexpr int kBlock = 64, kLanes = 8;
   std::fill(out, out + static_cast<std::size_t>(count) * classes_, 0.0f);
-  const Node* nodes = nodes_.data();
-  const float* leaf = leafValue_.data();
   for (int b0 = 0; b0 < count; b0 += kBlock) {
     const int b1 = std::min(count, b0 + kBlock);
     for (std::size_t t = 0; t < root_.size(); ++t) {
-      const std::int32_t root = root_[t], steps = depth_[t], c = class_[t];
+      const std::int32_t root = root_[t], depth = depth_[t], c = class_[t];
       int r = b0;
       for (; r + kLanes <= b1; r += kLanes) {
         std::int32_t n[kLanes];
         for (int k = 0; k < kLanes; ++k) n[k] = root;
-        for (int s = 0; s < steps; ++s)
+        for (int d = 0; d < depth; ++d)
           for (int k = 0; k < kLanes; ++k) {
-            const Node& node = nodes[n[k]];
-            n[k] = planes[node.feature][r + k] < node.split ? node.left : node.right;
+            const Step& s = node[n[k]];
+            n[k] = s.left + !(s.plane[r + k] < s.split);
           }
         for (int k = 0; k < kLanes; ++k) out[(r + k) * classes_ + c] += leaf[n[k]];
       }
       for (; r < b1; ++r) {
         std::int32_t n = root;
-        for (int s = 0; s < steps; ++s) {
-          const Node& node = nodes[n];
-          n = planes[node.feature][r] < node.split ? node.left : node.right;
+        for (int d = 0; d < depth; ++d) {
+          const Step& s = node[n];
+          n = s.left + !(s.plane[r] < s.split);
         }
         out[r * classes_ + c] += leaf[n];
       }

@@ -26,9 +26,9 @@ class Forest {
 
  private:
   struct Node {
-    std::int32_t feature;  // split feature; leaves: 0 (any), with both children = itself
+    std::int32_t feature;  // split feature; leaves: 0 (any)
     float split;           // go left if x < split; leaves: +inf (so the walk stays put)
-    std::int32_t left, right;
+    std::int32_t left;     // the right child is left + 1; leaves: the leaf itself
   };
   std::vector<Node> nodes_;
   std::vector<float> leafValue_;      // per node (0 for inner nodes)
