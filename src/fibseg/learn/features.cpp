@@ -3,6 +3,7 @@
 // and texture around a pixel; plus a Gabor bank for oriented texture (curtaining, SE grain).
 #include <opencv2/imgproc.hpp>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <cmath>
@@ -94,11 +95,11 @@ void eigenvalues(const cv::Mat& a, const cv::Mat& b, const cv::Mat& c, cv::Mat& 
 }
 
 // The per-scale features, with the elementwise steps fused into single passes: at these sizes
-// the bank is limited by memory traffic more than by arithmetic.
-void scaleFeatures(const cv::Mat& image, double s, cv::Mat* out) {
+// the bank is limited by memory traffic more than by arithmetic. Split in three independent parts
+// (out[1] holds the partner blur until differenceOfGaussians) so two cores share a scale's work.
+void derivativeFeatures(const cv::Mat& image, double s, cv::Mat* out) {
   const cv::Mat g = gaussian(image, s);
   out[0] = g;
-  cv::subtract(g, gaussian(image, kDogRatio * s), out[1]);
   // Derivatives of the smoothed image by central differences = Gaussian derivatives at scale s;
   // scale-normalised (times s per order) so the scales are comparable.
   cv::Mat gx, gy, gxx, gyy, gxy;
@@ -123,19 +124,25 @@ void scaleFeatures(const cv::Mat& image, double s, cv::Mat* out) {
     }
   }
   const double rho = kTensorRatio * s;
-  eigenvalues(gaussian(jxx, rho), gaussian(jxy, rho), gaussian(jyy, rho), out[6], out[7]);
-  // Local mean and variance in a (4s+1)^2 window: the texture of SE vs the flat CAM grains.
+  cv::Mat sxx, sxy, syy;
+  tbb::parallel_invoke([&] { sxx = gaussian(jxx, rho); }, [&] { sxy = gaussian(jxy, rho); },
+                       [&] { syy = gaussian(jyy, rho); });
+  eigenvalues(sxx, sxy, syy, out[6], out[7]);
+}
+
+// Local mean and variance in a (4s+1)^2 window: the texture of SE vs the flat CAM grains.
+void localStatistics(const cv::Mat& image, double s, cv::Mat* out) {
   const int r = std::max(1, static_cast<int>(std::lround(2 * s)));
   const cv::Size window(2 * r + 1, 2 * r + 1);
   cv::Mat meanSquare;
   cv::blur(image, out[8], window, cv::Point(-1, -1), cv::BORDER_REFLECT);
   cv::sqrBoxFilter(image, meanSquare, CV_32F, window, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
-  out[9].create(g.size(), CV_32F);
-  for (int y = 0; y < g.rows; ++y) {
+  out[9].create(image.size(), CV_32F);
+  for (int y = 0; y < image.rows; ++y) {
     const float* pm = out[8].ptr<float>(y);
     const float* pq = meanSquare.ptr<float>(y);
     float* pv = out[9].ptr<float>(y);
-    for (int x = 0; x < g.cols; ++x) pv[x] = std::max(pq[x] - pm[x] * pm[x], 0.0f);
+    for (int x = 0; x < image.cols; ++x) pv[x] = std::max(pq[x] - pm[x] * pm[x], 0.0f);
   }
 }
 
@@ -322,18 +329,27 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
   const int gabors = static_cast<int>(spec.gaborWavelengths.size()) * spec.gaborOrientations;
   std::vector<cv::Mat> planes(1 + kPerScale * scales + gabors);
   planes[0] = normalised.clone();
-  // One task per scale and per Gabor filter: they are independent and of similar cost.
-  const int tasks = scales + gabors;
+  // Independent tasks: per scale the derivative features, the partner blur of the difference of
+  // Gaussians and the local statistics; one per Gabor filter.
+  const int tasks = 3 * scales + gabors;
   tbb::parallel_for(0, tasks, [&](int t) {
-    if (t < scales) {
-      scaleFeatures(normalised, spec.scales[t], &planes[1 + kPerScale * t]);
+    if (t < 3 * scales) {
+      cv::Mat* out = &planes[1 + kPerScale * (t / 3)];
+      const double s = spec.scales[t / 3];
+      if (t % 3 == 0) derivativeFeatures(normalised, s, out);
+      if (t % 3 == 1) out[1] = gaussian(normalised, kDogRatio * s);
+      if (t % 3 == 2) localStatistics(normalised, s, out);
     } else {
-      const int g = t - scales;
+      const int g = t - 3 * scales;
       const double lambda = spec.gaborWavelengths[g / spec.gaborOrientations];
       const double theta = CV_PI * (g % spec.gaborOrientations) / spec.gaborOrientations;
       planes[1 + kPerScale * scales + g] = gaborEnergy(normalised, lambda, theta);
     }
   });
+  for (int k = 0; k < scales; ++k) {  // difference of Gaussians: sigma minus 1.6 sigma
+    cv::Mat* out = &planes[1 + kPerScale * k];
+    cv::subtract(out[0], out[1], out[1]);
+  }
   if (cnn) {
     auto maps = cnn->run(normalised);
     if (static_cast<int>(maps.size()) != spec.cnnChannels)
