@@ -10,7 +10,6 @@
 
 #include "commands.hpp"
 #include "fibseg/config/load.hpp"
-#include "fibseg/config/param_set.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/io/png.hpp"
 #include "fibseg/io/tiff.hpp"
@@ -32,19 +31,6 @@ cv::Mat readImage(const fs::path& path, bool asStored) {
   if (ext == ".png") return asStored ? io::readPngAsStored(path) : io::readPngGrey(path);
   if (ext == ".tif" || ext == ".tiff") return io::readTiffPage(path, 0);
   throw Error(path.string() + ": unknown image type '" + ext + "'; expected .png, .tif or .tiff");
-}
-
-config::ParamSet trainingParameters(const std::string& file, const std::vector<std::string>& overrides) {
-  if (!file.empty()) return config::loadParameters(file, overrides);
-  // No file: defaults plus --set; the run-only required parameters (input, output) are not needed.
-  auto params = config::ParamSet::defaults();
-  for (const auto& o : overrides) {
-    const auto eq = o.find('=');
-    if (eq == std::string::npos)
-      throw Error("--set '" + o + "': expected section.key=value, e.g. --set learn.scales=1,2,4");
-    params.set(o.substr(0, eq), o.substr(eq + 1), "command line");
-  }
-  return params;
 }
 
 }  // namespace
@@ -75,7 +61,8 @@ void addTrainCommand(CLI::App& app) {
                   "Rows of a data bar at the bottom of each image to leave out (annotations may include or "
                   "omit them)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->callback([o] {
-    const auto params = trainingParameters(o->config, o->overrides);
+    // Training needs no input/output folders: a parameter file without them is fine here.
+    const auto params = config::loadParameters(o->config, o->overrides, config::RequiredValues::MayBeMissing);
     auto learnParams = config::learnParamsFrom(params);
     const fs::path modelPath = !o->model.empty() ? fs::path(o->model) : learnParams.model;
     if (modelPath.empty())
