@@ -56,15 +56,21 @@ cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta) {
     yRe.at<float>(i + r) = float(g * std::cos(py));
     yIm.at<float>(i + r) = float(g * std::sin(py));
   }
-  const cv::Mat one(1, 1, CV_32F, cv::Scalar(1));
-  auto pass = [](const cv::Mat& in, const cv::Mat& kx, const cv::Mat& ky) {
+  // One 1D pass per factor; a factor that vanishes (sin 0 along an axis) is skipped.
+  auto pass = [](const cv::Mat& in, const cv::Mat& kernel) {
     cv::Mat out;
-    cv::sepFilter2D(in, out, CV_32F, kx, ky, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
+    cv::filter2D(in, out, CV_32F, kernel, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
     return out;
   };
-  const cv::Mat a = pass(image, xRe, one), b = pass(image, xIm, one);
-  const cv::Mat re = pass(a, one, yRe) - pass(b, one, yIm);
-  const cv::Mat im = pass(a, one, yIm) + pass(b, one, yRe);
+  auto vanishes = [](const cv::Mat& kernel) { return cv::norm(kernel, cv::NORM_INF) < 1e-7; };
+  const bool noXIm = vanishes(xIm), noYIm = vanishes(yIm);
+  const cv::Mat a = pass(image, xRe);
+  const cv::Mat b = noXIm ? cv::Mat() : pass(image, xIm);
+  cv::Mat re = pass(a, yRe), im;
+  if (!noXIm && !noYIm) re -= pass(b, yIm);
+  if (!noYIm) im = pass(a, yIm);
+  if (!noXIm) im = im.empty() ? pass(b, yRe) : cv::Mat(im + pass(b, yRe));
+  if (im.empty()) im = cv::Mat::zeros(image.size(), CV_32F);
   cv::Mat energy;
   cv::magnitude(re, im, energy);
   return energy;
