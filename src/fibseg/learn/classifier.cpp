@@ -259,21 +259,23 @@ Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) con
                   std::to_string(forest.features()));
     const int cols = slice.cols;
     tbb::parallel_for(band.start, band.end, [&](int y) {
-      std::vector<float> scores(static_cast<std::size_t>(cols) * classes);
       std::vector<const float*> row(planes.size());
       for (std::size_t f = 0; f < planes.size(); ++f) row[f] = planes[f].ptr<float>(y - band.start);
-      forest.margins(row.data(), cols, scores.data());
       auto* label = out.labels.ptr<std::uint8_t>(y);
+      if (!withProbabilities) {  // labels only: settled pixels skip the remaining trees
+        forest.labels(row.data(), cols, label);
+        return;
+      }
+      std::vector<float> scores(static_cast<std::size_t>(cols) * classes);
+      forest.margins(row.data(), cols, scores.data());
       for (int x = 0; x < cols; ++x) {
         const float* s = scores.data() + static_cast<std::size_t>(x) * classes;
         label[x] = static_cast<std::uint8_t>(std::max_element(s, s + classes) - s);
-        if (withProbabilities) {
-          // XGBoost's multi:softprob: softmax of the class scores.
-          const float top = s[label[x]];
-          float e[kPhaseCount], sum = 0;
-          for (int c = 0; c < kPhaseCount; ++c) sum += e[c] = std::exp(s[c] - top);
-          for (int c = 0; c < kPhaseCount; ++c) out.probabilities[c].ptr<float>(y)[x] = e[c] / sum;
-        }
+        // XGBoost's multi:softprob: softmax of the class scores.
+        const float top = s[label[x]];
+        float e[kPhaseCount], sum = 0;
+        for (int c = 0; c < kPhaseCount; ++c) sum += e[c] = std::exp(s[c] - top);
+        for (int c = 0; c < kPhaseCount; ++c) out.probabilities[c].ptr<float>(y)[x] = e[c] / sum;
       }
     });
   });

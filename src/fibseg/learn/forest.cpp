@@ -80,10 +80,30 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
     if (f.class_.empty() || f.classes_ < 2) throw Error("XGBoost model: no trees or not multiclass");
     for (int c : f.class_)
       if (c < 0 || c >= f.classes_) throw Error("XGBoost model: tree class out of range");
+    const std::size_t trees_ = f.root_.size();
+    f.laterMax_.assign((trees_ + 1) * f.classes_, 0.0f);
+    f.laterMin_.assign((trees_ + 1) * f.classes_, 0.0f);
+    for (std::size_t t = trees_; t-- > 0;) {
+      const int end = t + 1 < trees_ ? f.root_[t + 1] : static_cast<int>(f.nodes_.size());
+      float most = -std::numeric_limits<float>::infinity(), least = std::numeric_limits<float>::infinity();
+      for (int n = f.root_[t]; n < end; ++n)
+        if (f.nodes_[n].left == n) most = std::max(most, f.leafValue_[n]), least = std::min(least, f.leafValue_[n]);
+      for (int c = 0; c < f.classes_; ++c) {
+        f.laterMax_[t * f.classes_ + c] = f.laterMax_[(t + 1) * f.classes_ + c] + (c == f.class_[t] ? most : 0.0f);
+        f.laterMin_[t * f.classes_ + c] = f.laterMin_[(t + 1) * f.classes_ + c] + (c == f.class_[t] ? least : 0.0f);
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("XGBoost model: unexpected JSON layout (") + e.what() + "); expected XGBoost 1.x gbtree JSON");
   }
   return f;
+}
+
+const Forest::Step* Forest::prepare(const float* const* planes) const {
+  thread_local std::vector<Step> steps;
+  steps.resize(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) steps[i] = {planes[nodes_[i].feature], nodes_[i].split, nodes_[i].left};
+  return steps.data();
 }
 
 void Forest::margins(const float* const* planes, int count, float* out) const {
@@ -93,15 +113,7 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
   // neighbouring pixels walk a tree together so their (independent) loads overlap. Leaves point
   // to themselves (split +inf), so each pixel takes the tree's depth in steps and no branch
   // depends on data: a mispredicted branch per comparison cost more than the comparison.
-  struct Step {
-    const float* plane;
-    float split;
-    std::int32_t left;
-  };
-  thread_local std::vector<Step> steps;
-  steps.resize(nodes_.size());
-  for (std::size_t i = 0; i < nodes_.size(); ++i) steps[i] = {planes[nodes_[i].feature], nodes_[i].split, nodes_[i].left};
-  const Step* node = steps.data();
+  const Step* node = prepare(planes);
   const float* leaf = leafValue_.data();
   constexpr int kBlock = 64, kLanes = 8;
   std::fill(out, out + static_cast<std::size_t>(count) * classes_, 0.0f);
@@ -129,6 +141,68 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
         out[r * classes_ + c] += leaf[n];
       }
     }
+  }
+}
+
+void Forest::labels(const float* const* planes, int count, std::uint8_t* out) const {
+  const Step* node = prepare(planes);
+  const float* leaf = leafValue_.data();
+  constexpr int kBlock = 64, kLanes = 8, kMaxClasses = 16;
+  if (classes_ > kMaxClasses) throw Error("XGBoost model: too many classes");
+  // Checked at round boundaries, every other round: often enough to drop pixels early, rarely
+  // enough that the bookkeeping stays small next to the walks.
+  const int checkEvery = 2 * classes_;
+  const int trees = static_cast<int>(root_.size());
+  float score[kBlock * kMaxClasses];
+  int active[kBlock];
+  auto best = [&](const float* m) { return static_cast<int>(std::max_element(m, m + classes_) - m); };
+  for (int b0 = 0; b0 < count; b0 += kBlock) {
+    const int b1 = std::min(count, b0 + kBlock);
+    int alive = b1 - b0;
+    for (int i = 0; i < alive; ++i) active[i] = b0 + i;
+    std::fill(score, score + kBlock * classes_, 0.0f);
+    for (int t = 0; t < trees && alive > 0; ++t) {
+      if (t > 0 && t % checkEvery == 0) {
+        const float* later = laterMax_.data() + t * classes_;
+        const float* laterLow = laterMin_.data() + t * classes_;
+        int kept = 0;
+        for (int i = 0; i < alive; ++i) {
+          const int p = active[i];
+          const float* m = score + (p - b0) * classes_;
+          const int b = best(m);
+          bool settled = true;  // the 1e-4 keeps float rounding of the bounds on the safe side
+          for (int c = 0; c < classes_ && settled; ++c)
+            settled = c == b || m[b] + laterLow[b] > m[c] + later[c] + 1e-4f;
+          if (settled)
+            out[p] = static_cast<std::uint8_t>(b);
+          else
+            active[kept++] = p;
+        }
+        alive = kept;
+        if (alive == 0) break;
+      }
+      const std::int32_t root = root_[t], depth = depth_[t], c = class_[t];
+      int i = 0;
+      for (; i + kLanes <= alive; i += kLanes) {
+        std::int32_t n[kLanes];
+        for (int k = 0; k < kLanes; ++k) n[k] = root;
+        for (int d = 0; d < depth; ++d)
+          for (int k = 0; k < kLanes; ++k) {
+            const Step& s = node[n[k]];
+            n[k] = s.left + !(s.plane[active[i + k]] < s.split);
+          }
+        for (int k = 0; k < kLanes; ++k) score[(active[i + k] - b0) * classes_ + c] += leaf[n[k]];
+      }
+      for (; i < alive; ++i) {
+        std::int32_t n = root;
+        for (int d = 0; d < depth; ++d) {
+          const Step& s = node[n];
+          n = s.left + !(s.plane[active[i]] < s.split);
+        }
+        score[(active[i] - b0) * classes_ + c] += leaf[n];
+      }
+    }
+    for (int i = 0; i < alive; ++i) out[active[i]] = static_cast<std::uint8_t>(best(score + (active[i] - b0) * classes_));
   }
 }
 

@@ -23,6 +23,10 @@ class Forest {
   /// Class scores (margins; softmax gives probabilities) of `count` consecutive pixels whose
   /// feature f is planes[f][0 .. count-1]: out[i * classes() + c].
   void margins(const float* const* planes, int count, float* out) const;
+  /// The class of largest margin of each pixel (the first one on ties), as margins() would give,
+  /// but a pixel leaves the walk as soon as the trees still to come cannot change its class
+  /// (bounded by their largest and smallest leaves): confident pixels skip most late trees.
+  void labels(const float* const* planes, int count, std::uint8_t* out) const;
 
  private:
   struct Node {
@@ -35,6 +39,15 @@ class Forest {
   std::vector<std::int32_t> root_;    // per tree: index of its root in nodes_
   std::vector<std::int32_t> depth_;   // per tree: steps from root to the deepest leaf
   std::vector<std::int32_t> class_;   // per tree
+  // Sums of the largest / smallest leaf of the trees from index t on, per class: [t * classes + c].
+  std::vector<float> laterMax_, laterMin_;
+
+  struct Step {
+    const float* plane;
+    float split;
+    std::int32_t left;
+  };
+  const Step* prepare(const float* const* planes) const;
   int classes_ = 0, features_ = 0;
 };
 
