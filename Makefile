@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 
 .PHONY: deps build demo test bench clean
 deps:
-	scripts/install-deps
+	scripts/install-deps --browser  # chromium: the report's browser test
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
