@@ -85,6 +85,15 @@ void score(ScoreOptions o) {
 }
 }  // namespace
 
+void scoreRunAgainstPhantom(const std::string& runFolder, const std::string& phantomFolder, const std::string& json) {
+  ScoreOptions o;
+  o.labelValues = {0, 1, 2};
+  o.run = runFolder;
+  o.phantom = phantomFolder;
+  o.json = json;
+  score(o);
+}
+
 void addScoreCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("score", "Compare a run's labels and transforms with a phantom's truth");
   auto o = std::make_shared<ScoreOptions>();

@@ -8,6 +8,9 @@ void addRunCommand(CLI::App& app);
 void addInitCommand(CLI::App& app);
 void addPhantomCommand(CLI::App& app);
 void addScoreCommand(CLI::App& app);
+void addDemoCommand(CLI::App& app);
+/// Prints (and writes to `json`, if not empty) the scores of a run against a phantom's truth.
+void scoreRunAgainstPhantom(const std::string& runFolder, const std::string& phantomFolder, const std::string& json);
 void addTuneCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
@@ -20,6 +23,7 @@ inline void addCommands(CLI::App& app) {
   addTuneCommand(app);
   addReportCommand(app);
   addTrainCommand(app);
+  addDemoCommand(app);
 }
 
 }  // namespace fibseg::cli
