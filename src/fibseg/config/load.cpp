@@ -9,6 +9,7 @@
 #include "fibseg/config/toml_text.hpp"
 #include "fibseg/config/xlsx_sheet.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/text.hpp"
 
 namespace fibseg::config {
 
@@ -16,17 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string expected(const ParamSpec& spec) {
   return spec.expectation() + (spec.unit.empty() ? "" : " (" + spec.unit + ")");
@@ -230,7 +220,7 @@ void loadXlsx(Loader& loader, const fs::path& file) {
     int p = 0, v = 0;
     for (const auto& [column, cell] : cells) {
       if (cell->kind != XlsxCell::Kind::Text) continue;
-      const std::string t = lower(trim(cell->text));
+      const std::string t = toLower(trim(cell->text));
       if (t == "parameter" && !p) p = column;
       if (t == "value" && !v) v = column;
     }
@@ -290,7 +280,7 @@ ParamSet loadParameters(const fs::path& file, const std::vector<std::string>& ov
     if (!fs::is_regular_file(file))
       throw Error("parameter file " + file.string() + " does not exist (create one with `fibseg init " +
                   file.string() + "`)");
-    const std::string extension = lower(file.extension().string());
+    const std::string extension = toLower(file.extension().string());
     if (extension == ".xlsx" || extension == ".xlsm") loadXlsx(loader, file);
     else if (extension == ".toml") loadToml(loader, file, specs);
     else

@@ -8,6 +8,7 @@
 
 #include "fibseg/config/stage_params.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/text.hpp"
 
 namespace fibseg::config {
 
@@ -33,17 +34,6 @@ std::string rangeText(const ParamSpec& spec) {
   return "";
 }
 
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::optional<double> parseReal(const std::string& text) {
   std::string t = trim(text);
@@ -193,14 +183,14 @@ Value parseValue(const ParamSpec& spec, const std::string& rawText, const std::s
       return *v;
     }
     case ParamType::Boolean: {
-      const std::string t = lower(text);
+      const std::string t = toLower(text);
       if (t == "true" || t == "yes" || t == "1" || t == "on") return true;
       if (t == "false" || t == "no" || t == "0" || t == "off") return false;
       throw fail();
     }
     case ParamType::Choice: {
       for (const auto& choice : spec.choices)
-        if (lower(text) == lower(choice)) return choice;
+        if (toLower(text) == toLower(choice)) return choice;
       throw fail();
     }
     case ParamType::Text:

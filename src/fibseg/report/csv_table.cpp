@@ -8,22 +8,12 @@
 #include <sstream>
 
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/text.hpp"
 
 namespace fibseg::report {
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  const auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // Splits one record; quotes may enclose commas, and "" inside quotes is one quote.
 std::vector<std::string> splitRecord(const std::string& line) {
@@ -70,7 +60,7 @@ CsvTable CsvTable::parse(const std::string& text, const std::string& where) {
     if (trim(line).empty()) continue;
     auto fields = splitRecord(line);
     if (table.header_.empty()) {
-      for (auto& f : fields) f = lower(f);
+      for (auto& f : fields) f = toLower(f);
       table.header_ = std::move(fields);
       continue;
     }
@@ -85,7 +75,7 @@ CsvTable CsvTable::parse(const std::string& text, const std::string& where) {
 }
 
 std::optional<std::size_t> CsvTable::columnIndex(const std::string& name) const {
-  const auto it = std::find(header_.begin(), header_.end(), lower(name));
+  const auto it = std::find(header_.begin(), header_.end(), toLower(name));
   if (it == header_.end()) return std::nullopt;
   return static_cast<std::size_t>(it - header_.begin());
 }
@@ -109,7 +99,7 @@ double CsvTable::number(std::size_t row, const std::string& column) const {
   const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
   if (ec != std::errc() || end != cell.data() + cell.size()) {
     // NaN is how a stage says "not measured" (e.g. a flagged registration); keep it.
-    if (lower(cell) == "nan") return std::nan("");
+    if (toLower(cell) == "nan") return std::nan("");
     throw Error(where_ + ":" + std::to_string(lineOfRow_[row]) + ": column '" + column + "' is '" + cell +
                 "'; expected a number");
   }
@@ -117,7 +107,7 @@ double CsvTable::number(std::size_t row, const std::string& column) const {
 }
 
 bool CsvTable::flag(std::size_t row, const std::string& column) const {
-  const std::string v = lower(text(row, column));
+  const std::string v = toLower(text(row, column));
   if (v == "1" || v == "true" || v == "yes") return true;
   if (v == "0" || v == "false" || v == "no" || v.empty()) return false;
   throw Error(where_ + ":" + std::to_string(lineOfRow_[row]) + ": column '" + column + "' is '" + v +
