@@ -1,6 +1,7 @@
 // The I/O floor of `fibseg run`: read every slice and write every output a run writes (label PNG,
-// colour PNG, 3D label TIFF) with the same libraries and the same parallelism, computing nothing.
-// No run can be faster than this; bench/run reports fibseg's time as a multiple of it.
+// colour PNG, 3D label TIFF) with the same libraries and the same parallelism, computing nothing
+// but one fixed threshold: PNG and deflate speed depend on content, so the outputs must look like
+// labels (three flat phases), not like grey slices. bench/run reports fibseg's time as a multiple.
 //   io_floor INPUT_FOLDER OUTPUT_FOLDER
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
@@ -36,9 +37,10 @@ int main(int argc, char** argv) {
                                   }) &
           tbb::make_filter<int, cv::Mat>(tbb::filter_mode::parallel,
                                          [&](int z) {
-                                           cv::Mat slice = series.read(z), eight, colour;
-                                           slice.convertTo(eight, CV_8U, slice.depth() == CV_16U ? 1.0 / 257 : 1.0);
-                                           cv::cvtColor(eight, colour, cv::COLOR_GRAY2BGR);
+                                           const cv::Mat slice = series.read(z);
+                                           const double mid = slice.depth() == CV_16U ? 32768 : 128;
+                                           cv::Mat eight = (slice > mid) / 255 + (slice > mid / 2) / 255, colour;
+                                           cv::cvtColor(eight * 100, colour, cv::COLOR_GRAY2BGR);
                                            char name[64];
                                            std::snprintf(name, sizeof name, "labels_%04d.png", z);
                                            io::writePng(out / name, eight);

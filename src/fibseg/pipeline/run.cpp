@@ -47,6 +47,14 @@ std::string numbered(const std::string& stem, int z) {
   return name;
 }
 
+/// First filter of a slice pipeline: 0, 1, ..., slices - 1, in order.
+auto sliceIndices(int& next, int slices) {
+  return tbb::make_filter<void, int>(tbb::filter_mode::serial_in_order, [&next, slices](tbb::flow_control& fc) {
+    if (next >= slices) fc.stop();
+    return next++;
+  });
+}
+
 /// The concrete things every pass needs, derived once from the parameters and the first slice.
 struct RunPlan {
   fs::path input, output, cacheFolder;
@@ -58,6 +66,7 @@ struct RunPlan {
   segment::SegmentParams segment;
   bool classifier = false;
   learn::LearnParams learn;
+  std::optional<learn::Classifier> model;  // loaded up front: a wrong model fails before any work
   bool slicePngs = true, report = true;
   int previewWidth = 512, previewStep = 1, previewSlice = 0;
   int dataBarRows = 0;
@@ -125,7 +134,12 @@ RunPlan makePlan(const config::ParamSet& params) {
   plan.intensity = config::intensityParamsFrom(params);
   plan.segment = config::segmentParamsFrom(params);
   plan.classifier = params.text("segment.method") == "classifier";
-  if (plan.classifier) plan.learn = config::learnParamsFrom(params);
+  if (plan.classifier) {
+    plan.learn = config::learnParamsFrom(params);
+    learn::FeatureSpec wanted = plan.learn.features;
+    learn::resolveCnnModel(wanted);
+    plan.model = learn::Classifier::load(plan.learn.model, wanted);
+  }
   plan.slicePngs = params.boolean("output.slice_pngs");
   plan.report = params.boolean("output.report");
   plan.previewWidth = static_cast<int>(params.integer("output.preview_width"));
@@ -177,11 +191,7 @@ RegisterResult registerSlices(const RunPlan& plan, const RunOptions& options, st
   };
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
-      tbb::make_filter<void, int>(tbb::filter_mode::serial_in_order,
-                                  [&](tbb::flow_control& fc) {
-                                    if (next >= plan.slices) fc.stop();
-                                    return next++;
-                                  }) &
+      sliceIndices(next, plan.slices) &
           tbb::make_filter<int, Item>(tbb::filter_mode::parallel,
                                       [&](int z) {
                                         const cv::Mat raw = plan.series.read(z);
@@ -244,11 +254,7 @@ double alignAndCorrect(const RunPlan& plan, const RunOptions& options, const Reg
   int next = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
-      tbb::make_filter<void, int>(tbb::filter_mode::serial_in_order,
-                                  [&](tbb::flow_control& fc) {
-                                    if (next >= plan.slices) fc.stop();
-                                    return next++;
-                                  }) &
+      sliceIndices(next, plan.slices) &
           tbb::make_filter<int, Item>(
               tbb::filter_mode::parallel,
               [&](int z) {
@@ -308,12 +314,10 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                            std::ostream& log) {
   SegmentResult result;
   result.fractions.resize(plan.slices);
-  std::optional<learn::Classifier> classifier;
+  const std::optional<learn::Classifier>& classifier = plan.model;
   int stackThreshold = -1;
   if (plan.classifier) {
-    learn::FeatureSpec wanted = plan.learn.features;
-    learn::resolveCnnModel(wanted);
-    classifier = learn::Classifier::load(plan.learn.model, wanted);
+    // The classifier needs no threshold.
   } else if (plan.segment.otsuScope == segment::OtsuScope::Stack) {
     stackThreshold = stack.stackOtsuThreshold;
     result.otsuThresholds.push_back(stackThreshold);
