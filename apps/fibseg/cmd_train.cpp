@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "image_files.hpp"
 #include "fibseg/config/load.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/io/png.hpp"
@@ -16,24 +17,7 @@
 #include "fibseg/learn/learn.hpp"
 
 namespace fibseg::cli {
-namespace {
-
 namespace fs = std::filesystem;
-
-std::string lowerExtension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext;
-}
-
-cv::Mat readImage(const fs::path& path, bool asStored) {
-  const std::string ext = lowerExtension(path);
-  if (ext == ".png") return asStored ? io::readPngAsStored(path) : io::readPngGrey(path);
-  if (ext == ".tif" || ext == ".tiff") return io::readTiffPage(path, 0);
-  throw Error(path.string() + ": unknown image type '" + ext + "'; expected .png, .tif or .tiff");
-}
-
-}  // namespace
 
 void addTrainCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -73,8 +57,8 @@ void addTrainCommand(CLI::App& app) {
 
     std::vector<learn::AnnotatedSlice> examples;
     for (std::size_t i = 0; i < o->images.size(); ++i) {
-      cv::Mat image = readImage(o->images[i], false);
-      cv::Mat painted = readImage(o->annotations[i], true);
+      cv::Mat image = readImageFile(o->images[i], false);
+      cv::Mat painted = readImageFile(o->annotations[i], true);
       const int content = image.rows - o->dataBarRows;
       if (content <= 0)
         throw Error("--data-bar-rows " + std::to_string(o->dataBarRows) + " removes all of " + o->images[i]);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "image_files.hpp"
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/io/png.hpp"
@@ -20,28 +21,6 @@ namespace fibseg::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lowerExtension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext;
-}
-
-cv::Mat readImage(const fs::path& path, bool asStored, int page = 0) {
-  const std::string ext = lowerExtension(path);
-  if (ext == ".png") {
-    if (page != 0) throw Error(path.string() + ": --slice " + std::to_string(page) + " given for a PNG; expected a multi-page TIFF");
-    return asStored ? io::readPngAsStored(path) : io::readPngGrey(path);
-  }
-  if (ext == ".tif" || ext == ".tiff") {
-    const int pages = io::probeTiff(path).pages;
-    if (page < 0 || page >= pages)
-      throw Error(path.string() + ": --slice " + std::to_string(page) + "; expected 0 to " + std::to_string(pages - 1) +
-                  " (the file has " + std::to_string(pages) + " pages)");
-    return io::readTiffPage(path, page);
-  }
-  throw Error(path.string() + ": unknown image type '" + ext + "'; expected .png, .tif or .tiff");
-}
 
 cv::Mat withoutDataBar(const cv::Mat& image, int rows, const fs::path& path) {
   if (rows <= 0) return image;
@@ -116,7 +95,7 @@ void addTuneCommand(CLI::App& app) {
                                         : o->convolution == "dft"    ? segment::Convolution::Dft
                                         : o->convolution == "opencv" ? segment::Convolution::OpenCv
                                                                      : segment::Convolution::Auto;
-    const cv::Mat slice = withoutDataBar(readImage(o->image, false, o->slice), o->dataBarRows, o->image);
+    const cv::Mat slice = withoutDataBar(readImageFile(o->image, false, o->slice), o->dataBarRows, o->image);
     const int camThreshold = o->otsuThreshold >= 0 ? o->otsuThreshold : segment::otsuThreshold(slice);
     const cv::Mat cam = segment::camMask(slice, camThreshold);
     const std::size_t sets = segment::expandSweep(o->sweep).size();
@@ -126,7 +105,7 @@ void addTuneCommand(CLI::App& app) {
 
     std::vector<segment::TuneCandidate> shown;
     if (!o->annotation.empty()) {
-      cv::Mat painted = readImage(o->annotation, true);
+      cv::Mat painted = readImageFile(o->annotation, true);
       if (painted.rows == slice.rows + o->dataBarRows && o->dataBarRows > 0)
         painted = withoutDataBar(painted, o->dataBarRows, o->annotation);
       if (painted.size() != slice.size())
