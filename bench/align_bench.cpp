@@ -1,9 +1,11 @@
 // Registration speed on one 2048 x 1536 pair (phantom slices 0 and 1, no data bar), 8-bit.
-//   MeasurePairShift   one pair from scratch: both spectra, correlation, the re-match on the
-//                      shared content, Newton refinement
-//   RegistrarAdd/8     what the pipeline pays per slice in the streaming pass: pair with the
-//                      previous slice + running reference of 8 aligned slices (8 warps, mean)
-//   RegistrarAdd/1     the same with the previous slice only
+// Second argument: align.register_scale (0 = automatic, 2 here; 1 = full size).
+//   MeasurePairShift/s   one pair from scratch: both spectra, correlation, the re-match on the
+//                        shared content, Newton refinement
+//   Prepare/s            the per-slice part (shrink, band-pass, FFT) that the pipeline runs in
+//                        parallel for several slices
+//   RegistrarAdd/r/s     the part that runs in order, per slice: pair with the previous slice +
+//                        running reference of r aligned slices (r warps, mean, one more FFT)
 //   ApplyShift         bicubic sub-pixel move of one slice onto the common area
 #include <benchmark/benchmark.h>
 
@@ -31,28 +33,37 @@ const Pair& pair() {
   return p;
 }
 
-align::RegistrationParams registrationParams(int referenceSlices) {
+align::RegistrationParams registrationParams(int referenceSlices, int scale) {
   // The registry defaults (config/params_align.cpp).
   return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
-          .minPeak = 0.15, .bridgeFlagged = true, .referenceSlices = referenceSlices, .smoothingSlices = 0};
+          .minPeak = 0.15, .bridgeFlagged = true, .referenceSlices = referenceSlices, .smoothingSlices = 0,
+          .scale = scale};
 }
 
 void MeasurePairShift(benchmark::State& state) {
   const auto& p = pair();
-  const auto params = registrationParams(8);
+  const auto params = registrationParams(8, int(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(align::measurePairShift(p.a, p.b, params));
 }
-BENCHMARK(MeasurePairShift)->Unit(benchmark::kMillisecond);
+BENCHMARK(MeasurePairShift)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void Prepare(benchmark::State& state) {
+  const auto& p = pair();
+  const align::Registrar registrar(registrationParams(8, int(state.range(0))), p.a.size());
+  for (auto _ : state) benchmark::DoNotOptimize(registrar.prepare(p.a));
+}
+BENCHMARK(Prepare)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 void RegistrarAdd(benchmark::State& state) {
   const auto& p = pair();
   const int references = int(state.range(0));
-  align::Registrar registrar(registrationParams(references));
-  for (int i = 0; i <= references; ++i) registrar.add(i % 2 ? p.b : p.a);  // reference full
+  align::Registrar registrar(registrationParams(references, int(state.range(1))), p.a.size());
+  const auto a = registrar.prepare(p.a), b = registrar.prepare(p.b);
+  for (int i = 0; i <= references; ++i) registrar.add(i % 2 ? *b : *a);  // reference full
   int i = references + 1;
-  for (auto _ : state) benchmark::DoNotOptimize(registrar.add(i++ % 2 ? p.b : p.a));
+  for (auto _ : state) benchmark::DoNotOptimize(registrar.add(i++ % 2 ? *b : *a));
 }
-BENCHMARK(RegistrarAdd)->Arg(8)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(RegistrarAdd)->Args({2, 0})->Args({8, 0})->Args({1, 0})->Args({2, 1})->Unit(benchmark::kMillisecond);
 
 void ApplyShift(benchmark::State& state) {
   const auto& p = pair();

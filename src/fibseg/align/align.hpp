@@ -44,7 +44,14 @@ struct RegistrationParams {
   int referenceSlices;      // slices averaged into the running reference each slice is also
                             // registered to (1 = previous slice only)
   int smoothingSlices;      // 0 = off; else the width (slices) of a moving-average on the drift
+  int scale = 1;            // register on a copy shrunk by this factor (mean of scale x scale
+                            // pixels); 0 = automatic (registrationScale)
 };
+
+/// The shrink factor registration uses for slices of `size`: `requested`, or for 0 the largest
+/// of 1, 2, 4, 8 that keeps the smaller side at 512 px or more. Large frames hold far more
+/// structure than registration needs, and the Fourier transforms cost 4x less per halving.
+int registrationScale(cv::Size size, int requested);
 
 struct AlignParams {
   DataBarMode dataBarMode;
@@ -99,13 +106,22 @@ struct SliceTransform {
 /// stack as they do when chaining pairs. Keeps only the last `referenceSlices` slices in memory.
 class Registrar {
  public:
-  explicit Registrar(const RegistrationParams& params);
+  /// `sliceSize`: the cropped slices' size, needed before prepare(); empty = taken from the
+  /// first slice given to add().
+  explicit Registrar(const RegistrationParams& params, cv::Size sliceSize = {});
   ~Registrar();
   Registrar(Registrar&&) noexcept;
   Registrar& operator=(Registrar&&) noexcept;
 
   /// Slices must all have the first one's size and be single-channel 8- or 16-bit (or float).
   ShiftEstimate add(const cv::Mat& croppedSlice);
+
+  /// The part of add() that needs no other slice (shrink, band-pass, Fourier transform). Safe to
+  /// call from several threads at once, so a pipeline can prepare slices in parallel and feed
+  /// them to add() in order. Needs the slice size given to the constructor.
+  struct Prepared;
+  std::shared_ptr<const Prepared> prepare(const cv::Mat& croppedSlice) const;
+  ShiftEstimate add(const Prepared& prepared);
   int slices() const;
   /// One transform per slice added (a single slice: {(0,0), 1, false}; none: empty).
   std::vector<SliceTransform> finalise() const;

@@ -91,6 +91,10 @@ cv::Mat PhaseCorrelator::shiftedWindow(cv::Point offset) const {
 }
 
 PhaseCorrelator::Spectrum PhaseCorrelator::prepare(const cv::Mat& slice, const cv::Mat& window) const {
+  return whiten(transform(slice, window));
+}
+
+cv::Mat PhaseCorrelator::transform(const cv::Mat& slice, const cv::Mat& window) const {
   if (slice.size() != size_ || slice.channels() != 1)
     throw Error("align: a slice of " + std::to_string(slice.cols) + " x " + std::to_string(slice.rows) +
                 " px (" + std::to_string(slice.channels()) + " channels) among slices of " +
@@ -102,9 +106,38 @@ PhaseCorrelator::Spectrum PhaseCorrelator::prepare(const cv::Mat& slice, const c
   image = image.mul(window.empty() ? window_ : window);
   cv::Mat padded = cv::Mat::zeros(dftSize_, CV_32F);
   image.copyTo(padded(cv::Rect(cv::Point(0, 0), size_)));
+  cv::Mat transformed;
+  cv::dft(padded, transformed, cv::DFT_COMPLEX_OUTPUT);
+  return transformed;
+}
 
+void PhaseCorrelator::addMoved(cv::Mat& sum, const cv::Mat& transformed, cv::Point2d offset) const {
+  if (sum.empty()) sum = cv::Mat::zeros(dftSize_, CV_32FC2);
+  // image(x + o) has the transform T(f) exp(+2 pi i f.o); the ramp is separable in x and y.
+  // (Products written out: std::complex's operator* checks for infinities and is several times
+  // slower.)
+  std::vector<float> rampXRe(dftSize_.width), rampXIm(dftSize_.width);
+  for (int x = 0; x < dftSize_.width; ++x) {
+    const double angle = 2 * M_PI * frequency(x, dftSize_.width) * offset.x;
+    rampXRe[x] = float(std::cos(angle)), rampXIm[x] = float(std::sin(angle));
+  }
+  for (int y = 0; y < dftSize_.height; ++y) {
+    const double angle = 2 * M_PI * frequency(y, dftSize_.height) * offset.y;
+    const float yRe = float(std::cos(angle)), yIm = float(std::sin(angle));
+    const float* in = transformed.ptr<float>(y);
+    float* out = sum.ptr<float>(y);
+    for (int x = 0; x < dftSize_.width; ++x) {
+      const float rRe = rampXRe[x] * yRe - rampXIm[x] * yIm, rIm = rampXRe[x] * yIm + rampXIm[x] * yRe;
+      const float a = in[2 * x], b = in[2 * x + 1];
+      out[2 * x] += a * rRe - b * rIm;
+      out[2 * x + 1] += a * rIm + b * rRe;
+    }
+  }
+}
+
+PhaseCorrelator::Spectrum PhaseCorrelator::whiten(cv::Mat transformed) const {
   Spectrum spectrum;
-  cv::dft(padded, spectrum.values, cv::DFT_COMPLEX_OUTPUT);
+  spectrum.values = std::move(transformed);
   // Whitening divides by the magnitude plus a floor: frequencies where the slice has almost no
   // signal (beyond its blur, say) carry only leakage and rounding, and would otherwise count as
   // much as the structure.
@@ -151,34 +184,37 @@ int PhaseCorrelator::maxShiftFor(int lag) const {
 // ("pixel locking") because the notch and the high-pass make the peak not quite Gaussian.
 cv::Point2d PhaseCorrelator::refinePeak(const cv::Mat& product, cv::Point2d start) const {
   const int w = dftSize_.width, h = dftSize_.height;
-  std::vector<std::complex<double>> phaseX(w), phaseY(h);
-  std::vector<double> fx(w), fy(h);
+  std::vector<double> fx(w), fy(h), phaseXRe(w), phaseXIm(w);
   for (int x = 0; x < w; ++x) fx[x] = frequency(x, w);
   for (int y = 0; y < h; ++y) fy[y] = frequency(y, h);
   cv::Point2d s = start;
   for (int iteration = 0; iteration < 4; ++iteration) {
-    for (int x = 0; x < w; ++x) phaseX[x] = std::polar(1.0, 2 * M_PI * fx[x] * s.x);
-    for (int y = 0; y < h; ++y) phaseY[y] = std::polar(1.0, 2 * M_PI * fy[y] * s.y);
+    for (int x = 0; x < w; ++x)
+      phaseXRe[x] = std::cos(2 * M_PI * fx[x] * s.x), phaseXIm[x] = std::sin(2 * M_PI * fx[x] * s.x);
     double gx = 0, gy = 0, hxx = 0, hxy = 0, hyy = 0;
     for (int y = 0; y < h; ++y) {
-      const auto* p = product.ptr<cv::Vec2f>(y);
-      const float* weight = sqrtWeight_.ptr<float>(y);
-      double rowGx = 0, rowA = 0, rowB = 0, rowAx = 0, rowAxx = 0;
+      // The phase is separable: sum each row with the x phase (moments 0, 1, 2 in fx), then turn
+      // the row sums by the y phase. Products written out: std::complex's operator* checks for
+      // infinities and is several times slower.
+      const float* p = product.ptr<float>(y);
+      double s0Re = 0, s0Im = 0, s1Re = 0, s1Im = 0, s2Re = 0, s2Im = 0;
       for (int x = 0; x < w; ++x) {
-        if (weight[x] == 0) continue;
-        const std::complex<double> e = std::complex<double>(p[x][0], p[x][1]) * phaseX[x] * phaseY[y];
-        // c = sum Re(e); dc/ds = -2 pi sum Im(e) f; d2c/ds2 = -(2 pi)^2 sum Re(e) f f^T
-        rowGx += e.imag() * fx[x];
-        rowB += e.imag();
-        rowA += e.real();
-        rowAx += e.real() * fx[x];
-        rowAxx += e.real() * fx[x] * fx[x];
+        const double re = p[2 * x] * phaseXRe[x] - p[2 * x + 1] * phaseXIm[x];
+        const double im = p[2 * x] * phaseXIm[x] + p[2 * x + 1] * phaseXRe[x];
+        s0Re += re, s0Im += im;
+        s1Re += re * fx[x], s1Im += im * fx[x];
+        s2Re += re * fx[x] * fx[x], s2Im += im * fx[x] * fx[x];
       }
+      const double yRe = std::cos(2 * M_PI * fy[y] * s.y), yIm = std::sin(2 * M_PI * fy[y] * s.y);
+      // e = row sum * y phase; c = sum Re(e); dc/ds = -2 pi sum Im(e) f; d2c/ds2 = -(2 pi)^2 sum Re(e) f f^T
+      const double rowA = s0Re * yRe - s0Im * yIm, rowB = s0Re * yIm + s0Im * yRe;
+      const double rowAx = s1Re * yRe - s1Im * yIm, rowGx = s1Re * yIm + s1Im * yRe;
+      const double rowAxx = s2Re * yRe - s2Im * yIm;
       gx += rowGx;
       gy += rowB * fy[y];
-      hxx += rowAxx;
       hxy += rowAx * fy[y];
       hyy += rowA * fy[y] * fy[y];
+      hxx += rowAxx;
     }
     // Newton on c: s -= H^-1 g with g = -2 pi (gx, gy), H = -(2 pi)^2 [[hxx, hxy], [hxy, hyy]].
     const double det = hxx * hyy - hxy * hxy;

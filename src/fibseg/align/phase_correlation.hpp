@@ -26,8 +26,15 @@ class PhaseCorrelator {
     cv::Mat values;  // CV_32FC2, dftSize
     double energy = 0;
   };
-  /// `window`: the taper (CV_32F, size()); empty = the standard one.
+  /// `window`: the taper (CV_32F, size()); empty = the standard one. = whiten(transform(...)).
   Spectrum prepare(const cv::Mat& slice, const cv::Mat& window = cv::Mat()) const;
+  /// The plain Fourier transform of the slice, mean removed and tapered (CV_32FC2, dftSize).
+  cv::Mat transform(const cv::Mat& slice, const cv::Mat& window = cv::Mat()) const;
+  /// A transform() made into a Spectrum (whitened, weighted).
+  Spectrum whiten(cv::Mat transformed) const;
+  /// sum += transformed with its content moved by -offset px (a Fourier phase ramp: exact,
+  /// sub-pixel, no interpolation), i.e. the transform of image(x + offset).
+  void addMoved(cv::Mat& sum, const cv::Mat& transformed, cv::Point2d offset) const;
   /// Content displacement of `moving` relative to `fixed`, searched within +-maxShift px.
   /// `refine`: Newton steps on the surface after the 3-point fit.
   PairShift correlate(const Spectrum& fixed, const Spectrum& moving, int maxShift, bool refine = true) const;

@@ -26,9 +26,6 @@ namespace {
 constexpr double kOutlierPx = 1.0;     // a measurement this far from the solution is dropped
 constexpr int kMaxOutlierRounds = 4;   // plus one per 8 slices
 constexpr double kBridgeTrust = 1e-6;  // weight of a bridge, relative to a measurement
-// The reference is an average seen through the band-pass: bilinear moves are as good as bicubic
-// there (same accuracy on the phantom) at a third of the time.
-constexpr int kReferenceInterpolation = cv::INTER_LINEAR;
 // Relative weights of a pair with the previous slice and of a comparison with the running
 // reference (besides each one's peak strength).
 constexpr double kPairTrust = 1.0;
@@ -126,21 +123,53 @@ std::vector<cv::Point2d> smooth(const std::vector<cv::Point2d>& shifts, int wind
 
 }  // namespace
 
+struct Registrar::Prepared {
+  cv::Mat slice;                               // shrunk by the scale, CV_32F
+  cv::Mat transformed;                         // its plain Fourier transform (for the reference)
+  detail::PhaseCorrelator::Spectrum spectrum;  // whitened, for the comparisons
+};
+
 struct Registrar::State {
   RegistrationParams params;
-  std::unique_ptr<detail::PhaseCorrelator> correlator;
-  detail::PhaseCorrelator::Spectrum previous;  // of slice count-1
-  cv::Mat previousSlice;                       // slice count-1, CV_32F
-  std::deque<std::pair<int, cv::Mat>> recent;  // the last referenceSlices slices (CV_32F) that matched
-                                               // their predecessors, with their index; newest last
+  cv::Size sliceSize;  // cropped slices, px
+  int scale = 1;       // slices are registered shrunk by this factor; shifts are in full-size px
+  std::unique_ptr<detail::PhaseCorrelator> correlator;  // works on the shrunk slices
+  std::shared_ptr<const Prepared> previous;    // slice count-1
+  std::deque<std::pair<int, cv::Mat>> recent;  // transforms of the last referenceSlices slices that
+                                               // matched their predecessors, with their index; newest last
   cv::Point2d lastStep{0, 0};                  // the last step measured with a clear peak
   std::vector<cv::Point2d> provisional;        // per slice, as estimated when it was added
   std::vector<Measurement> measurements;
   std::vector<double> previousPeak;            // per slice: peak with slice z-1 (slice 0: 1)
   int count = 0;
+
+  void start(cv::Size size) {
+    sliceSize = size;
+    scale = registrationScale(size, params.scale);
+    RegistrationParams shrunk = params;
+    shrunk.fineSigmaPx /= scale;
+    shrunk.coarseSigmaPx /= scale;
+    shrunk.maxShiftPx = (params.maxShiftPx + scale - 1) / scale;
+    correlator = std::make_unique<detail::PhaseCorrelator>(cv::Size(size.width / scale, size.height / scale), shrunk);
+  }
 };
 
-Registrar::Registrar(const RegistrationParams& params) : state_(std::make_unique<State>()) {
+int registrationScale(cv::Size size, int requested) {
+  if (requested < 0)
+    throw Error("parameter align.register_scale = " + std::to_string(requested) + ": expected 0 (automatic) or more");
+  if (requested > 0) {
+    if (std::min(size.width, size.height) / requested < 8)
+      throw Error("parameter align.register_scale = " + std::to_string(requested) + ": slices of " +
+                  std::to_string(size.width) + " x " + std::to_string(size.height) +
+                  " px shrunk that much leave fewer than 8 px; expected a smaller factor");
+    return requested;
+  }
+  int scale = 1;
+  while (scale < 8 && std::min(size.width, size.height) / (2 * scale) >= 512) scale *= 2;
+  return scale;
+}
+
+Registrar::Registrar(const RegistrationParams& params, cv::Size sliceSize) : state_(std::make_unique<State>()) {
   if (params.referenceSlices < 1)
     throw Error("parameter align.reference_slices = " + std::to_string(params.referenceSlices) +
                 ": expected at least 1");
@@ -150,6 +179,7 @@ Registrar::Registrar(const RegistrationParams& params) : state_(std::make_unique
   if (params.maxShiftPx < 0)
     throw Error("parameter align.max_shift = " + std::to_string(params.maxShiftPx) + ": expected 0 or more");
   state_->params = params;
+  if (!sliceSize.empty()) state_->start(sliceSize);
 }
 Registrar::~Registrar() = default;
 Registrar::Registrar(Registrar&&) noexcept = default;
@@ -157,22 +187,54 @@ Registrar& Registrar::operator=(Registrar&&) noexcept = default;
 
 int Registrar::slices() const { return state_->count; }
 
+std::shared_ptr<const Registrar::Prepared> Registrar::prepare(const cv::Mat& croppedSlice) const {
+  const State& s = *state_;
+  if (!s.correlator) throw Error("align: Registrar::prepare before the slice size is known (internal error)");
+  if (croppedSlice.size() != s.sliceSize || croppedSlice.channels() != 1)
+    throw Error("align: a slice of " + std::to_string(croppedSlice.cols) + " x " + std::to_string(croppedSlice.rows) +
+                " px (" + std::to_string(croppedSlice.channels()) + " channels) among slices of " +
+                std::to_string(s.sliceSize.width) + " x " + std::to_string(s.sliceSize.height) +
+                "; expected every cropped slice single-channel and the same size");
+  auto prepared = std::make_shared<Prepared>();
+  const cv::Size small = s.correlator->size();
+  if (s.scale == 1) {
+    croppedSlice.convertTo(prepared->slice, CV_32F);
+  } else {
+    // Whole blocks only (the last partial row and column of blocks are left out), so a pixel of
+    // the shrunk slice is exactly the mean of scale x scale pixels and shifts scale exactly.
+    cv::Mat whole;
+    croppedSlice(cv::Rect(0, 0, small.width * s.scale, small.height * s.scale)).convertTo(whole, CV_32F);
+    cv::resize(whole, prepared->slice, small, 0, 0, cv::INTER_AREA);
+  }
+  prepared->transformed = s.correlator->transform(prepared->slice);
+  prepared->spectrum = s.correlator->whiten(prepared->transformed.clone());
+  return prepared;
+}
+
 ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
+  if (!state_->correlator) state_->start(croppedSlice.size());
+  return add(*prepare(croppedSlice));
+}
+
+ShiftEstimate Registrar::add(const Prepared& prepared) {
   State& s = *state_;
-  if (!s.correlator) s.correlator = std::make_unique<detail::PhaseCorrelator>(croppedSlice.size(), s.params);
-  cv::Mat slice;
-  croppedSlice.convertTo(slice, CV_32F);
-  auto spectrum = s.correlator->prepare(slice);
+  const cv::Mat& slice = prepared.slice;
+  const double scale = s.scale;
   const int z = s.count;
   ShiftEstimate estimate;
   estimate.peak = 1;
   cv::Point2d shift(0, 0);
   if (z > 0) {
     const cv::Point2d before = s.provisional.back();
-    // The running reference: the last few slices, each moved onto slice z-1's frame by the
-    // shifts estimated so far, averaged. Averaging cancels their slice-to-slice noise and texture,
-    // and an error in one slice's shift moves the reference by only a fraction of it. Slices that
-    // matched nothing (a beam blank, say) are left out.
+    // The running reference: the last few slices, each moved to where slice z is expected (slice
+    // z-1 plus the last step) by the shifts estimated so far, averaged. Averaging cancels their
+    // slice-to-slice noise and texture, and an error in one slice's shift moves the reference by
+    // only a fraction of it. Placing it at the expected position leaves only the unsteady part of
+    // the drift to measure: a comparison of two tapered images is pulled towards zero shift by ~1%
+    // of the shift, which a steady drift would add up along the stack. Slices that matched nothing
+    // (a beam blank, say) are left out. The slices are moved and summed in the Fourier domain (a
+    // phase ramp each), which is exact and saves a transform of the sum.
+    const cv::Point2d expected = before + s.lastStep;
     const int slices = int(s.recent.size());
     const bool useReference = slices >= 2 || (slices == 1 && s.recent.back().first != z - 1);
     std::vector<std::pair<int, double>> terms;
@@ -180,22 +242,23 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
     PairShift pair, match;
     // The two comparisons are independent: run them side by side.
     tbb::parallel_invoke(
-        [&] { pair = s.correlator->match(s.previousSlice, s.previous, slice, spectrum, s.correlator->maxShiftFor(1)); },
+        [&] {
+          pair = s.correlator->match(s.previous->slice, s.previous->spectrum, slice, prepared.spectrum,
+                                     s.correlator->maxShiftFor(1));
+        },
         [&] {
           if (!useReference) return;
-          cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
-          for (const auto& [j, image] : s.recent) {
-            const cv::Point2d offset = s.provisional[j] - before;
-            cv::warpAffine(image, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
-                           kReferenceInterpolation | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
-            reference += moved;
+          cv::Mat sum;
+          for (const auto& [j, transformed] : s.recent) {
+            s.correlator->addMoved(sum, transformed, (s.provisional[j] - expected) / scale);
             terms.push_back({j, 1.0 / slices});
             meanShift += s.provisional[j] / double(slices);
           }
-          reference /= slices;
-          match = s.correlator->match(reference, s.correlator->prepare(reference), slice, spectrum,
-                                      s.correlator->maxShiftFor(1));
+          match = s.correlator->correlate(s.correlator->whiten(std::move(sum)), prepared.spectrum,
+                                          s.correlator->maxShiftFor(1));
         });
+    pair.shift *= scale;
+    match.shift *= scale;
 
     s.measurements.push_back({z, {{z - 1, 1.0}}, pair.shift, pair.peak, kPairTrust});
     estimate.step = pair.shift;
@@ -204,12 +267,12 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
     shift = before + pair.shift;
     bool matched = pair.peak >= s.params.minPeak;
     if (useReference) {
-      // The reference shows content at mean_j(shift_j - provisional_j) + provisional_{z-1}, so
-      // shift_z - mean_j shift_j = match + provisional_{z-1} - mean_j provisional_j.
-      s.measurements.push_back({z, terms, match.shift + before - meanShift, match.peak, kReferenceTrust});
+      // The reference shows content at mean_j(shift_j - provisional_j) + expected, so
+      // shift_z - mean_j shift_j = match + expected - mean_j provisional_j.
+      s.measurements.push_back({z, terms, match.shift + expected - meanShift, match.peak, kReferenceTrust});
       if (match.peak >= s.params.minPeak) {
         // Provisional: the reference measurement and the pair, by their peak strengths.
-        const cv::Point2d fromReference = before + match.shift;
+        const cv::Point2d fromReference = expected + match.shift;
         const double wPair = matched ? kPairTrust * pair.peak * pair.peak : 0.0;
         const double wRef = kReferenceTrust * match.peak * match.peak;
         shift = (wPair * (before + pair.shift) + wRef * fromReference) / (wPair + wRef);
@@ -218,15 +281,14 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
     }
     if (!matched) shift = before + s.lastStep;  // bridged until finalise()
     else s.lastStep = shift - before;
-    if (matched) s.recent.push_back({z, slice});
+    if (matched) s.recent.push_back({z, prepared.transformed});
   } else {
-    s.recent.push_back({z, slice});
+    s.recent.push_back({z, prepared.transformed});
   }
   estimate.provisionalShift = shift;
   s.provisional.push_back(shift);
   s.previousPeak.push_back(estimate.peak);
-  s.previous = std::move(spectrum);
-  s.previousSlice = slice;
+  s.previous = std::make_shared<Prepared>(prepared);
   if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front();
   ++s.count;
   return estimate;
@@ -312,12 +374,12 @@ std::vector<cv::Point2d> shiftsOf(const std::vector<SliceTransform>& transforms)
 }
 
 PairShift measurePairShift(const cv::Mat& fixed, const cv::Mat& moving, const RegistrationParams& params) {
-  const detail::PhaseCorrelator correlator(fixed.size(), params);
-  cv::Mat fixedFloat, movingFloat;
-  fixed.convertTo(fixedFloat, CV_32F);
-  moving.convertTo(movingFloat, CV_32F);
-  return correlator.match(fixedFloat, correlator.prepare(fixedFloat), movingFloat, correlator.prepare(movingFloat),
-                          correlator.maxShiftFor(1));
+  RegistrationParams pairOnly = params;
+  pairOnly.referenceSlices = 1;
+  Registrar registrar(pairOnly, fixed.size());
+  registrar.add(*registrar.prepare(fixed));
+  const ShiftEstimate estimate = registrar.add(*registrar.prepare(moving));
+  return {estimate.step, estimate.peak};
 }
 
 }  // namespace fibseg::align

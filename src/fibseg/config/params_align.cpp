@@ -53,7 +53,14 @@ std::vector<ParamSpec> alignParameterSpecs() {
        .description = "Each slice is compared with the previous slice and with the average of this many "
                       "earlier slices (already aligned); all comparisons are combined. 1 = previous slice "
                       "only. The average is less noisy, which keeps small errors from adding up along the "
-                      "stack."});
+                      "stack, and a slice that matches nothing (a beam blank) is bridged by a real "
+                      "measurement."});
+  add({.key = "register_scale", .type = ParamType::Integer, .defaultValue = "0", .min = 0.0, .max = 16.0,
+       .description = "Registration works on a copy of each slice shrunk by this factor (each pixel the "
+                      "mean of factor x factor pixels); shifts are still sub-pixel in full-size pixels. "
+                      "0 = automatic: halve while the smaller side stays at least 512 px (2048 x 1536 "
+                      "slices are registered at 1024 x 768). 1 = full size (slower, for fine "
+                      "structure only a few pixels across)."});
   add({.key = "smoothing_slices", .type = ParamType::Integer, .defaultValue = "0", .unit = "slices",
        .min = 0.0, .max = 1000.0,
        .description = "0 = off. Otherwise the drift curve is smoothed over this many slices: use it when "
@@ -89,6 +96,7 @@ align::AlignParams alignParamsFrom(const ParamSet& p) {
   r.bridgeFlagged = p.boolean("align.bridge_flagged");
   r.referenceSlices = int(p.integer("align.reference_slices"));
   r.smoothingSlices = int(p.integer("align.smoothing_slices"));
+  r.scale = int(p.integer("align.register_scale"));
   a.crop = p.text("align.crop") == "pad" ? align::CropMode::Pad : align::CropMode::Common;
   a.writeAlignedStack = p.boolean("align.write_aligned");
   return a;

@@ -181,28 +181,30 @@ RegisterResult registerSlices(const RunPlan& plan, const RunOptions& options, st
   const bool allStats = needStats && plan.intensity.brightness.reference == intensity::BrightnessReference::StackMedian;
   std::vector<intensity::BrightnessStats> stats(needStats ? (allStats ? plan.slices : 1) : 0);
   OrthoSlices ortho(plan.slices, plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
-  align::Registrar registrar(plan.align.registration);
+  align::Registrar registrar(plan.align.registration, plan.cropRect.size());
   Progress progress(log, "align   ", plan.slices, options.terminal);
 
   int next = 0;
   struct Item {
     int z;
-    cv::Mat cropped;
+    std::shared_ptr<const align::Registrar::Prepared> prepared;
   };
+  // Everything that needs one slice only (read, crop, the registration's shrink and Fourier
+  // transform) runs in parallel; the comparisons with earlier slices run in order.
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
       sliceIndices(next, plan.slices) &
           tbb::make_filter<int, Item>(tbb::filter_mode::parallel,
                                       [&](int z) {
                                         const cv::Mat raw = plan.series.read(z);
-                                        Item item{z, align::cropSlice(raw, plan.cropRect, plan.series.sliceName(z)).clone()};
+                                        const cv::Mat cropped = align::cropSlice(raw, plan.cropRect, plan.series.sliceName(z));
                                         if (allStats || (needStats && z == 0))
-                                          stats[allStats ? z : 0] = intensity::measureBrightness(item.cropped);
-                                        ortho.add(z, item.cropped);
-                                        return item;
+                                          stats[allStats ? z : 0] = intensity::measureBrightness(cropped);
+                                        ortho.add(z, cropped);
+                                        return Item{z, registrar.prepare(cropped)};
                                       }) &
           tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
-            registrar.add(item.cropped);
+            registrar.add(*item.prepared);
             progress.advance();
           }));
   result.transforms = registrar.finalise();
