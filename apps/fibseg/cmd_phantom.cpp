@@ -20,11 +20,14 @@ void addPhantomCommand(CLI::App& app) {
   cmd->add_option("--data-bar-rows", params->dataBarRows, "Rows of the data bar (-1: about 7% of the height)")->capture_default_str();
   cmd->add_option("--cam-fraction", params->camFraction, "Volume fraction of active material")->capture_default_str();
   cmd->add_option("--pore-fraction", params->poreFraction, "Volume fraction of pores")->capture_default_str();
+  cmd->add_option("--cam-radius", params->camRadius, "Mean active-material grain radius, px (0: 6% of the smaller side)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--random-walk", params->randomWalk, "Drift random walk per slice, px")->capture_default_str();
   cmd->add_option("--drift-x", params->steadyDriftX, "Steady drift per slice in x, px")->capture_default_str();
   cmd->add_option("--drift-y", params->steadyDriftY, "Steady drift per slice in y, px")->capture_default_str();
   cmd->add_option("--curtaining", params->curtaining, "Curtaining stripe amplitude, grey levels")->capture_default_str();
   cmd->add_option("--shading", params->shading, "Top-to-bottom shading, relative")->capture_default_str();
+  cmd->add_option("--gain-jitter", params->gainJitter, "Per-slice brightness gain, relative standard deviation")->capture_default_str();
+  cmd->add_option("--brightness-trend", params->brightnessTrend, "Gain change from first to last slice, relative")->capture_default_str();
   cmd->add_option("--noise", params->noise, "Noise sigma, grey levels (8-bit scale)")->capture_default_str();
   cmd->add_option("--pixel-size-nm", params->pixelSizeNm, "Pixel size written to the TIFFs, nm")->capture_default_str();
   cmd->add_flag("--multi-page", *multiPage, "Write raw.tif (one multi-page TIFF) instead of raw/slice_NNNN.tif");
