@@ -1,6 +1,7 @@
-// The I/O floor of `fibseg run`: read every slice and write every output a run writes (label PNG,
-// colour PNG, 3D label TIFF) with the same libraries and the same parallelism, computing nothing
-// but one fixed threshold: PNG and deflate speed depend on content, so the outputs must look like
+// The I/O floor of `fibseg run`: read every slice and write every output a run writes with its
+// defaults (label PNG, colour PNG, 3D label TIFF, aligned greyscale TIFF) with the same libraries
+// and the same parallelism, computing nothing but one fixed threshold. (Not the run's stage cache,
+// cache/corrected.tif, nor its small files: CSVs, previews, report.) PNG and deflate speed depend on content, so the outputs must look like
 // labels (three flat phases), not like grey slices. bench/run reports fibseg's time as a multiple.
 //   io_floor INPUT_FOLDER OUTPUT_FOLDER
 #include <tbb/info.h>
@@ -27,6 +28,11 @@ int main(int argc, char** argv) {
   const int slices = int(series.size());
   io::TiffStackWriter labels(out / "labels.tif", {.width = series.width(), .height = series.height(), .bitDepth = 8,
                                                    .slices = slices, .deflate = true});
+  io::TiffStackWriter aligned(out / "aligned.tif", {.width = series.width(), .height = series.height(),
+                                                     .bitDepth = series.bitDepth(), .slices = slices});
+  struct Item {
+    cv::Mat grey, labels;
+  };
   int next = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
@@ -35,7 +41,7 @@ int main(int argc, char** argv) {
                                     if (next >= slices) fc.stop();
                                     return next++;
                                   }) &
-          tbb::make_filter<int, cv::Mat>(tbb::filter_mode::parallel,
+          tbb::make_filter<int, Item>(tbb::filter_mode::parallel,
                                          [&](int z) {
                                            const cv::Mat slice = series.read(z);
                                            const double mid = slice.depth() == CV_16U ? 32768 : 128;
@@ -46,10 +52,13 @@ int main(int argc, char** argv) {
                                            io::writePng(out / name, eight);
                                            std::snprintf(name, sizeof name, "colour_%04d.png", z);
                                            io::writePng(out / name, colour);
-                                           return eight;
+                                           return Item{slice, eight};
                                          }) &
-          tbb::make_filter<cv::Mat, void>(tbb::filter_mode::serial_in_order,
-                                          [&](const cv::Mat& eight) { labels.append(eight); }));
+          tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
+            aligned.append(item.grey);
+            labels.append(item.labels);
+          }));
   labels.finish();
+  aligned.finish();
   return 0;
 }

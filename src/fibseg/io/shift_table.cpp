@@ -5,28 +5,17 @@
 
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/text.hpp"
 
 namespace fibseg::io {
 
-namespace {
-std::vector<std::string> splitCsv(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream in(line);
-  std::string cell;
-  while (std::getline(in, cell, ',')) {
-    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
-    cells.push_back(cell);
-  }
-  return cells;
-}
-}  // namespace
 
 std::vector<cv::Point2d> readShiftTable(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw Error(path.string() + ": cannot open shift table");
   std::string line;
   if (!std::getline(in, line)) throw Error(path.string() + ": empty; expected a header slice,dx,dy");
-  const auto header = splitCsv(line);
+  const auto header = splitCsvRecord(line);
   int slice = -1, dx = -1, dy = -1;
   for (int i = 0; i < int(header.size()); ++i) {
     if (header[i] == "slice") slice = i;
@@ -40,7 +29,7 @@ std::vector<cv::Point2d> readShiftTable(const std::filesystem::path& path) {
   while (std::getline(in, line)) {
     ++lineNumber;
     if (line.empty() || line == "\r") continue;
-    const auto cells = splitCsv(line);
+    const auto cells = splitCsvRecord(line);
     const std::string where = path.string() + ":" + std::to_string(lineNumber);
     if (int(cells.size()) <= std::max({slice, dx, dy})) throw Error(where + ": too few columns");
     try {

@@ -50,7 +50,11 @@ TiffHandle openTiff(const fs::path& path, const char* mode) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw Error(path.string() + ": file not found");
   }
-  TIFF* tiff = TIFFOpen(path.c_str(), mode);
+  // Reading: "m" = no memory mapping. libtiff maps a file it reads by default, and every page
+  // read through the map stays resident: streaming a 200-slice stack then grows the process by
+  // the whole file (and a file truncated while mapped would crash the reader instead of failing).
+  const std::string fullMode = std::string(mode) + (std::strchr(mode, 'r') ? "m" : "");
+  TIFF* tiff = TIFFOpen(path.c_str(), fullMode.c_str());
   if (!tiff)
     throw Error(path.string() + ": cannot open as TIFF" + takeError() +
                 (std::strchr(mode, 'r') ? "; expected a readable, uncorrupted TIFF file" : ""));

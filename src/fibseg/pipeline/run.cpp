@@ -15,6 +15,7 @@
 #include "fibseg/config/load.hpp"
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/text.hpp"
 #include "fibseg/core/image.hpp"
 #include "fibseg/intensity/intensity.hpp"
 #include "fibseg/io/png.hpp"
@@ -222,7 +223,7 @@ void writeTransforms(const RunPlan& plan, const std::vector<align::SliceTransfor
   for (int z = 0; z < plan.slices; ++z) {
     const auto& t = transforms.at(z);
     std::snprintf(row, sizeof row, ",%.4f,%.4f,%.4f,%d\n", t.shift.x, t.shift.y, t.peak, t.flagged ? 1 : 0);
-    csv += std::to_string(z) + "," + plan.series.sliceName(z) + row;
+    csv += std::to_string(z) + "," + csvField(plan.series.sliceName(z)) + row;
   }
   writeTextFile(plan.output / "transforms.csv", csv);
 }
@@ -459,7 +460,8 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   const std::string cachedParameters = describeParameterValues(params, kCachedSections);
   const fs::path cacheJson = plan.cacheFolder / "corrected.json";
   AlignedStack stack;
-  json timings;
+  // ordered_json: run.json keeps the order written here (stages in pipeline order), not sorted.
+  nlohmann::ordered_json timings;
   bool reused = false;
   if (options.from == "segment") {
     std::ifstream in(cacheJson);
@@ -495,7 +497,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   RunSummary summary{plan.slices, 0, total[0], total[1], total[2], plan.output, reused};
   summary.seconds = secondsSince(start);
   timings["total"] = summary.seconds;
-  const json run = {
+  const nlohmann::ordered_json run = {
       {"slices", plan.slices},
       {"image_width", plan.series.width()},
       {"image_height", plan.series.height()},

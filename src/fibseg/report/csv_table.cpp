@@ -15,30 +15,6 @@ namespace fibseg::report {
 namespace {
 
 
-// Splits one record; quotes may enclose commas, and "" inside quotes is one quote.
-std::vector<std::string> splitRecord(const std::string& line) {
-  std::vector<std::string> fields;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') field += '"', ++i;
-      else if (c == '"') quoted = false;
-      else field += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(trim(field));
-      field.clear();
-    } else {
-      field += c;
-    }
-  }
-  fields.push_back(trim(field));
-  return fields;
-}
-
 }  // namespace
 
 CsvTable CsvTable::read(const std::filesystem::path& path) {
@@ -58,7 +34,7 @@ CsvTable CsvTable::parse(const std::string& text, const std::string& where) {
   while (std::getline(in, line)) {
     ++lineNumber;
     if (trim(line).empty()) continue;
-    auto fields = splitRecord(line);
+    auto fields = splitCsvRecord(line);
     if (table.header_.empty()) {
       for (auto& f : fields) f = toLower(f);
       table.header_ = std::move(fields);
