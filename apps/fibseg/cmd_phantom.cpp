@@ -29,6 +29,7 @@ void addPhantomCommand(CLI::App& app) {
   cmd->add_option("--gain-jitter", params->gainJitter, "Per-slice brightness gain, relative standard deviation")->capture_default_str();
   cmd->add_option("--brightness-trend", params->brightnessTrend, "Gain change from first to last slice, relative")->capture_default_str();
   cmd->add_option("--noise", params->noise, "Noise sigma, grey levels (8-bit scale)")->capture_default_str();
+  cmd->add_option("--cap-rows", params->capRows, "Protective cap at the top: rows of a band that is the same in every slice and drifts with the sample (0: none)")->capture_default_str();
   cmd->add_option("--pixel-size-nm", params->pixelSizeNm, "Pixel size written to the TIFFs, nm")->capture_default_str();
   cmd->add_flag("--multi-page", *multiPage, "Write raw.tif (one multi-page TIFF) instead of raw/slice_NNNN.tif");
   cmd->callback([=] {

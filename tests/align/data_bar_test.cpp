@@ -95,6 +95,18 @@ TEST(CropRect, RoiOutsideTheImageIsAnError) {
   }
 }
 
+TEST(RegistrationRect, DefaultsToTheRoiAndMayLieOutsideIt) {
+  const cv::Rect roi = cropRect({100, 80}, 10, {0, 30, 0, 0});
+  EXPECT_EQ(registrationRect({100, 80}, 10, roi, {}), roi);
+  EXPECT_EQ(registrationRect({100, 80}, 10, roi, {0, 0, 0, 20}), cv::Rect(0, 0, 100, 20));  // above the ROI
+  try {
+    registrationRect({100, 80}, 10, roi, {0, 60, 0, 20});  // into the data bar
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("align.register_"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CropRect, SliceSmallerThanTheRoiIsAnError) {
   const cv::Rect rect = cropRect({100, 80}, 10, {10, 10, 60, 50});
   const cv::Mat small(50, 100, CV_8U, cv::Scalar(1));

@@ -78,6 +78,23 @@ TEST(Phantom, ShiftsMoveTheContent) {
   EXPECT_NEAR(s.x, 0.35 * (p.slices - 1), 6.0);
 }
 
+// The protective cap is the same in every slice (it does not change through depth); the sample
+// below it is not. Without drift and artefacts the cap's pixels are identical from slice to slice.
+TEST(Phantom, CapIsTheSameInEverySlice) {
+  auto p = small();
+  p.capRows = 40;
+  p.noise = p.curtaining = p.shading = p.gainJitter = p.offsetJitter = p.brightnessTrend = 0;
+  p.steadyDriftX = p.steadyDriftY = p.randomWalk = 0;
+  const phantom::Phantom ph(p);
+  const cv::Rect cap(0, 0, p.width, 36), sample(0, 60, p.width, 100);  // 36: clear of the blur at its edge
+  const cv::Mat first = ph.rawSlice(0), later = ph.rawSlice(9);
+  EXPECT_EQ(cv::norm(first(cap), later(cap), cv::NORM_INF), 0);
+  EXPECT_GT(cv::norm(first(sample), later(sample), cv::NORM_L1) / sample.area(), 2.0);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(first(cap), mean, sd);
+  EXPECT_GT(sd[0], 10);  // textured: something to register on
+}
+
 TEST(Phantom, WritesAStackWithTruthThatReadsBack) {
   const fs::path dir = fs::temp_directory_path() / "fibseg_phantom_write";
   fs::remove_all(dir);

@@ -57,6 +57,7 @@ struct AlignParams {
   DataBarMode dataBarMode;
   int dataBarRows;   // with DataBarMode::Rows
   cv::Rect roi;      // in raw slice pixels; width / height 0 = up to the right edge / the data bar
+  cv::Rect registrationRegion;  // where drift is measured, raw slice pixels; all 0 = the ROI
   RegistrationParams registration;
   CropMode crop;
   bool writeAlignedStack;  // for the pipeline: write aligned.tif
@@ -73,9 +74,14 @@ int detectDataBarRows(const cv::Mat& slice);
 int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params);
 
 /// The part of each raw slice that is kept: `roi` within the rows above the data bar (width or
-/// height 0 = to that edge). Throws, naming the rectangle and the slice size, if the ROI lies
-/// even partly outside that area or is empty.
-cv::Rect cropRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& roi);
+/// height 0 = to that edge). Throws, naming the rectangle, `parameter` and the slice size, if the
+/// ROI lies even partly outside that area or is empty.
+cv::Rect cropRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& roi, const std::string& parameter = "align.roi");
+
+/// The part of each raw slice registration compares: `region` (as cropRect; it may lie outside
+/// the ROI, e.g. a fiducial or the protective cap above it), or `cropRect` when `region` is all 0.
+/// A translation is the same everywhere, so shifts measured there apply to the ROI.
+cv::Rect registrationRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& cropRect, const cv::Rect& region);
 
 /// slice(rect) (shares the pixels). Throws naming `sliceName` if the slice does not contain
 /// `rect` (a slice smaller than the first one, or than the ROI).

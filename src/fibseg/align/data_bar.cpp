@@ -93,18 +93,18 @@ int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params) {
   throw Error("align: unknown data bar mode");
 }
 
-cv::Rect cropRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& roi) {
+cv::Rect cropRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& roi, const std::string& parameter) {
   const cv::Rect image(0, 0, sliceSize.width, sliceSize.height - dataBarRows);
   if (dataBarRows < 0 || image.height <= 0)
     throw Error("align: data bar of " + std::to_string(dataBarRows) + " rows leaves no image in a slice of " +
                 sizeText(sliceSize));
   if (roi.x < 0 || roi.y < 0 || roi.width < 0 || roi.height < 0)
-    throw Error("parameter align.roi " + rectText(roi) + ": expected x, y, width and height >= 0");
+    throw Error("parameter " + parameter + " " + rectText(roi) + ": expected x, y, width and height >= 0");
   cv::Rect rect = roi;
   if (rect.width == 0) rect.width = image.width - rect.x;
   if (rect.height == 0) rect.height = image.height - rect.y;
   if (rect.width <= 0 || rect.height <= 0 || (rect & image) != rect)
-    throw Error("parameter align.roi " + rectText(roi) + " lies outside the image: slices are " +
+    throw Error("parameter " + parameter + " " + rectText(roi) + " lies outside the image: slices are " +
                 sizeText(sliceSize) + (dataBarRows > 0 ? " with a data bar of " + std::to_string(dataBarRows) +
                                                              " rows, leaving " + sizeText(image.size())
                                                        : std::string()) +
@@ -118,6 +118,15 @@ cv::Mat cropSlice(const cv::Mat& slice, const cv::Rect& rect, const std::string&
                 rectText(rect) + " (data bar and ROI from the first slice); expected every slice to be at least " +
                 std::to_string(rect.x + rect.width) + " x " + std::to_string(rect.y + rect.height));
   return slice(rect);
+}
+
+}  // namespace fibseg::align
+
+namespace fibseg::align {
+
+cv::Rect registrationRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& cropRect_, const cv::Rect& region) {
+  if (region == cv::Rect()) return cropRect_;
+  return cropRect(sliceSize, dataBarRows, region, "align.register_x/_y/_width/_height");
 }
 
 }  // namespace fibseg::align

@@ -16,17 +16,22 @@ constexpr double kTaperFraction = 0.12;  // of each side, tapered to zero (Tukey
 // y only through their slow fade and the taper, which spreads them over about 1 / kTaperFraction
 // rows of the spectrum.
 constexpr int kCurtainNotchBins = 8;
+// Below this many rows (a thin registration region, such as the protective cap) the notch would
+// drop most vertical frequencies: there stripes are taken out by subtracting each column's mean
+// (over so few rows they hardly fade) and the notch shrinks in proportion.
+constexpr int kShortRows = 128;
 constexpr double kWhiteningFloor = 0.1;  // of the mean magnitude in the band
 
 // Tukey window: flat in the middle, cosine taper at the ends. The border of a slice is a jump
 // (the FFT sees the slice repeated), which is fixed in the frame like curtains; the taper hides it.
-cv::Mat taper(int n) {
-  cv::Mat w(1, n, CV_32F, cv::Scalar(1));
+// Sampled at i + offset (offset may be fractional); 0 beyond the ends.
+cv::Mat taper(int n, double offset = 0) {
+  cv::Mat w(1, n, CV_32F);
   const int edge = std::max(2, int(std::lround(kTaperFraction * n)));
-  for (int i = 0; i < std::min(edge, n); ++i) {
-    const float v = float(0.5 - 0.5 * std::cos(M_PI * (i + 0.5) / edge));
-    w.at<float>(i) = std::min(w.at<float>(i), v);
-    w.at<float>(n - 1 - i) = std::min(w.at<float>(n - 1 - i), v);
+  auto rise = [&](double t) { return t >= edge ? 1.0 : 0.5 - 0.5 * std::cos(M_PI * (t + 0.5) / edge); };
+  for (int i = 0; i < n; ++i) {
+    const double t = i + offset;
+    w.at<float>(i) = t < -0.5 || t > n - 0.5 ? 0.0f : float(std::max(0.0, std::min(rise(t), rise(n - 1 - t))));
   }
   return w;
 }
@@ -66,9 +71,8 @@ PhaseCorrelator::PhaseCorrelator(cv::Size size, const RegistrationParams& params
   sqrtWeight_.create(dftSize_, CV_32F);
   const double fine = 2 * M_PI * M_PI * params.fineSigmaPx * params.fineSigmaPx;
   const double coarse = 2 * M_PI * M_PI * params.coarseSigmaPx * params.coarseSigmaPx;
-  const int notch = params.suppressCurtaining
-                        ? int(std::ceil(kCurtainNotchBins * double(dftSize_.height) / size.height))
-                        : -1;
+  const double notchBins = kCurtainNotchBins * std::min(1.0, double(size.height) / kShortRows);
+  const int notch = params.suppressCurtaining ? int(std::ceil(notchBins * double(dftSize_.height) / size.height)) : -1;
   for (int y = 0; y < dftSize_.height; ++y) {
     const double fy = frequency(y, dftSize_.height);
     const int fyBins = std::abs(y < (dftSize_.height + 1) / 2 ? y : y - dftSize_.height);
@@ -81,13 +85,11 @@ PhaseCorrelator::PhaseCorrelator(cv::Size size, const RegistrationParams& params
   }
 }
 
+bool PhaseCorrelator::shortRegion() const { return std::min(size_.width, size_.height) < kShortRows; }
+
 // window(x + offset), zero where that falls outside the frame.
-cv::Mat PhaseCorrelator::shiftedWindow(cv::Point offset) const {
-  cv::Mat out = cv::Mat::zeros(size_, CV_32F);
-  const cv::Rect frame(cv::Point(0, 0), size_);
-  const cv::Rect source = (frame + offset) & frame;
-  if (source.area() > 0) window_(source).copyTo(out(source - offset));
-  return out;
+cv::Mat PhaseCorrelator::shiftedWindow(cv::Point2d offset) const {
+  return taper(size_.height, offset.y).t() * taper(size_.width, offset.x);
 }
 
 PhaseCorrelator::Spectrum PhaseCorrelator::prepare(const cv::Mat& slice, const cv::Mat& window) const {
@@ -102,6 +104,11 @@ cv::Mat PhaseCorrelator::transform(const cv::Mat& slice, const cv::Mat& window) 
                 "; expected every cropped slice single-channel and the same size");
   cv::Mat image;
   slice.convertTo(image, CV_32F);
+  if (params_.suppressCurtaining && size_.height < kShortRows) {
+    cv::Mat columnMeans;
+    cv::reduce(image, columnMeans, 0, cv::REDUCE_AVG);
+    image -= cv::repeat(columnMeans, image.rows, 1);
+  }
   image -= cv::mean(image);
   image = image.mul(window.empty() ? window_ : window);
   cv::Mat padded = cv::Mat::zeros(dftSize_, CV_32F);
@@ -257,26 +264,28 @@ PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& movi
 
 PairShift PhaseCorrelator::match(const cv::Mat& fixed, const Spectrum& fixedSpectrum, const cv::Mat& moving,
                                  const Spectrum& movingSpectrum, int maxShift) const {
-  PairShift first = correlate(fixedSpectrum, movingSpectrum, maxShift, /*refine=*/false);
-  const cv::Point whole(int(std::lround(first.shift.x)), int(std::lround(first.shift.y)));
-  if (whole == cv::Point(0, 0)) {
-    cv::Mat product;
-    cv::mulSpectrums(movingSpectrum.values, fixedSpectrum.values, product, 0, /*conjB=*/true);
-    first.shift = refinePeak(product, first.shift);
-    return first;
-  }
+  const PairShift first = correlate(fixedSpectrum, movingSpectrum, maxShift, /*refine=*/true);
   // Both slices were tapered by the same window, i.e. compared on the same part of the frame,
   // where their content differs by the shift: how much of the same content both windows show
-  // falls off with the shift, which pulls the estimate towards zero by ~1% of it. So compare
-  // again on the part of the content both slices show: the window times itself moved by the
-  // whole-pixel shift, placed on each slice where that content lies.
-  const cv::Mat overlap = window_.mul(shiftedWindow(whole));  // on the fixed slice
-  cv::Mat onMoving = cv::Mat::zeros(size_, CV_32F);
-  const cv::Rect frame(cv::Point(0, 0), size_);
-  const cv::Rect target = (frame + whole) & frame;
-  if (target.area() > 0) overlap(target - whole).copyTo(onMoving(target));
-  const PairShift second = correlate(prepare(fixed, overlap), prepare(moving, onMoving), maxShift, true);
-  return second.peak > 0 ? second : first;
+  // falls off with the shift, which pulls the estimate towards zero - by ~1% of it on a whole
+  // slice, by up to 20% on a region a few dozen pixels high, whose tapers are a large part of it.
+  // So compare again on the content both slices show: the window times itself moved by the
+  // shift found, placed on each slice where that content lies. Skipped where the pull is
+  // negligible: under a pixel on a region at least kShortRows across. On a short region the pull
+  // is large enough that the windows are placed again with the better estimate (a few rounds).
+  const bool wholePixel = std::abs(first.shift.x) >= 0.5 || std::abs(first.shift.y) >= 0.5;
+  if (first.peak <= 0 || (!wholePixel && !shortRegion())) return first;
+  PairShift best = first;
+  for (int round = 0; round < (shortRegion() ? 4 : 1); ++round) {
+    const cv::Mat onFixed = window_.mul(shiftedWindow(best.shift));  // content at x shows in moving at x + shift
+    const cv::Mat onMoving = window_.mul(shiftedWindow(-best.shift));
+    const PairShift next = correlate(prepare(fixed, onFixed), prepare(moving, onMoving), maxShift, true);
+    if (next.peak <= 0) break;
+    const double change = cv::norm(next.shift - best.shift);
+    best = next;
+    if (change < 0.005) break;
+  }
+  return best;
 }
 
 }  // namespace fibseg::align::detail

@@ -21,6 +21,8 @@ class PhaseCorrelator {
   PhaseCorrelator(cv::Size size, const RegistrationParams& params);
 
   cv::Size size() const { return size_; }
+  /// Fewer than kShortRows (128) px across: tapers are a large part of the region (see the .cpp).
+  bool shortRegion() const;
   /// The weighted, whitened spectrum of a slice of size(); energy = sum of |spectrum|^2.
   struct Spectrum {
     cv::Mat values;  // CV_32FC2, dftSize
@@ -46,7 +48,7 @@ class PhaseCorrelator {
   int maxShiftFor(int lag) const;
 
  private:
-  cv::Mat shiftedWindow(cv::Point offset) const;
+  cv::Mat shiftedWindow(cv::Point2d offset) const;
   cv::Point2d refinePeak(const cv::Mat& product, cv::Point2d start) const;
   cv::Size size_, dftSize_;
   RegistrationParams params_;

@@ -135,8 +135,9 @@ struct Registrar::State {
   int scale = 1;       // slices are registered shrunk by this factor; shifts are in full-size px
   std::unique_ptr<detail::PhaseCorrelator> correlator;  // works on the shrunk slices
   std::shared_ptr<const Prepared> previous;    // slice count-1
-  std::deque<std::pair<int, cv::Mat>> recent;  // transforms of the last referenceSlices slices that
-                                               // matched their predecessors, with their index; newest last
+  std::deque<std::shared_ptr<const Prepared>> recent;  // the last referenceSlices slices that matched
+                                                       // their predecessors; newest last
+  std::vector<int> recentIndex;                          // their slice numbers (same order)
   cv::Point2d lastStep{0, 0};                  // the last step measured with a clear peak
   std::vector<cv::Point2d> provisional;        // per slice, as estimated when it was added
   std::vector<Measurement> measurements;
@@ -219,6 +220,7 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
 ShiftEstimate Registrar::add(const Prepared& prepared) {
   State& s = *state_;
   const cv::Mat& slice = prepared.slice;
+  const auto current = std::make_shared<const Prepared>(prepared);  // shares the pixels
   const double scale = s.scale;
   const int z = s.count;
   ShiftEstimate estimate;
@@ -236,7 +238,7 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
     // phase ramp each), which is exact and saves a transform of the sum.
     const cv::Point2d expected = before + s.lastStep;
     const int slices = int(s.recent.size());
-    const bool useReference = slices >= 2 || (slices == 1 && s.recent.back().first != z - 1);
+    const bool useReference = slices >= 2 || (slices == 1 && s.recentIndex.back() != z - 1);
     std::vector<std::pair<int, double>> terms;
     cv::Point2d meanShift(0, 0);
     PairShift pair, match;
@@ -248,14 +250,32 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
         },
         [&] {
           if (!useReference) return;
-          cv::Mat sum;
-          for (const auto& [j, transformed] : s.recent) {
-            s.correlator->addMoved(sum, transformed, (s.provisional[j] - expected) / scale);
+          if (s.correlator->shortRegion()) {
+            // A region a few dozen pixels across (a fiducial band): the tapers are a large part
+            // of it, and moving tapered slices would leave the reference's taper elsewhere than
+            // the slice's. Move the slices themselves (bilinear: the reference is an average seen
+            // through the band-pass) and taper the mean.
+            cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
+            for (int k = 0; k < slices; ++k) {
+              const cv::Point2d offset = (s.provisional[s.recentIndex[k]] - expected) / scale;
+              cv::warpAffine(s.recent[k]->slice, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
+                             cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
+              reference += moved;
+            }
+            reference /= slices;
+            match = s.correlator->match(reference, s.correlator->prepare(reference), slice, prepared.spectrum,
+                                        s.correlator->maxShiftFor(1));
+          } else {
+            cv::Mat sum;
+            for (int k = 0; k < slices; ++k)
+              s.correlator->addMoved(sum, s.recent[k]->transformed, (s.provisional[s.recentIndex[k]] - expected) / scale);
+            match = s.correlator->correlate(s.correlator->whiten(std::move(sum)), prepared.spectrum,
+                                            s.correlator->maxShiftFor(1));
+          }
+          for (int j : s.recentIndex) {
             terms.push_back({j, 1.0 / slices});
             meanShift += s.provisional[j] / double(slices);
           }
-          match = s.correlator->correlate(s.correlator->whiten(std::move(sum)), prepared.spectrum,
-                                          s.correlator->maxShiftFor(1));
         });
     pair.shift *= scale;
     match.shift *= scale;
@@ -281,15 +301,15 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
     }
     if (!matched) shift = before + s.lastStep;  // bridged until finalise()
     else s.lastStep = shift - before;
-    if (matched) s.recent.push_back({z, prepared.transformed});
+    if (matched) s.recent.push_back(current), s.recentIndex.push_back(z);
   } else {
-    s.recent.push_back({z, prepared.transformed});
+    s.recent.push_back(current), s.recentIndex.push_back(z);
   }
   estimate.provisionalShift = shift;
   s.provisional.push_back(shift);
   s.previousPeak.push_back(estimate.peak);
-  s.previous = std::make_shared<Prepared>(prepared);
-  if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front();
+  s.previous = current;
+  if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front(), s.recentIndex.erase(s.recentIndex.begin());
   ++s.count;
   return estimate;
 }

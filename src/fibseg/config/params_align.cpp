@@ -27,6 +27,17 @@ std::vector<ParamSpec> alignParameterSpecs() {
   add({.key = "roi_height", .type = ParamType::Integer, .defaultValue = "0", .unit = "px", .min = 0.0,
        .description = "Region of interest: height. 0 = down to the data bar (or the bottom edge). The "
                       "region must lie inside the image above the data bar."});
+  for (const auto& [key, what] : std::vector<std::pair<std::string, std::string>>{
+           {"register_x", "left edge"}, {"register_y", "top edge"}, {"register_width", "width (0 = to the right edge)"},
+           {"register_height", "height (0 = down to the data bar)"}})
+    add({.key = key, .type = ParamType::Integer, .defaultValue = "0", .unit = "px", .min = 0.0,
+         .description = "Registration region: " + what + ", in pixels of the image as recorded. All four 0 "
+                        "(default) = drift is measured on the region of interest. Otherwise it is measured "
+                        "on this region only, which may lie outside the region of interest: use a part of "
+                        "the image that stays the same from slice to slice (a fiducial mark, the protective "
+                        "cap above the sample) when the structure itself changes fast through the depth "
+                        "(large grains): registration follows what it sees, and changing structure also "
+                        "seems to move."});
   add({.key = "max_shift", .type = ParamType::Integer, .defaultValue = "0", .unit = "px", .min = 0.0,
        .description = "Largest drift expected between two consecutive slices. 0 = up to a quarter of the "
                       "image. A tighter limit avoids false matches on very repetitive structures."});
@@ -82,6 +93,8 @@ align::AlignParams alignParamsFrom(const ParamSet& p) {
   a.dataBarRows = int(p.integer("align.data_bar_rows"));
   a.roi = {int(p.integer("align.roi_x")), int(p.integer("align.roi_y")), int(p.integer("align.roi_width")),
            int(p.integer("align.roi_height"))};
+  a.registrationRegion = {int(p.integer("align.register_x")), int(p.integer("align.register_y")),
+                          int(p.integer("align.register_width")), int(p.integer("align.register_height"))};
   auto& r = a.registration;
   r.maxShiftPx = int(p.integer("align.max_shift"));
   r.fineSigmaPx = p.real("align.bandpass_fine");

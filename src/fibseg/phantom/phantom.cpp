@@ -13,6 +13,7 @@ namespace fibseg::phantom {
 namespace {
 
 constexpr float kPoreGrey = 38, kSeGrey = 112, kCamGrey = 188;  // 8-bit scale
+constexpr float kCapGrey = 150;
 constexpr int kPoreBackDepth = 8;  // slices looked through a pore for material behind it
 
 // One generator per slice, derived from the seed, so slices can be rendered in any order or in
@@ -35,6 +36,8 @@ Phantom::Phantom(const PhantomParams& p) : params_(p) {
     throw Error("phantom: CAM and pore fractions must be >= 0 and sum below 0.95");
   barRows_ = p.dataBarRows >= 0 ? p.dataBarRows : std::max(16, int(std::lround(p.height * 0.07)));
   if (barRows_ >= p.height - 16) throw Error("phantom: data bar leaves no image");
+  if (p.capRows < 0 || p.capRows > (p.height - barRows_) / 2)
+    throw Error("phantom: cap rows must be between 0 and half the image height");
 
   // Drift: steady component plus a random walk, accumulated from slice 0.
   std::mt19937_64 rng(p.seed);
@@ -150,6 +153,18 @@ cv::Mat Phantom::worldIntensity(int z) const {
   }
   cv::GaussianBlur(behind, behind, cv::Size(0, 0), 2.0);
   behind.copyTo(image, pore);
+
+  // Protective cap: the top of the world, the same texture in every slice (seeded without z).
+  const int capEnd = std::min(image.rows, margin_ + params_.capRows);
+  if (params_.capRows > 0 && capEnd > 0) {
+    auto capRng = sliceRng(params_.seed, 0, 3);
+    std::normal_distribution<float> capGauss(0, 1);  // its own: a distribution caches values
+    cv::Mat cap(capEnd, image.cols, CV_32F);
+    for (auto it = cap.begin<float>(); it != cap.end<float>(); ++it) *it = capGauss(capRng);
+    cv::GaussianBlur(cap, cap, cv::Size(0, 0), 1.5);
+    cap = kCapGrey + cap * (25.0 / 0.19);  // blurred unit noise has sigma ~0.19 at this width
+    cap.copyTo(image(cv::Rect(0, 0, image.cols, capEnd)));
+  }
   return image;
 }
 

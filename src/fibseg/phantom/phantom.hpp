@@ -6,6 +6,9 @@
 // would show it: pores reveal blurred material from deeper slices (the pore-back effect), the
 // content drifts (random walk plus steady drift), and the detector adds per-slice gain/offset,
 // top-to-bottom shading, vertical curtaining stripes, blur, noise and a data bar at the bottom.
+// Optionally the top rows show a protective cap: a textured band that is the same in every slice
+// (the deposited platinum layer seen edge-on) and drifts with the sample, a reference for
+// registration that, unlike grains, does not change through depth.
 #include <opencv2/core.hpp>
 
 #include <vector>
@@ -34,6 +37,7 @@ struct PhantomParams {
   double poreBack = 0.45;      // fraction of the material contrast seen through a pore
   double blur = 0.8;           // point-spread function sigma, px
   double noise = 5;            // Gaussian noise sigma, grey levels (8-bit scale)
+  int capRows = 0;             // rows of protective cap at the top of the content (at slice 0); 0 = none
   double pixelSizeNm = 10;
   double sliceThicknessNm = 10;
 };

@@ -27,6 +27,9 @@ nlohmann::json describe(const Phantom& phantom) {
           {"pore_back", p.poreBack},    {"blur", p.blur},
           {"noise", p.noise},           {"pixel_size_nm", p.pixelSizeNm},
           {"slice_thickness_nm", p.sliceThicknessNm},
+          // The cap is not a phase: truth_labels.tif shows the sample as if it were not there, so
+          // a run that is scored sets its region of interest below the cap.
+          {"cap_rows", p.capRows},
           {"labels", {{"0", "pore"}, {"1", "SE"}, {"2", "CAM"}}},
           {"shift_convention", "content displacement of each slice relative to slice 0, px"}};
 }

@@ -71,7 +71,8 @@ struct RunPlan {
   bool slicePngs = true, report = true;
   int previewWidth = 512, previewStep = 1, previewSlice = 0;
   int dataBarRows = 0;
-  cv::Rect cropRect;  // in raw slice pixels
+  cv::Rect cropRect;      // in raw slice pixels
+  cv::Rect registerRect;  // in raw slice pixels: what registration compares
 };
 
 /// What passes 1-2 produce and pass 3 (or a later `--from segment`) needs; saved as the cache.
@@ -150,6 +151,7 @@ RunPlan makePlan(const config::ParamSet& params) {
   const cv::Mat first = plan.series.read(0);
   plan.dataBarRows = align::dataBarRows(first, plan.align);
   plan.cropRect = align::cropRect(first.size(), plan.dataBarRows, plan.align.roi);
+  plan.registerRect = align::registrationRect(first.size(), plan.dataBarRows, plan.cropRect, plan.align.registrationRegion);
   return plan;
 }
 
@@ -182,7 +184,7 @@ RegisterResult registerSlices(const RunPlan& plan, const RunOptions& options, st
   const bool allStats = needStats && plan.intensity.brightness.reference == intensity::BrightnessReference::StackMedian;
   std::vector<intensity::BrightnessStats> stats(needStats ? (allStats ? plan.slices : 1) : 0);
   OrthoSlices ortho(plan.slices, plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
-  align::Registrar registrar(plan.align.registration, plan.cropRect.size());
+  align::Registrar registrar(plan.align.registration, plan.registerRect.size());
   Progress progress(log, "align   ", plan.slices, options.terminal);
 
   int next = 0;
@@ -202,7 +204,9 @@ RegisterResult registerSlices(const RunPlan& plan, const RunOptions& options, st
                                         if (allStats || (needStats && z == 0))
                                           stats[allStats ? z : 0] = intensity::measureBrightness(cropped);
                                         ortho.add(z, cropped);
-                                        return Item{z, registrar.prepare(cropped)};
+                                        return Item{z, registrar.prepare(plan.registerRect == plan.cropRect
+                                                                             ? cropped
+                                                                             : align::cropSlice(raw, plan.registerRect, plan.series.sliceName(z)))};
                                       }) &
           tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
             registrar.add(*item.prepared);
@@ -506,6 +510,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"slice_thickness_nm", plan.sliceThicknessNm},
       {"data_bar_rows", plan.dataBarRows},
       {"crop_rect_raw", {{"x", plan.cropRect.x}, {"y", plan.cropRect.y}, {"width", plan.cropRect.width}, {"height", plan.cropRect.height}}},
+      {"registration_rect_raw", {{"x", plan.registerRect.x}, {"y", plan.registerRect.y}, {"width", plan.registerRect.width}, {"height", plan.registerRect.height}}},
       // The output volume's place in slice 0's frame without the data bar (what `fibseg score` needs).
       {"crop_in_slice0", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
       {"crop", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
