@@ -24,13 +24,21 @@ void addDemoCommand(CLI::App& app) {
     ensureWritableFolder(out);
     phantom::PhantomParams params;
     params.slices = *slices;
+    params.capRows = 60;
     std::cout << "1. phantom: " << params.slices << " slices of " << params.width << "x" << params.height
-              << " with drift, curtaining, shading and brightness changes -> " << (out / "phantom").string() << "\n";
+              << " with drift, curtaining, shading and brightness changes and a protective cap at the top -> "
+              << (out / "phantom").string() << "\n";
     phantom::writePhantom(params, out / "phantom");
 
     const fs::path config = out / "params.toml";
     writeTextFile(config, "# fibseg demo: every other parameter at its default (`fibseg init` lists them)\n"
-                          "[input]\npath = \"phantom/raw\"\n[output]\nfolder = \"run\"\n");
+                          "[input]\npath = \"phantom/raw\"\n[output]\nfolder = \"run\"\n"
+                          "[align]\n"
+                          "# The sample starts below the protective cap (rows 0-59 at the first slice).\n"
+                          "roi_y = 80\n"
+                          "# Drift is measured on the cap, which is the same in every slice: the grains\n"
+                          "# change shape through the depth, which would also look like drift.\n"
+                          "register_height = 40\n");
     std::cout << "2. fibseg run " << config.string() << "\n";
     pipeline::RunOptions options;
     options.overwrite = true;

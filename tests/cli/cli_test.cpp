@@ -116,6 +116,17 @@ TEST(Cli, RegistrationOnTheCapWithinAQuarterPixelWithLargeGrains) {
   EXPECT_LE(std::sqrt(sumSquares / 3), 0.25);
 }
 
+// `make demo`: the phantom with its cap, registered on the cap, scored against the truth.
+TEST(Cli, DemoRunsEndToEndAndScores) {
+  Workspace w("demo");
+  const auto demo = fibseg("demo " + (w / "d") + " --slices 12");
+  ASSERT_EQ(demo.exitCode, 0) << demo.output;
+  const auto s = readJson(w.path / "d" / "score.json");
+  EXPECT_LE(s["registration"]["rms_error_px"].get<double>(), 0.25) << demo.output;
+  EXPECT_GE(s["segmentation"]["mean_iou"].get<double>(), 0.80) << demo.output;
+  EXPECT_TRUE(fs::exists(w.path / "d" / "run" / "report.html"));
+}
+
 TEST(Cli, SecondRunNeedsOverwriteAndFromSegmentReusesTheCache) {
   Workspace w("rerun");
   ASSERT_EQ(fibseg("phantom " + (w / "ph") + " --slices 6 --width 160 --height 128").exitCode, 0);
