@@ -221,6 +221,11 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
   State& s = *state_;
   const cv::Mat& slice = prepared.slice;
   const auto current = std::make_shared<const Prepared>(prepared);  // shares the pixels
+  // What the running reference needs of this slice later: its pixels on a short region, its
+  // transform otherwise (keeping both and the spectrum would hold 15 MB a slice at 1024 x 768).
+  const auto forReference = std::make_shared<Prepared>();
+  if (s.correlator->shortRegion()) forReference->slice = prepared.slice;
+  else forReference->transformed = prepared.transformed;
   const double scale = s.scale;
   const int z = s.count;
   ShiftEstimate estimate;
@@ -301,9 +306,9 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
     }
     if (!matched) shift = before + s.lastStep;  // bridged until finalise()
     else s.lastStep = shift - before;
-    if (matched) s.recent.push_back(current), s.recentIndex.push_back(z);
+    if (matched) s.recent.push_back(forReference), s.recentIndex.push_back(z);
   } else {
-    s.recent.push_back(current), s.recentIndex.push_back(z);
+    s.recent.push_back(forReference), s.recentIndex.push_back(z);
   }
   estimate.provisionalShift = shift;
   s.provisional.push_back(shift);
