@@ -120,10 +120,6 @@ cv::Mat cropSlice(const cv::Mat& slice, const cv::Rect& rect, const std::string&
   return slice(rect);
 }
 
-}  // namespace fibseg::align
-
-namespace fibseg::align {
-
 cv::Rect registrationRect(cv::Size sliceSize, int dataBarRows, const cv::Rect& cropRect_, const cv::Rect& region) {
   if (region == cv::Rect()) return cropRect_;
   return cropRect(sliceSize, dataBarRows, region, "align.register_x/_y/_width/_height");

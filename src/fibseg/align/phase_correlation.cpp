@@ -85,6 +85,14 @@ PhaseCorrelator::PhaseCorrelator(cv::Size size, const RegistrationParams& params
   }
 }
 
+void requireSliceSize(const cv::Mat& slice, cv::Size size) {
+  if (slice.size() != size || slice.channels() != 1)
+    throw Error("align: a slice of " + std::to_string(slice.cols) + " x " + std::to_string(slice.rows) +
+                " px (" + std::to_string(slice.channels()) + " channels) among slices of " +
+                std::to_string(size.width) + " x " + std::to_string(size.height) +
+                "; expected every cropped slice single-channel and the same size");
+}
+
 bool PhaseCorrelator::shortRegion() const { return std::min(size_.width, size_.height) < kShortRows; }
 
 // window(x + offset), zero where that falls outside the frame.
@@ -97,11 +105,7 @@ PhaseCorrelator::Spectrum PhaseCorrelator::prepare(const cv::Mat& slice, const c
 }
 
 cv::Mat PhaseCorrelator::transform(const cv::Mat& slice, const cv::Mat& window) const {
-  if (slice.size() != size_ || slice.channels() != 1)
-    throw Error("align: a slice of " + std::to_string(slice.cols) + " x " + std::to_string(slice.rows) +
-                " px (" + std::to_string(slice.channels()) + " channels) among slices of " +
-                std::to_string(size_.width) + " x " + std::to_string(size_.height) +
-                "; expected every cropped slice single-channel and the same size");
+  requireSliceSize(slice, size_);
   cv::Mat image;
   slice.convertTo(image, CV_32F);
   if (params_.suppressCurtaining && size_.height < kShortRows) {

@@ -16,6 +16,9 @@
 
 namespace fibseg::align::detail {
 
+/// Throws unless `slice` is single-channel and of `size` (every cropped slice must be).
+void requireSliceSize(const cv::Mat& slice, cv::Size size);
+
 class PhaseCorrelator {
  public:
   PhaseCorrelator(cv::Size size, const RegistrationParams& params);

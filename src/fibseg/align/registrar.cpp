@@ -125,7 +125,8 @@ std::vector<cv::Point2d> smooth(const std::vector<cv::Point2d>& shifts, int wind
 
 struct Registrar::Prepared {
   cv::Mat slice;                               // shrunk by the scale, CV_32F
-  cv::Mat transformed;                         // its plain Fourier transform (for the reference)
+  cv::Mat transformed;                         // its plain Fourier transform (for the reference;
+                                               // empty on a short region, whose reference moves slices)
   detail::PhaseCorrelator::Spectrum spectrum;  // whitened, for the comparisons
 };
 
@@ -135,9 +136,9 @@ struct Registrar::State {
   int scale = 1;       // slices are registered shrunk by this factor; shifts are in full-size px
   std::unique_ptr<detail::PhaseCorrelator> correlator;  // works on the shrunk slices
   std::shared_ptr<const Prepared> previous;    // slice count-1
-  std::deque<std::shared_ptr<const Prepared>> recent;  // the last referenceSlices slices that matched
-                                                       // their predecessors; newest last
-  std::vector<int> recentIndex;                          // their slice numbers (same order)
+  // The last referenceSlices slices that matched their predecessors, with their slice numbers;
+  // newest last. Only what the reference needs of each (pixels on a short region, else transform).
+  std::deque<std::pair<int, std::shared_ptr<const Prepared>>> recent;
   cv::Point2d lastStep{0, 0};                  // the last step measured with a clear peak
   std::vector<cv::Point2d> provisional;        // per slice, as estimated when it was added
   std::vector<Measurement> measurements;
@@ -191,11 +192,7 @@ int Registrar::slices() const { return state_->count; }
 std::shared_ptr<const Registrar::Prepared> Registrar::prepare(const cv::Mat& croppedSlice) const {
   const State& s = *state_;
   if (!s.correlator) throw Error("align: Registrar::prepare before the slice size is known (internal error)");
-  if (croppedSlice.size() != s.sliceSize || croppedSlice.channels() != 1)
-    throw Error("align: a slice of " + std::to_string(croppedSlice.cols) + " x " + std::to_string(croppedSlice.rows) +
-                " px (" + std::to_string(croppedSlice.channels()) + " channels) among slices of " +
-                std::to_string(s.sliceSize.width) + " x " + std::to_string(s.sliceSize.height) +
-                "; expected every cropped slice single-channel and the same size");
+  detail::requireSliceSize(croppedSlice, s.sliceSize);
   auto prepared = std::make_shared<Prepared>();
   const cv::Size small = s.correlator->size();
   if (s.scale == 1) {
@@ -207,8 +204,12 @@ std::shared_ptr<const Registrar::Prepared> Registrar::prepare(const cv::Mat& cro
     croppedSlice(cv::Rect(0, 0, small.width * s.scale, small.height * s.scale)).convertTo(whole, CV_32F);
     cv::resize(whole, prepared->slice, small, 0, 0, cv::INTER_AREA);
   }
-  prepared->transformed = s.correlator->transform(prepared->slice);
-  prepared->spectrum = s.correlator->whiten(prepared->transformed.clone());
+  if (s.correlator->shortRegion()) {
+    prepared->spectrum = s.correlator->prepare(prepared->slice);  // its reference moves slices
+  } else {
+    prepared->transformed = s.correlator->transform(prepared->slice);  // for the Fourier reference
+    prepared->spectrum = s.correlator->whiten(prepared->transformed.clone());
+  }
   return prepared;
 }
 
@@ -221,11 +222,10 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
   State& s = *state_;
   const cv::Mat& slice = prepared.slice;
   const auto current = std::make_shared<const Prepared>(prepared);  // shares the pixels
-  // What the running reference needs of this slice later: its pixels on a short region, its
-  // transform otherwise (keeping both and the spectrum would hold 15 MB a slice at 1024 x 768).
-  const auto forReference = std::make_shared<Prepared>();
-  if (s.correlator->shortRegion()) forReference->slice = prepared.slice;
-  else forReference->transformed = prepared.transformed;
+  // What the running reference needs of this slice later (keeping the spectrum too would hold
+  // 15 MB a slice at 1024 x 768).
+  const auto forReference = std::make_shared<const Prepared>(
+      Prepared{s.correlator->shortRegion() ? prepared.slice : cv::Mat(), prepared.transformed, {}});
   const double scale = s.scale;
   const int z = s.count;
   ShiftEstimate estimate;
@@ -243,7 +243,7 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
     // phase ramp each), which is exact and saves a transform of the sum.
     const cv::Point2d expected = before + s.lastStep;
     const int slices = int(s.recent.size());
-    const bool useReference = slices >= 2 || (slices == 1 && s.recentIndex.back() != z - 1);
+    const bool useReference = slices >= 2 || (slices == 1 && s.recent.back().first != z - 1);
     std::vector<std::pair<int, double>> terms;
     cv::Point2d meanShift(0, 0);
     PairShift pair, match;
@@ -261,9 +261,9 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
             // the slice's. Move the slices themselves (bilinear: the reference is an average seen
             // through the band-pass) and taper the mean.
             cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
-            for (int k = 0; k < slices; ++k) {
-              const cv::Point2d offset = (s.provisional[s.recentIndex[k]] - expected) / scale;
-              cv::warpAffine(s.recent[k]->slice, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
+            for (const auto& [j, kept] : s.recent) {
+              const cv::Point2d offset = (s.provisional[j] - expected) / scale;
+              cv::warpAffine(kept->slice, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
                              cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
               reference += moved;
             }
@@ -272,12 +272,12 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
                                         s.correlator->maxShiftFor(1));
           } else {
             cv::Mat sum;
-            for (int k = 0; k < slices; ++k)
-              s.correlator->addMoved(sum, s.recent[k]->transformed, (s.provisional[s.recentIndex[k]] - expected) / scale);
+            for (const auto& [j, kept] : s.recent)
+              s.correlator->addMoved(sum, kept->transformed, (s.provisional[j] - expected) / scale);
             match = s.correlator->correlate(s.correlator->whiten(std::move(sum)), prepared.spectrum,
                                             s.correlator->maxShiftFor(1));
           }
-          for (int j : s.recentIndex) {
+          for (const auto& [j, kept] : s.recent) {
             terms.push_back({j, 1.0 / slices});
             meanShift += s.provisional[j] / double(slices);
           }
@@ -306,15 +306,15 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
     }
     if (!matched) shift = before + s.lastStep;  // bridged until finalise()
     else s.lastStep = shift - before;
-    if (matched) s.recent.push_back(forReference), s.recentIndex.push_back(z);
+    if (matched) s.recent.push_back({z, forReference});
   } else {
-    s.recent.push_back(forReference), s.recentIndex.push_back(z);
+    s.recent.push_back({z, forReference});
   }
   estimate.provisionalShift = shift;
   s.provisional.push_back(shift);
   s.previousPeak.push_back(estimate.peak);
   s.previous = current;
-  if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front(), s.recentIndex.erase(s.recentIndex.begin());
+  if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front();
   ++s.count;
   return estimate;
 }
