@@ -12,6 +12,8 @@
 #include "image_files.hpp"
 #include "fibseg/config/load.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/phases.hpp"
+#include "fibseg/intensity/denoise.hpp"
 #include "fibseg/io/png.hpp"
 #include "fibseg/io/tiff.hpp"
 #include "fibseg/learn/learn.hpp"
@@ -36,8 +38,9 @@ void addTrainCommand(CLI::App& app) {
                   "and brightness-corrected (e.g. a page of aligned.tif). Repeat for more slices")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--annotation", o->annotations,
-                  "Strokes painted on the matching --image (same size): grey values 1 pore, 2 SE, 3 CAM (0 "
-                  "unpainted), or colours white = pore, blue = SE, orange = CAM on black. One per --image")
+                  "Strokes painted on the matching --image (same size): grey values phase index + 1 in the order "
+                  "of phases.names (default 1 pore, 2 SE, 3 CAM; 0 unpainted), or the phases' colours "
+                  "(phases.colours) on black. One per --image")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--model", o->model, "Model file to write (.json); default: learn.model from CONFIG");
   cmd->add_option("--set", o->overrides, "Override one parameter: section.key=value (repeatable)");
@@ -48,6 +51,9 @@ void addTrainCommand(CLI::App& app) {
     // Training needs no input/output folders: a parameter file without them is fine here.
     const auto params = config::loadParameters(o->config, o->overrides, config::RequiredValues::MayBeMissing);
     auto learnParams = config::learnParamsFrom(params);
+    const PhaseSet phases = config::phasesFrom(params);
+    // The model learns from what `fibseg run` will show it: the slice after intensity.denoise.
+    const auto denoise = config::denoiseParamsFrom(params);
     const fs::path modelPath = !o->model.empty() ? fs::path(o->model) : learnParams.model;
     if (modelPath.empty())
       throw Error("no model file to write; expected --model OUT.json (or learn.model in the parameter file)");
@@ -68,20 +74,22 @@ void addTrainCommand(CLI::App& app) {
                     std::to_string(image.rows) + (o->dataBarRows ? ", or without its data bar" : "") + ")");
       image = image.rowRange(0, content).clone();
       painted = painted.rowRange(0, content).clone();
-      examples.push_back({image, learn::annotationFromImage(painted, o->annotations[i]),
+      examples.push_back({intensity::denoise(image, denoise), learn::annotationFromImage(painted, o->annotations[i], phases),
                           fs::path(o->images[i]).filename().string()});
     }
 
     learn::resolveCnnModel(learnParams.features);
     const auto started = std::chrono::steady_clock::now();
-    const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training);
+    const learn::TrainingContext context{phases.names, phases.values, phases.coloursRgb, 0,
+                                         intensity::describeDenoise(denoise)};
+    const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training, context);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     model.save(modelPath);
 
     // How well the model reproduces the strokes it learned from: a low figure means the features
     // cannot tell the painted phases apart (or strokes contradict each other).
     long long agree = 0, painted = 0;
-    long long perPhase[3] = {0, 0, 0};
+    std::vector<long long> perPhase(phases.count(), 0);
     for (const auto& e : examples) {
       const cv::Mat labels = model.predict(e.slice).labels;
       for (int y = 0; y < labels.rows; ++y)
@@ -93,8 +101,11 @@ void addTrainCommand(CLI::App& app) {
           agree += labels.at<std::uint8_t>(y, x) == a - 1;
         }
     }
-    std::printf("train: %zu slices, painted pixels: pore %lld, SE %lld, CAM %lld; %zu features per pixel; %.1f s\n",
-                examples.size(), perPhase[0], perPhase[1], perPhase[2],
+    std::string counts;
+    for (int p = 0; p < phases.count(); ++p)
+      counts += (p ? ", " : "") + phases.names[p] + " " + std::to_string(perPhase[p]);
+    std::printf("train: %zu slices, painted pixels: %s; denoise %s; %zu features per pixel; %.1f s\n",
+                examples.size(), counts.c_str(), context.denoise.c_str(),
                 learn::featureNames(learnParams.features).size(), seconds);
     std::printf("train: the model agrees with %.2f%% of the painted pixels\n", 100.0 * agree / std::max(1LL, painted));
     std::printf("train: wrote %s (use it with segment.method = classifier, learn.model = that file)\n",

@@ -79,16 +79,6 @@ std::vector<ParamSpec> segmentParameterSpecs() {
                    .unit = "px", .min = 0.0,
                    .description = "Active-material islands smaller than this many pixels are merged into the "
                                   "phase around them. 0 = keep all."});
-  specs.push_back({.section = s, .key = "label_pore", .type = ParamType::Integer, .defaultValue = "0",
-                   .min = 0.0, .max = 255.0,
-                   .description = "Grey level written for pores in labels.tif and segmented/labels_NNNN.png."});
-  specs.push_back({.section = s, .key = "label_se", .type = ParamType::Integer, .defaultValue = "1",
-                   .min = 0.0, .max = 255.0,
-                   .description = "Grey level written for solid electrolyte in the label images."});
-  specs.push_back({.section = s, .key = "label_cam", .type = ParamType::Integer, .defaultValue = "2",
-                   .min = 0.0, .max = 255.0,
-                   .description = "Grey level written for active material in the label images. Use e.g. "
-                                  "0/128/255 to see the phases in an ordinary image viewer."});
   return specs;
 }
 
@@ -113,13 +103,6 @@ segment::SegmentParams segmentParamsFrom(const ParamSet& params) {
                                             : Convolution::Auto;
   p.minIslandPx = {int(params.integer("segment.min_island_pore")), int(params.integer("segment.min_island_se")),
                    int(params.integer("segment.min_island_cam"))};
-  const std::array<const char*, 3> levelNames{"segment.label_pore", "segment.label_se", "segment.label_cam"};
-  for (int i = 0; i < 3; ++i) p.labelLevels[i] = static_cast<std::uint8_t>(params.integer(levelNames[i]));
-  if (p.labelLevels[0] == p.labelLevels[1] || p.labelLevels[0] == p.labelLevels[2] ||
-      p.labelLevels[1] == p.labelLevels[2])
-    throw Error("parameters segment.label_pore/label_se/label_cam = " + std::to_string(p.labelLevels[0]) + "/" +
-                std::to_string(p.labelLevels[1]) + "/" + std::to_string(p.labelLevels[2]) +
-                "; expected three different grey levels");
   return p;
 }
 

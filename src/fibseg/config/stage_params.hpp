@@ -13,5 +13,6 @@ std::vector<ParamSpec> alignParameterSpecs();
 std::vector<ParamSpec> intensityParameterSpecs();
 std::vector<ParamSpec> segmentParameterSpecs();
 std::vector<ParamSpec> learnParameterSpecs();
+std::vector<ParamSpec> phasesParameterSpecs();
 
 }  // namespace fibseg::config

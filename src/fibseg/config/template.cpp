@@ -24,6 +24,7 @@ std::string sectionTitle(const std::string& section) {
       {"intensity", "Intensity: brightness equalisation, contrast, shading and curtaining"},
       {"segment", "Segmentation: pores, solid electrolyte, cathode active material"},
       {"learn", "Machine-learning segmentation (trained classifier)"},
+      {"phases", "Phases: names, label values and colours"},
       {"report", "Report"},
   };
   const auto it = titles.find(section);

@@ -1,6 +1,6 @@
-// Annotations as users paint them: a label PNG (0 unlabelled, 1 pore, 2 SE, 3 CAM) or strokes in
-// the report's colours on black. Painting programs anti-alias brush edges; colours within a small
-// distance of a report colour count as it, anything else is refused rather than guessed.
+// Annotations as users paint them: a grey PNG (0 unpainted, phase index + 1) or strokes in the
+// phases' colours on black. Painting programs anti-alias brush edges; colours within a small
+// distance of a phase colour count as it, anything else is refused rather than guessed.
 #include <opencv2/imgproc.hpp>
 
 #include <array>
@@ -13,34 +13,46 @@ namespace fibseg::learn {
 
 namespace {
 
-struct PaintColour {
-  std::array<int, 3> bgr;
-  std::uint8_t code;
-  const char* name;
-};
-// Report colours (RGB): white pore, blue (0,0,255) SE, orange (255,165,0) CAM; black unlabelled.
-constexpr PaintColour kColours[] = {{{0, 0, 0}, 0, "black (unlabelled)"},
-                                    {{255, 255, 255}, 1, "white (pore)"},
-                                    {{255, 0, 0}, 2, "blue (SE)"},
-                                    {{0, 165, 255}, 3, "orange (CAM)"}};
 constexpr int kColourTolerance = 48;  // per channel, grey levels
+
+std::string rgbText(const std::array<std::uint8_t, 3>& rgb) {
+  return std::to_string(rgb[0]) + "," + std::to_string(rgb[1]) + "," + std::to_string(rgb[2]);
+}
+
+std::string greyCodes(const PhaseSet& phases) {
+  std::string text = "0 unpainted";
+  for (int p = 0; p < phases.count(); ++p) text += ", " + std::to_string(p + 1) + " " + phases.names[p];
+  return text;
+}
+
+std::string colourCodes(const PhaseSet& phases) {
+  std::string text = "black (unpainted)";
+  for (int p = 0; p < phases.count(); ++p) text += ", " + rgbText(phases.coloursRgb[p]) + " (" + phases.names[p] + ")";
+  return text;
+}
+
+bool near(const std::uint8_t* bgr, const std::array<std::uint8_t, 3>& rgb) {
+  return std::abs(bgr[0] - rgb[2]) <= kColourTolerance && std::abs(bgr[1] - rgb[1]) <= kColourTolerance &&
+         std::abs(bgr[2] - rgb[0]) <= kColourTolerance;
+}
 
 }  // namespace
 
-cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where) {
-  if (image.empty()) throw Error(where + ": empty annotation image; expected a label or colour PNG");
+cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where, const PhaseSet& phases) {
+  const int n = phases.count();
+  if (image.empty()) throw Error(where + ": empty annotation image; expected a grey or colour PNG");
   if (image.depth() != CV_8U)
-    throw Error(where + ": annotation is not 8-bit; expected an 8-bit label PNG (0 unlabelled, 1 pore, 2 SE, "
-                        "3 CAM) or an 8-bit colour PNG in the report's colours");
+    throw Error(where + ": annotation is not 8-bit; expected an 8-bit grey PNG (" + greyCodes(phases) +
+                ") or an 8-bit colour PNG in the phase colours");
   cv::Mat codes(image.size(), CV_8U);
   if (image.channels() == 1) {
     for (int y = 0; y < image.rows; ++y)
       for (int x = 0; x < image.cols; ++x) {
         const std::uint8_t v = image.at<std::uint8_t>(y, x);
-        if (v > 3)
+        if (v > n)
           throw Error(where + ": grey value " + std::to_string(v) + " at (x " + std::to_string(x) + ", y " +
-                      std::to_string(y) + "); expected 0 unlabelled, 1 pore, 2 SE or 3 CAM (or a colour PNG "
-                      "painted white = pore, blue = SE, orange = CAM)");
+                      std::to_string(y) + "); expected " + greyCodes(phases) +
+                      " (or a colour PNG painted in phases.colours)");
         codes.at<std::uint8_t>(y, x) = v;
       }
     return codes;
@@ -48,23 +60,27 @@ cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where) {
   if (image.channels() != 3 && image.channels() != 4)
     throw Error(where + ": annotation has " + std::to_string(image.channels()) +
                 " channels; expected grey, RGB or RGBA");
+  // Black means unpainted, so a phase colour near black could not be told from it.
+  for (int p = 0; p < n; ++p)
+    if (near(std::array<std::uint8_t, 3>{0, 0, 0}.data(), phases.coloursRgb[p]))
+      throw Error(where + ": phase " + phases.names[p] + " has colour " + rgbText(phases.coloursRgb[p]) +
+                  ", too close to black (unpainted) to paint with; use a grey annotation (" + greyCodes(phases) +
+                  ") or another colour in phases.colours");
   const int channels = image.channels();
   long long refused = 0;
   cv::Point first(-1, -1);
   for (int y = 0; y < image.rows; ++y) {
-    const std::uint8_t* p = image.ptr<std::uint8_t>(y);
-    for (int x = 0; x < image.cols; ++x, p += channels) {
-      if (channels == 4 && p[3] == 0) {  // fully transparent = not painted
-        codes.at<std::uint8_t>(y, x) = 0;
-        continue;
-      }
-      int code = -1;
-      for (const auto& c : kColours) {
-        if (std::abs(p[0] - c.bgr[0]) <= kColourTolerance && std::abs(p[1] - c.bgr[1]) <= kColourTolerance &&
-            std::abs(p[2] - c.bgr[2]) <= kColourTolerance) {
-          code = c.code;
-          break;
-        }
+    const std::uint8_t* px = image.ptr<std::uint8_t>(y);
+    for (int x = 0; x < image.cols; ++x, px += channels) {
+      codes.at<std::uint8_t>(y, x) = 0;
+      if (channels == 4 && px[3] == 0) continue;  // fully transparent = not painted
+      if (near(px, {0, 0, 0})) continue;
+      int code = -1, best = 1 << 30;
+      for (int p = 0; p < n; ++p) {  // the nearest phase colour within the tolerance
+        const auto& c = phases.coloursRgb[p];
+        if (!near(px, c)) continue;
+        const int d = std::abs(px[0] - c[2]) + std::abs(px[1] - c[1]) + std::abs(px[2] - c[0]);
+        if (d < best) best = d, code = p + 1;
       }
       if (code < 0) {
         if (refused++ == 0) first = {x, y};
@@ -74,14 +90,11 @@ cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where) {
     }
   }
   if (refused > 0) {
-    const cv::Vec<std::uint8_t, 3> bgr(image.ptr<std::uint8_t>(first.y)[first.x * channels],
-                                        image.ptr<std::uint8_t>(first.y)[first.x * channels + 1],
-                                        image.ptr<std::uint8_t>(first.y)[first.x * channels + 2]);
-    throw Error(where + ": " + std::to_string(refused) + " pixels have colours that are not annotation colours, " +
+    const std::uint8_t* px = image.ptr<std::uint8_t>(first.y) + first.x * channels;
+    throw Error(where + ": " + std::to_string(refused) + " pixels have colours that are not phase colours, " +
                 "first at (x " + std::to_string(first.x) + ", y " + std::to_string(first.y) + "): RGB (" +
-                std::to_string(bgr[2]) + "," + std::to_string(bgr[1]) + "," + std::to_string(bgr[0]) +
-                "); expected black (unlabelled), white (pore), blue 0,0,255 (SE) or orange 255,165,0 (CAM) — "
-                "paint with anti-aliasing off");
+                std::to_string(px[2]) + "," + std::to_string(px[1]) + "," + std::to_string(px[0]) + "); expected " +
+                colourCodes(phases) + " (phases.colours) - paint with anti-aliasing off");
   }
   return codes;
 }

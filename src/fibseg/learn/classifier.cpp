@@ -54,20 +54,34 @@ struct Classifier::Impl {
   nlohmann::json xgboostModel;  // XGBoost's JSON model, saved as is
   detail::Forest forest;
   nlohmann::json trainingSummary;
+  TrainingContext context;
 };
 
 Classifier::Classifier(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 const FeatureSpec& Classifier::featureSpec() const { return impl_->spec; }
+const TrainingContext& Classifier::context() const { return impl_->context; }
+
+void Classifier::requirePhases(const std::vector<std::string>& phases, const std::string& where) const {
+  if (!samePhaseNames(impl_->context.phaseNames, phases))
+    throw Error(where + ": the model was trained on the phases " + joinPhaseNames(impl_->context.phaseNames) +
+                ", but phases.names names " + joinPhaseNames(phases) +
+                "; expected the same phases in the same order (set phases.names to the model's, or retrain)");
+}
 
 Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
-                             const TrainingParams& params) {
+                             const TrainingParams& params, const TrainingContext& context) {
+  const int phases = static_cast<int>(context.phaseNames.size());
+  if (phases < kMinPhases || phases > kMaxPhases)
+    throw Error("training: " + std::to_string(phases) + " phases (" + joinPhaseNames(context.phaseNames) +
+                "); expected 2 to 8");
   if (examples.empty()) throw Error("training: no annotated slices; expected at least one slice with annotation");
   if (params.rounds < 1 || params.maxDepth < 1 || !(params.learningRate > 0) || params.samplesPerPhase < 1)
     throw Error("training: learn.rounds, learn.max_depth, learn.learning_rate and learn.samples_per_phase must be "
                 "positive");
   auto impl = std::make_shared<Impl>();
   impl->spec = features;
+  impl->context = context;
   if (!features.cnnModel.empty()) {
     if (features.cnnModelDigest.empty())
       throw Error("training: CNN model " + features.cnnModel + " not resolved (internal: call resolveCnnModel)");
@@ -75,9 +89,14 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   }
 
   // Count labelled pixels per phase, then choose which to use (uniformly, reproducibly).
-  std::array<long long, kPhaseCount> available{};
+  std::vector<long long> available(phases, 0);
+  impl->context.bitDepth = 0;
   for (const auto& example : examples) {
-    bitDepthOf(example.slice, example.name);
+    const int depth = bitDepthOf(example.slice, example.name);
+    if (impl->context.bitDepth && depth != impl->context.bitDepth)
+      throw Error("training: " + example.name + " is " + std::to_string(depth) + "-bit, " + examples[0].name +
+                  " is " + std::to_string(impl->context.bitDepth) + "-bit; expected slices of one bit depth");
+    impl->context.bitDepth = depth;
     if (example.annotation.type() != CV_8U || example.annotation.size() != example.slice.size())
       throw Error("training: annotation of " + example.name + " is " + std::to_string(example.annotation.cols) +
                   "x" + std::to_string(example.annotation.rows) + "; expected an 8-bit label image of the slice's size " +
@@ -85,22 +104,25 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     for (int y = 0; y < example.annotation.rows; ++y) {
       const auto* a = example.annotation.ptr<std::uint8_t>(y);
       for (int x = 0; x < example.annotation.cols; ++x) {
-        if (a[x] > 3)
+        if (a[x] > phases)
           throw Error("training: annotation of " + example.name + " has value " + std::to_string(a[x]) +
-                      "; expected 0 unlabelled, 1 pore, 2 SE, 3 CAM");
+                      "; expected 0 unlabelled or 1 to " + std::to_string(phases) + " (phase index + 1 of " +
+                      joinPhaseNames(context.phaseNames) + ")");
         if (a[x]) ++available[a[x] - 1];
       }
     }
   }
-  for (int p = 0; p < kPhaseCount; ++p)
-    if (available[p] == 0)
-      throw Error(std::string("training: the annotations contain no ") + phaseName(p) +
-                  " pixels; expected strokes of every phase (pore, SE, CAM) on at least one slice");
+  std::string missing;
+  for (int p = 0; p < phases; ++p)
+    if (available[p] == 0) missing += (missing.empty() ? "" : ", ") + context.phaseNames[p];
+  if (!missing.empty())
+    throw Error("training: the annotations contain no pixels of " + missing + "; expected strokes of every named "
+                "phase (phases.names: " + joinPhaseNames(context.phaseNames) + ") on at least one slice");
 
   std::mt19937_64 rng(params.seed);
-  std::array<std::vector<char>, kPhaseCount> chosen;  // by rank among the phase's labelled pixels
-  std::array<long long, kPhaseCount> used{};
-  for (int p = 0; p < kPhaseCount; ++p) {
+  std::vector<std::vector<char>> chosen(phases);  // by rank among the phase's labelled pixels
+  std::vector<long long> used(phases, 0);
+  for (int p = 0; p < phases; ++p) {
     used[p] = std::min<long long>(available[p], params.samplesPerPhase);
     chosen[p].assign(available[p], 0);
     std::vector<long long> ranks(available[p]);
@@ -110,12 +132,12 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   }
 
   const int featureCount = static_cast<int>(featureNames(features).size());
-  const long long rows = used[0] + used[1] + used[2];
+  const long long rows = std::accumulate(used.begin(), used.end(), 0LL);
   std::vector<float> data;
   data.reserve(rows * featureCount);
   std::vector<float> labels, weights;
   labels.reserve(rows);
-  std::array<long long, kPhaseCount> rank{};
+  std::vector<long long> rank(phases, 0);
   for (const auto& example : examples) {
     const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
     detail::forEachBand(normalised, features, impl->cnn.get(), kBandPixels,
@@ -132,7 +154,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       }
     });
   }
-  for (float l : labels) weights.push_back(static_cast<float>(rows) / (kPhaseCount * used[static_cast<int>(l)]));
+  for (float l : labels) weights.push_back(static_cast<float>(rows) / (phases * used[static_cast<int>(l)]));
 
   DMatrix train;
   check(XGDMatrixCreateFromMat(data.data(), rows, featureCount, std::numeric_limits<float>::quiet_NaN(), &train.handle),
@@ -145,7 +167,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   // histogram method puts it at a bin edge): with sparse strokes inside each phase, the decision
   // boundary then falls halfway between the phases rather than hugging one of them.
   const std::vector<std::pair<std::string, std::string>> settings = {
-      {"objective", "multi:softprob"},  {"num_class", std::to_string(kPhaseCount)},
+      {"objective", "multi:softprob"},  {"num_class", std::to_string(phases)},
       {"tree_method", "exact"},         {"max_depth", std::to_string(params.maxDepth)},
       {"eta", std::to_string(params.learningRate)}, {"seed", std::to_string(params.seed)},
       {"verbosity", "0"},
@@ -163,9 +185,14 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   impl->xgboostModel = nlohmann::json::parse(std::string(buffer, length));
   impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
 
+  nlohmann::ordered_json labelled, sampled;
+  for (int p = 0; p < phases; ++p) {
+    labelled[context.phaseNames[p]] = available[p];
+    sampled[context.phaseNames[p]] = used[p];
+  }
   impl->trainingSummary = {{"slices", examples.size()},
-                           {"labelled_pixels", {{"pore", available[0]}, {"se", available[1]}, {"cam", available[2]}}},
-                           {"sampled_pixels", {{"pore", used[0]}, {"se", used[1]}, {"cam", used[2]}}},
+                           {"labelled_pixels", labelled},
+                           {"sampled_pixels", sampled},
                            {"rounds", params.rounds},
                            {"max_depth", params.maxDepth},
                            {"learning_rate", params.learningRate},
@@ -177,7 +204,11 @@ void Classifier::save(const std::filesystem::path& path) const {
   nlohmann::json doc;
   doc["format"] = kFormat;
   doc["version"] = 1;
-  doc["phases"] = {"pore", "SE", "CAM"};
+  doc["phases"] = impl_->context.phaseNames;
+  doc["phase_values"] = impl_->context.phaseValues;
+  doc["phase_colours"] = impl_->context.phaseColoursRgb;
+  doc["bit_depth"] = impl_->context.bitDepth;
+  doc["denoise"] = impl_->context.denoise;
   doc["feature_spec"] = nlohmann::json::parse(featureSpecToJson(impl_->spec));
   doc["training"] = impl_->trainingSummary;
   doc["xgboost"] = impl_->xgboostModel;
@@ -200,6 +231,12 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   auto impl = std::make_shared<Impl>();
   impl->spec = featureSpecFromJson(doc["feature_spec"].dump(), "model " + path.string());
   impl->trainingSummary = doc.value("training", nlohmann::json::object());
+  // Models written before phases were configurable hold pore, SE, CAM.
+  impl->context.phaseNames = doc.value("phases", std::vector<std::string>{"pore", "SE", "CAM"});
+  impl->context.phaseValues = doc.value("phase_values", std::vector<std::uint8_t>{});
+  impl->context.phaseColoursRgb = doc.value("phase_colours", std::vector<std::array<std::uint8_t, 3>>{});
+  impl->context.bitDepth = doc.value("bit_depth", 0);
+  impl->context.denoise = doc.value("denoise", std::string("none"));
   if (!impl->spec.cnnModel.empty()) {
     std::filesystem::path cnn = impl->spec.cnnModel;
     if (!std::filesystem::exists(cnn) && cnn.is_relative()) cnn = path.parent_path() / cnn;
@@ -223,9 +260,10 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   bst_ulong features = 0;
   check(XGBoosterGetNumFeature(booster.handle, &features), "reading the model's feature count");
   impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
-  if (impl->forest.classes() != kPhaseCount)
+  if (impl->forest.classes() != static_cast<int>(impl->context.phaseNames.size()))
     throw Error("model " + path.string() + " distinguishes " + std::to_string(impl->forest.classes()) +
-                " classes; expected 3 (pore, SE, CAM)");
+                " classes but names " + std::to_string(impl->context.phaseNames.size()) + " phases (" +
+                joinPhaseNames(impl->context.phaseNames) + "); the file is inconsistent, retrain it");
   const auto names = featureNames(impl->spec);
   if (features != names.size())
     throw Error("model " + path.string() + ": its trees use " + std::to_string(features) +
@@ -248,7 +286,7 @@ Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) con
   Prediction out;
   out.labels.create(slice.size(), CV_8U);
   if (withProbabilities)
-    for (int p = 0; p < kPhaseCount; ++p) out.probabilities.emplace_back(slice.size(), CV_32F);
+    for (int p = 0; p < impl_->forest.classes(); ++p) out.probabilities.emplace_back(slice.size(), CV_32F);
   const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
   const detail::Forest& forest = impl_->forest;
   const int classes = forest.classes();
@@ -273,9 +311,9 @@ Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) con
         label[x] = static_cast<std::uint8_t>(std::max_element(s, s + classes) - s);
         // XGBoost's multi:softprob: softmax of the class scores.
         const float top = s[label[x]];
-        float e[kPhaseCount], sum = 0;
-        for (int c = 0; c < kPhaseCount; ++c) sum += e[c] = std::exp(s[c] - top);
-        for (int c = 0; c < kPhaseCount; ++c) out.probabilities[c].ptr<float>(y)[x] = e[c] / sum;
+        float e[kMaxPhases], sum = 0;
+        for (int c = 0; c < classes; ++c) sum += e[c] = std::exp(s[c] - top);
+        for (int c = 0; c < classes; ++c) out.probabilities[c].ptr<float>(y)[x] = e[c] / sum;
       }
     });
   });

@@ -5,10 +5,14 @@
 // phase from those features. The model file carries the feature specification it was trained with.
 #include <opencv2/core.hpp>
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "fibseg/core/phases.hpp"
 
 namespace fibseg::learn {
 
@@ -59,31 +63,45 @@ struct TrainingParams {
   unsigned seed;            // sampling and XGBoost seed: training is reproducible
 };
 
-/// One annotated slice: annotation is CV_8U with 0 unlabelled, 1 pore, 2 SE, 3 CAM.
+/// One annotated slice: annotation is CV_8U with 0 unlabelled and i + 1 for phase i of the
+/// phases trained (1 pore, 2 SE, 3 CAM with the default three).
 struct AnnotatedSlice {
   cv::Mat slice;
   cv::Mat annotation;
   std::string name;  // for error messages ("slice_0007.tif")
 };
 
-/// Converts an annotation image as painted by a user into the 0..3 code above. Accepted: grey
-/// (values 0..3 used as they are) or colour (BGR as read by OpenCV) in the report's colours:
-/// white = pore, blue (0,0,255 RGB) = SE, orange (255,165,0 RGB) = CAM, black = unlabelled.
-/// Any other value or colour is an error naming `where` and the first offending pixel.
-cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where);
+/// Converts an annotation image as painted by a user into the code above, for `phases`.
+/// Accepted: grey, values 0..n used as they are (0 unpainted, phase index + 1); or colour (BGR or
+/// BGRA as read by OpenCV) painted in the phases' colours (phases.colours, within 48 grey levels
+/// per channel: brushes anti-alias) on black, transparent = unpainted. Any other value or colour
+/// is an error naming `where`, the first offending pixel and what was expected.
+cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where, const PhaseSet& phases);
 
 struct Prediction {
-  cv::Mat labels;                      // CV_8U: 0 pore, 1 SE, 2 CAM
-  std::vector<cv::Mat> probabilities;  // empty unless asked: 3 CV_32F planes (pore, SE, CAM)
+  cv::Mat labels;                      // CV_8U: phase index (0 pore, 1 SE, 2 CAM by default)
+  std::vector<cv::Mat> probabilities;  // empty unless asked: one CV_32F plane per phase
+};
+
+/// What a model was trained on beyond its features: checked when it is applied.
+struct TrainingContext {
+  std::vector<std::string> phaseNames;  // the phases, in label order (2..8)
+  // Their grey values and colours when trained (phases.values/colours): `fibseg predict` uses
+  // them when it is given no phase parameters. Empty in older models.
+  std::vector<std::uint8_t> phaseValues;
+  std::vector<std::array<std::uint8_t, 3>> phaseColoursRgb;
+  int bitDepth = 0;                     // of the training slices: 8 or 16 (0 = not recorded)
+  std::string denoise;                  // intensity::describeDenoise of what the slices went through
 };
 
 class Classifier {
  public:
-  /// Samples labelled pixels of every annotated slice and trains a multiclass XGBoost model.
-  /// `features` must be resolved (resolveCnnModel). Throws if a phase has no labelled pixel or
-  /// a slice and its annotation differ in size.
+  /// Samples labelled pixels of every annotated slice and trains a multiclass XGBoost model of
+  /// the phases `context.phaseNames` (annotation code i + 1 = phase i). `features` must be
+  /// resolved (resolveCnnModel). Throws naming the phase when a named phase has no labelled
+  /// pixel, and when a slice and its annotation differ in size or slices differ in bit depth.
   static Classifier train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
-                          const TrainingParams& params);
+                          const TrainingParams& params, const TrainingContext& context);
 
   /// Model file: JSON with the feature specification and the XGBoost model (its JSON format).
   void save(const std::filesystem::path& path) const;
@@ -94,6 +112,11 @@ class Classifier {
   static Classifier load(const std::filesystem::path& path, const FeatureSpec& wanted);
 
   const FeatureSpec& featureSpec() const;
+  /// Phases, training bit depth and denoising (models from before these were recorded: pore, SE,
+  /// CAM, bit depth 0, denoise "none").
+  const TrainingContext& context() const;
+  /// Throws unless the model's phases are `phases` (listing both sets, naming `where`).
+  void requirePhases(const std::vector<std::string>& phases, const std::string& where) const;
 
   /// Phase of every pixel of `slice` (CV_8U or CV_16U). Safe to call from several threads.
   Prediction predict(const cv::Mat& slice, bool withProbabilities = false) const;

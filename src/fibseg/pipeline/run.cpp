@@ -17,6 +17,8 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/core/image.hpp"
+#include "fibseg/core/phases.hpp"
+#include "fibseg/intensity/denoise.hpp"
 #include "fibseg/intensity/intensity.hpp"
 #include "fibseg/io/png.hpp"
 #include "fibseg/io/slice_series.hpp"
@@ -64,7 +66,9 @@ struct RunPlan {
   double pixelSizeNm = 0, sliceThicknessNm = 0;
   align::AlignParams align;
   intensity::IntensityParams intensity;
+  intensity::DenoiseParams denoise;  // what segmentation sees (not aligned.tif nor the cache)
   segment::SegmentParams segment;
+  PhaseSet phases;
   bool classifier = false;
   learn::LearnParams learn;
   std::optional<learn::Classifier> model;  // loaded up front: a wrong model fails before any work
@@ -134,13 +138,32 @@ RunPlan makePlan(const config::ParamSet& params) {
 
   plan.align = config::alignParamsFrom(params);
   plan.intensity = config::intensityParamsFrom(params);
+  plan.denoise = config::denoiseParamsFrom(params);
   plan.segment = config::segmentParamsFrom(params);
+  plan.phases = config::phasesFrom(params);
   plan.classifier = params.text("segment.method") == "classifier";
+  if (!plan.classifier && !plan.phases.isClassicalThree())
+    throw Error("phases.names = " + plan.phases.namesText() + " (" + params.resolved("phases.names").origin +
+                ") with segment.method = " + params.text("segment.method") +
+                ": the classical path makes exactly the phases pore, SE, CAM; expected those three names, or "
+                "segment.method = classifier with a model trained on your phases");
   if (plan.classifier) {
     plan.learn = config::learnParamsFrom(params);
     learn::FeatureSpec wanted = plan.learn.features;
     learn::resolveCnnModel(wanted);
     plan.model = learn::Classifier::load(plan.learn.model, wanted);
+    const std::string where = "learn.model " + plan.learn.model.string();
+    plan.model->requirePhases(plan.phases.names, where);
+    const auto& trained = plan.model->context();
+    if (trained.bitDepth && trained.bitDepth != plan.series.bitDepth())
+      throw Error(where + " was trained on " + std::to_string(trained.bitDepth) + "-bit slices, but " +
+                  plan.input.string() + " holds " + std::to_string(plan.series.bitDepth()) +
+                  "-bit slices; expected the same bit depth (retrain on these slices)");
+    const std::string denoise = intensity::describeDenoise(plan.denoise);
+    if (trained.denoise != denoise)
+      throw Error(where + " was trained on slices denoised with '" + trained.denoise +
+                  "', but this run denoises with '" + denoise +
+                  "' (intensity.denoise*); expected the same denoising as in training");
   }
   plan.slicePngs = params.boolean("output.slice_pngs");
   plan.report = params.boolean("output.report");
@@ -271,7 +294,10 @@ double alignAndCorrect(const RunPlan& plan, const RunOptions& options, const Reg
                 auto result = intensity::correctIntensity(item.aligned, registered.reference, plan.intensity);
                 item.corrected = std::move(result.image);
                 stack.brightness[z] = result.brightness;
-                item.histogram.add(item.corrected);
+                // Stack-wide Otsu thresholds what segmentation sees: the denoised slices.
+                item.histogram.add(plan.segment.otsuScope == segment::OtsuScope::Stack
+                                       ? intensity::denoise(item.corrected, plan.denoise)
+                                       : item.corrected);
                 orthoAligned.add(z, item.corrected);
                 if (z % plan.previewStep == 0)
                   io::writePng(plan.output / "preview" / numbered("grey", z), previewImage(item.corrected, plan.previewWidth));
@@ -344,9 +370,9 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   io::TiffStackWriter labelsTiff(plan.output / "labels.tif", labelOptions);
   std::vector<std::unique_ptr<io::TiffStackWriter>> probabilityTiffs;
   if (classifier && plan.learn.writeProbabilities)
-    for (const char* phase : {"pore", "se", "cam"})
+    for (int p = 0; p < plan.phases.count(); ++p)
       probabilityTiffs.push_back(std::make_unique<io::TiffStackWriter>(
-          plan.output / (std::string("probability_") + phase + ".tif"), labelOptions));
+          plan.output / ("probability_" + plan.phases.key(p) + ".tif"), labelOptions));
   OrthoSlices orthoLabels(plan.slices, stack.outputRect.size(), CV_8U);
   io::TiffPageReader corrected(plan.cacheFolder / "corrected.tif");
   if (corrected.pages() != plan.slices)
@@ -376,8 +402,9 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
               [&](Item item) {
                 const int z = item.z;
                 cv::Mat labels;
+                const cv::Mat denoised = intensity::denoise(item.slice, plan.denoise);
                 if (classifier) {
-                  auto prediction = classifier->predict(item.slice, !probabilityTiffs.empty());
+                  auto prediction = classifier->predict(denoised, !probabilityTiffs.empty());
                   labels = prediction.labels;
                   for (const auto& p : prediction.probabilities) {
                     cv::Mat eight;
@@ -385,7 +412,7 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                     item.probabilities.push_back(eight);
                   }
                 } else {
-                  auto segmentation = segment::segmentSlice(item.slice, plan.segment, stackThreshold);
+                  auto segmentation = segment::segmentSlice(item.slice, denoised, plan.segment, stackThreshold);
                   labels = segmentation.labels;
                   if (stackThreshold < 0) result.otsuThresholds[z] = segmentation.camThreshold;
                   if (z == plan.previewSlice) {
@@ -396,12 +423,12 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                                  previewImage(labels == Pore, plan.previewWidth, true));
                   }
                 }
-                result.fractions[z] = segment::phaseFractions(labels);
+                result.fractions[z] = segment::phaseFractions(labels, plan.phases.count());
                 orthoLabels.add(z, labels);
-                item.labelImage = segment::labelImage(labels, plan.segment.labelLevels);
+                item.labelImage = segment::labelImage(labels, plan.phases.values);
                 if (plan.slicePngs) {
                   io::writePng(pngFolder / numbered("labels", z), item.labelImage);
-                  io::writePng(pngFolder / numbered("colour", z), segment::colourLabels(labels));
+                  io::writePng(pngFolder / numbered("colour", z), segment::colourLabels(labels, plan.phases.coloursRgb));
                 }
                 if (z % plan.previewStep == 0)
                   io::writePng(plan.output / "preview" / numbered("labels", z), previewImage(labels, plan.previewWidth, true));
@@ -428,17 +455,23 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   return result;
 }
 
+/// One column per phase, headed by its key (lower-case name: pore, se, cam by default).
 void writeFractions(const RunPlan& plan, const SegmentResult& segmented) {
-  std::string csv = "slice,pore,se,cam\n";
-  char row[160];
-  for (int z = 0; z < plan.slices; ++z) {
-    const auto& f = segmented.fractions[z].fraction;
-    std::snprintf(row, sizeof row, "%d,%.5f,%.5f,%.5f\n", z, f[0], f[1], f[2]);
-    csv += row;
-  }
-  const auto total = segment::combineFractions(segmented.fractions).fraction;
-  std::snprintf(row, sizeof row, "total,%.5f,%.5f,%.5f\n", total[0], total[1], total[2]);
-  writeTextFile(plan.output / "phase_fractions.csv", csv + row);
+  std::string csv = "slice";
+  for (int p = 0; p < plan.phases.count(); ++p) csv += "," + csvField(plan.phases.key(p));
+  csv += "\n";
+  char cell[32];
+  auto addRow = [&](const std::string& first, const std::vector<double>& f) {
+    csv += first;
+    for (double v : f) {
+      std::snprintf(cell, sizeof cell, ",%.5f", v);
+      csv += cell;
+    }
+    csv += "\n";
+  };
+  for (int z = 0; z < plan.slices; ++z) addRow(std::to_string(z), segmented.fractions[z].fraction);
+  addRow("total", segment::combineFractions(segmented.fractions).fraction);
+  writeTextFile(plan.output / "phase_fractions.csv", csv);
 }
 
 }  // namespace
@@ -498,7 +531,14 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
 
   const auto total = segment::combineFractions(segmented.fractions).fraction;
   const cv::Rect crop(stack.outputRect.tl() + plan.cropRect.tl(), stack.outputRect.size());
-  RunSummary summary{plan.slices, 0, total[0], total[1], total[2], plan.output, reused};
+  RunSummary summary{plan.slices, 0, plan.phases.names, total, plan.output, reused};
+  nlohmann::ordered_json fractionsJson, phasesJson = nlohmann::ordered_json::array();
+  for (int p = 0; p < plan.phases.count(); ++p) {
+    fractionsJson[plan.phases.key(p)] = total[p];
+    const auto& c = plan.phases.coloursRgb[p];
+    phasesJson.push_back({{"name", plan.phases.names[p]}, {"key", plan.phases.key(p)},
+                          {"value", plan.phases.values[p]}, {"colour", {c[0], c[1], c[2]}}});
+  }
   summary.seconds = secondsSince(start);
   timings["total"] = summary.seconds;
   const nlohmann::ordered_json run = {
@@ -515,8 +555,10 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"crop_in_slice0", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
       {"crop", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
       {"method", plan.classifier ? "classifier" : "classical"},
+      {"denoise", intensity::describeDenoise(plan.denoise)},
+      {"phases", phasesJson},
       {"otsu_thresholds", segmented.otsuThresholds},
-      {"phase_fractions", {{"pore", total[0]}, {"se", total[1]}, {"cam", total[2]}}},
+      {"phase_fractions", fractionsJson},
       {"preview_slice", plan.previewSlice},
       {"preview_step", plan.previewStep},
       {"reused_cache", reused},
@@ -525,9 +567,15 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   if (plan.report) report::writeReport(plan.output);
 
   char line[256];
-  std::snprintf(line, sizeof line, "done: %d slices in %.1f s (%.2f slices/s); pore %.3f, SE %.3f, CAM %.3f\n",
-                plan.slices, summary.seconds, plan.slices / std::max(summary.seconds, 1e-9), total[0], total[1], total[2]);
-  log << line << "outputs in " << plan.output.string() << ": labels.tif, segmented/, phase_fractions.csv, "
+  std::snprintf(line, sizeof line, "done: %d slices in %.1f s (%.2f slices/s);", plan.slices, summary.seconds,
+                plan.slices / std::max(summary.seconds, 1e-9));
+  std::string fractionsText;
+  for (int p = 0; p < plan.phases.count(); ++p) {
+    char f[96];
+    std::snprintf(f, sizeof f, "%s %s %.3f", p ? "," : "", plan.phases.names[p].c_str(), total[p]);
+    fractionsText += f;
+  }
+  log << line << fractionsText << "\n" << "outputs in " << plan.output.string() << ": labels.tif, segmented/, phase_fractions.csv, "
       << "transforms.csv, brightness.csv" << (plan.align.writeAlignedStack ? ", aligned.tif" : "")
       << (plan.report ? ", report.html" : "") << "\n";
   return summary;

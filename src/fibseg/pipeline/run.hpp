@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "fibseg/config/param_set.hpp"
 
@@ -25,7 +26,8 @@ struct RunOptions {
 struct RunSummary {
   int slices = 0;
   double seconds = 0;
-  double pore = 0, se = 0, cam = 0;  // phase fractions of the whole volume
+  std::vector<std::string> phases;   // phases.names
+  std::vector<double> fractions;     // of the whole volume, per phase
   std::filesystem::path outputFolder;
   bool reusedCache = false;
 };

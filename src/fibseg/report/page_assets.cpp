@@ -68,8 +68,9 @@ const char* viewerScript() {
     var opacityLabel = document.getElementById('opacity-label');
     var fractions = document.getElementById('slice-fractions');
     var context = canvas.getContext('2d', { willReadFrequently: true });
-    // Phase colours: pore white, solid electrolyte blue, cathode active material orange.
-    var colours = [[255, 255, 255], [40, 110, 230], [245, 140, 20]];
+    // Phase colours and names of the run (phases.colours, phases.names), in label order.
+    var colours = data.colours;
+    var names = data.names;
     var cache = new Map();
     var cacheLimit = 24;
     var request = 0;
@@ -83,8 +84,12 @@ const char* viewerScript() {
         image.src = uri;
       });
     }
-    // Preview labels hold 0, 1, 2; spread grey levels (0/128/255) are accepted too.
-    function phaseOf(v) { return v <= 2 ? v : (v < 64 ? 0 : (v < 192 ? 1 : 2)); }
+    // Preview labels hold phase indices; for three phases spread grey levels (0/128/255) are
+    // accepted too.
+    function phaseOf(v) {
+      if (v < colours.length) return v;
+      return colours.length === 3 ? (v < 64 ? 0 : (v < 192 ? 1 : 2)) : -1;
+    }
     function colourLabels(image, width, height) {
       var layer = document.createElement('canvas');
       layer.width = width;
@@ -95,7 +100,7 @@ const char* viewerScript() {
       var pixels = g.getImageData(0, 0, width, height);
       var p = pixels.data;
       for (var i = 0; i < p.length; i += 4) {
-        var c = colours[phaseOf(p[i])];
+        var c = colours[phaseOf(p[i])] || [0, 0, 0];
         p[i] = c[0]; p[i + 1] = c[1]; p[i + 2] = c[2]; p[i + 3] = 255;
       }
       g.putImageData(pixels, 0, 0);
@@ -138,7 +143,7 @@ const char* viewerScript() {
         sliceLabel.textContent = 'slice ' + data.slices[index] + ' (' + (index + 1) + ' of ' + data.slices.length + ')' +
           (data.labels[index] ? '' : ', no labels for this slice');
         var f = data.fractions[String(data.slices[index])];
-        fractions.textContent = f ? 'pore ' + f[0] + ' %, SE ' + f[1] + ' %, CAM ' + f[2] + ' %' : '';
+        fractions.textContent = f ? f.map(function (v, i) { return names[i] + ' ' + v + ' %'; }).join(', ') : '';
       }).catch(function (error) {
         console.error('fibseg viewer: ' + error.message);
       });

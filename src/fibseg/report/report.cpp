@@ -28,10 +28,36 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-// Phase colours used everywhere on the page: pore white, SE blue, CAM orange.
-const char* const kPoreColour = "#9a9a9a";  // white is invisible on a white plot background
-const char* const kSeColour = "#286ee6";
-const char* const kCamColour = "#f58c14";
+// The run's phases (run.json "phases": phases.names and phases.colours); without them the
+// classical three in their default colours.
+struct ReportPhases {
+  std::vector<std::string> names;
+  std::vector<std::array<int, 3>> rgb;
+  std::string hex(int p) const {
+    char text[8];
+    // A near-white phase is invisible on a white plot background: plots show it grey.
+    const auto& c = rgb[p];
+    if (c[0] > 230 && c[1] > 230 && c[2] > 230) return "#9a9a9a";
+    std::snprintf(text, sizeof text, "#%02x%02x%02x", c[0], c[1], c[2]);
+    return text;
+  }
+};
+
+ReportPhases phasesOf(const std::optional<nlohmann::json>& run) {
+  ReportPhases phases;
+  if (run && run->contains("phases") && (*run)["phases"].is_array()) {
+    for (const auto& p : (*run)["phases"]) {
+      phases.names.push_back(p.value("name", std::string("?")));
+      const auto c = p.value("colour", std::vector<int>{0, 0, 0});
+      phases.rgb.push_back({c.size() > 0 ? c[0] : 0, c.size() > 1 ? c[1] : 0, c.size() > 2 ? c[2] : 0});
+    }
+  }
+  if (phases.names.empty()) {
+    phases.names = {"pore", "SE", "CAM"};
+    phases.rgb = {{247, 247, 247}, {239, 138, 98}, {98, 138, 239}};
+  }
+  return phases;
+}
 
 struct Section {
   std::string id, title, body;
@@ -310,25 +336,37 @@ std::string figure(Page& page, const std::string& relative, const std::string& c
   }
 }
 
-int phaseOfGrey(int v) { return v <= 2 ? v : (v < 64 ? 0 : (v < 192 ? 1 : 2)); }
+// Preview labels hold phase indices; for three phases spread grey levels (0/128/255) too.
+int phaseOfGrey(int v, int phases) {
+  if (v < phases) return v;
+  return phases == 3 ? (v < 64 ? 0 : (v < 192 ? 1 : 2)) : -1;
+}
 
-// Label images hold 0/1/2, which look black; paint them in the phase colours.
-std::string colouredLabelsUri(const fs::path& path) {
+// Label images hold phase indices, which look black; paint them in the phase colours.
+std::string colouredLabelsUri(const fs::path& path, const ReportPhases& phases) {
   const cv::Mat labels = io::readPngGrey(path);
-  if (labels.depth() != CV_8U) throw Error(path.string() + ": 16-bit labels; expected 8-bit 0 pore, 1 SE, 2 CAM");
-  const cv::Vec3b colours[3] = {{255, 255, 255}, {230, 110, 40}, {20, 140, 245}};  // BGR
+  if (labels.depth() != CV_8U) throw Error(path.string() + ": 16-bit labels; expected 8-bit phase indices");
+  const int n = static_cast<int>(phases.names.size());
   cv::Mat coloured(labels.size(), CV_8UC3);
   for (int y = 0; y < labels.rows; ++y)
-    for (int x = 0; x < labels.cols; ++x) coloured.at<cv::Vec3b>(y, x) = colours[phaseOfGrey(labels.at<uchar>(y, x))];
+    for (int x = 0; x < labels.cols; ++x) {
+      const int p = phaseOfGrey(labels.at<uchar>(y, x), n);
+      coloured.at<cv::Vec3b>(y, x) = p < 0 ? cv::Vec3b(0, 0, 0) : cv::Vec3b(phases.rgb[p][2], phases.rgb[p][1], phases.rgb[p][0]);
+    }
   std::vector<uchar> bytes;
   if (!cv::imencode(".png", coloured, bytes)) throw Error(path.string() + ": cannot encode coloured labels");
   return pngDataUri(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 }
 
-const std::string kLegend =
-    "<p>Colours: <span class=\"swatch\" style=\"background:#f58c14\"></span>CAM (active material)"
-    "<span class=\"swatch\" style=\"background:#286ee6\"></span>SE (solid electrolyte)"
-    "<span class=\"swatch\" style=\"background:#fff\"></span>pore</p>";
+std::string legend(const ReportPhases& phases) {
+  std::string html = "<p>Colours:";
+  for (std::size_t p = 0; p < phases.names.size(); ++p) {
+    char rgb[40];
+    std::snprintf(rgb, sizeof rgb, "rgb(%d,%d,%d)", phases.rgb[p][0], phases.rgb[p][1], phases.rgb[p][2]);
+    html += " <span class=\"swatch\" style=\"background:" + std::string(rgb) + "\"></span>" + escapeHtml(phases.names[p]);
+  }
+  return html + "</p>";
+}
 
 // ---- transforms.csv ----
 
@@ -612,19 +650,25 @@ void addGaborSection(Page& page, const std::optional<json>& run) {
 // ---- phase_fractions.csv ----
 
 struct Fractions {
-  std::map<long long, std::array<double, 3>> perSlice;  // percent
-  std::optional<std::array<double, 3>> total;           // percent
+  std::vector<std::string> phases;                      // the CSV's phase columns, in order
+  std::map<long long, std::vector<double>> perSlice;    // percent
+  std::optional<std::vector<double>> total;             // percent
 };
 
-// Fractions may be written as 0..1 or as percent; the page always shows percent.
+// Fractions may be written as 0..1 or as percent; the page always shows percent. Every column
+// but "slice" is a phase (phases.names, in lower case).
 Fractions readFractions(const fs::path& path) {
   const CsvTable t = CsvTable::read(path);
-  t.requireColumns({"slice", "pore", "se", "cam"});
+  t.requireColumns({"slice"});
   Fractions f;
+  for (const auto& column : t.header())
+    if (column != "slice") f.phases.push_back(column);
+  if (f.phases.size() < 2) throw Error(path.string() + ": fewer than two phase columns beside 'slice'");
   double largest = 0;
-  std::vector<std::pair<std::string, std::array<double, 3>>> rows;
+  std::vector<std::pair<std::string, std::vector<double>>> rows;
   for (std::size_t r = 0; r < t.rows(); ++r) {
-    std::array<double, 3> v{t.number(r, "pore"), t.number(r, "se"), t.number(r, "cam")};
+    std::vector<double> v;
+    for (const auto& phase : f.phases) v.push_back(t.number(r, phase));
     for (double x : v) largest = std::max(largest, x);
     rows.emplace_back(t.text(r, "slice"), v);
   }
@@ -646,32 +690,53 @@ Fractions readFractions(const fs::path& path) {
   return f;
 }
 
-void addFractionsSection(Page& page, const std::optional<Fractions>& f, const std::string& problem) {
+// Names shown for the CSV's columns: the run's names when they match, else the column heads.
+std::vector<std::string> displayNames(const Fractions& f, const ReportPhases& phases) {
+  if (phases.names.size() != f.phases.size()) return f.phases;
+  return phases.names;
+}
+
+void addFractionsSection(Page& page, const std::optional<Fractions>& f, const std::string& problem,
+                         const ReportPhases& phases) {
   std::string body;
   if (!f) {
     page.add({"fractions", "Phase fractions per slice", problem});
     return;
   }
+  const auto names = displayNames(*f, phases);
+  const bool runColours = phases.names.size() == f->phases.size();
+  const std::size_t n = names.size();
   if (f->total) {
     const auto& t = *f->total;
-    body += "<p class=\"summary\" id=\"fractions-summary\">Whole volume: pore <b>" + formatNumber(t[0], 2) + " %</b>, SE <b>" +
-            formatNumber(t[1], 2) + " %</b>, CAM <b>" + formatNumber(t[2], 2) + " %</b>.</p>";
+    body += "<p class=\"summary\" id=\"fractions-summary\">Whole volume:";
+    for (std::size_t p = 0; p < n; ++p)
+      body += std::string(p ? "," : "") + " " + escapeHtml(names[p]) + " <b>" + formatNumber(t[p], 2) + " %</b>";
+    body += ".</p>";
   } else {
     body += page.note("phase_fractions.csv has no 'total' row: whole-volume fractions are not shown.");
   }
   if (!f->perSlice.empty()) {
-    PlotSeries pore{"pore", kPoreColour}, se{"SE", kSeColour}, cam{"CAM", kCamColour};
-    for (const auto& [s, v] : f->perSlice) {
-      for (auto* series : {&pore, &se, &cam}) series->x.push_back(static_cast<double>(s));
-      pore.y.push_back(v[0]), se.y.push_back(v[1]), cam.y.push_back(v[2]);
-    }
+    static const char* const kFallback[] = {"#9a9a9a", "#ef8a62", "#628aef", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+    std::vector<PlotSeries> series;
+    for (std::size_t p = 0; p < n; ++p)
+      series.push_back({names[p], runColours ? phases.hex(static_cast<int>(p)) : kFallback[p % 8]});
+    for (const auto& [s, v] : f->perSlice)
+      for (std::size_t p = 0; p < n; ++p) {
+        series[p].x.push_back(static_cast<double>(s));
+        series[p].y.push_back(v[p]);
+      }
     Plot p{"Phase fractions per slice", "slice", "area fraction (%)"};
     p.integerX = true;
-    p.series = {pore, se, cam};
+    p.series = series;
     body += renderSvg(p);
-    body += "<details><summary>Table per slice</summary><table id=\"fractions-table\"><tr><th>slice</th><th>pore %</th><th>SE %</th><th>CAM %</th></tr>";
-    for (const auto& [s, v] : f->perSlice)
-      body += "<tr>" + tdNum(static_cast<double>(s), 0) + tdNum(v[0], 2) + tdNum(v[1], 2) + tdNum(v[2], 2) + "</tr>";
+    body += "<details><summary>Table per slice</summary><table id=\"fractions-table\"><tr><th>slice</th>";
+    for (const auto& name : names) body += "<th>" + escapeHtml(name) + " %</th>";
+    body += "</tr>";
+    for (const auto& [s, v] : f->perSlice) {
+      body += "<tr>" + tdNum(static_cast<double>(s), 0);
+      for (double x : v) body += tdNum(x, 2);
+      body += "</tr>";
+    }
     body += "</table></details>";
   }
   page.add({"fractions", "Phase fractions per slice", body});
@@ -679,7 +744,7 @@ void addFractionsSection(Page& page, const std::optional<Fractions>& f, const st
 
 // ---- segmentation overlay viewer ----
 
-void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
+void addOverlaySection(Page& page, const std::optional<Fractions>& fractions, const ReportPhases& phases) {
   const fs::path preview = page.folder() / "preview";
   static const std::regex greyName(R"(grey_(\d+)\.png)");
   std::map<long long, std::string> greyFiles;
@@ -700,6 +765,8 @@ void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
   data["grey"] = json::array();
   data["labels"] = json::array();
   data["fractions"] = json::object();
+  data["names"] = phases.names;
+  data["colours"] = phases.rgb;
   std::vector<long long> withoutLabels;
   std::string problems;
   for (const auto& [slice, greyName] : greyFiles) {
@@ -726,10 +793,11 @@ void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
     data["grey"].push_back(grey);
     data["labels"].push_back(labelUri);
     if (fractions) {
-      if (auto it = fractions->perSlice.find(slice); it != fractions->perSlice.end())
-        data["fractions"][std::to_string(slice)] = {std::stod(formatNumber(it->second[0], 2)),
-                                                    std::stod(formatNumber(it->second[1], 2)),
-                                                    std::stod(formatNumber(it->second[2], 2))};
+      if (auto it = fractions->perSlice.find(slice); it != fractions->perSlice.end()) {
+        json values = json::array();
+        for (double v : it->second) values.push_back(std::stod(formatNumber(v, 2)));
+        data["fractions"][std::to_string(slice)] = values;
+      }
     }
   }
   const std::size_t n = data["slices"].size();
@@ -739,7 +807,7 @@ void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
   }
   std::string body = "<p class=\"summary\" id=\"overlay-summary\">" + std::to_string(n) +
                      " preview slices. Move the slice slider to step through the stack and the opacity slider "
-                     "to fade the labels over the grey image.</p>" + kLegend + problems;
+                     "to fade the labels over the grey image.</p>" + legend(phases) + problems;
   if (!withoutLabels.empty())
     body += page.note(std::to_string(withoutLabels.size()) + " preview slice(s) have no labels_NNNN.png (first: slice " +
                       std::to_string(withoutLabels.front()) + "); they are shown grey only.");
@@ -755,13 +823,13 @@ void addOverlaySection(Page& page, const std::optional<Fractions>& fractions) {
   page.add({"overlay", title, body});
 }
 
-void addOrthoLabelsSection(Page& page, const std::optional<json>& run) {
+void addOrthoLabelsSection(Page& page, const std::optional<json>& run, const ReportPhases& phases) {
   std::string scaleText;
   const double z = depthScale(run, scaleText);
   std::string body = "<p>Re-slices of the labelled volume (slice number runs downwards): phases should continue "
-                     "smoothly from slice to slice. " + escapeHtml(scaleText) + "</p>" + kLegend + "<div class=\"figures\">";
-  body += figure(page, "preview/ortho_xz_labels.png", "XZ of the labels", "ortho-xz-labels", "the XZ view of the labels is not shown", colouredLabelsUri, z);
-  body += figure(page, "preview/ortho_yz_labels.png", "YZ of the labels", "ortho-yz-labels", "the YZ view of the labels is not shown", colouredLabelsUri, z);
+                     "smoothly from slice to slice. " + escapeHtml(scaleText) + "</p>" + legend(phases) + "<div class=\"figures\">";
+  body += figure(page, "preview/ortho_xz_labels.png", "XZ of the labels", "ortho-xz-labels", "the XZ view of the labels is not shown", [&](const fs::path& path) { return colouredLabelsUri(path, phases); }, z);
+  body += figure(page, "preview/ortho_yz_labels.png", "YZ of the labels", "ortho-yz-labels", "the YZ view of the labels is not shown", [&](const fs::path& path) { return colouredLabelsUri(path, phases); }, z);
   body += "</div>";
   page.add({"ortho-labels", "Orthogonal views of the labelled volume", body});
 }
@@ -797,9 +865,10 @@ std::string buildReportHtml(const fs::path& outputFolder) {
                                    "): phase fractions are not shown.");
     }
   }
-  addOverlaySection(page, fractions);
-  addFractionsSection(page, fractions, fractionsProblem);
-  addOrthoLabelsSection(page, run);
+  const ReportPhases phases = phasesOf(run);
+  addOverlaySection(page, fractions, phases);
+  addFractionsSection(page, fractions, fractionsProblem, phases);
+  addOrthoLabelsSection(page, run, phases);
   return page.html();
 }
 

@@ -225,9 +225,16 @@ cv::Mat gaborResponse(const cv::Mat& input, const GaborParams& gabor, Convolutio
 // ---- labels ---------------------------------------------------------------------------------
 
 SliceSegmentation segmentSlice(const cv::Mat& slice, const SegmentParams& params, int camThreshold) {
+  return segmentSlice(slice, slice, params, camThreshold);
+}
+
+SliceSegmentation segmentSlice(const cv::Mat& slice, const cv::Mat& denoised, const SegmentParams& params,
+                               int camThreshold) {
+  if (denoised.size() != slice.size() || denoised.type() != slice.type())
+    throw Error("segmentation: the denoised slice differs in size or type from the slice");
   SliceSegmentation out;
-  out.camThreshold = camThreshold < 0 ? otsuThreshold(slice) : camThreshold;
-  const cv::Mat cam = camMask(slice, out.camThreshold);
+  out.camThreshold = camThreshold < 0 ? otsuThreshold(denoised) : camThreshold;
+  const cv::Mat cam = camMask(denoised, out.camThreshold);
   out.gaborResponse = gaborResponse(poreCandidateImage(slice, cam), params.gabor, params.convolution);
   cv::Mat pore;
   cv::compare(out.gaborResponse, cv::Scalar(params.poreThreshold), pore, cv::CMP_GT);
@@ -294,12 +301,12 @@ void checkLabels(const cv::Mat& labels, const char* what) {
 }
 }  // namespace
 
-cv::Mat colourLabels(const cv::Mat& labels) {
+cv::Mat colourLabels(const cv::Mat& labels, const std::vector<std::array<std::uint8_t, 3>>& coloursRgb) {
   checkLabels(labels, "colour rendering");
   cv::Mat lut(1, 256, CV_8UC3, cv::Scalar(0, 0, 0));  // out-of-range labels show black
-  for (int p = 0; p < kPhaseCount; ++p) {
-    const auto& rgb = kPhaseColoursRgb[p];
-    lut.at<cv::Vec3b>(p) = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
+  for (std::size_t p = 0; p < coloursRgb.size() && p < 256; ++p) {
+    const auto& rgb = coloursRgb[p];
+    lut.at<cv::Vec3b>(int(p)) = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
   }
   cv::Mat three, out;
   cv::cvtColor(labels, three, cv::COLOR_GRAY2BGR);
@@ -307,46 +314,57 @@ cv::Mat colourLabels(const cv::Mat& labels) {
   return out;
 }
 
-cv::Mat labelImage(const cv::Mat& labels, const std::array<std::uint8_t, 3>& levels) {
+cv::Mat colourLabels(const cv::Mat& labels) {
+  return colourLabels(labels, {kPhaseColoursRgb.begin(), kPhaseColoursRgb.end()});
+}
+
+cv::Mat labelImage(const cv::Mat& labels, const std::vector<std::uint8_t>& levels) {
   checkLabels(labels, "label image");
-  if (levels[0] == levels[1] || levels[0] == levels[2] || levels[1] == levels[2])
-    throw Error("label image: grey levels for pore, SE and CAM are " + std::to_string(levels[0]) + ", " +
-                std::to_string(levels[1]) + ", " + std::to_string(levels[2]) + "; expected three different values");
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (levels[i] == levels[j])
+        throw Error("label image: phases " + std::to_string(j) + " and " + std::to_string(i) +
+                    " have the same grey value " + std::to_string(levels[i]) + "; expected different values");
   cv::Mat lut(1, 256, CV_8U);
   for (int i = 0; i < 256; ++i) lut.at<std::uint8_t>(i) = static_cast<std::uint8_t>(i);
-  for (int p = 0; p < kPhaseCount; ++p) lut.at<std::uint8_t>(p) = levels[p];
+  for (std::size_t p = 0; p < levels.size() && p < 256; ++p) lut.at<std::uint8_t>(int(p)) = levels[p];
   cv::Mat out;
   cv::LUT(labels, lut, out);
   return out;
 }
 
-PhaseFractions phaseFractions(const cv::Mat& labels) {
+PhaseFractions phaseFractions(const cv::Mat& labels, int phases) {
   checkLabels(labels, "phase fractions");
   PhaseFractions out;
+  out.pixels.assign(phases, 0);
+  out.fraction.assign(phases, 0.0);
   for (int y = 0; y < labels.rows; ++y) {
     const auto* row = labels.ptr<std::uint8_t>(y);
     for (int x = 0; x < labels.cols; ++x) {
-      if (row[x] >= kPhaseCount)
+      if (row[x] >= phases)
         throw Error("phase fractions: label " + std::to_string(row[x]) + " at (" + std::to_string(x) + ", " +
-                    std::to_string(y) + "); expected 0 pore, 1 SE or 2 CAM");
+                    std::to_string(y) + "); expected a phase index 0 to " + std::to_string(phases - 1));
       ++out.pixels[row[x]];
     }
   }
   const double total = double(labels.total());
-  for (int p = 0; p < kPhaseCount; ++p) out.fraction[p] = double(out.pixels[p]) / total;
+  for (int p = 0; p < phases; ++p) out.fraction[p] = double(out.pixels[p]) / total;
   return out;
 }
 
 PhaseFractions combineFractions(const std::vector<PhaseFractions>& slices) {
   PhaseFractions out;
   long long total = 0;
-  for (const auto& s : slices)
-    for (int p = 0; p < kPhaseCount; ++p) {
+  for (const auto& s : slices) {
+    if (out.pixels.size() < s.pixels.size()) out.pixels.resize(s.pixels.size(), 0);
+    for (std::size_t p = 0; p < s.pixels.size(); ++p) {
       out.pixels[p] += s.pixels[p];
       total += s.pixels[p];
     }
+  }
+  out.fraction.assign(out.pixels.size(), 0.0);
   if (total > 0)
-    for (int p = 0; p < kPhaseCount; ++p) out.fraction[p] = double(out.pixels[p]) / double(total);
+    for (std::size_t p = 0; p < out.pixels.size(); ++p) out.fraction[p] = double(out.pixels[p]) / double(total);
   return out;
 }
 

@@ -89,11 +89,10 @@ struct SegmentParams {
   double poreThreshold;      // Gabor response above this = pore (8-bit grey scale, see above)
   Convolution convolution;
   std::array<int, 3> minIslandPx;  // per phase (pore, SE, CAM): smaller islands merged; 0 = off
-  std::array<std::uint8_t, 3> labelLevels;  // grey level written for pore, SE, CAM (0/1/2 default)
 };
 
 struct SliceSegmentation {
-  cv::Mat labels;          // CV_8U, 0 pore, 1 SE, 2 CAM (always these values; see labelImage)
+  cv::Mat labels;          // CV_8U, 0 pore, 1 SE, 2 CAM (phase indices; see labelImage)
   cv::Mat gaborResponse;   // CV_32F, for the report's preview
   int camThreshold = 0;    // the Otsu threshold used (slice's grey scale)
 };
@@ -101,6 +100,11 @@ struct SliceSegmentation {
 /// Segments one slice. `camThreshold` < 0: Otsu of this slice; otherwise use it (stack scope:
 /// the pipeline passes otsuThreshold(stackHistogram)). Cleanup applied if params ask for it.
 SliceSegmentation segmentSlice(const cv::Mat& slice, const SegmentParams& params, int camThreshold = -1);
+/// The same, with CAM thresholded on `denoised` (the slice after intensity.denoise, same size and
+/// type) while the Gabor pore filter sees the undenoised `slice`, as in the original notebook:
+/// denoising first would blur the small dark pores the Gabor filter is tuned to.
+SliceSegmentation segmentSlice(const cv::Mat& slice, const cv::Mat& denoised, const SegmentParams& params,
+                               int camThreshold = -1);
 
 /// Merges 8-connected islands of each phase smaller than minIslandPx[phase] into the phase that
 /// surrounds them most (majority of their 4-neighbour boundary pixels). Phases are processed
@@ -109,24 +113,29 @@ cv::Mat removeSmallIslands(const cv::Mat& labels, const std::array<int, 3>& minI
 
 // ---- outputs (pure; the pipeline writes the files) ------------------------------------------
 
-/// Report colours (RGB): CAM orange, SE blue, pores white.
+/// Colours of the classical three phases (RGB), for pictures made without a run's parameters
+/// (`fibseg tune`'s contact sheet): the registry default of phases.colours.
 inline constexpr std::array<std::array<std::uint8_t, 3>, 3> kPhaseColoursRgb{{
-    {255, 255, 255},  // pore: white
-    {40, 90, 230},    // SE: blue
-    {255, 140, 0},    // CAM: orange
+    {247, 247, 247},  // pore: light grey
+    {239, 138, 98},   // SE: orange
+    {98, 138, 239},   // CAM: blue
 }};
 
-/// CV_8UC3 in OpenCV's BGR order (ready for cv::imwrite / io::writePng).
-cv::Mat colourLabels(const cv::Mat& labels);
-/// Labels 0/1/2 mapped to user grey levels (pore, SE, CAM); throws if two levels are equal.
-cv::Mat labelImage(const cv::Mat& labels, const std::array<std::uint8_t, 3>& levels);
+/// CV_8UC3 in OpenCV's BGR order (ready for cv::imwrite / io::writePng): label i (a phase index)
+/// gets coloursRgb[i]; labels past the list show black.
+cv::Mat colourLabels(const cv::Mat& labels, const std::vector<std::array<std::uint8_t, 3>>& coloursRgb);
+cv::Mat colourLabels(const cv::Mat& labels);  // the classical three, kPhaseColoursRgb
+/// Phase indices 0..n-1 mapped to the user's grey values (levels[i] for phase i); throws if two
+/// levels are equal.
+cv::Mat labelImage(const cv::Mat& labels, const std::vector<std::uint8_t>& levels);
 
 struct PhaseFractions {
-  std::array<double, 3> fraction{};  // pore, SE, CAM; sum to 1
-  std::array<long long, 3> pixels{};
+  std::vector<double> fraction;  // per phase index; sum to 1
+  std::vector<long long> pixels;
 };
-/// Phase fractions of one label slice (0/1/2); pass several to combine (pixel-weighted total).
-PhaseFractions phaseFractions(const cv::Mat& labels);
+/// Phase fractions of one label slice (indices 0..phases-1; a larger label is an error); pass
+/// several to combine (pixel-weighted total).
+PhaseFractions phaseFractions(const cv::Mat& labels, int phases = 3);
 PhaseFractions combineFractions(const std::vector<PhaseFractions>& slices);
 
 }  // namespace fibseg::segment

@@ -1,0 +1,204 @@
+// `fibseg predict MODEL INPUT --out DIR`: a trained pixel classifier applied to images as they
+// are (one file, a folder of files, or the pages of a multi-page TIFF): no data-bar cut, no
+// registration, no brightness correction; only the denoising the model was trained with. For
+// single SEM images and for stacks aligned elsewhere.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "image_files.hpp"
+#include "fibseg/config/load.hpp"
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+#include "fibseg/core/natural_sort.hpp"
+#include "fibseg/core/phases.hpp"
+#include "fibseg/core/text.hpp"
+#include "fibseg/intensity/denoise.hpp"
+#include "fibseg/io/png.hpp"
+#include "fibseg/io/tiff.hpp"
+#include "fibseg/learn/learn.hpp"
+#include "fibseg/segment/segment.hpp"
+
+namespace fibseg::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Source {
+  fs::path file;
+  int page;  // -1 for a PNG
+  std::string name() const {
+    return file.filename().string() + (page >= 0 ? " page " + std::to_string(page + 1) : "");
+  }
+};
+
+bool isTiffPath(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".tif" || ext == ".tiff";
+}
+bool isPngPath(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".png";
+}
+
+void addFile(const fs::path& file, std::vector<Source>& sources) {
+  if (isPngPath(file)) {
+    sources.push_back({file, -1});
+  } else if (isTiffPath(file)) {
+    const int pages = io::probeTiff(file).pages;
+    for (int p = 0; p < pages; ++p) sources.push_back({file, p});
+  } else {
+    throw Error(file.string() + ": not a .png, .tif or .tiff image");
+  }
+}
+
+std::vector<Source> sourcesOf(const fs::path& input) {
+  std::error_code ec;
+  if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file or folder (predict INPUT)");
+  std::vector<Source> sources;
+  if (fs::is_directory(input, ec)) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(input, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.is_regular_file() && name.front() != '.' && (isPngPath(name) || isTiffPath(name))) names.push_back(name);
+    }
+    naturalSort(names);
+    for (const auto& name : names) addFile(input / name, sources);
+    if (sources.empty()) throw Error(input.string() + ": no .png, .tif or .tiff images in this folder");
+  } else {
+    addFile(input, sources);
+  }
+  return sources;
+}
+
+/// The phases to write: the parameters' when any phases.* value was given, else the model's.
+PhaseSet phasesFor(const config::ParamSet& params, const learn::Classifier& model) {
+  const bool given = params.resolved("phases.names").origin != "default" ||
+                     params.resolved("phases.values").origin != "default" ||
+                     params.resolved("phases.colours").origin != "default";
+  const auto& trained = model.context();
+  if (!given && trained.phaseValues.size() == trained.phaseNames.size() &&
+      trained.phaseColoursRgb.size() == trained.phaseNames.size()) {
+    PhaseSet phases{trained.phaseNames, trained.phaseValues, trained.phaseColoursRgb};
+    phases.check("the model's phases");
+    return phases;
+  }
+  return config::phasesFrom(params);
+}
+
+/// 16-bit -> 8-bit: grey / 257 (65535 -> 255, rounded); 8-bit -> 16-bit: grey x 257. Linear maps
+/// of the full range, so a model trained on one depth sees the same relative grey levels.
+cv::Mat convertDepth(const cv::Mat& image, int toBits) {
+  cv::Mat out;
+  if (toBits == 8) image.convertTo(out, CV_8U, 1.0 / 257.0);
+  else image.convertTo(out, CV_16U, 257.0);
+  return out;
+}
+
+}  // namespace
+
+void addPredictCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "predict", "Apply a trained pixel classifier to images as they are (a file, a folder or a multi-page TIFF), "
+                 "without registration");
+  struct Options {
+    std::string model, input, out, config;
+    std::vector<std::string> overrides;
+    bool probabilities = false, convertBitDepth = false, overwrite = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("MODEL", o->model, "Model file written by `fibseg train`")->required()->check(CLI::ExistingFile);
+  cmd->add_option("INPUT", o->input, "An image (.png, .tif), a folder of them, or a multi-page TIFF")->required();
+  cmd->add_option("--out", o->out, "Folder to write labels_NNNN.png, colour_NNNN.png, images.csv and "
+                                   "phase_fractions.csv into")->required();
+  cmd->add_option("--params", o->config, "Parameter file (.toml or .xlsx): its phases and intensity.denoise* "
+                                         "values are used (default: the model's phases, registry denoising)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--set", o->overrides, "Override one parameter: section.key=value (repeatable)");
+  cmd->add_flag("--probabilities", o->probabilities,
+                "Also write probability_<phase>_NNNN.png: each phase's probability x 255");
+  cmd->add_flag("--convert-bit-depth", o->convertBitDepth,
+                "Accept images of another bit depth than the training images: 16-bit grey / 257 -> 8-bit, "
+                "8-bit grey x 257 -> 16-bit (without it, such images are an error)");
+  cmd->add_flag("--overwrite", o->overwrite, "Replace the outputs of an earlier predict in --out");
+  cmd->callback([o] {
+    const auto params = config::loadParameters(o->config, o->overrides, config::RequiredValues::MayBeMissing);
+    const auto model = learn::Classifier::load(o->model);
+    const PhaseSet phases = phasesFor(params, model);
+    model.requirePhases(phases.names, "model " + o->model);
+    const auto denoise = config::denoiseParamsFrom(params);
+    const std::string denoiseText = intensity::describeDenoise(denoise);
+    const auto& trained = model.context();
+    if (trained.denoise != denoiseText)
+      throw Error("model " + o->model + " was trained on images denoised with '" + trained.denoise +
+                  "', but the parameters denoise with '" + denoiseText +
+                  "' (intensity.denoise*); expected the same denoising as in training");
+    const auto sources = sourcesOf(o->input);
+    const fs::path out = o->out;
+    ensureWritableFolder(out);
+    if (fs::exists(out / "images.csv") && !o->overwrite)
+      throw Error("output folder " + out.string() + " already holds predictions; pass --overwrite to replace them");
+
+    std::string table = "index,file,page,width,height,bit_depth\n";
+    std::string fractionsCsv = "index";
+    for (int p = 0; p < phases.count(); ++p) fractionsCsv += "," + csvField(phases.key(p));
+    fractionsCsv += "\n";
+    std::vector<segment::PhaseFractions> all;
+    char name[64];
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const Source& source = sources[i];
+      cv::Mat image = readImageFile(source.file, false, std::max(0, source.page));
+      const int depth = bitDepthOf(image, source.name());
+      if (trained.bitDepth && depth != trained.bitDepth) {
+        if (!o->convertBitDepth)
+          throw Error(source.name() + " is " + std::to_string(depth) + "-bit, but model " + o->model +
+                      " was trained on " + std::to_string(trained.bitDepth) +
+                      "-bit images; expected the same bit depth, or pass --convert-bit-depth (16-bit / 257 -> 8-bit, "
+                      "8-bit x 257 -> 16-bit)");
+        image = convertDepth(image, trained.bitDepth);
+      }
+      const auto prediction = model.predict(intensity::denoise(image, denoise), o->probabilities);
+      std::snprintf(name, sizeof name, "_%04zu.png", i);
+      io::writePng(out / ("labels" + std::string(name)), segment::labelImage(prediction.labels, phases.values));
+      io::writePng(out / ("colour" + std::string(name)), segment::colourLabels(prediction.labels, phases.coloursRgb));
+      for (std::size_t p = 0; p < prediction.probabilities.size(); ++p) {
+        cv::Mat eight;
+        prediction.probabilities[p].convertTo(eight, CV_8U, 255.0);
+        io::writePng(out / ("probability_" + phases.key(static_cast<int>(p)) + name), eight);
+      }
+      table += std::to_string(i) + "," + csvField(source.file.string()) + "," +
+               (source.page >= 0 ? std::to_string(source.page) : std::string()) + "," + std::to_string(image.cols) + "," +
+               std::to_string(image.rows) + "," + std::to_string(depth) + "\n";
+      all.push_back(segment::phaseFractions(prediction.labels, phases.count()));
+      fractionsCsv += std::to_string(i);
+      for (double f : all.back().fraction) {
+        char cell[32];
+        std::snprintf(cell, sizeof cell, ",%.5f", f);
+        fractionsCsv += cell;
+      }
+      fractionsCsv += "\n";
+    }
+    const auto total = segment::combineFractions(all).fraction;
+    fractionsCsv += "total";
+    for (double f : total) {
+      char cell[32];
+      std::snprintf(cell, sizeof cell, ",%.5f", f);
+      fractionsCsv += cell;
+    }
+    writeTextFile(out / "phase_fractions.csv", fractionsCsv + "\n");
+    writeTextFile(out / "images.csv", table);
+    std::string summary;
+    for (int p = 0; p < phases.count(); ++p) {
+      char f[96];
+      std::snprintf(f, sizeof f, "%s %s %.3f", p ? "," : "", phases.names[p].c_str(), total[p]);
+      summary += f;
+    }
+    std::printf("predict: %zu images -> %s;%s\n", sources.size(), out.string().c_str(), summary.c_str());
+  });
+}
+
+}  // namespace fibseg::cli
