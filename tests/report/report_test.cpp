@@ -200,9 +200,9 @@ TEST_F(CompleteFolder, LabelledVolumeViewsArePaintedInPhaseColours) {
   const cv::Mat image = cv::imdecode(std::vector<uchar>(bytes.begin(), bytes.end()), cv::IMREAD_UNCHANGED);
   ASSERT_EQ(image.type(), CV_8UC3);
   ASSERT_EQ(image.size(), cv::Size(30, testing::kFixtureSlices));
-  EXPECT_EQ(image.at<cv::Vec3b>(2, 5), cv::Vec3b(255, 255, 255));   // pore white
-  EXPECT_EQ(image.at<cv::Vec3b>(2, 15), cv::Vec3b(230, 110, 40));   // SE blue (BGR)
-  EXPECT_EQ(image.at<cv::Vec3b>(2, 25), cv::Vec3b(20, 140, 245));   // CAM orange (BGR)
+  EXPECT_EQ(image.at<cv::Vec3b>(2, 5), cv::Vec3b(247, 247, 247));   // pore light grey
+  EXPECT_EQ(image.at<cv::Vec3b>(2, 15), cv::Vec3b(98, 138, 239));   // SE orange (BGR)
+  EXPECT_EQ(image.at<cv::Vec3b>(2, 25), cv::Vec3b(239, 138, 98));   // CAM blue (BGR)
 }
 
 TEST(Report, MissingFolderIsAnError) {

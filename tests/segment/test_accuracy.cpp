@@ -95,7 +95,7 @@ Outcome run(const phantom::Phantom& ph, bool flatten, bool strokes = false) {
   Outcome out;
   out.tune = tuneGabor(slice, cam, annotation, defaultGaborSweep());
   SegmentParams params{OtsuScope::PerSlice, out.tune.best.gabor, out.tune.best.threshold, Convolution::Auto,
-                       {0, 0, 0}, {0, 1, 2}};
+                       {0, 0, 0}};
   measure::SegmentationScorer scorer;
   for (int z = 1; z < ph.params().slices; ++z) {
     cv::Mat s = content(ph, z);

@@ -28,7 +28,7 @@ Scene scene(int depth) {
 
 SegmentParams smoothing(double threshold) {
   // lambda >> window: the Gabor kernel is a plain Gaussian (sum ~ 2 pi sigma^2 = 6.28 for sigma 1).
-  return {OtsuScope::PerSlice, {7, 1, 0, 1000, 1, 0}, threshold, Convolution::Auto, {0, 0, 0}, {0, 1, 2}};
+  return {OtsuScope::PerSlice, {7, 1, 0, 1000, 1, 0}, threshold, Convolution::Auto, {0, 0, 0}};
 }
 
 TEST(Labels, HandBuiltSliceIsSegmentedExactlyAwayFromEdges) {
@@ -98,11 +98,17 @@ TEST(Labels, ColourLabelImageAndFractions) {
 
   const cv::Mat colour = colourLabels(labels);
   ASSERT_EQ(colour.type(), CV_8UC3);
-  EXPECT_EQ(colour.at<cv::Vec3b>(0, 0), cv::Vec3b(255, 255, 255));  // pore white
-  EXPECT_EQ(colour.at<cv::Vec3b>(0, 4), cv::Vec3b(0, 140, 255));    // CAM orange (BGR)
-  const cv::Vec3b se = colour.at<cv::Vec3b>(1, 0);
-  EXPECT_GT(se[0], 200);  // SE blue
-  EXPECT_LT(se[2], 100);
+  // The original notebook's colours (BGR here): pore light grey, SE orange, CAM blue.
+  EXPECT_EQ(colour.at<cv::Vec3b>(0, 0), cv::Vec3b(247, 247, 247));
+  EXPECT_EQ(colour.at<cv::Vec3b>(0, 4), cv::Vec3b(239, 138, 98));
+  EXPECT_EQ(colour.at<cv::Vec3b>(1, 0), cv::Vec3b(98, 138, 239));
+  // Any number of phases in the colours given.
+  const cv::Mat four = (cv::Mat_<uchar>(1, 4) << 0, 1, 2, 3);
+  const cv::Mat fourColours = colourLabels(four, {{{1, 2, 3}}, {{4, 5, 6}}, {{7, 8, 9}}, {{10, 11, 12}}});
+  EXPECT_EQ(fourColours.at<cv::Vec3b>(0, 3), cv::Vec3b(12, 11, 10));
+  EXPECT_EQ(labelImage(four, {10, 20, 30, 40}).at<uchar>(0, 3), 40);
+  EXPECT_EQ(phaseFractions(four, 4).fraction[3], 0.25);
+  EXPECT_THROW(phaseFractions(four, 3), Error);
 
   const cv::Mat levels = labelImage(labels, {0, 128, 255});
   EXPECT_EQ(levels.at<uchar>(0, 0), 0);

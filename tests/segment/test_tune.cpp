@@ -30,11 +30,11 @@ TEST(Annotation, GreyLabelValues) {
   EXPECT_THROW(annotationLabels(cv::Mat(4, 4, CV_8U, cv::Scalar(0)), "a.png"), Error);  // nothing painted
 }
 
-TEST(Annotation, ReportColoursOnAGreySlice) {
+TEST(Annotation, PhaseColoursOnAGreySlice) {
   cv::Mat painted(4, 4, CV_8UC3, cv::Scalar(90, 90, 90));  // unpainted slice pixels stay unknown
-  painted.at<cv::Vec3b>(0, 0) = cv::Vec3b(255, 255, 255);   // white: pore
-  painted.at<cv::Vec3b>(1, 1) = cv::Vec3b(230, 90, 40);     // blue (BGR): SE
-  painted.at<cv::Vec3b>(2, 2) = cv::Vec3b(10, 145, 250);    // orange, soft brush edge: CAM
+  painted.at<cv::Vec3b>(0, 0) = cv::Vec3b(255, 255, 255);   // white (near pore's 247): pore
+  painted.at<cv::Vec3b>(1, 1) = cv::Vec3b(98, 138, 239);    // orange (BGR): SE
+  painted.at<cv::Vec3b>(2, 2) = cv::Vec3b(230, 145, 90);    // blue, soft brush edge: CAM
   painted.at<cv::Vec3b>(3, 3) = cv::Vec3b(0, 0, 255);       // red: not a phase colour
   const cv::Mat labels = annotationLabels(painted, "a.png");
   EXPECT_EQ(labels.at<uchar>(0, 0), Pore);
@@ -100,7 +100,7 @@ TEST(Tune, PrefersSmoothingOnNoisySeAndFindsTheThreshold) {
 
   // On the whole slice (not only the painted pixels) the chosen set and threshold find the pores.
   SegmentParams params{OtsuScope::PerSlice, result.best.gabor, result.best.threshold, Convolution::Auto,
-                       {0, 0, 0}, {0, 1, 2}};
+                       {0, 0, 0}};
   const cv::Mat response = gaborResponse(poreCandidateImage(s.slice, s.cam), params.gabor);
   const cv::Mat found = (response > params.poreThreshold) & (s.cam == 0);
   const cv::Mat truePore = s.truth == Pore;
@@ -134,13 +134,13 @@ TEST(Tune, UntunedThresholdsAndContactSheet) {
   // 4 tiles: 2 x 2 of 64 x 48 px plus a 30-px caption each.
   EXPECT_EQ(sheet.cols, 128);
   EXPECT_EQ(sheet.rows, 2 * (48 + 30));
-  // The smoothing tile (bottom right) shows the pores white and the CAM disc orange.
+  // The smoothing tile (bottom right) shows the pores light grey and the CAM disc blue.
   const cv::Mat tile = sheet(cv::Rect(64, 78, 64, 48));
   const cv::Vec3b poreCentre = tile.at<cv::Vec3b>(15, 15);  // (30, 30) / 2
   EXPECT_GT(poreCentre[0], 150);
   EXPECT_GT(poreCentre[2], 150);
   const cv::Vec3b camCentre = tile.at<cv::Vec3b>(30, 45);  // (90, 60) / 2
-  EXPECT_GT(camCentre[2], camCentre[0] + 60);  // orange: more red than blue
+  EXPECT_GT(camCentre[0], camCentre[2] + 60);  // blue: more blue than red
 }
 
 TEST(Tune, TomlUsesTheRegistryNames) {
