@@ -130,13 +130,15 @@ void addPredictCommand(CLI::App& app) {
     const auto model = learn::Classifier::load(o->model);
     const PhaseSet phases = phasesFor(params, model);
     model.requirePhases(phases.names, "model " + o->model);
-    const auto denoise = config::denoiseParamsFrom(params);
+    const auto denoiseAll = config::denoiseParamsFrom(params);
+    const auto denoise =
+        config::learnParamsFrom(params).denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
     const std::string denoiseText = intensity::describeDenoise(denoise);
     const auto& trained = model.context();
     if (trained.denoise != denoiseText)
       throw Error("model " + o->model + " was trained on images denoised with '" + trained.denoise +
                   "', but the parameters denoise with '" + denoiseText +
-                  "' (intensity.denoise*); expected the same denoising as in training");
+                  "' (intensity.denoise*, learn.denoise_input); expected the same denoising as in training");
     const auto sources = sourcesOf(o->input);
     const fs::path out = o->out;
     ensureWritableFolder(out);

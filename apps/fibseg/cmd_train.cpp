@@ -52,8 +52,10 @@ void addTrainCommand(CLI::App& app) {
     const auto params = config::loadParameters(o->config, o->overrides, config::RequiredValues::MayBeMissing);
     auto learnParams = config::learnParamsFrom(params);
     const PhaseSet phases = config::phasesFrom(params);
-    // The model learns from what `fibseg run` will show it: the slice after intensity.denoise.
-    const auto denoise = config::denoiseParamsFrom(params);
+    // The model learns from what `fibseg run` will show it: the slice after intensity.denoise
+    // when learn.denoise_input is on.
+    const auto denoiseAll = config::denoiseParamsFrom(params);
+    const auto denoise = learnParams.denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
     const fs::path modelPath = !o->model.empty() ? fs::path(o->model) : learnParams.model;
     if (modelPath.empty())
       throw Error("no model file to write; expected --model OUT.json (or learn.model in the parameter file)");

@@ -94,8 +94,9 @@ TEST(LcoFibsem, ClassifierFromStrokesOnTwoSlicesScoredOnTheOther25) {
   FIBSEG_REQUIRE_REAL_DATA(root, "lco-fibsem");
   const auto slices = maskedSlices(root);
   const auto params = config::ParamSet::defaults();
-  const auto denoise = config::denoiseParamsFrom(params);
   auto learnParams = config::learnParamsFrom(params);
+  const auto all = config::denoiseParamsFrom(params);
+  const auto denoise = learnParams.denoiseInput ? all : intensity::noDenoising(all);  // registry: none
   const std::vector<std::size_t> trained = {4, 17};  // Image00070, Image00200: early and late in the stack
   std::vector<learn::AnnotatedSlice> examples;
   long long painted = 0, pixels = 0;

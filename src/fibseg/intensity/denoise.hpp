@@ -24,6 +24,12 @@ struct DenoiseParams {
 /// classifier must see the same denoising when it runs as when it was trained).
 std::string describeDenoise(const DenoiseParams& params);
 
+/// The parameters with the method set to None (what the classifier gets unless learn.denoise_input).
+inline DenoiseParams noDenoising(DenoiseParams params) {
+  params.method = DenoiseMethod::None;
+  return params;
+}
+
 /// The slice (CV_8U or CV_16U) denoised, same size and type; borders reflected (reflect-101).
 /// Method None returns the slice itself (not a copy).
 cv::Mat denoise(const cv::Mat& slice, const DenoiseParams& params);

@@ -134,6 +134,7 @@ struct LearnParams {
   FeatureSpec features;          // what `fibseg train` computes (and what run checks against)
   TrainingParams training;
   bool writeProbabilities;       // per-phase probability TIFF beside labels.tif
+  bool denoiseInput;             // the classifier sees the slice after intensity.denoise
 };
 
 }  // namespace fibseg::learn

@@ -159,11 +159,12 @@ RunPlan makePlan(const config::ParamSet& params) {
       throw Error(where + " was trained on " + std::to_string(trained.bitDepth) + "-bit slices, but " +
                   plan.input.string() + " holds " + std::to_string(plan.series.bitDepth()) +
                   "-bit slices; expected the same bit depth (retrain on these slices)");
-    const std::string denoise = intensity::describeDenoise(plan.denoise);
+    const std::string denoise = intensity::describeDenoise(
+        plan.learn.denoiseInput ? plan.denoise : intensity::noDenoising(plan.denoise));
     if (trained.denoise != denoise)
       throw Error(where + " was trained on slices denoised with '" + trained.denoise +
                   "', but this run denoises with '" + denoise +
-                  "' (intensity.denoise*); expected the same denoising as in training");
+                  "' (intensity.denoise*, learn.denoise_input); expected the same denoising as in training");
   }
   plan.slicePngs = params.boolean("output.slice_pngs");
   plan.report = params.boolean("output.report");
@@ -402,9 +403,10 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
               [&](Item item) {
                 const int z = item.z;
                 cv::Mat labels;
-                const cv::Mat denoised = intensity::denoise(item.slice, plan.denoise);
                 if (classifier) {
-                  auto prediction = classifier->predict(denoised, !probabilityTiffs.empty());
+                  auto prediction = classifier->predict(
+                      plan.learn.denoiseInput ? intensity::denoise(item.slice, plan.denoise) : item.slice,
+                      !probabilityTiffs.empty());
                   labels = prediction.labels;
                   for (const auto& p : prediction.probabilities) {
                     cv::Mat eight;
@@ -412,7 +414,8 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                     item.probabilities.push_back(eight);
                   }
                 } else {
-                  auto segmentation = segment::segmentSlice(item.slice, denoised, plan.segment, stackThreshold);
+                  auto segmentation = segment::segmentSlice(item.slice, intensity::denoise(item.slice, plan.denoise),
+                                                            plan.segment, stackThreshold);
                   labels = segmentation.labels;
                   if (stackThreshold < 0) result.otsuThresholds[z] = segmentation.camThreshold;
                   if (z == plan.previewSlice) {
@@ -555,7 +558,8 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"crop_in_slice0", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
       {"crop", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
       {"method", plan.classifier ? "classifier" : "classical"},
-      {"denoise", intensity::describeDenoise(plan.denoise)},
+      {"denoise", plan.classifier && !plan.learn.denoiseInput ? std::string("none")
+                                                               : intensity::describeDenoise(plan.denoise)},
       {"phases", phasesJson},
       {"otsu_thresholds", segmented.otsuThresholds},
       {"phase_fractions", fractionsJson},

@@ -1,0 +1,162 @@
+// `fibseg predict` as a user runs it: a model trained with `fibseg train` on one phantom slice,
+// applied to a file, a folder and a multi-page TIFF; and the errors for models and images that
+// do not fit. Truth: the phantom's labels.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using testing::HasSubstr;
+
+namespace {
+
+struct Result {
+  int exitCode;
+  std::string output;
+};
+
+Result run(const std::string& arguments) {
+  const std::string command = std::string(FIBSEG_CLI) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
+  return {WEXITSTATUS(pclose(pipe)), output};
+}
+
+// One folder per process: several people may run the suite on one machine.
+struct Folder {
+  fs::path path = fs::temp_directory_path() / ("fibseg_predict_" + std::to_string(::getpid()));
+  Folder() {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~Folder() { fs::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+// Strokes every 7th pixel inside each phase eroded by 1 px: grey value phase + 1.
+cv::Mat strokesOf(const cv::Mat& truth, int phases) {
+  cv::Mat a = cv::Mat::zeros(truth.size(), CV_8U);
+  for (int p = 0; p < phases; ++p) {
+    cv::Mat inside;
+    cv::erode(truth == p, inside, cv::Mat());
+    for (int y = 0; y < a.rows; y += 2)
+      for (int x = (y * 3) % 7; x < a.cols; x += 7)
+        if (inside.at<uchar>(y, x)) a.at<uchar>(y, x) = static_cast<uchar>(p + 1);
+  }
+  return a;
+}
+
+double agreement(const cv::Mat& labels, const cv::Mat& truth) {
+  return cv::countNonZero(labels == truth) / double(truth.total());
+}
+
+class Predict : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    folder_ = new Folder;
+    const Folder& f = *folder_;
+    const std::string still = " --drift-x 0 --drift-y 0 --random-walk 0 --data-bar-rows 0 --width 128 --height 96 --seed 4";
+    ASSERT_EQ(run("phantom " + (f / "ph") + " --slices 3" + still).exitCode, 0);
+    ASSERT_EQ(run("phantom " + (f / "ph16") + " --slices 1 --bit-depth 16" + still).exitCode, 0);
+    ASSERT_EQ(run("phantom " + (f / "mp") + " --slices 3 --multi-page" + still).exitCode, 0);
+    cv::imreadmulti(f / "ph/truth_labels.tif", truth_, cv::IMREAD_UNCHANGED);
+    cv::imwrite(f / "strokes.png", strokesOf(truth_[0], 3));
+    const auto trained = run("train --image " + (f / "ph/raw/slice_0000.tif") + " --annotation " + (f / "strokes.png") +
+                             " --model " + (f / "model.json"));
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  }
+  static void TearDownTestSuite() { delete folder_; }
+  static Folder* folder_;
+  static std::vector<cv::Mat> truth_;
+};
+Folder* Predict::folder_ = nullptr;
+std::vector<cv::Mat> Predict::truth_;
+
+}  // namespace
+
+TEST_F(Predict, OneFileAFolderAndAMultiPageTiff) {
+  const Folder& f = *folder_;
+  const auto one = run("predict " + (f / "model.json") + " " + (f / "ph/raw/slice_0001.tif") + " --out " + (f / "one") +
+                       " --probabilities");
+  ASSERT_EQ(one.exitCode, 0) << one.output;
+  const cv::Mat labels = cv::imread(f / "one/labels_0000.png", cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(labels.size(), truth_[1].size());
+  EXPECT_GT(agreement(labels, truth_[1]), 0.9);
+  const cv::Mat colour = cv::imread(f / "one/colour_0000.png", cv::IMREAD_COLOR);
+  EXPECT_EQ(colour.at<cv::Vec3b>(0, 0),  // the model's phase colours (registry defaults), BGR
+            labels.at<uchar>(0, 0) == 2 ? cv::Vec3b(239, 138, 98)
+            : labels.at<uchar>(0, 0) == 1 ? cv::Vec3b(98, 138, 239) : cv::Vec3b(247, 247, 247));
+  for (const char* p : {"pore", "se", "cam"}) EXPECT_TRUE(fs::exists(f / ("one/probability_" + std::string(p) + "_0000.png"))) << p;
+  EXPECT_TRUE(fs::exists(f / "one/phase_fractions.csv"));
+
+  const auto folder = run("predict " + (f / "model.json") + " " + (f / "ph/raw") + " --out " + (f / "folder"));
+  ASSERT_EQ(folder.exitCode, 0) << folder.output;
+  const auto pages = run("predict " + (f / "model.json") + " " + (f / "mp/raw.tif") + " --out " + (f / "pages"));
+  ASSERT_EQ(pages.exitCode, 0) << pages.output;
+  for (int z = 0; z < 3; ++z) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/labels_%04d.png", z);
+    const cv::Mat a = cv::imread(f / ("folder" + std::string(name)), cv::IMREAD_UNCHANGED);
+    const cv::Mat b = cv::imread(f / ("pages" + std::string(name)), cv::IMREAD_UNCHANGED);
+    EXPECT_GT(agreement(a, truth_[z]), 0.9) << z;
+    EXPECT_EQ(cv::countNonZero(a != b), 0) << "the same slices as files and as pages, slice " << z;
+  }
+  EXPECT_THAT(run("predict " + (f / "model.json") + " " + (f / "ph/raw") + " --out " + (f / "folder")).output,
+              HasSubstr("--overwrite"));
+}
+
+TEST_F(Predict, ModelOfOtherPhasesOtherBitDepthOrOtherDenoisingIsAnError) {
+  const Folder& f = *folder_;
+  const std::string model = f / "model.json";
+  const auto phases = run("predict " + model + " " + (f / "ph/raw/slice_0001.tif") + " --out " + (f / "x") +
+                          " --set 'phases.names=rest, particle' --set phases.values=0,1 --set 'phases.colours=0 0 9; 9 9 9'");
+  EXPECT_NE(phases.exitCode, 0);
+  EXPECT_THAT(phases.output, HasSubstr("trained on the phases pore, SE, CAM"));
+  EXPECT_THAT(phases.output, HasSubstr("names rest, particle"));
+
+  const auto depth = run("predict " + model + " " + (f / "ph16/raw/slice_0000.tif") + " --out " + (f / "x"));
+  EXPECT_NE(depth.exitCode, 0);
+  EXPECT_THAT(depth.output, HasSubstr("is 16-bit, but model"));
+  EXPECT_THAT(depth.output, HasSubstr("--convert-bit-depth"));
+  const auto converted = run("predict " + model + " " + (f / "ph16/raw/slice_0000.tif") + " --out " + (f / "x16") +
+                             " --convert-bit-depth");
+  EXPECT_EQ(converted.exitCode, 0) << converted.output;
+
+  const auto denoise = run("predict " + model + " " + (f / "ph/raw/slice_0001.tif") + " --out " + (f / "x") +
+                           " --set learn.denoise_input=true");
+  EXPECT_NE(denoise.exitCode, 0);
+  EXPECT_THAT(denoise.output, HasSubstr("denoised with 'none', but the parameters denoise with 'gaussian sigma=2 px'"));
+}
+
+TEST_F(Predict, TrainingNamesTheMissingPhaseAndRunRefusesOtherPhases) {
+  const Folder& f = *folder_;
+  cv::Mat noCam = strokesOf(truth_[0], 3);
+  noCam.setTo(0, noCam == 3);
+  cv::imwrite(f / "no_cam.png", noCam);
+  const auto missing = run("train --image " + (f / "ph/raw/slice_0000.tif") + " --annotation " + (f / "no_cam.png") +
+                           " --model " + (f / "m2.json"));
+  EXPECT_NE(missing.exitCode, 0);
+  EXPECT_THAT(missing.output, HasSubstr("no pixels of CAM"));
+
+  // Four phases with segment.method = otsu: the classical path makes three.
+  std::ofstream(f / "four.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "out4")
+                                 << "\"\n[phases]\nnames = \"pore, SE, CAM, carbon\"\nvalues = [0, 1, 2, 3]\n"
+                                    "colours = \"1 1 1; 2 2 2; 3 3 3; 4 4 4\"\n";
+  const auto classical = run("run " + (f / "four.toml"));
+  EXPECT_NE(classical.exitCode, 0);
+  EXPECT_THAT(classical.output, HasSubstr("the classical path makes exactly the phases pore, SE, CAM"));
+
+  // The same with the three-phase model: the model's phases and the run's differ.
+  const auto model = run("run " + (f / "four.toml") + " --set segment.method=classifier --set learn.model=" + (f / "model.json"));
+  EXPECT_NE(model.exitCode, 0);
+  EXPECT_THAT(model.output, HasSubstr("trained on the phases pore, SE, CAM, but phases.names names pore, SE, CAM, carbon"));
+}
