@@ -71,7 +71,8 @@ struct Fixture {
     const cv::Mat truth = ph.truthLabels(0);
     const cv::Mat annotation = dense ? cv::Mat(truth + 1) : strokes(truth, 0.01, 3);
     return learn::Classifier::train({{ph.rawSlice(0).rowRange(0, ph.contentHeight()).clone(), annotation, "0"}},
-                                    defaultSpec(), defaultTraining());
+                                    defaultSpec(), defaultTraining(),
+                                    {{"pore", "SE", "CAM"}, {0, 1, 2}, {}, 0, "none"});
   }
   Fixture() : sparse(train(false)), dense(train(true)) {
     phantom::PhantomParams p;
