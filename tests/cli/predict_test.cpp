@@ -160,3 +160,35 @@ TEST_F(Predict, TrainingNamesTheMissingPhaseAndRunRefusesOtherPhases) {
   EXPECT_NE(model.exitCode, 0);
   EXPECT_THAT(model.output, HasSubstr("trained on the phases pore, SE, CAM, but phases.names names pore, SE, CAM, carbon"));
 }
+
+TEST_F(Predict, TwoPhaseRunWritesItsPhasesEverywhere) {
+  const Folder& f = *folder_;
+  cv::Mat particle = (truth_[0] == 2) / 255;  // CAM vs the rest
+  cv::imwrite(f / "two.png", strokesOf(particle, 2));
+  const std::string phases = " --set 'phases.names=rest, particle' --set phases.values=0,255"
+                             " --set 'phases.colours=200 200 200; 98 138 239'";
+  const auto trained = run("train --image " + (f / "ph/raw/slice_0000.tif") + " --annotation " + (f / "two.png") +
+                           " --model " + (f / "two.json") + phases);
+  ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  std::ofstream(f / "two.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "out2")
+                                << "\"\n";
+  const auto ran = run("run " + (f / "two.toml") + " --set segment.method=classifier --set learn.model=" +
+                       (f / "two.json") + " --set learn.probabilities=true" + phases);
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  std::ifstream csv(f / "out2/phase_fractions.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "slice,rest,particle");
+  EXPECT_TRUE(fs::exists(f / "out2/probability_particle.tif"));
+  EXPECT_TRUE(fs::exists(f / "out2/report.html"));
+  std::ifstream runJson(f / "out2/run.json");
+  const std::string text((std::istreambuf_iterator<char>(runJson)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("\"particle\""));
+  const cv::Mat labels = cv::imread(f / "out2/segmented/labels_0001.png", cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(labels.empty());
+  EXPECT_EQ(cv::countNonZero(labels != 0 & labels != 255), 0);  // only the two phase values
+  EXPECT_GT(cv::countNonZero(labels == 255), 0.3 * labels.total());
+  std::ifstream report(f / "out2/report.html");
+  const std::string html((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(html, HasSubstr("particle <b>"));
+}
