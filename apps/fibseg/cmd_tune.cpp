@@ -64,7 +64,7 @@ void addTuneCommand(CLI::App& app) {
                                       "stack OUTPUT/cache/corrected.tif")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--annotation", o->annotation,
                   "Painted pixels of the same slice: grey values 1 pore, 2 SE, 3 CAM (0 unpainted), or painted "
-                  "white (pore), blue (SE), orange (CAM) as in the colour outputs")->check(CLI::ExistingFile);
+                  "light grey (pore), orange (SE), blue (CAM): the default phases.colours")->check(CLI::ExistingFile);
   cmd->add_option("--sheet", o->sheet, "Contact sheet PNG: the pore mask of each parameter set, labelled")->required();
   cmd->add_option("--write-config", o->config,
                   "Parameter file (TOML) to put the chosen values in: created, or its [segment] section updated "

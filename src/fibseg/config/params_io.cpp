@@ -30,7 +30,7 @@ std::vector<ParamSpec> outputParameterSpecs() {
   specs.push_back({.section = "output", .key = "slice_pngs", .type = ParamType::Boolean,
                    .defaultValue = "true",
                    .description = "Write every segmented slice as PNG: labels (segmented/labels_NNNN.png) "
-                                  "and colours (segmented/colour_NNNN.png: orange CAM, blue SE, white "
+                                  "and colours (segmented/colour_NNNN.png, in phases.colours: default blue CAM, orange SE, light grey "
                                   "pores). The 3D labels.tif is always written."});
   specs.push_back({.section = "output", .key = "preview_width", .type = ParamType::Integer,
                    .defaultValue = "512", .unit = "px", .min = 64.0, .max = 4096.0,

@@ -9,7 +9,7 @@ const char* pageStyle();
 /// rejections and console.error calls in window.fibsegErrors, so the self-test can report them.
 const char* errorCaptureScript();
 /// Goes last in <body>: the segmentation viewer (slice and opacity sliders over a canvas; labels
-/// coloured CAM orange, SE blue, pores white) and the self-test run when the URL ends in
+/// coloured in the run's phases.colours) and the self-test run when the URL ends in
 /// #selftest (moves both sliders, compares canvas pixels, writes PASS/FAIL into #selftest-result).
 const char* viewerScript();
 

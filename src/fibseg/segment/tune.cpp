@@ -48,7 +48,7 @@ cv::Mat annotationLabels(const cv::Mat& annotation, const std::string& what) {
       cv::minMaxLoc(g, nullptr, &top, nullptr, &where);
       throw Error("annotation " + what + ": grey value " + std::to_string(int(top)) + " at (" +
                   std::to_string(where.x) + ", " + std::to_string(where.y) +
-                  "); expected 0 unpainted, 1 pore, 2 SE, 3 CAM (or a colour image painted white/blue/orange)");
+                  "); expected 0 unpainted, 1 pore, 2 SE, 3 CAM (or a colour image painted light grey/orange/blue)");
     }
     labels.setTo(Pore, g == 1);
     labels.setTo(SolidElectrolyte, g == 2);
@@ -75,7 +75,7 @@ cv::Mat annotationLabels(const cv::Mat& annotation, const std::string& what) {
   }
   if (cv::countNonZero(labels != kUnknown) == 0)
     throw Error("annotation " + what + ": nothing painted; expected some pixels labelled 1 pore / 2 SE / 3 CAM "
-                "or painted white (pore), blue (SE), orange (CAM)");
+                "or painted light grey (pore), orange (SE), blue (CAM)");
   return labels;
 }
 

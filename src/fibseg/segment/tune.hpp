@@ -16,7 +16,7 @@ inline constexpr std::uint8_t kUnknown = 255;
 
 /// Reads a painted annotation image as stored (grey or BGR) into phase labels (kUnknown where
 /// unpainted). Accepted: grey values 1 pore, 2 SE, 3 CAM (0 unknown); or colours within a small
-/// tolerance of the report colours (white pore, blue SE, orange CAM; anything else unknown).
+/// tolerance of the default phase colours (light grey pore, orange SE, blue CAM; anything else unknown).
 /// Throws naming `what` (the file) if a grey annotation holds other values or nothing is painted.
 cv::Mat annotationLabels(const cv::Mat& annotation, const std::string& what);
 
@@ -68,7 +68,7 @@ std::vector<float> responseAt(const cv::Mat& padded, int pad, int cols, const st
                               const cv::Mat& kernel);
 
 /// Contact sheet (CV_8UC3, BGR): one tile per candidate (at most `maxTiles`, in the given order),
-/// each the slice downsampled to `tileWidth` with its pore mask in white over CAM orange / SE blue,
+/// each the slice downsampled to `tileWidth` with its pore mask in light grey over CAM blue / SE orange,
 /// and a caption with the set's values, threshold and score (if scored).
 cv::Mat contactSheet(const cv::Mat& slice, const cv::Mat& camMask, const std::vector<TuneCandidate>& candidates,
                      int tileWidth = 256, int maxTiles = 48, Convolution method = Convolution::Auto);
