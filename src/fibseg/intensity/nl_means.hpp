@@ -16,8 +16,11 @@ struct NlMeansParams {
   double sigma = 0;   // noise standard deviation on the 0..1 scale (skimage sigma), 0 = none
 };
 
-/// The slice (CV_8U or CV_16U) denoised, same type and size, scaled like skimage does on
-/// img_as_float input (grey / 255 or / 65535) and rounded back to the slice's type.
+/// The slice (CV_8U or CV_16U) denoised, on skimage's img_as_float scale (grey / 255 or
+/// / 65535), CV_64F: what denoise_nl_means returns, to be thresholded as the notebook does.
+cv::Mat nonLocalMeansUnitScale(const cv::Mat& slice, const NlMeansParams& params);
+
+/// The same, rounded back to the slice's type and grey scale.
 cv::Mat nonLocalMeans(const cv::Mat& slice, const NlMeansParams& params);
 
 }  // namespace fibseg::intensity
