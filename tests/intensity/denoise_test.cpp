@@ -11,7 +11,7 @@ using namespace fibseg;
 using namespace fibseg::intensity;
 
 namespace {
-DenoiseParams params(DenoiseMethod method) { return {method, 2.0, 5, 50.0, 3.0}; }
+DenoiseParams params(DenoiseMethod method) { return {method, 2.0, 5, 50.0, 3.0, 0.04, 5, 6}; }
 }  // namespace
 
 TEST(Denoise, GaussianSpreadsAnImpulseAsTheNormalDensity) {

@@ -11,6 +11,7 @@
 
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/image.hpp"
+#include "fibseg/intensity/nl_means.hpp"
 
 namespace fibseg::intensity {
 
@@ -22,6 +23,9 @@ std::string describeDenoise(const DenoiseParams& p) {
     case DenoiseMethod::Median: std::snprintf(text, sizeof text, "median size=%d px", p.medianSize); break;
     case DenoiseMethod::Bilateral:
       std::snprintf(text, sizeof text, "bilateral sigma_grey=%g sigma_px=%g px", p.bilateralSigmaGrey, p.bilateralSigmaPx);
+      break;
+    case DenoiseMethod::NonLocalMeans:
+      std::snprintf(text, sizeof text, "nlm h=%g patch=%d px distance=%d px", p.nlmH, p.nlmPatchSize, p.nlmPatchDistance);
       break;
   }
   return text;
@@ -83,6 +87,7 @@ cv::Mat denoise(const cv::Mat& slice, const DenoiseParams& p) {
       return out;
     case DenoiseMethod::Median: return medianOf(slice, p.medianSize);
     case DenoiseMethod::Bilateral: return bilateralOf(slice, p.bilateralSigmaGrey, p.bilateralSigmaPx);
+    case DenoiseMethod::NonLocalMeans: return nonLocalMeans(slice, {p.nlmH, p.nlmPatchSize, p.nlmPatchDistance});
   }
   return out;
 }

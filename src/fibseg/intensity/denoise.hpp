@@ -9,7 +9,7 @@
 
 namespace fibseg::intensity {
 
-enum class DenoiseMethod { None, Gaussian, Median, Bilateral };
+enum class DenoiseMethod { None, Gaussian, Median, Bilateral, NonLocalMeans };
 
 struct DenoiseParams {
   DenoiseMethod method;
@@ -18,6 +18,9 @@ struct DenoiseParams {
   double bilateralSigmaGrey; // grey levels on an 8-bit scale (x 257 for 16-bit): edges stronger
                              // than about this are kept
   double bilateralSigmaPx;   // px, spatial reach of the bilateral filter
+  double nlmH;               // non-local means strength on the 0..1 grey scale (skimage h)
+  int nlmPatchSize;          // px, side of the compared patches
+  int nlmPatchDistance;      // px, search radius
 };
 
 /// "none", "gaussian sigma=2 px", ...: what was applied, for run.json and the model file (a
