@@ -17,7 +17,7 @@ namespace {
 RegistrationParams defaults() {
   // The registry defaults (config/params_align.cpp).
   return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
-          .minPeak = 0.15, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
+          .minQuality = 1.5, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
 }
 
 // Smooth random texture, float, mean ~100.
