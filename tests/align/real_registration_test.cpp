@@ -60,6 +60,23 @@ TEST(RealRegistration, LcoBseAndSeAgree) {
   }
 }
 
+// real/helios-raw: three raw Helios slices with a large drift. What the images show, measured
+// independently with scikit-image (phase_cross_correlation, upsample_factor 20, chained) on rows
+// 0-399 only (the protective cap and the fiducial marks above the trench, which do not change
+// from slice to slice): slice 1 (-26.35, 2.20) px, slice 2 (-64.95, -6.85) px (x, y). The whole
+// frame gives (-26.45, 2.30) and (-65.00, -6.75).
+TEST(RealRegistration, HeliosDriftMatchesTheCap) {
+  FIBSEG_REQUIRE_REAL_DATA(folder, "helios-raw");
+  std::vector<cv::Mat> slices;
+  for (const auto& s : readSeries(folder)) slices.push_back(s.channels() == 1 ? s : cv::Mat());
+  ASSERT_EQ(slices.size(), 3u);
+  ASSERT_EQ(detectDataBarRows(slices[0]), 0);  // DatabarHeight=0 in its metadata
+  const auto t = registerSeries(slices);
+  EXPECT_EQ(bridgedCount(t), 0);
+  EXPECT_LT(cv::norm(t[1].shift - cv::Point2d(-26.35, 2.20)), 1.0) << t[1].shift;
+  EXPECT_LT(cv::norm(t[2].shift - cv::Point2d(-64.95, -6.85)), 1.0) << t[2].shift;
+}
+
 // real/zeiss-sem: a white bar with black text and logos, rows 699-767 (69 rows).
 TEST(RealDataBar, ZeissWhiteBarFound) {
   FIBSEG_REQUIRE_REAL_DATA(folder, "zeiss-sem");
