@@ -88,6 +88,19 @@ TEST(DataBar, ModesFromParameters) {
   EXPECT_THROW(dataBarRows(slice, p), Error);
 }
 
+// The metadata's figure (FEI DatabarHeight) wins over detection in auto mode, 0 included.
+TEST(DataBar, MetadataHeightUsedInAutoMode) {
+  const cv::Mat slice = sliceWithBar(96, 64, 9);
+  AlignParams p{};
+  p.dataBarMode = DataBarMode::Auto;
+  EXPECT_EQ(dataBarRows(slice, p, 0), 0);
+  EXPECT_EQ(dataBarRows(slice, p, 12), 12);
+  EXPECT_EQ(dataBarRows(slice, p, std::nullopt), 9);
+  EXPECT_THROW(dataBarRows(slice, p, 64), Error);
+  p.dataBarMode = DataBarMode::None;
+  EXPECT_EQ(dataBarRows(slice, p, 12), 0);
+}
+
 TEST(CropRect, FullFrameAboveTheBar) {
   EXPECT_EQ(cropRect({100, 80}, 10, {0, 0, 0, 0}), cv::Rect(0, 0, 100, 70));
   EXPECT_EQ(cropRect({100, 80}, 0, {0, 0, 0, 0}), cv::Rect(0, 0, 100, 80));

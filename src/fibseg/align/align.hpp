@@ -15,6 +15,7 @@
 #include <opencv2/core.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,8 +72,9 @@ struct AlignParams {
 /// Throws if the uniform band covers more than a third of the height (set the rows by hand).
 int detectDataBarRows(const cv::Mat& slice);
 
-/// The data-bar rows per `params`: detected (Auto), given (Rows; must leave image rows) or 0.
-int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params);
+/// The data-bar rows per `params`: for Auto the metadata's figure when the file gives one (FEI
+/// DatabarHeight; it must leave image rows), else detected; given (Rows; must leave image rows); or 0.
+int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params, std::optional<int> fromMetadata = std::nullopt);
 
 /// The part of each raw slice that is kept: `roi` within the rows above the data bar (width or
 /// height 0 = to that edge). Throws, naming the rectangle, `parameter` and the slice size, if the

@@ -96,10 +96,18 @@ int detectDataBarRows(const cv::Mat& slice) {
   return rows;
 }
 
-int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params) {
+int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params, std::optional<int> fromMetadata) {
   switch (params.dataBarMode) {
     case DataBarMode::None: return 0;
-    case DataBarMode::Auto: return detectDataBarRows(firstSlice);
+    case DataBarMode::Auto:
+      if (fromMetadata) {
+        if (*fromMetadata < 0 || *fromMetadata >= firstSlice.rows)
+          throw Error("the first slice's metadata gives a data bar of " + std::to_string(*fromMetadata) +
+                      " rows (DatabarHeight) in an image of " + std::to_string(firstSlice.rows) +
+                      " rows; expected fewer. Set align.data_bar = rows or none.");
+        return *fromMetadata;
+      }
+      return detectDataBarRows(firstSlice);
     case DataBarMode::Rows:
       if (params.dataBarRows < 0 || params.dataBarRows >= firstSlice.rows)
         throw Error("parameter align.data_bar_rows = " + std::to_string(params.dataBarRows) +

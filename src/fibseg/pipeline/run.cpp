@@ -174,7 +174,7 @@ RunPlan makePlan(const config::ParamSet& params) {
   plan.previewSlice = plan.slices / 2;
 
   const cv::Mat first = plan.series.read(0);
-  plan.dataBarRows = align::dataBarRows(first, plan.align);
+  plan.dataBarRows = align::dataBarRows(first, plan.align, plan.series.dataBarRows());
   plan.cropRect = align::cropRect(first.size(), plan.dataBarRows, plan.align.roi);
   plan.registerRect = align::registrationRect(first.size(), plan.dataBarRows, plan.cropRect, plan.align.registrationRegion);
   return plan;
