@@ -113,12 +113,16 @@ struct SliceTransform {
 /// How many slices of `transforms` are bridged (flagged).
 int bridgedCount(const std::vector<SliceTransform>& transforms);
 
-/// Fed cropped slices in order. Each slice is phase-correlated with the previous slice and with
-/// a running reference: the mean of the last `referenceSlices` slices, moved onto the previous
-/// slice's frame by the shifts estimated so far (less noise than one slice, and one slice's error
-/// moves it by only a fraction). finalise() solves all these measurements together (weighted least
-/// squares, false peaks dropped, flagged pairs bridged), so errors do not simply add up along the
-/// stack as they do when chaining pairs. Keeps only the last `referenceSlices` slices in memory.
+/// Fed cropped slices in order. Each slice is phase-correlated with each of the last
+/// `referenceSlices` slices on its own, and with a running reference: the mean of the earlier
+/// slices it matched, moved to where those pairs put it (less noise than one slice, and one
+/// slice's error moves it by only a fraction). When the reference matches, it replaces the longer
+/// pairs; when it does not (structure changing fast, a sparse series), they count. A comparison is
+/// trusted when its peak's significance (PairShift::quality) reaches minQuality. finalise() solves
+/// all trusted measurements together (weighted least squares, false peaks dropped; a slice nothing
+/// measured is bridged from its neighbours' steps and flagged), so errors do not simply add up
+/// along the stack as they do when chaining pairs. Keeps the last `referenceSlices` slices (pixels,
+/// transform and whitened spectrum) in memory.
 class Registrar {
  public:
   /// `sliceSize`: the cropped slices' size, needed before prepare(); empty = taken from the

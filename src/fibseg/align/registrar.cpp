@@ -1,6 +1,6 @@
-// Registration of a slice series: phase correlation of each slice with the previous one and with
-// a running reference (the mean of several earlier slices), then one weighted least-squares solve
-// for every slice's shift.
+// Registration of a slice series: phase correlation of each slice with several earlier ones, one
+// by one and as a running reference (their mean), then one weighted least-squares solve for every
+// slice's shift.
 //
 // Chaining consecutive pairs adds each pair's error to every later slice, so the error
 // random-walks (about 1 px after 50 slices even with 0.1 px per pair). The reference averages
