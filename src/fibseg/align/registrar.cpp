@@ -137,6 +137,7 @@ struct Registrar::State {
   cv::Size sliceSize;  // cropped slices, px
   int scale = 1;       // slices are registered shrunk by this factor; shifts are in full-size px
   std::unique_ptr<detail::PhaseCorrelator> correlator;  // works on the shrunk slices
+  std::unique_ptr<detail::PhaseCorrelator> coarse;      // half their size, for the last retry
   // The last referenceSlices slices with their slice numbers, newest last.
   std::deque<std::pair<int, std::shared_ptr<const Prepared>>> recent;
   cv::Point2d lastStep{0, 0};                  // the last step measured with a clear peak
@@ -153,7 +154,27 @@ struct Registrar::State {
     shrunk.fineSigmaPx /= scale;
     shrunk.coarseSigmaPx /= scale;
     shrunk.maxShiftPx = (params.maxShiftPx + scale - 1) / scale;
-    correlator = std::make_unique<detail::PhaseCorrelator>(cv::Size(size.width / scale, size.height / scale), shrunk);
+    const cv::Size small(size.width / scale, size.height / scale);
+    correlator = std::make_unique<detail::PhaseCorrelator>(small, shrunk);
+    // The last retry: half the size again, searched up to a quarter of the frame whatever
+    // align.max_shift says (a jump larger than expected, or detail too fine or noisy to match).
+    if (std::min(small.width, small.height) / 2 >= 32) {
+      RegistrationParams half = shrunk;
+      half.fineSigmaPx /= 2, half.coarseSigmaPx /= 2, half.maxShiftPx = 0;
+      coarse = std::make_unique<detail::PhaseCorrelator>(cv::Size(small.width / 2, small.height / 2), half);
+    }
+  }
+
+  // The previous slice against `slice` on the coarse copy; quality 0 when there is none.
+  PairShift coarseRetry(const cv::Mat& previousSlice, const cv::Mat& slice) const {
+    if (!coarse) return {};
+    cv::Mat a, b;
+    const cv::Rect whole(0, 0, coarse->size().width * 2, coarse->size().height * 2);
+    cv::resize(previousSlice(whole), a, coarse->size(), 0, 0, cv::INTER_AREA);
+    cv::resize(slice(whole), b, coarse->size(), 0, 0, cv::INTER_AREA);
+    PairShift p = coarse->match(a, coarse->prepare(a), b, coarse->prepare(b), coarse->maxShiftFor(1));
+    p.shift *= 2.0 * scale;
+    return p;
   }
 };
 
@@ -322,6 +343,14 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
         }
         const double wRef = match.quality * match.quality;
         sum += wRef * (expected + match.shift), weights += wRef;
+      }
+    }
+    if (weights == 0 && s.recent.back().first == z - 1) {
+      // Nothing matched: the previous slice again, coarser and searched further.
+      const PairShift retry = s.coarseRetry(s.recent.back().second->slice, slice);
+      if (retry.quality >= minQuality) {
+        s.measurements.push_back({z, {{z - 1, 1.0}}, retry.shift, retry.peak, retry.quality, kPairTrust});
+        sum = retry.quality * retry.quality * (before + retry.shift), weights = retry.quality * retry.quality;
       }
     }
     shift = weights > 0 ? sum / weights : before + s.lastStep;  // no match: bridged until finalise()
