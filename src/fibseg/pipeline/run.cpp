@@ -265,11 +265,12 @@ void warnAboutBridges(const RunPlan& plan, const config::ParamSet& params,
   for (int z = 1; z < int(transforms.size()); ++z) {
     if (!transforms[z].flagged) continue;
     ++bridged;
-    char row[160];
-    std::snprintf(row, sizeof row, "warning: slice %d (%s) bridged: no comparison with earlier slices was trusted "
-                  "(quality with the previous slice %.2f < align.min_quality %.2f); its step is guessed from its "
-                  "neighbours\n", z, plan.series.sliceName(z).c_str(), transforms[z].quality, params.real("align.min_quality"));
-    log << row;
+    char quality[64];
+    std::snprintf(quality, sizeof quality, "%.2f < align.min_quality %.2f", transforms[z].quality,
+                  params.real("align.min_quality"));
+    log << "warning: slice " << z << " (" << plan.series.sliceName(z)
+        << ") bridged: no trusted comparison measured its step (quality with the previous slice " << quality
+        << "); its step is guessed from its neighbours\n";
   }
   if (transforms.size() > 1 && 4 * bridged > int(transforms.size()) - 1)
     log << "warning: " << bridged << " of " << transforms.size() - 1
