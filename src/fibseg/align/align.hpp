@@ -146,6 +146,7 @@ class Registrar {
   std::vector<SliceTransform> finalise() const;
 
  private:
+  ShiftEstimate finishAdd(ShiftEstimate estimate, cv::Point2d shift, std::shared_ptr<const Prepared> slice, bool matched);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -145,6 +145,7 @@ struct Registrar::State {
   std::vector<Measurement> measurements;
   std::vector<double> previousPeak;            // per slice: peak with slice z-1 (slice 0: 1)
   std::vector<double> previousQuality;         // per slice: its quality
+  std::vector<bool> matched;                   // per slice: some comparison was trusted when added
   int count = 0;
 
   void start(cv::Size size) {
@@ -250,7 +251,71 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
   ShiftEstimate estimate;
   estimate.peak = 1;
   cv::Point2d shift(0, 0);
+  bool matchedAny = z == 0;
   if (z > 0) {
+    // The running reference of `members` (earlier slices), each moved to `expected` by the shifts
+    // estimated so far, averaged, compared with this slice; the shift in full-size px.
+    auto find = [&](int j) -> const Prepared& {
+      for (const auto& [k, earlier] : s.recent)
+        if (k == j) return *earlier;
+      throw Error("align: running reference lost a slice (internal error)");
+    };
+    auto referenceMatch = [&](const std::vector<int>& members, cv::Point2d expected) {
+      const int m = int(members.size());
+    PairShift match;
+    if (s.correlator->shortRegion()) {
+      // A region a few dozen pixels across (a fiducial band): the tapers are a large part
+      // of it, and moving tapered slices would leave the reference's taper elsewhere than
+      // the slice's. Move the slices themselves (bilinear: the reference is an average seen
+      // through the band-pass) and taper the mean.
+      cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
+      for (int j : members) {
+        const cv::Point2d offset = (s.provisional[j] - expected) / scale;
+        cv::warpAffine(find(j).slice, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
+                       cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
+        reference += moved;
+      }
+      reference /= m;
+      match = s.correlator->match(reference, s.correlator->prepare(reference), slice, prepared.spectrum,
+                                  s.correlator->maxShiftFor(1));
+    } else {
+      cv::Mat fourierSum;
+      for (int j : members) s.correlator->addMoved(fourierSum, find(j).transformed, (s.provisional[j] - expected) / scale);
+      match = s.correlator->correlate(s.correlator->whiten(std::move(fourierSum)), prepared.spectrum,
+                                      s.correlator->maxShiftFor(1));
+    }
+      match.shift *= scale;
+      return match;
+    };
+    const cv::Point2d before = s.provisional.back();
+    // 0. The usual case first: the previous slice and a reference of every kept slice that matched
+    // when it was added, placed where the previous slice puts this one. When both are trusted
+    // that is all (two comparisons a slice); otherwise the slice is compared with each kept slice.
+    if (s.recent.size() >= 2) {
+      const auto& previous = *s.recent.back().second;
+      PairShift pair, quick;
+      std::vector<int> members;
+      for (const auto& [j, earlier] : s.recent)
+        if (s.matched[j]) members.push_back(j);
+      pair = s.correlator->match(previous.slice, previous.spectrum, slice, prepared.spectrum, s.correlator->maxShiftFor(1));
+      pair.shift *= scale;
+      if (pair.quality >= minQuality && members.size() >= 2) {
+        const cv::Point2d expected = before + pair.shift;
+        quick = referenceMatch(members, expected);
+        if (quick.quality >= minQuality) {
+          std::vector<std::pair<int, double>> terms;
+          cv::Point2d meanShift(0, 0);
+          for (int j : members) terms.push_back({j, 1.0 / members.size()}), meanShift += s.provisional[j] / double(members.size());
+          s.measurements.push_back({z, {{z - 1, 1.0}}, pair.shift, pair.peak, pair.quality, kPairTrust});
+          s.measurements.push_back({z, terms, quick.shift + expected - meanShift, quick.peak, quick.quality, kReferenceTrust});
+          const double wPair = pair.quality * pair.quality, wRef = quick.quality * quick.quality;
+          shift = (wPair * (before + pair.shift) + wRef * (expected + quick.shift)) / (wPair + wRef);
+          s.lastStep = shift - before;
+          estimate = {pair.shift, shift, pair.peak, pair.quality, false};
+          return finishAdd(estimate, shift, current, true);
+        }
+      }
+    }
     // 1. This slice against each kept earlier slice on its own (newest first). The previous slice
     // alone is the comparison that never blurs; the longer pairs tie the slice to several earlier
     // ones, so one pair's error is not passed on whole (chained pairs add up every pair's error;
@@ -278,7 +343,6 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
       similar.push_back(j);
     }
     estimate.flagged = estimate.quality < minQuality;
-    const cv::Point2d before = s.provisional.back();
     const bool matched = weights > 0;
     // Where slice z is expected: from the pairs, else from the steady drift.
     const cv::Point2d expected = matched ? sum / weights : before + s.lastStep;
@@ -296,34 +360,7 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
       for (const auto& [j, earlier] : s.recent) members.push_back(j);
     if (members.size() >= 2 || (members.size() == 1 && members[0] != z - 1)) {
       const int m = int(members.size());
-      auto find = [&](int j) -> const Prepared& {
-        for (const auto& [k, earlier] : s.recent)
-          if (k == j) return *earlier;
-        throw Error("align: running reference lost a slice (internal error)");
-      };
-      PairShift match;
-      if (s.correlator->shortRegion()) {
-        // A region a few dozen pixels across (a fiducial band): the tapers are a large part
-        // of it, and moving tapered slices would leave the reference's taper elsewhere than
-        // the slice's. Move the slices themselves (bilinear: the reference is an average seen
-        // through the band-pass) and taper the mean.
-        cv::Mat reference = cv::Mat::zeros(slice.size(), CV_32F), moved;
-        for (int j : members) {
-          const cv::Point2d offset = (s.provisional[j] - expected) / scale;
-          cv::warpAffine(find(j).slice, moved, cv::Matx23d(1, 0, offset.x, 0, 1, offset.y), slice.size(),
-                         cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REFLECT);
-          reference += moved;
-        }
-        reference /= m;
-        match = s.correlator->match(reference, s.correlator->prepare(reference), slice, prepared.spectrum,
-                                    s.correlator->maxShiftFor(1));
-      } else {
-        cv::Mat fourierSum;
-        for (int j : members) s.correlator->addMoved(fourierSum, find(j).transformed, (s.provisional[j] - expected) / scale);
-        match = s.correlator->correlate(s.correlator->whiten(std::move(fourierSum)), prepared.spectrum,
-                                        s.correlator->maxShiftFor(1));
-      }
-      match.shift *= scale;
+      PairShift match = referenceMatch(members, expected);
       std::vector<std::pair<int, double>> terms;
       cv::Point2d meanShift(0, 0);
       for (int j : members) terms.push_back({j, 1.0 / m}), meanShift += s.provisional[j] / double(m);
@@ -354,13 +391,21 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
       }
     }
     shift = weights > 0 ? sum / weights : before + s.lastStep;  // no match: bridged until finalise()
+    matchedAny = weights > 0;
     if (weights > 0) s.lastStep = shift - before;
   }
+  return finishAdd(estimate, shift, current, matchedAny);
+}
+
+ShiftEstimate Registrar::finishAdd(ShiftEstimate estimate, cv::Point2d shift, std::shared_ptr<const Prepared> slice,
+                                   bool matched) {
+  State& s = *state_;
   estimate.provisionalShift = shift;
   s.provisional.push_back(shift);
   s.previousPeak.push_back(estimate.peak);
   s.previousQuality.push_back(estimate.quality);
-  s.recent.push_back({z, current});
+  s.matched.push_back(matched);
+  s.recent.push_back({s.count, std::move(slice)});
   if (int(s.recent.size()) > s.params.referenceSlices) s.recent.pop_front();
   ++s.count;
   return estimate;
