@@ -53,7 +53,7 @@ TEST(RealRegistration, LcoBseAndSeAgree) {
   const double rms = std::sqrt(sum / a.size());
   std::printf("lco drift: BSE (%.1f, %.1f) px, SE (%.1f, %.1f) px, %.2f px RMS apart\n", a.back().shift.x,
               a.back().shift.y, b.back().shift.x, b.back().shift.y, rms);
-  EXPECT_LT(rms, 4.5);
+  EXPECT_LT(rms, 4.5);  // 2.37 px measured; issue 13 asks <= 2 (not met, see bench/README.md)
   for (const auto* t : {&a, &b}) {
     EXPECT_GE(t->back().shift.y, 200);
     EXPECT_LE(t->back().shift.y, 260);
