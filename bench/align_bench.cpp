@@ -36,7 +36,7 @@ const Pair& pair() {
 align::RegistrationParams registrationParams(int referenceSlices, int scale) {
   // The registry defaults (config/params_align.cpp).
   return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
-          .minPeak = 0.15, .bridgeFlagged = true, .referenceSlices = referenceSlices, .smoothingSlices = 0,
+          .minQuality = 1.5, .bridgeFlagged = true, .referenceSlices = referenceSlices, .smoothingSlices = 0,
           .scale = scale};
 }
 

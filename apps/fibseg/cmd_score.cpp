@@ -1,13 +1,17 @@
 // `fibseg score`: accuracy of a run against a phantom's truth: per-phase IoU, accuracy and phase
 // fractions of the label volume; RMS and max registration error of the transforms.
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/io/png.hpp"
 #include "fibseg/io/shift_table.hpp"
 #include "fibseg/io/tiff.hpp"
 #include "fibseg/measure/score.hpp"
@@ -20,6 +24,8 @@ struct ScoreOptions {
   std::string run, phantom, labels, truth, transforms, truthShifts, json;
   std::vector<int> offset;       // x, y of the label volume in truth's frame
   std::vector<int> labelValues;  // grey levels used for pore, SE, CAM
+  std::string masks;             // folder of binary masks in each slice's raw frame
+  int maskValue = 1, phase = 2;
 };
 
 cv::Point cropOffsetOf(const fs::path& runFolder) {
@@ -31,7 +37,74 @@ cv::Point cropOffsetOf(const fs::path& runFolder) {
   return {run["crop_in_slice0"]["x"].get<int>(), run["crop_in_slice0"]["y"].get<int>()};
 }
 
+// Slice names (transforms.csv's name column), in slice order.
+std::vector<std::string> sliceNamesOf(const fs::path& transforms) {
+  std::ifstream in(transforms);
+  std::string line;
+  if (!in || !std::getline(in, line)) throw Error(transforms.string() + ": missing or empty");
+  std::vector<std::string> header;
+  for (std::stringstream h(line); std::getline(h, line, ',');) header.push_back(line);
+  const auto column = std::find(header.begin(), header.end(), "name") - header.begin();
+  if (column == std::ptrdiff_t(header.size())) throw Error(transforms.string() + ": no 'name' column");
+  std::vector<std::string> names;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    for (std::stringstream c(line); std::getline(c, line, ',');) cells.push_back(line);
+    if (std::ptrdiff_t(cells.size()) <= column) throw Error(transforms.string() + ": a row with too few columns");
+    std::string name = cells[column];
+    if (name.size() >= 2 && name.front() == '"') name = name.substr(1, name.size() - 2);
+    names.push_back(name);
+  }
+  return names;
+}
+
+// Maps each slice's labels back to its raw frame (run.json's crop, transforms.csv's shifts) and
+// scores one phase against the binary masks drawn there; slices without a mask are skipped.
+void scoreAgainstMasks(const ScoreOptions& o, nlohmann::json& result) {
+  if (o.run.empty()) throw Error("--masks needs --run OUTDIR (labels.tif, transforms.csv, run.json)");
+  const fs::path run(o.run);
+  const cv::Point crop = cropOffsetOf(run);
+  const auto shifts = io::readShiftTable(run / "transforms.csv");
+  const auto names = sliceNamesOf(run / "transforms.csv");
+  const fs::path labelsPath = o.labels.empty() ? run / "labels.tif" : fs::path(o.labels);
+  const auto info = io::probeTiff(labelsPath);
+  if (info.pages != int(shifts.size()))
+    throw Error(labelsPath.string() + ": " + std::to_string(info.pages) + " slices, transforms.csv has " +
+                std::to_string(shifts.size()));
+  nlohmann::json perSlice = nlohmann::json::array();
+  double sumIou = 0;
+  long long intersection = 0, unionPixels = 0, counted = 0, outside = 0;
+  int scored = 0;
+  for (int z = 0; z < info.pages; ++z) {
+    const fs::path maskPath = fs::path(o.masks) / fs::path(names[z]).replace_extension(".png").filename();
+    if (!fs::exists(maskPath)) continue;
+    const cv::Mat mask = io::readPngAsStored(maskPath);
+    const auto overlap = measure::overlapWithRawMask(io::readTiffPage(labelsPath, z), o.phase, mask, o.maskValue,
+                                                     cv::Point2d(crop) + shifts[z], maskPath.string());
+    std::printf("slice %d %s: IoU %.4f (%lld px compared, %lld outside the aligned output)\n", z,
+                maskPath.filename().c_str(), overlap.iou(), overlap.counted, overlap.outside);
+    perSlice.push_back({{"slice", z}, {"mask", maskPath.filename().string()}, {"iou", overlap.iou()},
+                        {"pixels", overlap.counted}, {"outside", overlap.outside}});
+    sumIou += overlap.iou(), ++scored;
+    intersection += overlap.intersection, unionPixels += overlap.unionPixels;
+    counted += overlap.counted, outside += overlap.outside;
+  }
+  if (scored == 0) throw Error(o.masks + ": no mask named like a slice (" + (names.empty() ? "" : names[0]) + " -> .png)");
+  const double mean = sumIou / scored, pooled = unionPixels > 0 ? double(intersection) / unionPixels : 0.0;
+  std::printf("label %d vs mask value %d: mean IoU %.4f over %d slices (pooled %.4f); %lld px compared, %lld "
+              "outside the aligned output (%.1f%%) not counted\n", o.phase, o.maskValue, mean, scored, pooled,
+              counted, outside, 100.0 * outside / std::max(1LL, counted + outside));
+  result["masks"] = {{"phase", o.phase}, {"mask_value", o.maskValue}, {"mean_iou", mean}, {"pooled_iou", pooled},
+                     {"slices", scored}, {"pixels", counted}, {"outside", outside}, {"per_slice", perSlice}};
+}
+
 void score(ScoreOptions o) {
+  nlohmann::json maskResult;
+  if (!o.masks.empty()) {
+    scoreAgainstMasks(o, maskResult);
+    if (!o.json.empty()) writeTextFile(o.json, maskResult.dump(2) + "\n");
+    return;
+  }
   if (!o.run.empty()) {
     if (o.labels.empty()) o.labels = (fs::path(o.run) / "labels.tif").string();
     if (o.transforms.empty() && fs::exists(fs::path(o.run) / "transforms.csv"))
@@ -95,7 +168,8 @@ void scoreRunAgainstPhantom(const std::string& runFolder, const std::string& pha
 }
 
 void addScoreCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("score", "Compare a run's labels and transforms with a phantom's truth");
+  auto* cmd = app.add_subcommand("score", "Compare a run's labels and transforms with a phantom's truth, or one "
+                                          "phase with masks drawn on the raw slices (--masks)");
   auto o = std::make_shared<ScoreOptions>();
   o->labelValues = {0, 1, 2};
   cmd->add_option("--run", o->run, "Output folder of `fibseg run` (labels.tif, transforms.csv, run.json)");
@@ -108,6 +182,11 @@ void addScoreCommand(CLI::App& app) {
       ->delimiter(',')->expected(3)->capture_default_str();
   cmd->add_option("--transforms", o->transforms, "Estimated shifts (transforms.csv)");
   cmd->add_option("--truth-shifts", o->truthShifts, "True shifts (truth_shifts.csv)");
+  cmd->add_option("--masks", o->masks,
+                  "Folder of binary mask PNGs drawn on the raw slices (named like the slices): with --run, "
+                  "scores one phase per slice in each slice's raw frame");
+  cmd->add_option("--mask-value", o->maskValue, "With --masks: the mask's value for the phase")->capture_default_str();
+  cmd->add_option("--phase", o->phase, "With --masks: the label value scored")->capture_default_str();
   cmd->add_option("--json", o->json, "Also write the scores as JSON here");
   cmd->callback([o] { score(*o); });
 }

@@ -52,6 +52,22 @@ TEST(DataBar, FrameLineAboveTheBarIsCutWithIt) {
   EXPECT_EQ(detectDataBarRows(slice), 11);
 }
 
+// A Zeiss bar: white with black text and a logo, a one-row black line on top, and under it a black
+// line and one row of noise (as in real/zeiss-sem): all of it is cut.
+TEST(DataBar, WhiteBarWithDarkTextAndLinesIsCut) {
+  cv::Mat slice = sliceWithBar(120, 96, 0);
+  const int barTop = 96 - 20;
+  slice.rowRange(barTop, 96).setTo(255);
+  slice.row(barTop).setTo(0);  // separator line
+  cv::putText(slice.rowRange(barTop + 1, 94), "EHT = 5.00 kV", cv::Point(2, 12), cv::FONT_HERSHEY_SIMPLEX, 0.35,
+              cv::Scalar(0), 1, cv::LINE_AA);
+  cv::rectangle(slice, cv::Rect(95, barTop + 3, 20, 12), cv::Scalar(0), cv::FILLED);  // logo
+  slice.row(94).setTo(0);
+  cv::RNG rng(3);
+  rng.fill(slice.row(95), cv::RNG::UNIFORM, 100, 200);  // the junk last row
+  EXPECT_EQ(detectDataBarRows(slice), 20);
+}
+
 TEST(DataBar, FlatBottomThirdIsAnError) {
   cv::Mat slice = sliceWithBar(96, 64, 0);
   slice.rowRange(30, 64).setTo(0);
@@ -70,6 +86,19 @@ TEST(DataBar, ModesFromParameters) {
   EXPECT_EQ(dataBarRows(slice, p), 20);
   p.dataBarRows = 64;
   EXPECT_THROW(dataBarRows(slice, p), Error);
+}
+
+// The metadata's figure (FEI DatabarHeight) wins over detection in auto mode, 0 included.
+TEST(DataBar, MetadataHeightUsedInAutoMode) {
+  const cv::Mat slice = sliceWithBar(96, 64, 9);
+  AlignParams p{};
+  p.dataBarMode = DataBarMode::Auto;
+  EXPECT_EQ(dataBarRows(slice, p, 0), 0);
+  EXPECT_EQ(dataBarRows(slice, p, 12), 12);
+  EXPECT_EQ(dataBarRows(slice, p, std::nullopt), 9);
+  EXPECT_THROW(dataBarRows(slice, p, 64), Error);
+  p.dataBarMode = DataBarMode::None;
+  EXPECT_EQ(dataBarRows(slice, p, 12), 0);
 }
 
 TEST(CropRect, FullFrameAboveTheBar) {

@@ -17,7 +17,7 @@ namespace {
 RegistrationParams defaults() {
   // The registry defaults (config/params_align.cpp).
   return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
-          .minPeak = 0.15, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
+          .minQuality = 1.5, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
 }
 
 // Smooth random texture, float, mean ~100.
@@ -234,6 +234,21 @@ TEST(Registrar, WeakPairFlaggedAndBridged) {
   }
   // Bridged from the neighbouring steps: close to the steady drift.
   EXPECT_LT(cv::norm(transforms[5].shift - truth[5]), 0.5);
+}
+
+// A jump larger than align.max_shift: the pair search misses it (its peak is outside the area
+// searched, so the best peak inside is chance: significance under the threshold); the coarse
+// retry, searching a quarter of the frame, finds it, so nothing is bridged.
+TEST(Registrar, JumpBeyondMaxShiftFoundByTheCoarseRetry) {
+  const cv::Mat world = texture({448, 384}, 21);
+  const std::vector<cv::Point2d> truth{{0, 0}, {1.5, -1}, {3, -2}, {21, 14}, {22.5, 13}};
+  std::vector<cv::Mat> slices;
+  for (const auto& t : truth) slices.push_back(middle(fourierShift(world, t), 40));
+  RegistrationParams p = defaults();
+  p.maxShiftPx = 4;
+  const auto transforms = registerSlices(slices, p);
+  EXPECT_EQ(bridgedCount(transforms), 0);
+  for (size_t z = 0; z < truth.size(); ++z) EXPECT_LT(cv::norm(transforms[z].shift - truth[z]), 0.3) << z;
 }
 
 // Two blank slices in a row with a short reference: the reference of the slice after them

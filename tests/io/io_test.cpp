@@ -176,6 +176,9 @@ TEST(SliceSeries, BadInputsNameTheFileAndTheProblem) {
 TEST(Metadata, MicroscopePixelSizes) {
   EXPECT_NEAR(*io::pixelSizeFromFeiText("[User]\nDate=1\n[Scan]\nPixelWidth=4.5e-09\nPixelHeight=4.5e-09\n"), 4.5, 1e-9);
   EXPECT_FALSE(io::pixelSizeFromFeiText("[Beam]\nPixelWidth=4.5e-09\n").has_value());
+  EXPECT_EQ(io::dataBarRowsFromFeiText("[PrivateFei]\nBitShift=0\nDatabarHeight=0\n"), 0);
+  EXPECT_EQ(io::dataBarRowsFromFeiText("[PrivateFei]\nDatabarHeight=143\n"), 143);
+  EXPECT_FALSE(io::dataBarRowsFromFeiText("[Scan]\nDatabarHeight=143\n").has_value());
   EXPECT_NEAR(*io::pixelSizeFromZeissText("AP_PIXEL_SIZE\r\nImage Pixel Size = 4.961 nm\r\n"), 4.961, 1e-9);
   EXPECT_NEAR(*io::pixelSizeFromZeissText("Image Pixel Size = 0.02 \xb5m"), 20.0, 1e-9);
   EXPECT_NEAR(*io::pixelSizeFromImageJ("ImageJ=1.53t\nunit=micron\n", 100.0), 10.0, 1e-9);

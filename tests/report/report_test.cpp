@@ -106,7 +106,7 @@ TEST_F(CompleteFolder, DriftPlotMarksTheFlaggedSlice) {
   const std::string s = sectionOf(*html_, "drift");
   EXPECT_NE(s.find("Largest shift: <b>5 px</b> at slice 4"), std::string::npos) << s.substr(0, 600);
   EXPECT_NE(s.find("Last slice: dx 3 px, dy 4 px"), std::string::npos);
-  EXPECT_NE(s.find("Flagged registrations (weak correlation peak or implausible jump): <b>1</b>"), std::string::npos);
+  EXPECT_NE(s.find("their step is guessed from the neighbours): <b>1</b>"), std::string::npos);
   EXPECT_NE(s.find("<td>slice_0003.tif</td><td class=\"num\">2</td><td class=\"num\">-1</td><td class=\"num\">0.2</td>"),
             std::string::npos);
   EXPECT_EQ(countOf(s, "<svg"), 2u);                      // shifts and peak strength

@@ -15,6 +15,7 @@
 #include <opencv2/core.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,11 +39,12 @@ struct RegistrationParams {
   double fineSigmaPx;       // band-pass: detail finer than about this (noise, texture) counts less
   double coarseSigmaPx;     // band-pass: variation coarser than this (shading, brightness) is ignored
   bool suppressCurtaining;  // ignore the frequencies of vertical stripes (fixed in the frame)
-  double minPeak;           // a pair whose correlation peak (0..1) is below this is flagged
-  bool bridgeFlagged;       // flagged pairs are not trusted: their shift comes from the other
-                            // measurements (longer reference pairs) or the neighbouring steps
-  int referenceSlices;      // slices averaged into the running reference each slice is also
-                            // registered to (1 = previous slice only)
+  double minQuality;        // a comparison whose peak significance (PairShift::quality) is below
+                            // this is not trusted
+  bool bridgeFlagged;       // untrusted comparisons are left out: a slice's shift comes from the
+                            // others (earlier slices, the running reference) or the neighbouring steps
+  int referenceSlices;      // earlier slices each slice is compared with, one by one and as their
+                            // mean (the running reference); 1 = previous slice only
   int smoothingSlices;      // 0 = off; else the width (slices) of a moving-average on the drift
   int scale = 1;            // register on a copy shrunk by this factor (mean of scale x scale
                             // pixels); 0 = automatic (registrationScale)
@@ -70,8 +72,9 @@ struct AlignParams {
 /// Throws if the uniform band covers more than a third of the height (set the rows by hand).
 int detectDataBarRows(const cv::Mat& slice);
 
-/// The data-bar rows per `params`: detected (Auto), given (Rows; must leave image rows) or 0.
-int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params);
+/// The data-bar rows per `params`: for Auto the metadata's figure when the file gives one (FEI
+/// DatabarHeight; it must leave image rows), else detected; given (Rows; must leave image rows); or 0.
+int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params, std::optional<int> fromMetadata = std::nullopt);
 
 /// The part of each raw slice that is kept: `roi` within the rows above the data bar (width or
 /// height 0 = to that edge). Throws, naming the rectangle, `parameter` and the slice size, if the
@@ -94,22 +97,32 @@ struct ShiftEstimate {
   cv::Point2d step;              // content displacement relative to the previous slice, px
   cv::Point2d provisionalShift;  // relative to slice 0 by summing steps; finalise() is better
   double peak = 0;               // correlation peak with the previous slice, 0..1 (1 = identical)
-  bool flagged = false;          // peak below minPeak
+  double quality = 0;            // its significance (PairShift::quality)
+  bool flagged = false;          // quality below minQuality
 };
 
 /// One row of transforms.csv.
 struct SliceTransform {
   cv::Point2d shift;     // content displacement relative to slice 0, px (slice 0: (0, 0))
   double peak = 1;       // correlation peak with the previous slice, 0..1 (slice 0: 1)
-  bool flagged = false;  // weak peak, or its measurement disagreed with the others and was dropped
+  bool flagged = false;  // bridged: no trusted comparison ties this slice to the ones before it,
+                         // so its step from slice z-1 is the neighbouring slices' steps (a guess)
+  double quality = 0;    // significance of the comparison with the previous slice (slice 0: 0)
 };
 
-/// Fed cropped slices in order. Each slice is phase-correlated with the previous slice and with
-/// a running reference: the mean of the last `referenceSlices` slices, moved onto the previous
-/// slice's frame by the shifts estimated so far (less noise than one slice, and one slice's error
-/// moves it by only a fraction). finalise() solves all these measurements together (weighted least
-/// squares, false peaks dropped, flagged pairs bridged), so errors do not simply add up along the
-/// stack as they do when chaining pairs. Keeps only the last `referenceSlices` slices in memory.
+/// How many slices of `transforms` are bridged (flagged).
+int bridgedCount(const std::vector<SliceTransform>& transforms);
+
+/// Fed cropped slices in order. Each slice is phase-correlated with each of the last
+/// `referenceSlices` slices on its own, and with a running reference: the mean of the earlier
+/// slices it matched, moved to where those pairs put it (less noise than one slice, and one
+/// slice's error moves it by only a fraction). When the reference matches, it replaces the longer
+/// pairs; when it does not (structure changing fast, a sparse series), they count. A comparison is
+/// trusted when its peak's significance (PairShift::quality) reaches minQuality. finalise() solves
+/// all trusted measurements together (weighted least squares, false peaks dropped; a slice nothing
+/// measured is bridged from its neighbours' steps and flagged), so errors do not simply add up
+/// along the stack as they do when chaining pairs. Keeps the last `referenceSlices` slices (pixels,
+/// transform and whitened spectrum) in memory.
 class Registrar {
  public:
   /// `sliceSize`: the cropped slices' size, needed before prepare(); empty = taken from the
@@ -133,6 +146,7 @@ class Registrar {
   std::vector<SliceTransform> finalise() const;
 
  private:
+  ShiftEstimate finishAdd(ShiftEstimate estimate, cv::Point2d shift, std::shared_ptr<const Prepared> slice, bool matched);
   struct State;
   std::unique_ptr<State> state_;
 };
@@ -144,10 +158,16 @@ std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSl
 /// The shift column of `transforms`.
 std::vector<cv::Point2d> shiftsOf(const std::vector<SliceTransform>& transforms);
 
-/// Content displacement of `moving` relative to `fixed` (same size), px, and the peak (0..1).
+/// Content displacement of `moving` relative to `fixed` (same size), px, the peak (0..1) and how
+/// far the peak stands above the rest of the correlation surface: quality = (peak - mean) / spread
+/// of the surface outside the peak, divided by sqrt(2 ln N) for the N positions searched, which is
+/// about the highest such ratio chance alone gives (two slices of pure noise: 0.7-1.0). Unlike the
+/// peak's height it does not depend on how much noise and texture the slices hold: on noisy real
+/// slices a right match has a peak of 0.06 and a quality of 4-8.
 struct PairShift {
   cv::Point2d shift;
   double peak = 0;
+  double quality = 0;
 };
 PairShift measurePairShift(const cv::Mat& fixed, const cv::Mat& moving, const RegistrationParams& params);
 

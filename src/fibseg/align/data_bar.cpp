@@ -1,7 +1,8 @@
 // The microscope's data bar and the crop rectangle.
 //
 // A data bar (FEI/Thermo, Zeiss, Tescan) is an overlay drawn by the acquisition software: a band
-// of rows at one flat grey level (usually black or dark grey) carrying white text and a scale bar.
+// of rows at one flat grey level carrying text, a scale bar and logos: dark with light text
+// (FEI/Thermo, Tescan) or white with black text (Zeiss), often with a one-row line on top.
 // Image rows never sit at one grey level: detector noise alone spreads them over several levels.
 // So a row belongs to the bar when a large part of it lies within a few grey levels of the bar's
 // background, which is read from the bottom row; text and scale bar cover the rest.
@@ -44,6 +45,9 @@ double rowMedian(const cv::Mat& row8) {
   return v[v.size() / 2];
 }
 
+// A drawn line: a row almost all at one grey level (image rows never are).
+bool isLine(const cv::Mat& row8) { return fractionNear(row8, rowMedian(row8)) >= kLineRowFraction; }
+
 }  // namespace
 
 int detectDataBarRows(const cv::Mat& slice) {
@@ -52,22 +56,35 @@ int detectDataBarRows(const cv::Mat& slice) {
   slice.convertTo(image, CV_32F, 255.0 / maxGreyOf(slice));
   const int h = image.rows;
 
-  const double background = rowMedian(image.row(h - 1));
-  auto isBarRow = [&](int y) { return fractionNear(image.row(y), background) >= kBarRowFraction; };
-  if (!isBarRow(h - 1) || fractionNear(image.row(h - 1), background) < 0.5) return 0;
-
-  int top = h - 1;  // first row of the bar found so far
-  for (int y = h - 2; y >= 0; --y) {
-    if (isBarRow(y)) {
-      top = y;
-      continue;
+  // The bar's background: the level of the bottom row, or of one of the few above it when the
+  // bottom rows are a line or junk (a Zeiss TIFF ends with a black line and one row of noise under
+  // its white bar). Each candidate level is tried; the tallest bar wins.
+  int top = h;  // first row of the bar
+  for (int start = h - 1; start >= std::max(0, h - 1 - kMaxGapRows); --start) {
+    const cv::Mat startRow = image.row(start);
+    const double background = rowMedian(startRow);
+    // The bottom row as before (half of it background); a row above junk must be drawn (flat).
+    if (fractionNear(startRow, background) < (start == h - 1 ? 0.5 : kLineRowFraction)) continue;
+    // A bar row: mostly background (text and logos cover the rest), or a flat line of its own
+    // level (a frame or separator line, black on a white bar, white on a black one).
+    auto isBarRow = [&](int y) {
+      const cv::Mat row = image.row(y);
+      return fractionNear(row, background) >= kBarRowFraction || isLine(row);
+    };
+    int first = start;
+    for (int y = start - 1; y >= 0; --y) {
+      if (isBarRow(y)) {
+        first = y;
+        continue;
+      }
+      if (first - y > kMaxGapRows) break;  // too many non-bar rows: the image starts below y's gap
     }
-    if (top - y > kMaxGapRows) break;  // too many non-bar rows: the image starts below y's gap
+    top = std::min(top, first);
   }
+  if (top == h) return 0;
   // A flat frame line often separates bar and image; it carries no image either.
   for (int i = 0; i < kMaxLineRows && top > 0; ++i) {
-    const cv::Mat row = image.row(top - 1);
-    if (fractionNear(row, rowMedian(row)) < kLineRowFraction) break;
+    if (!isLine(image.row(top - 1))) break;
     --top;
   }
   const int rows = h - top;
@@ -79,10 +96,18 @@ int detectDataBarRows(const cv::Mat& slice) {
   return rows;
 }
 
-int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params) {
+int dataBarRows(const cv::Mat& firstSlice, const AlignParams& params, std::optional<int> fromMetadata) {
   switch (params.dataBarMode) {
     case DataBarMode::None: return 0;
-    case DataBarMode::Auto: return detectDataBarRows(firstSlice);
+    case DataBarMode::Auto:
+      if (fromMetadata) {
+        if (*fromMetadata < 0 || *fromMetadata >= firstSlice.rows)
+          throw Error("the first slice's metadata gives a data bar of " + std::to_string(*fromMetadata) +
+                      " rows (DatabarHeight) in an image of " + std::to_string(firstSlice.rows) +
+                      " rows; expected fewer. Set align.data_bar = rows or none.");
+        return *fromMetadata;
+      }
+      return detectDataBarRows(firstSlice);
     case DataBarMode::Rows:
       if (params.dataBarRows < 0 || params.dataBarRows >= firstSlice.rows)
         throw Error("parameter align.data_bar_rows = " + std::to_string(params.dataBarRows) +

@@ -21,6 +21,7 @@ constexpr int kCurtainNotchBins = 8;
 // (over so few rows they hardly fade) and the notch shrinks in proportion.
 constexpr int kShortRows = 128;
 constexpr double kWhiteningFloor = 0.1;  // of the mean magnitude in the band
+constexpr int kPeakBoxPx = 5;            // half-width of the peak and its sidelobes, px
 
 // Tukey window: flat in the middle, cosine taper at the ends. The border of a slice is a jump
 // (the FFT sees the slice repeated), which is fixed in the frame like curtains; the taper hides it.
@@ -53,6 +54,31 @@ double peakOffset(double left, double centre, double right) {
     if (denominator < 0) d = 0.5 * (left - right) / denominator;
   }
   return std::clamp(d, -0.5, 0.5);
+}
+
+// How far the peak at (px, py) stands above the rest of the surface searched (|dx|, |dy| <=
+// maxShift): (peak - mean) / standard deviation outside a box around the peak (its own width and
+// first sidelobes), over sqrt(2 ln N). The highest of N independent Gaussian values is about
+// sqrt(2 ln N) standard deviations above their mean, so a peak chance alone produced scores about
+// 1 (the surface is smooth, so less than 1), and a real match well above.
+double peakSignificance(const cv::Mat& surface, int px, int py, int maxShift) {
+  const int w = surface.cols, h = surface.rows;
+  double sum = 0, sum2 = 0, peak = 0;
+  long long n = 0;
+  for (int dy = -maxShift; dy <= maxShift; ++dy) {
+    const float* row = surface.ptr<float>((dy % h + h) % h);
+    for (int dx = -maxShift; dx <= maxShift; ++dx) {
+      const double v = row[(dx % w + w) % w];
+      if (dx == px && dy == py) peak = v;
+      if (std::abs(dx - px) <= kPeakBoxPx && std::abs(dy - py) <= kPeakBoxPx) continue;
+      sum += v, sum2 += v * v, ++n;
+    }
+  }
+  if (n < 16) return 0;
+  const double mean = sum / n, spread = std::sqrt(std::max(0.0, sum2 / n - mean * mean));
+  if (spread <= 0) return 0;
+  const double positions = double(2 * maxShift + 1) * (2 * maxShift + 1);
+  return (peak - mean) / spread / std::sqrt(2 * std::log(std::max(positions, 3.0)));
 }
 
 }  // namespace
@@ -263,6 +289,7 @@ PairShift PhaseCorrelator::correlate(const Spectrum& fixed, const Spectrum& movi
   result.shift = {bestX + ox, bestY + oy};
   if (refine) result.shift = refinePeak(product, result.shift);
   result.peak = std::clamp(best / std::sqrt(fixed.energy * moving.energy), 0.0, 1.0);
+  result.quality = peakSignificance(surface, bestX, bestY, maxShift);
   return result;
 }
 

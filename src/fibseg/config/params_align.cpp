@@ -54,18 +54,23 @@ std::vector<ParamSpec> alignParameterSpecs() {
        .description = "Ignore vertical stripes (curtaining from FIB milling) when registering. The stripes "
                       "stay fixed in the image while the sample drifts, so they would hold the alignment "
                       "at zero shift."});
-  add({.key = "min_peak", .type = ParamType::Real, .defaultValue = "0.15", .min = 0.0, .max = 1.0,
-       .description = "Correlation peak strength (0 = no match, 1 = identical images) below which a slice "
-                      "pair is flagged as unreliable in transforms.csv."});
+  add({.key = "min_quality", .type = ParamType::Real, .defaultValue = "1.5", .min = 0.0, .max = 100.0,
+       .description = "How far a comparison's correlation peak must stand above the rest of the correlation "
+                      "surface to be trusted, in units of the highest peak chance alone gives (two slices "
+                      "of pure noise score 0.7-1.0; matching slices 3 or more, however noisy). A slice "
+                      "that no trusted comparison ties to the ones before it is bridged (its step is "
+                      "guessed from its neighbours), listed as a warning and flagged in transforms.csv."});
   add({.key = "bridge_flagged", .type = ParamType::Boolean, .defaultValue = "true",
        .description = "For a flagged pair, do not trust its measured shift: take it from the comparison with "
                       "the average of earlier slices, or, failing that, the drift of the neighbouring slices."});
   add({.key = "reference_slices", .type = ParamType::Integer, .defaultValue = "8", .min = 1.0, .max = 16.0,
-       .description = "Each slice is compared with the previous slice and with the average of this many "
-                      "earlier slices (already aligned); all comparisons are combined. 1 = previous slice "
-                      "only. The average is less noisy, which keeps small errors from adding up along the "
-                      "stack, and a slice that matches nothing (a beam blank) is bridged by a real "
-                      "measurement."});
+       .description = "Each slice is compared with up to this many earlier slices, one by one and as "
+                      "their average (already aligned); all comparisons are combined. 1 = previous slice "
+                      "only. Comparing with several keeps small errors from adding up along the stack, and "
+                      "a slice that matches nothing (a beam blank) is bridged by a real measurement. The "
+                      "average holds only the earlier slices this one matched, and counts only when its "
+                      "peak stands out more than the best single slice's (it does not where the structure "
+                      "changes fast from slice to slice: large steps, every n-th slice kept)."});
   add({.key = "register_scale", .type = ParamType::Integer, .defaultValue = "0", .min = 0.0, .max = 16.0,
        .description = "Registration works on a copy of each slice shrunk by this factor (each pixel the "
                       "mean of factor x factor pixels); shifts are still sub-pixel in full-size pixels. "
@@ -105,7 +110,7 @@ align::AlignParams alignParamsFrom(const ParamSet& p) {
                 formatValue(r.fineSigmaPx) + " px, from " + p.resolved("align.bandpass_fine").origin +
                 "): expected coarse larger than fine");
   r.suppressCurtaining = p.boolean("align.suppress_curtaining");
-  r.minPeak = p.real("align.min_peak");
+  r.minQuality = p.real("align.min_quality");
   r.bridgeFlagged = p.boolean("align.bridge_flagged");
   r.referenceSlices = int(p.integer("align.reference_slices"));
   r.smoothingSlices = int(p.integer("align.smoothing_slices"));

@@ -50,6 +50,28 @@ std::optional<double> pixelSizeFromFeiText(const std::string& text) {
   return std::nullopt;
 }
 
+std::optional<int> dataBarRowsFromFeiText(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, section;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.size() > 1 && line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (section == "PrivateFei" && eq != std::string::npos && trim(line.substr(0, eq)) == "DatabarHeight") {
+      try {
+        const int rows = std::stoi(line.substr(eq + 1));
+        return rows >= 0 ? std::optional<int>(rows) : std::nullopt;
+      } catch (...) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<double> pixelSizeFromZeissText(const std::string& text) {
   static const std::regex pattern(R"(Image Pixel Size\s*=\s*([0-9.eE+-]+)\s*([A-Za-z\xb5\xc2]+))");
   std::smatch match;

@@ -9,6 +9,9 @@ namespace fibseg::io {
 
 std::optional<double> pixelSizeFromFeiText(const std::string& text);
 std::optional<double> pixelSizeFromZeissText(const std::string& text);
+/// The data bar's height in pixel rows from the FEI text ([PrivateFei] DatabarHeight; 0 = the
+/// image has no bar). nullopt when the text does not say.
+std::optional<int> dataBarRowsFromFeiText(const std::string& text);
 /// From an ImageJ description's unit= and XResolution (pixels per unit). nullopt when no unit.
 std::optional<double> pixelSizeFromImageJ(const std::string& description, double xResolution);
 /// Length of one `unit` ("nm", "micron", "um", "µm", "mm", "cm", "m", "pm") in nanometres.

@@ -24,11 +24,12 @@ struct Header {
   int width, height, bitDepth;
   std::optional<double> pixelSizeNm;
   int pages;
+  std::optional<int> dataBarRows;
 };
 Header headerOf(const fs::path& file) {
   if (isTiff(file)) {
     const TiffInfo info = probeTiff(file);
-    return {info.width, info.height, info.bitDepth, info.pixelSizeNm, info.pages};
+    return {info.width, info.height, info.bitDepth, info.pixelSizeNm, info.pages, info.dataBarRows};
   }
   const PngHeader png = probePng(file);
   if (png.bitDepth != 8 && png.bitDepth != 16)
@@ -73,6 +74,7 @@ SliceSeries SliceSeries::open(const fs::path& path) {
   series.height_ = first.height;
   series.bitDepth_ = first.bitDepth;
   series.pixelSizeNm_ = first.pixelSizeNm;
+  series.dataBarRows_ = first.dataBarRows;
   if (series.sources_.front().page >= 0) return series;  // pages are checked as they are read
   for (std::size_t i = 1; i < series.sources_.size(); ++i) {
     const Header h = headerOf(series.sources_[i].file);

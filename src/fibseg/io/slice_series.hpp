@@ -23,6 +23,8 @@ class SliceSeries {
   int bitDepth() const { return bitDepth_; }
   /// From the first slice's metadata, if it has any.
   std::optional<double> pixelSizeNm() const { return pixelSizeNm_; }
+  /// The data bar's rows from the first slice's metadata (FEI DatabarHeight), if it says.
+  std::optional<int> dataBarRows() const { return dataBarRows_; }
   /// "slice_0007.tif" or "stack.tif page 8": for messages and tables.
   std::string sliceName(std::size_t index) const;
 
@@ -37,6 +39,7 @@ class SliceSeries {
   std::vector<Source> sources_;
   int width_ = 0, height_ = 0, bitDepth_ = 0;
   std::optional<double> pixelSizeNm_;
+  std::optional<int> dataBarRows_;
 };
 
 /// True for .tif/.tiff/.png (any case).

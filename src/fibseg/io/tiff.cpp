@@ -142,6 +142,7 @@ TiffInfo probeTiff(const fs::path& path) {
   info.height = static_cast<int>(layout.height);
   info.bitDepth = layout.bits;
   info.pixelSizeNm = pixelSizeOf(tiff.get());
+  info.dataBarRows = dataBarRowsFromFeiText(textTag(tiff.get(), 34682));  // FEI tag
   info.pages = TIFFNumberOfDirectories(tiff.get());
   if (!takeError().empty() && info.pages < 1) throw Error(path.string() + ": corrupt page directory");
   return info;

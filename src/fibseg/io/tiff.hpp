@@ -16,6 +16,7 @@ struct TiffInfo {
   int bitDepth = 0;  // 8 or 16
   int pages = 0;
   std::optional<double> pixelSizeNm;  // from FEI, Zeiss, ImageJ or resolution tags
+  std::optional<int> dataBarRows;     // from FEI metadata (DatabarHeight), when it says
 };
 
 /// Reads the first page's header and counts pages; throws on anything fibseg cannot read.

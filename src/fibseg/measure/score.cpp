@@ -93,4 +93,29 @@ std::string formatSegmentationScore(const SegmentationScore& s) {
   return out + line;
 }
 
+MaskOverlap overlapWithRawMask(const cv::Mat& labels, int phaseValue, const cv::Mat& mask, int maskValue,
+                               cv::Point2d origin, const std::string& maskName) {
+  if (mask.type() != CV_8UC1) throw Error(maskName + ": expected a single-channel 8-bit mask");
+  if (labels.type() != CV_8UC1) throw Error("labels: expected 8-bit labels");
+  MaskOverlap o;
+  for (int y = 0; y < mask.rows; ++y) {
+    const uchar* m = mask.ptr<uchar>(y);
+    const long ly = std::lround(y - origin.y);
+    const bool rowInside = ly >= 0 && ly < labels.rows;
+    const uchar* l = rowInside ? labels.ptr<uchar>(int(ly)) : nullptr;
+    for (int x = 0; x < mask.cols; ++x) {
+      const long lx = std::lround(x - origin.x);
+      if (!rowInside || lx < 0 || lx >= labels.cols) {
+        ++o.outside;
+        continue;
+      }
+      ++o.counted;
+      const bool truth = m[x] == maskValue, found = l[lx] == phaseValue;
+      o.intersection += truth && found;
+      o.unionPixels += truth || found;
+    }
+  }
+  return o;
+}
+
 }  // namespace fibseg::measure

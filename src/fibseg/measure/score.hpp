@@ -40,6 +40,22 @@ class SegmentationScorer {
   int slices_ = 0;
 };
 
+/// One phase of a run's labels against a binary mask drawn on a raw slice (the frame the
+/// microscope recorded): how they overlap.
+struct MaskOverlap {
+  long long intersection = 0, unionPixels = 0;  // of "label is the phase" and "mask is the value"
+  long long counted = 0;   // mask pixels compared
+  long long outside = 0;   // mask pixels outside the aligned output (not counted)
+  double iou() const { return unionPixels > 0 ? double(intersection) / unionPixels : 0.0; }
+};
+/// `labels` (8-bit, one aligned output slice) is the raw slice seen from `origin`: label (y, x)
+/// shows raw pixel (y + origin.y, x + origin.x), where origin = the output's place in slice 0's
+/// raw frame + this slice's shift (aligning moved the slice by minus its shift). Each mask pixel
+/// takes the label nearest to where it landed; pixels that landed outside the labels are not
+/// counted. Throws naming `maskName` unless the mask is single-channel 8-bit.
+MaskOverlap overlapWithRawMask(const cv::Mat& labels, int phaseValue, const cv::Mat& mask, int maskValue,
+                               cv::Point2d origin, const std::string& maskName);
+
 std::string formatShiftScore(const ShiftScore& score);
 std::string formatSegmentationScore(const SegmentationScore& score);
 

@@ -91,7 +91,7 @@ struct AlignedStack {
 
 json toJson(const AlignedStack& s, const std::string& fingerprint, const std::string& parameters) {
   json transforms = json::array();
-  for (const auto& t : s.transforms) transforms.push_back({t.shift.x, t.shift.y, t.peak, t.flagged});
+  for (const auto& t : s.transforms) transforms.push_back({t.shift.x, t.shift.y, t.peak, t.flagged, t.quality});
   json brightness = json::array();
   for (const auto& b : s.brightness)
     brightness.push_back({b.medianBefore, b.p05Before, b.p95Before, b.medianAfter, b.p05After, b.p95After});
@@ -108,7 +108,8 @@ json toJson(const AlignedStack& s, const std::string& fingerprint, const std::st
 AlignedStack fromJson(const json& j) {
   AlignedStack s;
   for (const auto& t : j.at("transforms"))
-    s.transforms.push_back({{t[0].get<double>(), t[1].get<double>()}, t[2].get<double>(), t[3].get<bool>()});
+    s.transforms.push_back({{t[0].get<double>(), t[1].get<double>()}, t[2].get<double>(), t[3].get<bool>(),
+                            t.size() > 4 ? t[4].get<double>() : 0.0});
   for (const auto& b : j.at("brightness"))
     s.brightness.push_back({b[0], b[1], b[2], b[3], b[4], b[5]});
   const auto& r = j.at("output_rect");
@@ -173,7 +174,7 @@ RunPlan makePlan(const config::ParamSet& params) {
   plan.previewSlice = plan.slices / 2;
 
   const cv::Mat first = plan.series.read(0);
-  plan.dataBarRows = align::dataBarRows(first, plan.align);
+  plan.dataBarRows = align::dataBarRows(first, plan.align, plan.series.dataBarRows());
   plan.cropRect = align::cropRect(first.size(), plan.dataBarRows, plan.align.roi);
   plan.registerRect = align::registrationRect(first.size(), plan.dataBarRows, plan.cropRect, plan.align.registrationRegion);
   return plan;
@@ -246,14 +247,37 @@ RegisterResult registerSlices(const RunPlan& plan, const RunOptions& options, st
 }
 
 void writeTransforms(const RunPlan& plan, const std::vector<align::SliceTransform>& transforms) {
-  std::string csv = "slice,name,dx,dy,peak,flagged\n";
+  std::string csv = "slice,name,dx,dy,peak,flagged,quality\n";
   char row[256];
   for (int z = 0; z < plan.slices; ++z) {
     const auto& t = transforms.at(z);
-    std::snprintf(row, sizeof row, ",%.4f,%.4f,%.4f,%d\n", t.shift.x, t.shift.y, t.peak, t.flagged ? 1 : 0);
+    std::snprintf(row, sizeof row, ",%.4f,%.4f,%.4f,%d,%.3f\n", t.shift.x, t.shift.y, t.peak, t.flagged ? 1 : 0,
+                  t.quality);
     csv += std::to_string(z) + "," + csvField(plan.series.sliceName(z)) + row;
   }
   writeTextFile(plan.output / "transforms.csv", csv);
+}
+
+// Every bridged slice is a guess, said as a warning; many of them mean the stack is not aligned.
+void warnAboutBridges(const RunPlan& plan, const config::ParamSet& params,
+                      const std::vector<align::SliceTransform>& transforms, std::ostream& log) {
+  int bridged = 0;
+  for (int z = 1; z < int(transforms.size()); ++z) {
+    if (!transforms[z].flagged) continue;
+    ++bridged;
+    char quality[64];
+    std::snprintf(quality, sizeof quality, "%.2f < align.min_quality %.2f", transforms[z].quality,
+                  params.real("align.min_quality"));
+    log << "warning: slice " << z << " (" << plan.series.sliceName(z)
+        << ") bridged: no trusted comparison measured its step (quality with the previous slice " << quality
+        << "); its step is guessed from its neighbours\n";
+  }
+  if (transforms.size() > 1 && 4 * bridged > int(transforms.size()) - 1)
+    log << "warning: " << bridged << " of " << transforms.size() - 1
+        << " slice pairs were bridged: the stack is probably NOT aligned. Check transforms.csv and the report; "
+           "set a registration region on structure that stays from slice to slice (align.register_x/_y/_width/"
+           "_height), a wider band-pass for noisy images (align.bandpass_fine 2-3), or a lower align.min_quality "
+           "(at your own risk: 1 is what chance gives)\n";
 }
 
 // ------------------------------------------------------------------ pass 2: align + correct
@@ -521,6 +545,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
     fs::remove(cacheJson, ec);  // stale from here on
     const RegisterResult registered = registerSlices(plan, options, log);
     writeTransforms(plan, registered.transforms);
+    warnAboutBridges(plan, params, registered.transforms, log);
     timings["read_crop_register"] = registered.seconds;
     timings["align_correct"] = alignAndCorrect(plan, options, registered, stack, log);
     writeBrightnessAndHistogram(plan, stack);
@@ -552,6 +577,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"pixel_size_nm", plan.pixelSizeNm},
       {"slice_thickness_nm", plan.sliceThicknessNm},
       {"data_bar_rows", plan.dataBarRows},
+      {"bridged_slices", align::bridgedCount(stack.transforms)},
       {"crop_rect_raw", {{"x", plan.cropRect.x}, {"y", plan.cropRect.y}, {"width", plan.cropRect.width}, {"height", plan.cropRect.height}}},
       {"registration_rect_raw", {{"x", plan.registerRect.x}, {"y", plan.registerRect.y}, {"width", plan.registerRect.width}, {"height", plan.registerRect.height}}},
       // The output volume's place in slice 0's frame without the data bar (what `fibseg score` needs).
@@ -579,6 +605,8 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
     std::snprintf(f, sizeof f, "%s %s %.3f", p ? "," : "", plan.phases.names[p].c_str(), total[p]);
     fractionsText += f;
   }
+  if (const int bridged = align::bridgedCount(stack.transforms); bridged > 0)
+    log << "registration: " << bridged << " of " << plan.slices - 1 << " slice pairs bridged (see the warnings above)\n";
   log << line << fractionsText << "\n" << "outputs in " << plan.output.string() << ": labels.tif, segmented/, phase_fractions.csv, "
       << "transforms.csv, brightness.csv" << (plan.align.writeAlignedStack ? ", aligned.tif" : "")
       << (plan.report ? ", report.html" : "") << "\n";

@@ -390,7 +390,9 @@ void addDriftSection(Page& page) {
     for (std::size_t r = 0; r < t.rows(); ++r) {
       const double s = t.number(r, "slice"), x = t.number(r, "dx"), y = t.number(r, "dy");
       dx.x.push_back(s), dx.y.push_back(x), dy.x.push_back(s), dy.y.push_back(y);
-      const double p = t.hasColumn("peak") ? t.number(r, "peak") : std::nan("");
+      // The registration confidence: the peak's significance where transforms.csv has it (1 = what
+      // chance gives), else the older peak height.
+      const double p = t.hasColumn("quality") ? t.number(r, "quality") : t.hasColumn("peak") ? t.number(r, "peak") : std::nan("");
       peak.x.push_back(s), peak.y.push_back(p);
       if (std::hypot(x, y) > largest) largest = std::hypot(x, y), largestSlice = s;
       if (t.hasColumn("flagged") && t.flag(r, "flagged")) {
@@ -398,7 +400,7 @@ void addDriftSection(Page& page) {
         flaggedDx.x.push_back(s), flaggedDx.y.push_back(x), flaggedDy.x.push_back(s), flaggedDy.y.push_back(y);
         flaggedPeak.x.push_back(s), flaggedPeak.y.push_back(p);
         flaggedRows += "<tr>" + tdNum(s, 0) + td(t.hasColumn("name") ? t.text(r, "name") : "") + tdNum(x, 2) + tdNum(y, 2) +
-                       (t.hasColumn("peak") ? tdNum(p, 3) : td("")) + "</tr>";
+                       (std::isnan(p) ? td("") : tdNum(p, 3)) + "</tr>";
       }
     }
     if (t.rows() == 0) throw Error(path.string() + ": no rows; expected one row per slice");
@@ -406,16 +408,25 @@ void addDriftSection(Page& page) {
             " slices. Shift of a slice's content relative to slice 0; aligning moves each slice back by it. "
             "Largest shift: <b>" + formatNumber(largest, 2) + " px</b> at slice " + formatNumber(largestSlice, 0) +
             ". Last slice: dx " + formatNumber(dx.y.back(), 2) + " px, dy " + formatNumber(dy.y.back(), 2) +
-            " px. Flagged registrations (weak correlation peak or implausible jump): <b>" +
-            std::to_string(flaggedSlices.size()) + "</b>.</p>";
+            " px. Bridged slices (no trusted comparison with earlier slices; their step is guessed from "
+            "the neighbours): <b>" + std::to_string(flaggedSlices.size()) + "</b>." +
+            (4 * flaggedSlices.size() > t.rows() - 1 && t.rows() > 1
+                 ? " <b>More than a quarter of the pairs are bridged: the stack is probably not aligned.</b> Set a "
+                   "registration region on structure that stays (align.register_*), or a wider band-pass for "
+                   "noisy images (align.bandpass_fine)."
+                 : "") +
+            "</p>";
     Plot shifts{"Shift per slice", "slice", "shift (px)"};
     shifts.series = {dx, dy};
     if (!flaggedSlices.empty()) shifts.series.push_back(flaggedDx), shifts.series.push_back(flaggedDy);
     shifts.shadedX = flaggedSlices;
     shifts.integerX = true;
     body += renderSvg(shifts);
-    if (t.hasColumn("peak")) {
-      Plot peaks{"Correlation peak strength per slice (registration confidence)", "slice", "peak"};
+    if (t.hasColumn("peak") || t.hasColumn("quality")) {
+      Plot peaks{t.hasColumn("quality") ? "Peak significance per slice against the previous slice (registration "
+                                          "confidence; 1 = what chance gives)"
+                                        : "Correlation peak strength per slice (registration confidence)",
+                 "slice", t.hasColumn("quality") ? "quality" : "peak"};
       peaks.series = {peak};
       if (!flaggedSlices.empty()) peaks.series.push_back(flaggedPeak);
       peaks.shadedX = flaggedSlices;
@@ -426,7 +437,7 @@ void addDriftSection(Page& page) {
       body += page.note("transforms.csv has no 'peak' column: the registration confidence plot is not shown.");
     }
     if (!flaggedSlices.empty())
-      body += "<table id=\"flagged-table\"><tr><th>flagged slice</th><th>name</th><th>dx</th><th>dy</th><th>peak</th></tr>" +
+      body += "<table id=\"flagged-table\"><tr><th>bridged slice</th><th>name</th><th>dx</th><th>dy</th><th>quality</th></tr>" +
               flaggedRows + "</table>";
     if (!t.hasColumn("flagged")) body += page.note("transforms.csv has no 'flagged' column: flagged slices are not marked.");
   } catch (const std::exception& e) {

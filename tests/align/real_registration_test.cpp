@@ -1,0 +1,98 @@
+// Registration on real FIB-SEM series (../shared/data/real; skipped when absent).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <algorithm>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+
+#include "fibseg/align/align.hpp"
+#include "real_data.hpp"
+
+namespace fibseg::align {
+namespace {
+
+RegistrationParams defaults() {
+  // The registry defaults (config/params_align.cpp).
+  return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
+          .minQuality = 1.5, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
+}
+
+std::vector<cv::Mat> readSeries(const std::filesystem::path& folder) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(folder))
+    if (e.path().extension() == ".png" || e.path().extension() == ".tif") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<cv::Mat> slices;
+  for (const auto& f : files) slices.push_back(cv::imread(f.string(), cv::IMREAD_UNCHANGED));
+  return slices;
+}
+
+std::vector<SliceTransform> registerSeries(const std::vector<cv::Mat>& slices) {
+  Registrar registrar(defaults());
+  for (const auto& s : slices) registrar.add(s);
+  return registrar.finalise();
+}
+
+// The BSE and SE images of a slice are co-registered (two detectors, one scan), so registering
+// each series on its own must give the same drift; the stack drifts ~230 px in y (the README of
+// the data). A plain consecutive phase-correlation chain (scikit-image) gives BSE and SE drifts
+// 4.5 px RMS apart; this must do at least as well, and bridge nothing.
+TEST(RealRegistration, LcoBseAndSeAgree) {
+  FIBSEG_REQUIRE_REAL_DATA(bse, "lco-fibsem/bse");
+  FIBSEG_REQUIRE_REAL_DATA(se, "lco-fibsem/se");
+  const auto a = registerSeries(readSeries(bse));
+  const auto b = registerSeries(readSeries(se));
+  ASSERT_EQ(a.size(), 30u);
+  ASSERT_EQ(b.size(), 30u);
+  EXPECT_EQ(bridgedCount(a), 0);
+  EXPECT_EQ(bridgedCount(b), 0);
+  double sum = 0;
+  for (size_t z = 0; z < a.size(); ++z) sum += std::pow(cv::norm(a[z].shift - b[z].shift), 2);
+  const double rms = std::sqrt(sum / a.size());
+  std::printf("lco drift: BSE (%.1f, %.1f) px, SE (%.1f, %.1f) px, %.2f px RMS apart\n", a.back().shift.x,
+              a.back().shift.y, b.back().shift.x, b.back().shift.y, rms);
+  EXPECT_LT(rms, 4.5);  // 2.37 px measured; issue 13 asks <= 2 (not met, see bench/README.md)
+  for (const auto* t : {&a, &b}) {
+    EXPECT_GE(t->back().shift.y, 200);
+    EXPECT_LE(t->back().shift.y, 260);
+  }
+}
+
+// real/helios-raw: three raw Helios slices with a large drift. What the images show, measured
+// independently with scikit-image (phase_cross_correlation, upsample_factor 20, chained) on rows
+// 0-399 only (the protective cap and the fiducial marks above the trench, which do not change
+// from slice to slice): slice 1 (-26.35, 2.20) px, slice 2 (-64.95, -6.85) px (x, y). The whole
+// frame gives (-26.45, 2.30) and (-65.00, -6.75).
+TEST(RealRegistration, HeliosDriftMatchesTheCap) {
+  FIBSEG_REQUIRE_REAL_DATA(folder, "helios-raw");
+  std::vector<cv::Mat> slices;
+  for (const auto& s : readSeries(folder)) slices.push_back(s.channels() == 1 ? s : cv::Mat());
+  ASSERT_EQ(slices.size(), 3u);
+  ASSERT_EQ(detectDataBarRows(slices[0]), 0);  // DatabarHeight=0 in its metadata
+  const auto t = registerSeries(slices);
+  EXPECT_EQ(bridgedCount(t), 0);
+  EXPECT_LT(cv::norm(t[1].shift - cv::Point2d(-26.35, 2.20)), 1.0) << t[1].shift;
+  EXPECT_LT(cv::norm(t[2].shift - cv::Point2d(-64.95, -6.85)), 1.0) << t[2].shift;
+}
+
+// real/zeiss-sem: a white bar with black text and logos, rows 699-767 (69 rows).
+TEST(RealDataBar, ZeissWhiteBarFound) {
+  FIBSEG_REQUIRE_REAL_DATA(folder, "zeiss-sem");
+  const int rows = detectDataBarRows(cv::imread((folder / "Example.tif").string(), cv::IMREAD_GRAYSCALE));
+  EXPECT_GE(rows, 68);
+  EXPECT_LE(rows, 70);
+}
+
+// No bar on the sets that have none (helios-raw: DatabarHeight=0 in its metadata).
+TEST(RealDataBar, NoFalseBars) {
+  for (const char* name : {"lco-fibsem/bse", "lco-fibsem/se", "shale", "helios-raw"}) {
+    const auto folder = ::fibseg::test::realDataFolder(name);
+    if (folder.empty()) continue;
+    EXPECT_EQ(detectDataBarRows(readSeries(folder).front()), 0) << name;
+  }
+}
+
+}  // namespace
+}  // namespace fibseg::align
