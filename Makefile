@@ -1,10 +1,16 @@
 # make demo   install missing Debian packages, build (Release), run `fibseg demo` into ./demo-out
 # make test   the same set-up, then every test with ctest
 # make bench  the same set-up (+ the Python reference), then bench/run (figures: bench/README.md)
+# make fuzz   libFuzzer + ASan + UBSan on every reader of outside data, FUZZ_SECONDS each (fuzz/run)
+# make test-sanitize  the tests built with ASan + UBSan in build-sanitize (SANITIZE_TARGETS: only those)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build demo test bench clean
+FUZZ_SECONDS ?= 600
+SANITIZE_TARGETS ?=
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: deps build demo test bench clean fuzz test-sanitize
 deps:
 	scripts/install-deps --browser  # chromium: the report's browser test
 
@@ -22,6 +28,22 @@ bench:
 	scripts/install-deps --bench
 	$(MAKE) build
 	bench/run
+
+fuzz:
+	scripts/install-deps --fuzz
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBSEG_FUZZ=ON \
+	  -DFIBSEG_TESTS=OFF -DFIBSEG_BENCH=OFF -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link"
+	cmake --build build-fuzz -j $(JOBS) --target tiff_fuzz png_fuzz xlsx_fuzz toml_fuzz model_fuzz transforms_fuzz
+	fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+# SANITIZE_TARGETS empty: the whole suite (ctest); else only those test executables.
+test-sanitize: deps
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBSEG_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+	cmake --build build-sanitize -j $(JOBS) $(if $(SANITIZE_TARGETS),--target $(SANITIZE_TARGETS))
+	export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1; \
+	$(if $(SANITIZE_TARGETS),for t in $(SANITIZE_TARGETS); do build-sanitize/tests/$$t || exit 1; done, \
+	  ctest --test-dir build-sanitize --output-on-failure -j $(JOBS))
 
 clean:
 	rm -rf $(BUILD)

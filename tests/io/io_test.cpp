@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -204,4 +205,39 @@ TEST(Tiff, PageReaderInAndOutOfOrder) {
   EXPECT_EQ(reader.pages(), 5);
   for (int i : {0, 1, 2, 4, 3, 3, 0}) EXPECT_TRUE(same(reader.read(i), slices[i])) << "page " << i;
   EXPECT_THROW(reader.read(7), Error);
+}
+
+// A header asking for a 100 GB image is refused before anything is allocated (issue 16).
+TEST(Tiff, HeaderAskingForAHugeImageIsRefused) {
+  TempDir dir("huge");
+  const fs::path file = dir.path / "huge.tif";
+  io::writeTiffStack(file, {ramp(16, 16, CV_8U, 1)}, {});
+  std::fstream tiff(file, std::ios::in | std::ios::out | std::ios::binary);
+  char header[8];
+  tiff.read(header, 8);
+  ASSERT_EQ(std::string(header, 2), "II");  // little-endian classic TIFF
+  uint32_t ifd = 0;
+  std::memcpy(&ifd, header + 4, 4);
+  uint16_t entries = 0;
+  tiff.seekg(ifd);
+  tiff.read(reinterpret_cast<char*>(&entries), 2);
+  int patched = 0;
+  for (uint16_t e = 0; e < entries; ++e) {
+    const std::streamoff at = ifd + 2 + 12 * e;
+    uint16_t tag = 0;
+    tiff.seekg(at);
+    tiff.read(reinterpret_cast<char*>(&tag), 2);
+    if (tag != 256 && tag != 257) continue;  // ImageWidth, ImageLength
+    const uint16_t longType = 4;
+    const uint32_t one = 1, size = 320000;  // 320000^2 px of 8 bits = 102 GB
+    tiff.seekp(at + 2);
+    tiff.write(reinterpret_cast<const char*>(&longType), 2);
+    tiff.write(reinterpret_cast<const char*>(&one), 4);
+    tiff.write(reinterpret_cast<const char*>(&size), 4);
+    ++patched;
+  }
+  tiff.close();
+  ASSERT_EQ(patched, 2);
+  EXPECT_THAT(errorOf([&] { io::readTiffPage(file, 0); }), HasSubstr("header asks for 320000x320000 px"));
+  EXPECT_THAT(errorOf([&] { io::probeTiff(file); }), HasSubstr("corrupt or not a slice"));
 }

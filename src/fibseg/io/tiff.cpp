@@ -124,6 +124,13 @@ PageLayout layoutOf(TIFF* tiff, const fs::path& path, int page) {
     throw Error(where + ": " + std::to_string(layout.samples) + " samples per pixel; expected grey or RGB");
   if (layout.samples > 1 && layout.planar != PLANARCONFIG_CONTIG)
     throw Error(where + ": planar (separate-channel) RGB is not supported; expected grey or interleaved RGB");
+  // A corrupt or hostile header can ask for any size: refuse before allocating what no
+  // microscope slice needs (the largest FIB-SEM frames, 32768 x 24576 px 16-bit, are 1.5 GiB).
+  const double bytes = double(layout.width) * layout.height * layout.samples * (layout.bits / 8);
+  if (bytes > double(kMaxSliceBytes))
+    throw Error(where + ": header asks for " + std::to_string(layout.width) + "x" + std::to_string(layout.height) +
+                " px (" + std::to_string(static_cast<long long>(bytes / (1 << 20))) + " MiB); more than the " +
+                std::to_string(kMaxSliceBytes >> 20) + " MiB a slice may have, so the file is corrupt or not a slice");
   return layout;
 }
 
@@ -160,6 +167,11 @@ cv::Mat readCurrentPage(TIFF* tiff, const fs::path& path, int page) {
     uint32_t tileWidth = 0, tileHeight = 0;
     TIFFGetField(tiff, TIFFTAG_TILEWIDTH, &tileWidth);
     TIFFGetField(tiff, TIFFTAG_TILELENGTH, &tileHeight);
+    if (tileWidth == 0 || tileHeight == 0 ||
+        double(tileWidth) * tileHeight * image.elemSize() > double(kMaxSliceBytes) ||
+        TIFFTileSize(tiff) < tmsize_t(tileWidth) * tileHeight * tmsize_t(image.elemSize()))
+      throw Error(where + ": tiles of " + std::to_string(tileWidth) + "x" + std::to_string(tileHeight) +
+                  " px; the file is corrupt");
     std::vector<uint8_t> tile(TIFFTileSize(tiff));
     const size_t pixelBytes = image.elemSize();
     for (uint32_t y = 0; y < layout.height; y += tileHeight) {

@@ -19,6 +19,9 @@ struct TiffInfo {
   std::optional<int> dataBarRows;     // from FEI metadata (DatabarHeight), when it says
 };
 
+/// Largest slice a reader accepts (bytes of one page as stored); a header asking for more is refused.
+inline constexpr std::size_t kMaxSliceBytes = std::size_t{2} << 30;
+
 /// Reads the first page's header and counts pages; throws on anything fibseg cannot read.
 TiffInfo probeTiff(const std::filesystem::path& path);
 /// Reads one page (0-based) as CV_8U or CV_16U; RGB pages are converted to grey.

@@ -4,6 +4,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/io/tiff.hpp"
 #include "fibseg/learn/learn.hpp"
+#include "fibseg/pipeline/output_folder.hpp"
 #include "fibseg/pipeline/previews.hpp"
 #include "fibseg/pipeline/progress.hpp"
 #include "fibseg/pipeline/stage_cache.hpp"
@@ -129,6 +131,11 @@ RunPlan makePlan(const config::ParamSet& params) {
   if (fs::exists(plan.output, ec) && fs::exists(plan.input, ec) && fs::equivalent(plan.input, plan.output, ec))
     throw Error("output.folder " + plan.output.string() +
                 " is the input folder; choose another folder so the slices are never overwritten");
+  const fs::path inputFolder = fs::weakly_canonical(plan.input, ec), outputFolder = fs::weakly_canonical(plan.output, ec);
+  if (!inputFolder.empty() && fs::is_directory(inputFolder, ec) &&
+      std::mismatch(inputFolder.begin(), inputFolder.end(), outputFolder.begin(), outputFolder.end()).first == inputFolder.end())
+    throw Error("output.folder " + plan.output.string() + " is inside the input folder " + plan.input.string() +
+                "; choose a folder outside it so the input is never written");
   plan.series = io::SliceSeries::open(plan.input);
   plan.slices = static_cast<int>(plan.series.size());
 
@@ -180,17 +187,8 @@ RunPlan makePlan(const config::ParamSet& params) {
   return plan;
 }
 
-/// Refuses to mix a new run with an old one's outputs unless asked to.
-void prepareOutputFolder(const RunPlan& plan, const RunOptions& options) {
-  ensureWritableFolder(plan.output);
-  const bool earlierRun = fs::exists(plan.output / "run.json") || fs::exists(plan.output / "labels.tif");
-  if (earlierRun && !options.overwrite && options.from.empty())
-    throw Error("output folder " + plan.output.string() +
-                " already holds a run; pass --overwrite to replace it, or --from segment to redo "
-                "only the segmentation");
-  // Without run.json the folder is visibly an unfinished run until this one completes.
-  std::error_code ec;
-  fs::remove(plan.output / "run.json", ec);
+/// The staging folder's sub-folders (refusing an earlier run is OutputFolder's job).
+void prepareOutputFolder(const RunPlan& plan) {
   ensureWritableFolder(plan.cacheFolder);
   ensureWritableFolder(plan.output / "preview");
 }
@@ -514,9 +512,14 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   if (threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
 
   RunPlan plan = makePlan(params);
-  prepareOutputFolder(plan, options);
+  // Every output of this run goes to the staging folder, switched in whole by commit() at the end.
+  OutputFolder outputFolder(plan.output, {.replaceEarlierRun = options.overwrite || !options.from.empty(),
+                                          .keepCache = options.from == "segment"}, log);
+  plan.output = outputFolder.staging();
+  plan.cacheFolder = plan.output / "cache";
+  prepareOutputFolder(plan);
   log << "fibseg run: " << plan.slices << " slices of " << plan.series.width() << "x" << plan.series.height()
-      << " (" << plan.series.bitDepth() << "-bit) from " << plan.input.string() << " -> " << plan.output.string() << "\n";
+      << " (" << plan.series.bitDepth() << "-bit) from " << plan.input.string() << " -> " << outputFolder.folder().string() << "\n";
   if (plan.pixelSizeNm <= 0) log << "note: pixel size unknown (no metadata, input.pixel_size_nm = 0): volumes are in px\n";
 
   // Pass 1 and 2, unless a matching cache lets `--from segment` skip them.
@@ -533,9 +536,9 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
     if (cache.is_object() && cache.value("fingerprint", "") == fingerprint && fs::exists(plan.cacheFolder / "corrected.tif")) {
       stack = fromJson(cache);
       reused = true;
-      log << "reusing the aligned, corrected stack in " << plan.cacheFolder.string() << "\n";
+      log << "reusing the aligned, corrected stack in " << (outputFolder.folder() / "cache").string() << "\n";
     } else {
-      log << "the cache in " << plan.cacheFolder.string()
+      log << "the cache in " << (outputFolder.folder() / "cache").string()
           << (cache.is_object() ? " was made from other input or parameters" : " is missing")
           << "; running every stage\n";
     }
@@ -559,7 +562,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
 
   const auto total = segment::combineFractions(segmented.fractions).fraction;
   const cv::Rect crop(stack.outputRect.tl() + plan.cropRect.tl(), stack.outputRect.size());
-  RunSummary summary{plan.slices, 0, plan.phases.names, total, plan.output, reused};
+  RunSummary summary{plan.slices, 0, plan.phases.names, total, outputFolder.folder(), reused};
   nlohmann::ordered_json fractionsJson, phasesJson = nlohmann::ordered_json::array();
   for (int p = 0; p < plan.phases.count(); ++p) {
     fractionsJson[plan.phases.key(p)] = total[p];
@@ -595,6 +598,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"timings_s", timings}};
   writeTextFile(plan.output / "run.json", run.dump(2) + "\n");
   if (plan.report) report::writeReport(plan.output);
+  outputFolder.commit();
 
   char line[256];
   std::snprintf(line, sizeof line, "done: %d slices in %.1f s (%.2f slices/s);", plan.slices, summary.seconds,
@@ -607,7 +611,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   }
   if (const int bridged = align::bridgedCount(stack.transforms); bridged > 0)
     log << "registration: " << bridged << " of " << plan.slices - 1 << " slice pairs bridged (see the warnings above)\n";
-  log << line << fractionsText << "\n" << "outputs in " << plan.output.string() << ": labels.tif, segmented/, phase_fractions.csv, "
+  log << line << fractionsText << "\n" << "outputs in " << outputFolder.folder().string() << ": labels.tif, segmented/, phase_fractions.csv, "
       << "transforms.csv, brightness.csv" << (plan.align.writeAlignedStack ? ", aligned.tif" : "")
       << (plan.report ? ", report.html" : "") << "\n";
   return summary;
