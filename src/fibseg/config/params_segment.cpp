@@ -3,7 +3,10 @@
 #include "fibseg/config/param_set.hpp"
 #include "fibseg/config/stage_params.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/segment/notebook.hpp"
 #include "fibseg/segment/segment.hpp"
+
+#include <cmath>
 
 namespace fibseg::config {
 
@@ -11,10 +14,14 @@ std::vector<ParamSpec> segmentParameterSpecs() {
   std::vector<ParamSpec> specs;
   const std::string s = "segment";
   specs.push_back({.section = s, .key = "method", .type = ParamType::Choice, .defaultValue = "otsu",
-                   .choices = {"otsu", "classifier"},
+                   .choices = {"otsu", "classifier", "notebook"},
                    .description = "How slices are segmented. otsu: the classical path (Otsu threshold for the "
                                   "active material, Gabor filter and threshold for the pores, the rest is solid "
-                                  "electrolyte); classifier: a trained pixel classifier (see the learn section)."});
+                                  "electrolyte); classifier: a trained pixel classifier (see the learn section); "
+                                  "notebook: the original Python notebook's method step for step (CLAHE, "
+                                  "non-local means + Otsu, optional vertical-line removal, its fixed 91 x 91 "
+                                  "Gabor filter, notebook_pore_threshold; the segment.notebook_* values), the "
+                                  "default when the notebook's own Excel sheet is read."});
   specs.push_back({.section = s, .key = "otsu_scope", .type = ParamType::Choice, .defaultValue = "slice",
                    .choices = {"slice", "stack"},
                    .description = "Where the Otsu threshold between active material (brightest) and the rest "
@@ -79,7 +86,54 @@ std::vector<ParamSpec> segmentParameterSpecs() {
                    .unit = "px", .min = 0.0,
                    .description = "Active-material islands smaller than this many pixels are merged into the "
                                   "phase around them. 0 = keep all."});
+  // The notebook's own parameters, named after its sheet's rows (segment.method = notebook).
+  specs.push_back({.section = s, .key = "notebook_light_adjustment", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Notebook method: CLAHE on each slice on its own before anything else (sheet: "
+                                  "Light adjustment)."});
+  specs.push_back({.section = s, .key = "notebook_clip_limit", .type = ParamType::Real, .defaultValue = "2",
+                   .min = 0.01, .max = 1000.0,
+                   .description = "Notebook method: CLAHE clip limit, OpenCV's meaning (sheet: clip_lim)."});
+  specs.push_back({.section = s, .key = "notebook_grid_size", .type = ParamType::Integer, .defaultValue = "4",
+                   .min = 1.0, .max = 256.0,
+                   .description = "Notebook method: CLAHE tiles per side, the slice is cut into grid x grid tiles "
+                                  "(sheet: Grid size)."});
+  specs.push_back({.section = s, .key = "notebook_remove_vertical_lines", .type = ParamType::Boolean,
+                   .defaultValue = "false",
+                   .description = "Notebook method: open the active-material mask with a flat rectangle and "
+                                  "median-filter it, removing thin vertical curtaining lines (sheet: Removing "
+                                  "vertical lines)."});
+  specs.push_back({.section = s, .key = "notebook_horizontal_kernel", .type = ParamType::RealList,
+                   .defaultValue = "10, 1", .unit = "px", .min = 1.0, .max = 1000.0,
+                   .description = "Notebook method: width, height of the opening rectangle (sheet: Horizontal "
+                                  "kernel size; \"10, 1\" = 10 px wide, 1 px high)."});
+  specs.push_back({.section = s, .key = "notebook_median_smoothing", .type = ParamType::Integer, .defaultValue = "5",
+                   .unit = "px", .min = 1.0, .max = 255.0,
+                   .description = "Notebook method: odd size of the median filter after the opening (sheet: "
+                                  "Median smoothing)."});
+  specs.push_back({.section = s, .key = "notebook_pore_threshold", .type = ParamType::Real, .defaultValue = "140",
+                   .min = 0.0, .max = 256.0,
+                   .description = "Notebook method: pixels whose Gabor result (saturated to 0..255) is below this "
+                                  "are pore (sheet: Pores threshold)."});
   return specs;
+}
+
+segment::NotebookParams notebookParamsFrom(const ParamSet& params) {
+  segment::NotebookParams p;
+  p.lightAdjustment = params.boolean("segment.notebook_light_adjustment");
+  p.clipLimit = params.real("segment.notebook_clip_limit");
+  p.gridSize = int(params.integer("segment.notebook_grid_size"));
+  p.removeVerticalLines = params.boolean("segment.notebook_remove_vertical_lines");
+  const auto kernel = params.realList("segment.notebook_horizontal_kernel");
+  if (kernel.size() != 2 || kernel[0] != std::floor(kernel[0]) || kernel[1] != std::floor(kernel[1]))
+    throw Error("segment.notebook_horizontal_kernel (" + params.resolved("segment.notebook_horizontal_kernel").origin +
+                "): expected two whole numbers of pixels, width and height, e.g. \"10, 1\"");
+  p.horizontalKernel = cv::Size(int(kernel[0]), int(kernel[1]));
+  p.medianSmoothing = int(params.integer("segment.notebook_median_smoothing"));
+  if (p.medianSmoothing % 2 == 0)
+    throw Error("segment.notebook_median_smoothing = " + std::to_string(p.medianSmoothing) + " (" +
+                params.resolved("segment.notebook_median_smoothing").origin + "): expected an odd number of pixels");
+  p.poreThreshold = params.real("segment.notebook_pore_threshold");
+  return p;
 }
 
 segment::SegmentParams segmentParamsFrom(const ParamSet& params) {

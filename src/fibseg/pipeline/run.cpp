@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -30,6 +31,7 @@
 #include "fibseg/pipeline/progress.hpp"
 #include "fibseg/pipeline/stage_cache.hpp"
 #include "fibseg/report/report.hpp"
+#include "fibseg/segment/notebook.hpp"
 #include "fibseg/segment/segment.hpp"
 
 namespace fibseg::pipeline {
@@ -72,6 +74,8 @@ struct RunPlan {
   segment::SegmentParams segment;
   PhaseSet phases;
   bool classifier = false;
+  bool notebook = false;  // segment.method = notebook: the original notebook's method
+  segment::NotebookParams notebookParams;
   learn::LearnParams learn;
   std::optional<learn::Classifier> model;  // loaded up front: a wrong model fails before any work
   bool slicePngs = true, report = true;
@@ -150,6 +154,8 @@ RunPlan makePlan(const config::ParamSet& params) {
   plan.segment = config::segmentParamsFrom(params);
   plan.phases = config::phasesFrom(params);
   plan.classifier = params.text("segment.method") == "classifier";
+  plan.notebook = params.text("segment.method") == "notebook";
+  if (plan.notebook) plan.notebookParams = config::notebookParamsFrom(params);
   if (!plan.classifier && !plan.phases.isClassicalThree())
     throw Error("phases.names = " + plan.phases.namesText() + " (" + params.resolved("phases.names").origin +
                 ") with segment.method = " + params.text("segment.method") +
@@ -374,6 +380,8 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   int stackThreshold = -1;
   if (plan.classifier) {
     // The classifier needs no threshold.
+  } else if (plan.notebook) {
+    result.otsuThresholds.resize(plan.slices);  // the notebook takes Otsu per slice
   } else if (plan.segment.otsuScope == segment::OtsuScope::Stack) {
     stackThreshold = stack.stackOtsuThreshold;
     result.otsuThresholds.push_back(stackThreshold);
@@ -434,6 +442,17 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                     cv::Mat eight;
                     p.convertTo(eight, CV_8U, 255.0);
                     item.probabilities.push_back(eight);
+                  }
+                } else if (plan.notebook) {
+                  auto segmentation = segment::segmentLikeNotebook(item.slice, plan.notebookParams);
+                  labels = segmentation.labels;
+                  // Otsu on the denoised 0..1 scale, recorded on the 8-bit grey scale of the histogram
+                  result.otsuThresholds[z] = int(std::lround(segmentation.camThreshold * 255));
+                  if (z == plan.previewSlice) {
+                    io::writePng(plan.output / "preview" / "gabor_response.png",
+                                 previewImage(segmentation.gaborResponse, plan.previewWidth));
+                    io::writePng(plan.output / "preview" / "pore_mask.png",
+                                 previewImage(labels == Pore, plan.previewWidth, true));
                   }
                 } else {
                   auto segmentation = segment::segmentSlice(item.slice, intensity::denoise(item.slice, plan.denoise),
@@ -586,9 +605,10 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       // The output volume's place in slice 0's frame without the data bar (what `fibseg score` needs).
       {"crop_in_slice0", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
       {"crop", {{"x", crop.x}, {"y", crop.y}, {"width", crop.width}, {"height", crop.height}}},
-      {"method", plan.classifier ? "classifier" : "classical"},
-      {"denoise", plan.classifier && !plan.learn.denoiseInput ? std::string("none")
-                                                               : intensity::describeDenoise(plan.denoise)},
+      {"method", plan.classifier ? "classifier" : plan.notebook ? "notebook" : "classical"},
+      {"denoise", plan.notebook ? std::string("nlm h=0.04 patch=5 px distance=6 px (notebook method, for Otsu)")
+                  : plan.classifier && !plan.learn.denoiseInput ? std::string("none")
+                                                                : intensity::describeDenoise(plan.denoise)},
       {"phases", phasesJson},
       {"otsu_thresholds", segmented.otsuThresholds},
       {"phase_fractions", fractionsJson},
