@@ -28,7 +28,20 @@ inline std::filesystem::path realDataFolder(const std::string& name) {
   return std::filesystem::exists(path, ec) ? path : std::filesystem::path{};
 }
 
+/// The original notebook's parameter sheets (../shared/seed): `name` there, or empty.
+inline std::filesystem::path seedFile(const std::string& name) {
+  const auto path = realDataRoot().parent_path().parent_path() / "seed" / name;
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) ? path : std::filesystem::path{};
+}
+
 }  // namespace fibseg::test
+
+/// Declares `var` as the seed file `name` (../shared/seed), or skips the test with a message.
+#define FIBSEG_REQUIRE_SEED(var, name)                                                          \
+  const std::filesystem::path var = ::fibseg::test::seedFile(name);                             \
+  if (var.empty())                                                                              \
+  GTEST_SKIP() << "seed file '" << (name) << "' not found in ../shared/seed beside the project"
 
 /// Declares `var` as the folder of real data set `name`, or skips the test with a message.
 #define FIBSEG_REQUIRE_REAL_DATA(var, name)                                                     \

@@ -6,6 +6,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "fibseg/config/notebook_sheet.hpp"
 #include "fibseg/config/toml_text.hpp"
 #include "fibseg/config/xlsx_sheet.hpp"
 #include "fibseg/core/error.hpp"
@@ -208,8 +209,19 @@ bool looksLikeParameterName(const std::string& name) {
                      [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; });
 }
 
+void loadNotebookSheet(Loader& loader, const fs::path& file, const XlsxSheet& sheet) {
+  const fs::path folder = fs::absolute(file).parent_path();
+  for (const SheetValue& value : notebookSheetValues(sheet, file.string(), folder))
+    loader.fromFile(loader.specAt(value.parameter, value.place), value.text, value.place, folder);
+}
+
 void loadXlsx(Loader& loader, const fs::path& file) {
-  const XlsxSheet sheet = readXlsxSheet(file, "Inputs");
+  const XlsxSheet sheet =
+      readXlsxSheet(file, {"Inputs", kNotebookSheetName},
+                    "fibseg's layout (a sheet \"Inputs\" with the columns Parameter | Value, as `fibseg init` "
+                    "writes it) or the original notebook's (a sheet \"" + kNotebookSheetName +
+                    "\" with the columns \"Parameters' name\" | \"Parameters' value\")");
+  if (toLower(sheet.name) == toLower(kNotebookSheetName)) return loadNotebookSheet(loader, file, sheet);
   const std::string where = file.string() + " " + sheet.name + "!";
 
   std::map<int, std::map<int, const XlsxCell*>> rows;

@@ -18,6 +18,15 @@ std::vector<ParamSpec> inputParameterSpecs() {
                    .defaultValue = "0", .unit = "nm", .min = 0.0,
                    .description = "Distance between consecutive slices (FIB milling step). 0 = same as "
                                   "the pixel size."});
+  specs.push_back({.section = "input", .key = "format", .type = ParamType::Choice, .defaultValue = "any",
+                   .choices = {"any", "png", "tif"},
+                   .description = "Which files of the input folder are slices: any = .tif, .tiff and .png; "
+                                  "png or tif = only those (the notebook sheet's Data format)."});
+  specs.push_back({.section = "input", .key = "prefer_names_containing", .type = ParamType::Text,
+                   .defaultValue = "",
+                   .description = "When some file names in the input folder contain this text, only those are "
+                                  "slices (a folder holding both detectors' images: BSE). Empty = every file. "
+                                  "Reading the notebook's sheet sets it to BSE, as the notebook does."});
   return specs;
 }
 

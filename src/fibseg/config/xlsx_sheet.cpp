@@ -199,6 +199,11 @@ std::string columnLetters(int column) {
 std::string XlsxCell::reference() const { return columnLetters(column) + std::to_string(row); }
 
 XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::string& sheetName) {
+  return readXlsxSheet(file, std::vector<std::string>{sheetName}, "");
+}
+
+XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::vector<std::string>& sheetNames,
+                        const std::string& expectedLayouts) {
   if (!std::filesystem::exists(file)) throw Error("Excel file " + file.string() + " does not exist");
   const Zip zip(file);
   const std::string where = "Excel file " + file.string();
@@ -211,19 +216,26 @@ XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::string& sh
   const auto workbook = zip.xml(workbookPart);
   const auto rels = readRelationships(zip, workbookPart);
   std::string sheetPart, foundName, names;
+  std::size_t foundRank = sheetNames.size();  // the earliest of sheetNames present wins
   for (auto sheet : child(child(workbook, "workbook"), "sheets").children()) {
     if (!is(sheet, "sheet")) continue;
     const std::string name = sheet.attribute("name").as_string();
     names += (names.empty() ? "" : ", ") + std::string("\"") + name + "\"";
-    if (lower(name) != lower(sheetName) || !sheetPart.empty()) continue;
+    std::size_t rank = 0;
+    while (rank < sheetNames.size() && lower(name) != lower(sheetNames[rank])) ++rank;
+    if (rank >= foundRank) continue;
     const auto rel = rels.find(attribute(sheet, "id").as_string());
     if (rel == rels.end())
       throw Error(where + ": sheet \"" + name + "\" has no worksheet part (damaged workbook?)");
-    sheetPart = rel->second.target, foundName = name;
+    sheetPart = rel->second.target, foundName = name, foundRank = rank;
   }
-  if (sheetPart.empty())
-    throw Error(where + " has no sheet named \"" + sheetName + "\" (sheets: " +
-                (names.empty() ? "none" : names) + ")");
+  if (sheetPart.empty()) {
+    std::string wanted;
+    for (std::size_t i = 0; i < sheetNames.size(); ++i)
+      wanted += (i ? i + 1 == sheetNames.size() ? " or " : ", " : "") + std::string("\"") + sheetNames[i] + "\"";
+    throw Error(where + " has no sheet named " + wanted + " (sheets: " + (names.empty() ? "none" : names) + ")" +
+                (expectedLayouts.empty() ? "" : "; expected " + expectedLayouts));
+  }
 
   std::vector<std::string> sharedStrings;
   for (const auto& [id, rel] : rels) {

@@ -25,6 +25,10 @@ struct XlsxSheet {
 /// The sheet called `sheetName` (compared ignoring case). Throws fibseg::Error naming the file
 /// and what is wrong: not a zip, not a workbook, no such sheet (listing the sheets there are).
 XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::string& sheetName);
+/// The first of `sheetNames` the workbook has (in that order of preference); without any, the
+/// error lists them, the sheets there are and `expectedLayouts` (what each sheet should hold).
+XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::vector<std::string>& sheetNames,
+                        const std::string& expectedLayouts);
 
 /// "A" for 1, "AB" for 28.
 std::string columnLetters(int column);

@@ -43,7 +43,7 @@ bool isSliceImageFile(const fs::path& path) {
   return ext == ".tif" || ext == ".tiff" || ext == ".png";
 }
 
-SliceSeries SliceSeries::open(const fs::path& path) {
+SliceSeries SliceSeries::open(const fs::path& path, const SliceSelection& selection) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file or folder (input.path)");
   SliceSeries series;
@@ -54,12 +54,22 @@ SliceSeries SliceSeries::open(const fs::path& path) {
       if (!entry.is_regular_file()) continue;
       anyFile = true;
       const std::string name = entry.path().filename().string();
-      if (isSliceImageFile(entry.path()) && name.front() != '.') names.push_back(name);
+      const std::string ext = extensionOf(entry.path());
+      const bool wanted = selection.format == "png" ? ext == ".png"
+                          : selection.format == "tif" ? ext == ".tif" || ext == ".tiff"
+                                                      : isSliceImageFile(entry.path());
+      if (wanted && name.front() != '.') names.push_back(name);
     }
     if (ec) throw Error(path.string() + ": cannot list folder (" + ec.message() + ")");
+    const std::string expected = selection.format == "png" ? ".png files (input.format = png)"
+                                 : selection.format == "tif" ? ".tif or .tiff files (input.format = tif)"
+                                                             : ".tif, .tiff or .png files";
     if (names.empty())
-      throw Error(path.string() + (anyFile ? ": no slice images; expected .tif, .tiff or .png files"
-                                           : ": folder is empty; expected .tif, .tiff or .png slices"));
+      throw Error(path.string() + (anyFile ? ": no slice images; expected " + expected
+                                           : ": folder is empty; expected " + expected));
+    const std::string& part = selection.preferNamesContaining;
+    if (!part.empty() && std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.find(part) != std::string::npos; }))
+      std::erase_if(names, [&](const std::string& n) { return n.find(part) == std::string::npos; });
     naturalSort(names);
     for (const auto& name : names) series.sources_.push_back({path / name, -1});
   } else {

@@ -11,11 +11,18 @@
 
 namespace fibseg::io {
 
+/// Which files of a folder are slices (input.format, input.prefer_names_containing).
+struct SliceSelection {
+  std::string format = "any";        // "any" (.tif, .tiff, .png), "png" or "tif" (.tif, .tiff)
+  std::string preferNamesContaining;  // when some file names contain this text, only those are
+                                      // slices (folders holding both detectors: "BSE"); "" = all
+};
+
 class SliceSeries {
  public:
   /// Throws naming the path for: missing path, empty folder, no images, unreadable or corrupt
   /// headers, and the first file whose size or bit depth differs from the first slice's.
-  static SliceSeries open(const std::filesystem::path& path);
+  static SliceSeries open(const std::filesystem::path& path, const SliceSelection& selection = {});
 
   std::size_t size() const { return sources_.size(); }
   int width() const { return width_; }

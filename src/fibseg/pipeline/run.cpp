@@ -136,11 +136,17 @@ RunPlan makePlan(const config::ParamSet& params) {
     throw Error("output.folder " + plan.output.string() +
                 " is the input folder; choose another folder so the slices are never overwritten");
   const fs::path inputFolder = fs::weakly_canonical(plan.input, ec), outputFolder = fs::weakly_canonical(plan.output, ec);
-  if (!inputFolder.empty() && fs::is_directory(inputFolder, ec) &&
+  // The notebook's users keep results in <Slices path>/Results (its sheet's default, origin marked
+  // by config/notebook_sheet.cpp): allowed, since slices are read from the folder's top level only
+  // and the run writes nothing else there. Anywhere else inside the input is refused.
+  const bool notebookResults =
+      params.resolved("output.folder").origin.find("(Slices path/Results)") != std::string::npos;
+  if (!notebookResults && !inputFolder.empty() && fs::is_directory(inputFolder, ec) &&
       std::mismatch(inputFolder.begin(), inputFolder.end(), outputFolder.begin(), outputFolder.end()).first == inputFolder.end())
     throw Error("output.folder " + plan.output.string() + " is inside the input folder " + plan.input.string() +
                 "; choose a folder outside it so the input is never written");
-  plan.series = io::SliceSeries::open(plan.input);
+  plan.series = io::SliceSeries::open(
+      plan.input, {params.text("input.format"), params.text("input.prefer_names_containing")});
   plan.slices = static_cast<int>(plan.series.size());
 
   plan.pixelSizeNm = params.real("input.pixel_size_nm");

@@ -1,0 +1,38 @@
+#pragma once
+// Running the built `fibseg` as a user does, in a folder of this process's own (several people
+// may run the suite on one machine at once).
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace fibseg::test {
+
+struct CliResult {
+  int exitCode;
+  std::string output;  // stdout and stderr
+};
+
+inline CliResult runCli(const std::string& arguments) {
+  const std::string command = std::string(FIBSEG_CLI) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
+  return {WEXITSTATUS(pclose(pipe)), output};
+}
+
+struct TempFolder {
+  std::filesystem::path path;
+  explicit TempFolder(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("fibseg_" + name + "_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempFolder() { std::filesystem::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+}  // namespace fibseg::test
