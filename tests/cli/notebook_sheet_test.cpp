@@ -57,8 +57,10 @@ TEST(NotebookSheet, TheExampleSheetRunsAsItIsOnItsBseImagesAndWritesResultsBesid
   EXPECT_EQ(run["slices"], 4) << "only the BSE images";
   EXPECT_EQ(run["method"], "notebook");
   EXPECT_DOUBLE_EQ(run["pixel_size_nm"].get<double>(), 100.0);  // Pixel resolution, B15
-  for (const char* f : {"labels.tif", "report.html", "segmented/colour_0003.png", "segmented/labels_0000.png"})
+  for (const char* f : {"labels.tif", "report.html", "segmented/colour_0003.png", "segmented/labels_0000.png",
+                        "view3d_labels.png", "view3d_grey.png"})
     EXPECT_TRUE(fs::exists(results / f)) << f;
+  EXPECT_THAT(readText(results / "report.html"), HasSubstr("id=\"view3d-labels\""));
   const std::string used = readText(results / "parameters_used.toml");
   EXPECT_THAT(used, HasSubstr("notebook_clip_limit = 2.0  # " + sheet.string() + " FiB-SEM segmentation!B7"));
   EXPECT_THAT(used, HasSubstr("notebook_pore_threshold = 140.0  # " + sheet.string() + " FiB-SEM segmentation!B10"));

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <optional>
 
 #include "fibseg/align/align.hpp"
@@ -27,6 +28,7 @@
 #include "fibseg/io/tiff.hpp"
 #include "fibseg/learn/learn.hpp"
 #include "fibseg/pipeline/output_folder.hpp"
+#include "fibseg/pipeline/block_view.hpp"
 #include "fibseg/pipeline/previews.hpp"
 #include "fibseg/pipeline/progress.hpp"
 #include "fibseg/pipeline/stage_cache.hpp"
@@ -84,6 +86,24 @@ struct RunPlan {
   cv::Rect cropRect;      // in raw slice pixels
   cv::Rect registerRect;  // in raw slice pixels: what registration compares
 };
+
+/// Slice spacing in slice-plane pixels, for the 3D views: 1 when the sizes are unknown.
+double depthPerSlice(const RunPlan& plan) {
+  return plan.pixelSizeNm > 0 && plan.sliceThicknessNm > 0 ? plan.sliceThicknessNm / plan.pixelSizeNm : 1.0;
+}
+
+/// view3d_grey.png: the aligned, corrected stack as a block (8-bit grey shown as grey).
+void writeGreyBlock(const RunPlan& plan, const BlockFaces& faces) {
+  const auto bgr = [](const cv::Mat& face) {
+    cv::Mat eight, out;
+    if (face.depth() == CV_16U) face.convertTo(eight, CV_8U, 1.0 / 257);
+    else eight = face;
+    cv::cvtColor(eight, out, cv::COLOR_GRAY2BGR);
+    return out;
+  };
+  io::writePng(plan.output / "view3d_grey.png", renderBlock(bgr(faces.front()), bgr(faces.top()), bgr(faces.side()),
+                                                            depthPerSlice(plan), plan.previewWidth, false));
+}
 
 /// What passes 1-2 produce and pass 3 (or a later `--from segment`) needs; saved as the cache.
 struct AlignedStack {
@@ -309,6 +329,7 @@ double alignAndCorrect(const RunPlan& plan, const RunOptions& options, const Reg
   if (plan.align.writeAlignedStack) aligned.emplace(plan.output / "aligned.tif", tiffOptions);
   const int type = stack.bitDepth == 16 ? CV_16U : CV_8U;
   OrthoSlices orthoAligned(plan.slices, stack.outputRect.size(), type);
+  BlockFaces greyBlock(plan.slices, stack.outputRect.size(), type);
   Progress progress(log, "correct ", plan.slices, options.terminal);
 
   struct Item {
@@ -334,6 +355,7 @@ double alignAndCorrect(const RunPlan& plan, const RunOptions& options, const Reg
                                        ? intensity::denoise(item.corrected, plan.denoise)
                                        : item.corrected);
                 orthoAligned.add(z, item.corrected);
+                greyBlock.add(z, item.corrected);
                 if (z % plan.previewStep == 0)
                   io::writePng(plan.output / "preview" / numbered("grey", z), previewImage(item.corrected, plan.previewWidth));
                 return item;
@@ -348,6 +370,7 @@ double alignAndCorrect(const RunPlan& plan, const RunOptions& options, const Reg
   if (aligned) aligned->finish();
   stack.histogram = histogram.counts();
   stack.stackOtsuThreshold = segment::otsuThreshold(histogram);
+  writeGreyBlock(plan, greyBlock);
   io::writePng(plan.output / "preview" / "ortho_xz_aligned.png", previewImage(orthoAligned.xz(), plan.previewWidth));
   io::writePng(plan.output / "preview" / "ortho_yz_aligned.png", previewImage(orthoAligned.yz(), plan.previewWidth));
   return progress.finish();
@@ -411,6 +434,7 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
       probabilityTiffs.push_back(std::make_unique<io::TiffStackWriter>(
           plan.output / ("probability_" + plan.phases.key(p) + ".tif"), labelOptions));
   OrthoSlices orthoLabels(plan.slices, stack.outputRect.size(), CV_8U);
+  BlockFaces labelBlock(plan.slices, stack.outputRect.size(), CV_8U);
   io::TiffPageReader corrected(plan.cacheFolder / "corrected.tif");
   if (corrected.pages() != plan.slices)
     throw Error((plan.cacheFolder / "corrected.tif").string() + ": " + std::to_string(corrected.pages()) +
@@ -475,6 +499,7 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                 }
                 result.fractions[z] = segment::phaseFractions(labels, plan.phases.count());
                 orthoLabels.add(z, labels);
+                labelBlock.add(z, labels);
                 item.labelImage = segment::labelImage(labels, plan.phases.values);
                 if (plan.slicePngs) {
                   io::writePng(pngFolder / numbered("labels", z), item.labelImage);
@@ -499,6 +524,10 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
     fs::rename(pngFolder, plan.output / "segmented", ec);
     if (ec) throw Error("cannot move " + pngFolder.string() + " to " + (plan.output / "segmented").string() + ": " + ec.message());
   }
+  const auto colour = [&](const cv::Mat& face) { return segment::colourLabels(face, plan.phases.coloursRgb); };
+  io::writePng(plan.output / "view3d_labels.png",
+               renderBlock(colour(labelBlock.front()), colour(labelBlock.top()), colour(labelBlock.side()),
+                           depthPerSlice(plan), plan.previewWidth, true));
   io::writePng(plan.output / "preview" / "ortho_xz_labels.png", previewImage(orthoLabels.xz(), plan.previewWidth, true));
   io::writePng(plan.output / "preview" / "ortho_yz_labels.png", previewImage(orthoLabels.yz(), plan.previewWidth, true));
   result.seconds = progress.finish();

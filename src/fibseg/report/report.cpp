@@ -845,6 +845,20 @@ void addOrthoLabelsSection(Page& page, const std::optional<json>& run, const Rep
   page.add({"ortho-labels", "Orthogonal views of the labelled volume", body});
 }
 
+void add3dViewSection(Page& page, const std::optional<json>& run) {
+  std::string depth = "one slice spacing drawn as one pixel (pixel size or slice thickness unknown)";
+  if (run && run->value("pixel_size_nm", 0.0) > 0 && run->value("slice_thickness_nm", 0.0) > 0)
+    depth = "depth drawn to scale: slice spacing " + formatNumber(run->value("slice_thickness_nm", 0.0), 4) +
+            " nm, pixel " + formatNumber(run->value("pixel_size_nm", 0.0), 4) + " nm";
+  std::string body = "<p>The volume as a block seen from the front, above and right: the first slice in front, the "
+                     "top row of every slice on top, the right-hand column of every slice on the side (depth "
+                     "recedes up and to the right; " + escapeHtml(depth) + ").</p><div class=\"figures\">";
+  body += figure(page, "view3d_labels.png", "3D view of the labelled volume", "view3d-labels", "the 3D view of the labels is not shown");
+  body += figure(page, "view3d_grey.png", "3D view of the aligned greyscale stack", "view3d-grey", "the 3D view of the greyscale stack is not shown");
+  body += "</div>";
+  page.add({"view3d", "3D view", body});
+}
+
 }  // namespace
 
 std::string buildReportHtml(const fs::path& outputFolder) {
@@ -880,6 +894,7 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   addOverlaySection(page, fractions, phases);
   addFractionsSection(page, fractions, fractionsProblem, phases);
   addOrthoLabelsSection(page, run, phases);
+  add3dViewSection(page, run);
   return page.html();
 }
 
