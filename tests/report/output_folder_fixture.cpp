@@ -97,6 +97,10 @@ void writeCompleteOutputFolder(const fs::path& folder) {
   cv::Mat mask(kPreviewHeight, kPreviewWidth, CV_8U, cv::Scalar(0));
   mask(cv::Rect(0, 0, kPreviewWidth / 2, kPreviewHeight / 2)).setTo(255);
   io::writePng(preview / "pore_mask.png", mask);
+  // 3D views (written at the top of the folder): any colour picture does.
+  const cv::Mat view(20, 30, CV_8UC3, cv::Scalar(239, 138, 98));
+  io::writePng(folder / "view3d_labels.png", view);
+  io::writePng(folder / "view3d_grey.png", view);
 }
 
 std::string decodeBase64(const std::string& text) {

@@ -40,7 +40,7 @@ std::size_t countOf(const std::string& text, const std::string& what) {
 }
 
 const std::vector<std::string> kSections = {"run",       "timings", "parameters", "drift",    "ortho-alignment", "brightness",
-                                            "histogram", "gabor",   "overlay",    "fractions", "ortho-labels"};
+                                            "histogram", "gabor",   "overlay",    "fractions", "ortho-labels", "view3d"};
 
 class CompleteFolder : public ::testing::Test {
  protected:
@@ -224,7 +224,7 @@ TEST(Report, EmptyFolderGivesAPageWithNotes) {
     EXPECT_NE(s.find("class=\"note\""), std::string::npos) << "section " << id << " should say what is missing";
   }
   EXPECT_NE(html.find("transforms.csv is not in the output folder: the drift plot is not shown."), std::string::npos);
-  EXPECT_NE(html.find("15 piece(s) left out of this report"), std::string::npos);
+  EXPECT_NE(html.find("17 piece(s) left out of this report"), std::string::npos);
   EXPECT_EQ(html.find("id=\"overlay-data\""), std::string::npos);
   EXPECT_NE(sectionOf(html, "ortho-labels").find("Depth not to scale"), std::string::npos);
 }
