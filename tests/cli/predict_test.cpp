@@ -1,6 +1,8 @@
 // `fibseg predict` as a user runs it: a model trained with `fibseg train` on one phantom slice,
 // applied to a file, a folder and a multi-page TIFF; and the errors for models and images that
 // do not fit. Truth: the phantom's labels.
+#include "cli/run_cli.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
@@ -17,29 +19,11 @@ using testing::HasSubstr;
 
 namespace {
 
-struct Result {
-  int exitCode;
-  std::string output;
-};
+using Result = fibseg::test::CliResult;
+Result run(const std::string& arguments) { return fibseg::test::runCli(arguments); }
 
-Result run(const std::string& arguments) {
-  const std::string command = std::string(FIBSEG_CLI) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
-  return {WEXITSTATUS(pclose(pipe)), output};
-}
-
-// One folder per process: several people may run the suite on one machine.
-struct Folder {
-  fs::path path = fs::temp_directory_path() / ("fibseg_predict_" + std::to_string(::getpid()));
-  Folder() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Folder() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
+struct Folder : fibseg::test::TempFolder {
+  Folder() : TempFolder("predict") {}
 };
 
 // Strokes every 7th pixel inside each phase eroded by 1 px: grey value phase + 1.

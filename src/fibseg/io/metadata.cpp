@@ -29,7 +29,8 @@ std::optional<double> nanometresPer(const std::string& rawUnit) {
   return std::nullopt;
 }
 
-std::optional<double> pixelSizeFromFeiText(const std::string& text) {
+/// The text of `key` in `[section]` of FEI's INI-style metadata, if present.
+static std::optional<std::string> feiValue(const std::string& text, const std::string& wantedSection, const std::string& key) {
   std::istringstream in(text);
   std::string line, section;
   while (std::getline(in, line)) {
@@ -39,37 +40,31 @@ std::optional<double> pixelSizeFromFeiText(const std::string& text) {
       continue;
     }
     const auto eq = line.find('=');
-    if (section == "Scan" && eq != std::string::npos && trim(line.substr(0, eq)) == "PixelWidth") {
-      try {
-        return positive(std::stod(line.substr(eq + 1)) * 1e9);  // metres -> nm
-      } catch (...) {
-        return std::nullopt;
-      }
-    }
+    if (section == wantedSection && eq != std::string::npos && trim(line.substr(0, eq)) == key)
+      return line.substr(eq + 1);
   }
   return std::nullopt;
 }
 
-std::optional<int> dataBarRowsFromFeiText(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, section;
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.size() > 1 && line.front() == '[' && line.back() == ']') {
-      section = line.substr(1, line.size() - 2);
-      continue;
-    }
-    const auto eq = line.find('=');
-    if (section == "PrivateFei" && eq != std::string::npos && trim(line.substr(0, eq)) == "DatabarHeight") {
-      try {
-        const int rows = std::stoi(line.substr(eq + 1));
-        return rows >= 0 ? std::optional<int>(rows) : std::nullopt;
-      } catch (...) {
-        return std::nullopt;
-      }
-    }
+std::optional<double> pixelSizeFromFeiText(const std::string& text) {
+  const auto value = feiValue(text, "Scan", "PixelWidth");
+  if (!value) return std::nullopt;
+  try {
+    return positive(std::stod(*value) * 1e9);  // metres -> nm
+  } catch (...) {
+    return std::nullopt;
   }
-  return std::nullopt;
+}
+
+std::optional<int> dataBarRowsFromFeiText(const std::string& text) {
+  const auto value = feiValue(text, "PrivateFei", "DatabarHeight");
+  if (!value) return std::nullopt;
+  try {
+    const int rows = std::stoi(*value);
+    return rows >= 0 ? std::optional<int>(rows) : std::nullopt;
+  } catch (...) {
+    return std::nullopt;
+  }
 }
 
 std::optional<double> pixelSizeFromZeissText(const std::string& text) {
