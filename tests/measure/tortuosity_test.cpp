@@ -1,0 +1,79 @@
+// Tortuosity against analytic truth: straight channels (tau = 1 exactly), laminates (series =
+// harmonic mean, parallel = arithmetic mean of the layers' diffusivities), a dead-end pore (null),
+// and TauFactor's published figures on its electrode volume.
+#include "fibseg/measure/tortuosity.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fibseg/measure/connectivity.hpp"
+#include "fibseg/measure/label_file.hpp"
+#include "real_data.hpp"
+
+namespace fibseg::measure {
+namespace {
+
+TEST(Tortuosity, StraightChannelsGiveOneExactlyWithAnisotropicVoxels) {
+  auto v = makeVolume(12, 10, 9, {"pore", "solid"}, {0.5, 1.0, 3.0});
+  for (int z = 0; z < v.nz; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) v.phase[v.index(x, y, z)] = ((y % 3 == 0) && (z % 2 == 0)) ? 0 : 1;
+  const auto r = tortuosity(v, 0, X, {});
+  ASSERT_TRUE(r.tau) << r.reason;
+  EXPECT_NEAR(*r.tau, 1.0, 1e-4);
+  EXPECT_NEAR(*r.relativeDiffusivity, r.volumeFraction, 1e-5);
+  EXPECT_FALSE(tortuosity(v, 0, Y, {}).tau);  // channels run along x only
+}
+
+TEST(Tortuosity, DeadEndPoreIsNullWithReason) {
+  auto v = makeVolume(10, 6, 6, {"pore", "solid"});
+  for (auto& p : v.phase) p = 1;
+  for (int x = 0; x < 7; ++x) v.phase[v.index(x, 3, 3)] = 0;  // touches x = 0 only
+  const auto r = tortuosity(v, 0, X, {});
+  EXPECT_FALSE(r.tau);
+  EXPECT_NE(r.reason.find("both faces"), std::string::npos) << r.reason;
+}
+
+TEST(Tortuosity, SeriesAndParallelPoreLaminates) {
+  // Pore layers of 1 voxel alternate with closed solid: along the layers the pore is a set of
+  // straight sheets (tau = 1); across them it does not percolate.
+  auto v = makeVolume(16, 16, 16, {"pore", "solid"});
+  for (int z = 0; z < 16; ++z)
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) v.phase[v.index(x, y, z)] = (z % 4 == 0) ? 0 : 1;
+  const auto along = tortuosity(v, 0, X, {});
+  ASSERT_TRUE(along.tau);
+  EXPECT_NEAR(*along.tau, 1.0, 1e-4);
+  EXPECT_NEAR(*along.relativeDiffusivity, 0.25, 1e-5);  // arithmetic mean of 1, 0, 0, 0
+  EXPECT_FALSE(tortuosity(v, 0, Z, {}).tau);              // harmonic mean with a zero layer = 0
+}
+
+TEST(Tortuosity, SeriesLaminateOfNarrowAndWideChannelsIsHarmonicMean) {
+  // Along x: a section of length a where the pore is the whole cross-section, then a section of
+  // length b where it is one voxel row of the 4-row cross-section (local D_eff = 1/4). In series
+  // D_eff/D = L / (a/1 + b/(1/4)) (the harmonic mean) once the sections are long against the
+  // width: the junction's spreading resistance (~1 width of extra length) is then below 1 %.
+  const int a = 200, b = 200;
+  auto v = makeVolume(a + b, 4, 1, {"pore", "solid"});
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < a + b; ++x) v.phase[v.index(x, y, 0)] = (x < a || y == 0) ? 0 : 1;
+  const auto r = tortuosity(v, 0, X, {});
+  ASSERT_TRUE(r.relativeDiffusivity) << r.reason;
+  const double harmonic = double(a + b) / (a / 1.0 + b / 0.25);
+  EXPECT_NEAR(*r.relativeDiffusivity, harmonic, 0.01 * harmonic);
+}
+
+TEST(Tortuosity, TauFactorElectrodePoreMatchesPublishedWithinHalfPercent) {
+  FIBSEG_REQUIRE_REAL_DATA(folder, "taufactor-electrode");
+  const auto v = readLabelVolume(folder / "electrode.tiff", {{"pore", 0}, {"nmc", 85}, {"cbd", 170}}, std::nullopt);
+  const auto z = tortuosity(v, 0, Z, {});
+  ASSERT_TRUE(z.tau) << z.reason;
+  EXPECT_NEAR(*z.tau, 2.0776, 0.005 * 2.0776);
+  const auto y = tortuosity(v, 0, Y, {});
+  ASSERT_TRUE(y.tau) << y.reason;
+  EXPECT_NEAR(*y.tau, 2.0766, 0.005 * 2.0766);
+  std::printf("TauFactor volume pore: tau_z = %.4f (%d iterations), tau_y = %.4f (%d iterations)\n", *z.tau,
+              z.iterations, *y.tau, y.iterations);
+}
+
+}  // namespace
+}  // namespace fibseg::measure
