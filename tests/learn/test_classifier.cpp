@@ -1,11 +1,13 @@
 // The trained classifier against the phantom's truth: a user paints ~1% of the pixels of two
 // slices as short strokes inside each phase; the model must segment the other slices.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <xgboost/c_api.h>
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -19,6 +21,7 @@
 
 namespace fs = std::filesystem;
 using namespace fibseg;
+using testing::HasSubstr;
 
 namespace {
 
@@ -416,4 +419,29 @@ TEST(Classifier, MissingStrokesNameThePhase) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no pixels of carbon;"), std::string::npos) << e.what();
   }
+}
+
+// Found by fuzzing (issue 16): a tree whose node is its own child, or whose arrays are shorter
+// than its node count, made XGBoost's loader free memory twice. Now a clear error.
+TEST(Classifier, RefusesMalformedTreesBeforeXGBoostReadsThem) {
+  SmallModel m;
+  const auto model = learn::Classifier::train(m.examples, defaultSpec(), m.training, threePhases());
+  const fs::path file = tempDir() / "malformed.json";
+  model.save(file);
+  nlohmann::json good;
+  std::ifstream(file) >> good;
+  const auto broken = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json doc = good;
+    change(doc["xgboost"]["learner"]["gradient_booster"]["model"]["trees"][0]);
+    std::ofstream(file) << doc.dump();
+    try {
+      learn::Classifier::load(file);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_THAT(broken([](nlohmann::json& tree) { tree["left_children"][0] = 0; }), HasSubstr("bad child"));
+  EXPECT_THAT(broken([](nlohmann::json& tree) { tree["default_left"].erase(0); }), HasSubstr("one entry per node"));
+  EXPECT_THAT(broken([](nlohmann::json& tree) { tree["tree_param"]["num_nodes"] = "x"; }), HasSubstr("not a number"));
 }

@@ -251,15 +251,16 @@ Classifier Classifier::load(const std::filesystem::path& path) {
                   "; expected the same file");
     impl->cnn = std::make_unique<detail::CnnRunner>(cnn.string());
   }
-  // XGBoost itself checks the model is one it can read; its trees are then walked by fibseg.
+  // fibseg's reading of the trees checks them first (XGBoost's loader crashes on malformed ones);
+  // XGBoost then checks the rest of the model is one it can read.
   impl->xgboostModel = doc["xgboost"];
+  impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
   const std::string model = impl->xgboostModel.dump();
   Booster booster;
   check(XGBoosterCreate(nullptr, 0, &booster.handle), "creating the booster");
   check(XGBoosterLoadModelFromBuffer(booster.handle, model.data(), model.size()), "loading the model in " + path.string());
   bst_ulong features = 0;
   check(XGBoosterGetNumFeature(booster.handle, &features), "reading the model's feature count");
-  impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
   if (impl->forest.classes() != static_cast<int>(impl->context.phaseNames.size()))
     throw Error("model " + path.string() + " distinguishes " + std::to_string(impl->forest.classes()) +
                 " classes but names " + std::to_string(impl->context.phaseNames.size()) + " phases (" +

@@ -12,6 +12,41 @@ namespace {
 
 int asInt(const nlohmann::json& v) { return v.is_string() ? std::stoi(v.get<std::string>()) : v.get<int>(); }
 
+// XGBoost's own loader trusts a tree's arrays: a child pointing back at an ancestor or arrays of
+// different lengths make it free memory twice (found by fuzzing). So a tree is checked here,
+// before XGBoost sees it: every per-node array has num_nodes entries, every child index is a
+// node whose parent is this node, each node is reached once from the root, nothing categorical.
+void requireWellFormedTree(const nlohmann::json& tree, std::size_t t) {
+  const std::string where = "XGBoost model: tree " + std::to_string(t);
+  const int nodes = asInt(tree.at("tree_param").at("num_nodes"));
+  if (nodes < 1 || nodes > (1 << 24)) throw Error(where + ": " + std::to_string(nodes) + " nodes");
+  if (asInt(tree.at("id")) != static_cast<int>(t)) throw Error(where + ": id is not its place in the list");
+  for (const char* name : {"left_children", "right_children", "parents", "split_indices", "split_conditions",
+                           "split_type", "default_left", "base_weights", "loss_changes", "sum_hessian"})
+    if (!tree.at(name).is_array() || tree.at(name).size() != static_cast<std::size_t>(nodes))
+      throw Error(where + ": " + name + " does not have one entry per node (" + std::to_string(nodes) + ")");
+  for (const char* name : {"categories", "categories_nodes", "categories_segments", "categories_sizes"})
+    if (tree.contains(name) && !tree.at(name).empty()) throw Error(where + ": categorical splits are not supported");
+  const auto left = tree.at("left_children").get<std::vector<int>>();
+  const auto right = tree.at("right_children").get<std::vector<int>>();
+  const auto parents = tree.at("parents").get<std::vector<long long>>();
+  std::vector<char> reached(nodes, 0);
+  std::vector<int> stack{0};
+  reached[0] = 1;
+  while (!stack.empty()) {
+    const int n = stack.back();
+    stack.pop_back();
+    if ((left[n] < 0) != (right[n] < 0)) throw Error(where + ": node " + std::to_string(n) + " has one child");
+    if (left[n] < 0) continue;
+    for (const int child : {left[n], right[n]}) {
+      if (child <= 0 || child >= nodes || reached[child] || parents[child] != n)
+        throw Error(where + ": node " + std::to_string(n) + " has a bad child " + std::to_string(child));
+      reached[child] = 1;
+      stack.push_back(child);
+    }
+  }
+}
+
 }  // namespace
 
 Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
@@ -26,6 +61,9 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
       throw Error("XGBoost model: booster '" + booster.at("name").get<std::string>() + "'; expected gbtree");
     const auto& trees = booster.at("model").at("trees");
     const auto& info = booster.at("model").at("tree_info");
+    if (!trees.is_array() || !info.is_array() || info.size() != trees.size())
+      throw Error("XGBoost model: tree_info does not list one class per tree");
+    for (std::size_t t = 0; t < trees.size(); ++t) requireWellFormedTree(trees[t], t);
     for (std::size_t t = 0; t < trees.size(); ++t) {
       const auto& tree = trees[t];
       const auto left = tree.at("left_children").get<std::vector<int>>();
@@ -95,6 +133,8 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("XGBoost model: unexpected JSON layout (") + e.what() + "); expected XGBoost 1.x gbtree JSON");
+  } catch (const std::logic_error& e) {  // std::stoi of a count that is not a number
+    throw Error(std::string("XGBoost model: a count is not a number (") + e.what() + ")");
   }
   return f;
 }
