@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "fibseg/intensity/intensity.hpp"
+#include "fibseg/intensity/nl_means.hpp"
 #include "fibseg/phantom/phantom.hpp"
 
 namespace {
@@ -77,6 +78,14 @@ void BM_Gamma(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(enhanceContrast(s, {false, 2, 128, 0.8}));
 }
 BENCHMARK(BM_Gamma)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond);
+
+// The notebook's denoising (skimage fast mode, h 0.04, patch 5, distance 6): 91 shifts, each an
+// integral image and one pass over the padded slice; parallel over the shifts.
+void BM_NonLocalMeans(benchmark::State& state) {
+  const cv::Mat& s = slice(int(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(nonLocalMeansUnitScale(s, {0.04, 5, 6}));
+}
+BENCHMARK(BM_NonLocalMeans)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Equalise (percentiles) + polynomial shading + curtaining, with the before/after statistics.
 void BM_CorrectIntensityChain(benchmark::State& state) {

@@ -19,8 +19,13 @@ namespace {
 // skimage weighs patches with Schraudolph's exponential (skimage/_shared/fast_exp.h): the high
 // 32 bits of a double set to a linear function of y. It is ~4 % off exp(y), and it is what
 // the notebook's weights are, so fibseg uses it too (agreement with the notebook, not with exp).
+// The constants as skimage's double version writes them: (int)(2^20 / ln 2 * y) truncated
+// BEFORE the offset 1072693248 - 60801 is added. (1512775 * y + 1072632447 truncated after the
+// sum is skimage's float32 version, visible from Python; it moves weights by 1 ulp of 2^-20 and
+// the denoised slice by ~1e-8.) With this form fibseg matches skimage to 1e-15 on real slices.
 double schraudolphExp(double y) {
-  const std::int64_t high = static_cast<std::int32_t>(1512775 * y + 1072632447);
+  constexpr double expA = 1048576.0 / 0.6931471805599453;
+  const std::int64_t high = static_cast<std::int32_t>(static_cast<int>(expA * y) + (1072693248 - 60801));
   const std::uint64_t bits = static_cast<std::uint64_t>(high) << 32;
   double d;
   std::memcpy(&d, &bits, sizeof d);
