@@ -1,5 +1,7 @@
 // The `fibseg` command as a user runs it: end to end on a phantom, and bad input -> a clear
 // message and a non-zero exit, with nothing of the input touched.
+#include "cli/run_cli.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,29 +16,12 @@ namespace fs = std::filesystem;
 using testing::HasSubstr;
 
 namespace {
-struct Result {
-  int exitCode;
-  std::string output;  // stdout and stderr
-};
+using Result = fibseg::test::CliResult;
+Result cli(const std::string& arguments) { return fibseg::test::runCli(arguments); }
 
-Result fibseg(const std::string& arguments) {
-  const std::string command = std::string(FIBSEG_CLI) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), output};
-}
-
-struct Workspace {
-  fs::path path;
-  explicit Workspace(const std::string& name) : path(fs::temp_directory_path() / ("fibseg_cli_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Workspace() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
+// A folder of this process's own (several people may run the suite on one machine at once).
+struct Workspace : fibseg::test::TempFolder {
+  explicit Workspace(const std::string& name) : TempFolder("cli_" + name) {}
 };
 
 void writeConfig(const fs::path& file, const std::string& input, const std::string& output) {
@@ -51,15 +36,15 @@ nlohmann::json readJson(const fs::path& file) {
 
 TEST(Cli, PhantomRunScoreEndToEnd) {
   Workspace w("e2e");
-  ASSERT_EQ(fibseg("phantom " + (w / "ph") + " --slices 12 --seed 5").exitCode, 0);
+  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 12 --seed 5").exitCode, 0);
   writeConfig(w.path / "p.toml", "ph/raw", "out");
-  const auto run = fibseg("run " + (w / "p.toml"));
+  const auto run = cli("run " + (w / "p.toml"));
   ASSERT_EQ(run.exitCode, 0) << run.output;
   for (const char* file : {"labels.tif", "transforms.csv", "brightness.csv", "phase_fractions.csv", "run.json",
                            "parameters_used.toml", "report.html", "segmented/labels_0011.png", "segmented/colour_0000.png"})
     EXPECT_TRUE(fs::exists(w.path / "out" / file)) << file;
 
-  const auto score = fibseg("score --run " + (w / "out") + " --phantom " + (w / "ph") + " --json " + (w / "s.json"));
+  const auto score = cli("score --run " + (w / "out") + " --phantom " + (w / "ph") + " --json " + (w / "s.json"));
   ASSERT_EQ(score.exitCode, 0) << score.output;
   const auto s = readJson(w.path / "s.json");
   // Registry defaults on the default phantom (no tuning): measured 0.86 mean IoU, 0.8 px RMS.
@@ -75,13 +60,13 @@ double pooledRegistrationRms(const Workspace& w, const std::string& phantomArgs,
   double sumSquares = 0;
   for (int seed : {1, 2, 3}) {
     const std::string ph = "ph" + std::to_string(seed), out = "out" + std::to_string(seed);
-    const auto made = fibseg("phantom " + (w / ph) + " --slices 48 --width 384 --height 320 " + phantomArgs +
+    const auto made = cli("phantom " + (w / ph) + " --slices 48 --width 384 --height 320 " + phantomArgs +
                              " --seed " + std::to_string(seed));
     EXPECT_EQ(made.exitCode, 0) << made.output;
     writeConfig(w.path / "p.toml", ph + "/raw", out);
-    const auto run = fibseg("run " + (w / "p.toml") + " --set output.slice_pngs=false --set output.report=false " + runArgs);
+    const auto run = cli("run " + (w / "p.toml") + " --set output.slice_pngs=false --set output.report=false " + runArgs);
     EXPECT_EQ(run.exitCode, 0) << run.output;
-    const auto score = fibseg("score --run " + (w / out) + " --phantom " + (w / ph) + " --json " + (w / "s.json"));
+    const auto score = cli("score --run " + (w / out) + " --phantom " + (w / ph) + " --json " + (w / "s.json"));
     EXPECT_EQ(score.exitCode, 0) << score.output;
     if (score.exitCode != 0) return 1e9;
     const auto r = readJson(w.path / "s.json")["registration"];
@@ -113,7 +98,7 @@ TEST(Cli, RegistrationOnTheCapWithinAQuarterPixelWithLargeGrains) {
 // `make demo`: the phantom with its cap, registered on the cap, scored against the truth.
 TEST(Cli, DemoRunsEndToEndAndScores) {
   Workspace w("demo");
-  const auto demo = fibseg("demo " + (w / "d") + " --slices 12");
+  const auto demo = cli("demo " + (w / "d") + " --slices 12");
   ASSERT_EQ(demo.exitCode, 0) << demo.output;
   const auto s = readJson(w.path / "d" / "score.json");
   EXPECT_LE(s["registration"]["rms_error_px"].get<double>(), 0.25) << demo.output;
@@ -123,20 +108,20 @@ TEST(Cli, DemoRunsEndToEndAndScores) {
 
 TEST(Cli, SecondRunNeedsOverwriteAndFromSegmentReusesTheCache) {
   Workspace w("rerun");
-  ASSERT_EQ(fibseg("phantom " + (w / "ph") + " --slices 6 --width 160 --height 128").exitCode, 0);
+  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 6 --width 160 --height 128").exitCode, 0);
   writeConfig(w.path / "p.toml", "ph/raw", "out");
-  ASSERT_EQ(fibseg("run " + (w / "p.toml")).exitCode, 0);
-  const auto again = fibseg("run " + (w / "p.toml"));
+  ASSERT_EQ(cli("run " + (w / "p.toml")).exitCode, 0);
+  const auto again = cli("run " + (w / "p.toml"));
   EXPECT_NE(again.exitCode, 0);
   EXPECT_THAT(again.output, HasSubstr("--overwrite"));
 
-  const auto reuse = fibseg("run " + (w / "p.toml") + " --from segment --set segment.pore_threshold=900");
+  const auto reuse = cli("run " + (w / "p.toml") + " --from segment --set segment.pore_threshold=900");
   ASSERT_EQ(reuse.exitCode, 0) << reuse.output;
   EXPECT_THAT(reuse.output, HasSubstr("reusing the aligned, corrected stack"));
   EXPECT_TRUE(readJson(w.path / "out" / "run.json")["reused_cache"].get<bool>());
 
   // An earlier stage's parameter changed: the cache is stale and everything runs again.
-  const auto stale = fibseg("run " + (w / "p.toml") + " --from segment --set intensity.gamma=0.8");
+  const auto stale = cli("run " + (w / "p.toml") + " --from segment --set intensity.gamma=0.8");
   ASSERT_EQ(stale.exitCode, 0) << stale.output;
   EXPECT_THAT(stale.output, HasSubstr("running every stage"));
   EXPECT_FALSE(readJson(w.path / "out" / "run.json")["reused_cache"].get<bool>());
@@ -146,25 +131,25 @@ TEST(Cli, BadInputIsAClearErrorAndTouchesNothing) {
   Workspace w("bad");
   fs::create_directories(w.path / "empty");
   writeConfig(w.path / "empty.toml", "empty", "out");
-  auto r = fibseg("run " + (w / "empty.toml"));
+  auto r = cli("run " + (w / "empty.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("folder is empty"));
 
-  ASSERT_EQ(fibseg("phantom " + (w / "a") + " --slices 2 --width 64 --height 64").exitCode, 0);
-  ASSERT_EQ(fibseg("phantom " + (w / "b") + " --slices 1 --width 80 --height 64").exitCode, 0);
+  ASSERT_EQ(cli("phantom " + (w / "a") + " --slices 2 --width 64 --height 64").exitCode, 0);
+  ASSERT_EQ(cli("phantom " + (w / "b") + " --slices 1 --width 80 --height 64").exitCode, 0);
   fs::copy_file(w.path / "b" / "raw" / "slice_0000.tif", w.path / "a" / "raw" / "slice_0002.tif");
   writeConfig(w.path / "mixed.toml", "a/raw", "out");
-  r = fibseg("run " + (w / "mixed.toml"));
+  r = cli("run " + (w / "mixed.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("slice_0002.tif: size 80x64 differs"));
 
   std::ofstream(w.path / "typo.toml") << "[input]\npath = \"a/raw\"\n[output]\nfolder = \"out\"\n[segment]\npore_treshold = 3\n";
-  r = fibseg("run " + (w / "typo.toml"));
+  r = cli("run " + (w / "typo.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("pore_threshold"));
 
   writeConfig(w.path / "same.toml", "a/raw", "a/raw");
-  r = fibseg("run " + (w / "same.toml"));
+  r = cli("run " + (w / "same.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("is the input folder"));
   EXPECT_FALSE(fs::exists(w.path / "a" / "raw" / "labels.tif"));

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/run_cli.hpp"
 #include "fibseg/pipeline/output_folder.hpp"
 
 namespace fs = std::filesystem;
@@ -28,13 +29,9 @@ using testing::HasSubstr;
 
 namespace {
 
-struct Workspace {
-  fs::path path;
-  explicit Workspace(const std::string& name) : path(fs::temp_directory_path() / ("fibseg_robust_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Workspace() { fs::remove_all(path); }
+// A folder of this process's own (several people may run the suite on one machine at once).
+struct Workspace : fibseg::test::TempFolder {
+  explicit Workspace(const std::string& name) : TempFolder("robust_" + name) {}
 };
 
 struct Launch {
