@@ -14,6 +14,7 @@ void scoreRunAgainstPhantom(const std::string& runFolder, const std::string& pha
 void addTuneCommand(CLI::App& app);
 void addReportCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
+void addMeasureCommand(CLI::App& app);
 void addPredictCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
@@ -24,6 +25,7 @@ inline void addCommands(CLI::App& app) {
   addTuneCommand(app);
   addReportCommand(app);
   addTrainCommand(app);
+  addMeasureCommand(app);
   addPredictCommand(app);
   addDemoCommand(app);
 }
