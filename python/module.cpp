@@ -1,0 +1,339 @@
+// The Python module `fibseg`: numpy arrays in and out, parameters by their file names
+// ("section.key") checked by the same registry as the CLI, fibseg::Error raised as ValueError
+// with the CLI's message. Only glue: every function calls a stage core or the pipeline, with the
+// GIL released while C++ works.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <sstream>
+#include <streambuf>
+
+#include "fibseg/align/align.hpp"
+#include "fibseg/config/load.hpp"
+#include "fibseg/config/registry.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/intensity/intensity.hpp"
+#include "fibseg/io/slice_series.hpp"
+#include "fibseg/phantom/write_phantom.hpp"
+#include "fibseg/pipeline/run.hpp"
+#include "fibseg/segment/segment.hpp"
+
+namespace py = pybind11;
+using namespace fibseg;
+
+namespace {
+
+// ---- parameters: kwargs -> "section.key=value" overrides, loaded as `--set` would be ----
+
+std::string valueText(const py::handle& value) {
+  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "true" : "false";
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    std::string text = "[";
+    for (auto item : value) text += (text.size() > 1 ? ", " : "") + py::str(item).cast<std::string>();
+    return text + "]";
+  }
+  return py::str(value).cast<std::string>();
+}
+
+// Accepts {'align.max_shift': 40} and {'align': {'max_shift': 40}} alike.
+std::vector<std::string> overridesFrom(const py::dict& params) {
+  std::vector<std::string> overrides;
+  for (auto [key, value] : params) {
+    const auto name = py::str(key).cast<std::string>();
+    if (py::isinstance<py::dict>(value)) {
+      for (auto [k, v] : value.cast<py::dict>())
+        overrides.push_back(name + "." + py::str(k).cast<std::string>() + "=" + valueText(v));
+    } else {
+      overrides.push_back(name + "=" + valueText(value));
+    }
+  }
+  return overrides;
+}
+
+config::ParamSet paramsFrom(const py::dict& params) {
+  return config::loadParameters("", overridesFrom(params), config::RequiredValues::MayBeMissing);
+}
+
+// ---- arrays: numpy <-> cv::Mat sharing memory ----
+
+using Array = py::array;
+
+int cvTypeOf(const py::array& a, const char* argument) {
+  if (a.dtype().is(py::dtype::of<std::uint8_t>())) return CV_8U;
+  if (a.dtype().is(py::dtype::of<std::uint16_t>())) return CV_16U;
+  throw py::type_error(std::string(argument) + ": expected a uint8 or uint16 array, got dtype " +
+                       py::str(a.dtype()).cast<std::string>());
+}
+
+void requireContiguous(const py::array& a, const char* argument) {
+  if (!(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(argument) + ": expected a C-contiguous array (use numpy.ascontiguousarray)");
+}
+
+void requireNdim(const py::array& a, const char* argument, int lo, int hi, const char* shape) {
+  if (a.ndim() < lo || a.ndim() > hi)
+    throw py::value_error(std::string(argument) + ": expected " + shape + ", got " + std::to_string(a.ndim()) +
+                          " dimensions");
+}
+
+// A view of slice z of a 2-D (z = 0) or 3-D array; no copy.
+cv::Mat sliceView(const py::array& a, int type, py::ssize_t z) {
+  const bool stack = a.ndim() == 3;
+  const int rows = static_cast<int>(a.shape(stack ? 1 : 0)), cols = static_cast<int>(a.shape(stack ? 2 : 1));
+  auto* base = static_cast<std::uint8_t*>(const_cast<void*>(a.data())) + (stack ? z * a.strides(0) : 0);
+  return cv::Mat(rows, cols, type, base);
+}
+
+py::array newArray(int type, std::vector<py::ssize_t> shape) {
+  if (type == CV_16U) return py::array_t<std::uint16_t>(shape);
+  if (type == CV_32F) return py::array_t<float>(shape);
+  return py::array_t<std::uint8_t>(shape);
+}
+
+void copyInto(const cv::Mat& m, py::array& out, py::ssize_t z) {
+  const int type = m.type();
+  cv::Mat dst = sliceView(out, type, z);
+  m.copyTo(dst);
+}
+
+// ---- progress: the pipeline's log lines handed to a Python callback ----
+
+class CallbackBuffer : public std::stringbuf {
+ public:
+  explicit CallbackBuffer(std::function<void(std::string)> fn) : fn_(std::move(fn)) {}
+  int sync() override {
+    std::string text = str();
+    str("");
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text.find_first_of("\n\r", start)) != std::string::npos; start = nl + 1)
+      if (nl > start) emit(text.substr(start, nl - start));
+    if (start < text.size()) str(text.substr(start));
+    return 0;
+  }
+ private:
+  void emit(const std::string& line) {
+    py::gil_scoped_acquire gil;
+    fn_(line);
+  }
+  std::function<void(std::string)> fn_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(fibseg, m) {
+  m.doc() = "fibseg: FIB-SEM slice series -> aligned, brightness-corrected, segmented 3D volume";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const fibseg::Error& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  m.def("parameters", [] {
+    py::list out;
+    for (const auto& s : config::allParameters()) {
+      py::dict d;
+      d["name"] = s.name();
+      d["section"] = s.section;
+      d["key"] = s.key;
+      d["type"] = config::typeName(s.type);
+      d["default"] = s.defaultValue;
+      d["unit"] = s.unit;
+      d["min"] = s.min ? py::cast(*s.min) : py::none();
+      d["max"] = s.max ? py::cast(*s.max) : py::none();
+      d["choices"] = s.choices;
+      d["expects"] = s.expectation();
+      d["description"] = s.description;
+      d["required"] = s.required;
+      out.append(d);
+    }
+    return out;
+  }, "Every parameter of the registry: name, default, unit, range, description.");
+
+  m.def("phantom", [](const std::string& folder, int width, int height, int slices, unsigned seed, int bitDepth,
+                      bool multiPage) {
+    phantom::PhantomParams p;
+    p.width = width; p.height = height; p.slices = slices; p.seed = seed; p.bitDepth = bitDepth;
+    py::gil_scoped_release nogil;
+    phantom::writePhantom(p, folder, multiPage);
+  }, py::arg("folder"), py::arg("width") = phantom::PhantomParams{}.width,
+     py::arg("height") = phantom::PhantomParams{}.height, py::arg("slices") = phantom::PhantomParams{}.slices,
+     py::arg("seed") = phantom::PhantomParams{}.seed, py::arg("bit_depth") = phantom::PhantomParams{}.bitDepth,
+     py::arg("multi_page") = false,
+     "Writes a synthetic slice series with ground truth into `folder` (as `fibseg phantom`).");
+
+  m.def("read_series", [](const std::string& path) {
+    const auto series = io::SliceSeries::open(path);
+    const int type = series.bitDepth() == 16 ? CV_16U : CV_8U;
+    auto out = newArray(type, {static_cast<py::ssize_t>(series.size()), series.height(), series.width()});
+    {
+      py::gil_scoped_release nogil;
+      for (std::size_t z = 0; z < series.size(); ++z) {
+        cv::Mat dst = sliceView(out, type, static_cast<py::ssize_t>(z));
+        series.read(z).copyTo(dst);
+      }
+    }
+    py::dict meta;
+    meta["bit_depth"] = series.bitDepth();
+    meta["pixel_size_nm"] = series.pixelSizeNm() ? py::cast(*series.pixelSizeNm()) : py::none();
+    py::list names;
+    for (std::size_t z = 0; z < series.size(); ++z) names.append(series.sliceName(z));
+    meta["slice_names"] = names;
+    return py::make_tuple(out, meta);
+  }, py::arg("path"), "The slice series at `path` as a Z x H x W uint8/uint16 array, and its metadata.");
+
+  m.def("crop_rect", [](const py::array& slice, const py::kwargs& kw) {
+    requireNdim(slice, "slice", 2, 2, "an H x W slice");
+    requireContiguous(slice, "slice");
+    const auto p = config::alignParamsFrom(paramsFrom(kw));
+    const cv::Mat s = sliceView(slice, cvTypeOf(slice, "slice"), 0);
+    const auto r = align::cropRect(s.size(), align::dataBarRows(s, p), p.roi);
+    return py::make_tuple(r.x, r.y, r.width, r.height);
+  }, py::arg("slice"),
+     "The kept part (x, y, width, height) of raw slices like `slice`: the data bar (align.data_bar*) "
+     "and align.roi cut off, as the pipeline does before registration.");
+
+  m.def("register", [](const py::array& stack, const py::kwargs& kw) {
+    requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
+    requireContiguous(stack, "stack");
+    const int type = cvTypeOf(stack, "stack");
+    const auto params = config::alignParamsFrom(paramsFrom(kw)).registration;
+    std::vector<align::SliceTransform> t;
+    {
+      py::gil_scoped_release nogil;
+      std::vector<cv::Mat> slices;
+      for (py::ssize_t z = 0; z < stack.shape(0); ++z) slices.push_back(sliceView(stack, type, z));
+      t = align::registerSlices(slices, params);
+    }
+    py::array_t<double> shifts({static_cast<py::ssize_t>(t.size()), py::ssize_t{2}});
+    py::array_t<double> peaks(static_cast<py::ssize_t>(t.size()));
+    py::array_t<bool> flagged(static_cast<py::ssize_t>(t.size()));
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      shifts.mutable_at(i, 0) = t[i].shift.x;
+      shifts.mutable_at(i, 1) = t[i].shift.y;
+      peaks.mutable_at(i) = t[i].peak;
+      flagged.mutable_at(i) = t[i].flagged;
+    }
+    py::dict out;
+    out["shifts"] = shifts;
+    out["peak"] = peaks;
+    out["flagged"] = flagged;
+    return out;
+  }, py::arg("stack"),
+     "Registers a cropped Z x H x W stack. Parameters: align.* as keywords, e.g. "
+     "register(s, **{'align.max_shift': 40}) or register(s, align={'max_shift': 40}). Returns "
+     "{'shifts': Z x 2 (x, y) px, 'peak', 'flagged'}.");
+
+  m.def("apply_shifts", [](const py::array& stack, const py::array_t<double, py::array::c_style | py::array::forcecast>& shifts,
+                           const std::string& crop) {
+    requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
+    requireContiguous(stack, "stack");
+    const int type = cvTypeOf(stack, "stack");
+    if (shifts.ndim() != 2 || shifts.shape(1) != 2 || shifts.shape(0) != stack.shape(0))
+      throw py::value_error("shifts: expected a Z x 2 array (x, y) with one row per slice");
+    if (crop != "common" && crop != "pad") throw py::value_error("crop: expected 'common' or 'pad'");
+    std::vector<cv::Point2d> s;
+    for (py::ssize_t i = 0; i < shifts.shape(0); ++i) s.emplace_back(shifts.at(i, 0), shifts.at(i, 1));
+    const cv::Size size(static_cast<int>(stack.shape(2)), static_cast<int>(stack.shape(1)));
+    const auto rect = align::outputRect(s, size, crop == "pad" ? align::CropMode::Pad : align::CropMode::Common);
+    auto out = newArray(type, {stack.shape(0), rect.height, rect.width});
+    py::gil_scoped_release nogil;
+    for (py::ssize_t z = 0; z < stack.shape(0); ++z)
+      copyInto(align::applyShift(sliceView(stack, type, z), s[z], rect), out, z);
+    return out;
+  }, py::arg("stack"), py::arg("shifts"), py::arg("crop") = "common",
+     "Moves each slice back by its shift; crop 'common' (area shared by all) or 'pad'.");
+
+  // Slice-by-slice corrections on a slice (H x W) or a stack (Z x H x W).
+  auto perSlice = [](const py::array& image, const char* argument, auto fn) {
+    requireNdim(image, argument, 2, 3, "an H x W slice or a Z x H x W stack");
+    requireContiguous(image, argument);
+    const int type = cvTypeOf(image, argument);
+    std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
+    auto out = newArray(type, shape);
+    const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
+    py::gil_scoped_release nogil;
+    for (py::ssize_t z = 0; z < n; ++z) copyInto(fn(sliceView(image, type, z)), out, z);
+    return out;
+  };
+
+  m.def("clahe", [perSlice](const py::array& image, const py::kwargs& kw) {
+    auto p = config::intensityParamsFrom(paramsFrom(kw)).enhance;
+    p.clahe = true;
+    return perSlice(image, "image", [&](const cv::Mat& s) { return intensity::enhanceContrast(s, p); });
+  }, py::arg("image"), "CLAHE (and intensity.gamma) on a slice or stack; intensity.* parameters as keywords.");
+
+  m.def("correct_brightness", [perSlice](const py::array& stack, const py::kwargs& kw) {
+    requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
+    requireContiguous(stack, "stack");
+    const int type = cvTypeOf(stack, "stack");
+    const auto p = config::intensityParamsFrom(paramsFrom(kw));
+    std::vector<intensity::BrightnessStats> stats;
+    {
+      py::gil_scoped_release nogil;
+      for (py::ssize_t z = 0; z < stack.shape(0); ++z) stats.push_back(intensity::measureBrightness(sliceView(stack, type, z)));
+    }
+    const auto reference = intensity::needsBrightnessReference(p)
+                               ? intensity::brightnessReference(stats, p.brightness.reference)
+                               : intensity::BrightnessStats{};
+    return perSlice(stack, "stack", [&](const cv::Mat& s) { return intensity::correctIntensity(s, reference, p).image; });
+  }, py::arg("stack"), "All intensity corrections (brightness, shading, curtaining, enhancement) on a stack; intensity.* as keywords.");
+
+  m.def("segment_classical", [](const py::array& image, int camThreshold, const py::kwargs& kw) {
+    requireNdim(image, "image", 2, 3, "an H x W slice or a Z x H x W stack");
+    requireContiguous(image, "image");
+    const int type = cvTypeOf(image, "image");
+    const auto p = config::segmentParamsFrom(paramsFrom(kw));
+    std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
+    auto out = newArray(CV_8U, shape);
+    const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
+    py::gil_scoped_release nogil;
+    int threshold = camThreshold;
+    if (threshold < 0 && p.otsuScope == segment::OtsuScope::Stack && n > 1) {
+      segment::GreyHistogram h(type == CV_16U ? 16 : 8);
+      for (py::ssize_t z = 0; z < n; ++z) h.add(sliceView(image, type, z));
+      threshold = segment::otsuThreshold(h);
+    }
+    for (py::ssize_t z = 0; z < n; ++z) copyInto(segment::segmentSlice(sliceView(image, type, z), p, threshold).labels, out, z);
+    return out;
+  }, py::arg("image"), py::arg("cam_threshold") = -1,
+     "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack; segment.* parameters as keywords.");
+
+  m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
+    config::ParamSet params = py::isinstance<py::dict>(config)
+        ? config::loadParameters("", overridesFrom(config.cast<py::dict>()))
+        : config::loadParameters(py::str(config).cast<std::string>(), {});
+    pipeline::RunOptions options;
+    options.overwrite = overwrite;
+    options.from = from;
+    std::ostringstream quiet;
+    std::unique_ptr<CallbackBuffer> buffer;
+    std::unique_ptr<std::ostream> log;
+    if (!progress.is_none()) {
+      buffer = std::make_unique<CallbackBuffer>(progress.cast<std::function<void(std::string)>>());
+      log = std::make_unique<std::ostream>(buffer.get());
+      options.log = log.get();
+    } else {
+      options.log = &quiet;
+    }
+    pipeline::RunSummary s;
+    {
+      py::gil_scoped_release nogil;
+      s = pipeline::runPipeline(params, options);
+      if (log) log->flush();
+    }
+    py::dict out;
+    out["slices"] = s.slices;
+    out["seconds"] = s.seconds;
+    out["fractions"] = py::dict(py::arg("pore") = s.pore, py::arg("se") = s.se, py::arg("cam") = s.cam);
+    out["output_folder"] = s.outputFolder.string();
+    out["reused_cache"] = s.reusedCache;
+    return out;
+  }, py::arg("config"), py::arg("progress") = py::none(), py::arg("overwrite") = false, py::arg("from_stage") = "",
+     "Runs the pipeline on a parameter file path or a dict {'section.key': value}; progress(line) "
+     "receives the log lines. Returns the summary with the output folder.");
+}
