@@ -16,9 +16,11 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/intensity/intensity.hpp"
 #include "fibseg/io/slice_series.hpp"
+#include "fibseg/learn/learn.hpp"
 #include "fibseg/phantom/write_phantom.hpp"
 #include "fibseg/pipeline/run.hpp"
 #include "fibseg/segment/segment.hpp"
+#include "fibseg/segment/tune.hpp"
 
 namespace py = pybind11;
 using namespace fibseg;
@@ -302,6 +304,88 @@ PYBIND11_MODULE(fibseg, m) {
     return out;
   }, py::arg("image"), py::arg("cam_threshold") = -1,
      "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack; segment.* parameters as keywords.");
+
+  m.def("tune", [](const py::array& slice, const py::array& annotation, int camThreshold) {
+    requireNdim(slice, "slice", 2, 2, "an H x W slice");
+    requireContiguous(slice, "slice");
+    requireNdim(annotation, "annotation", 2, 2, "an H x W uint8 annotation (0 unpainted, 1 pore, 2 SE, 3 CAM)");
+    requireContiguous(annotation, "annotation");
+    if (cvTypeOf(annotation, "annotation") != CV_8U) throw py::type_error("annotation: expected uint8 (0 unpainted, 1 pore, 2 SE, 3 CAM)");
+    const cv::Mat s = sliceView(slice, cvTypeOf(slice, "slice"), 0);
+    const cv::Mat a = sliceView(annotation, CV_8U, 0);
+    if (a.size() != s.size()) throw py::value_error("annotation: expected the slice's size");
+    segment::TuneResult r;
+    {
+      py::gil_scoped_release nogil;
+      const int t = camThreshold >= 0 ? camThreshold : segment::otsuThreshold(s);
+      r = segment::tuneGabor(s, segment::camMask(s, t), segment::annotationLabels(a, "annotation"),
+                             segment::defaultGaborSweep());
+    }
+    const auto& b = r.best;
+    py::dict best;  // named as in the parameter files, ready for segment_classical(**best)
+    best["segment.gabor_kernel_size"] = b.gabor.kernelSize;
+    best["segment.gabor_sigma"] = b.gabor.sigma;
+    best["segment.gabor_theta"] = b.gabor.thetaDeg;
+    best["segment.gabor_lambda"] = b.gabor.lambda;
+    best["segment.gabor_gamma"] = b.gabor.gamma;
+    best["segment.gabor_psi"] = b.gabor.psiDeg;
+    best["segment.pore_threshold"] = b.threshold;
+    py::dict out;
+    out["best"] = best;
+    out["score"] = b.score;
+    out["pore_iou"] = b.poreIou;
+    out["se_iou"] = b.seIou;
+    out["cam_threshold"] = r.camThreshold;
+    out["cam_agreement"] = r.camAgreement;
+    out["candidates"] = r.candidates.size();
+    return out;
+  }, py::arg("slice"), py::arg("annotation"), py::arg("cam_threshold") = -1,
+     "Sweeps the Gabor settings on a slice against painted strokes (as `fibseg tune`); returns the "
+     "best settings as segment.* parameters and their score.");
+
+  py::class_<learn::Classifier>(m, "Model", "A trained pixel classifier (XGBoost on a feature bank).")
+      .def("save", [](const learn::Classifier& c, const std::string& path) { c.save(path); }, py::arg("path"))
+      .def_static("load", [](const std::string& path) { return learn::Classifier::load(path); }, py::arg("path"))
+      .def_property_readonly("features", [](const learn::Classifier& c) {
+        return learn::featureNames(c.featureSpec());
+      });
+
+  m.def("train", [](const py::list& images, const py::list& annotations, const py::kwargs& kw) {
+    if (images.size() != annotations.size() || images.size() == 0)
+      throw py::value_error("images, annotations: expected two lists of the same, non-zero length");
+    auto p = config::learnParamsFrom(paramsFrom(kw));
+    learn::resolveCnnModel(p.features);
+    std::vector<py::array> keep;  // the arrays the views below point into
+    std::vector<learn::AnnotatedSlice> examples;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      auto im = images[i].cast<py::array>(), an = annotations[i].cast<py::array>();
+      const auto name = "images[" + std::to_string(i) + "]";
+      requireNdim(im, name.c_str(), 2, 2, "an H x W slice");
+      requireContiguous(im, name.c_str());
+      requireNdim(an, "annotations", 2, 2, "an H x W uint8 annotation (0 unlabelled, 1 pore, 2 SE, 3 CAM)");
+      requireContiguous(an, "annotations");
+      if (cvTypeOf(an, "annotations") != CV_8U) throw py::type_error("annotations: expected uint8");
+      examples.push_back({sliceView(im, cvTypeOf(im, name.c_str()), 0), sliceView(an, CV_8U, 0), name});
+      keep.push_back(im);
+      keep.push_back(an);
+    }
+    py::gil_scoped_release nogil;
+    return learn::Classifier::train(examples, p.features, p.training);
+  }, py::arg("images"), py::arg("annotations"),
+     "Trains a classifier from painted slices (annotation 0 unlabelled, 1 pore, 2 SE, 3 CAM); "
+     "learn.* parameters as keywords.");
+
+  m.def("predict", [](const learn::Classifier& model, const py::array& images) {
+    requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
+    requireContiguous(images, "images");
+    const int type = cvTypeOf(images, "images");
+    std::vector<py::ssize_t> shape(images.shape(), images.shape() + images.ndim());
+    auto out = newArray(CV_8U, shape);
+    const py::ssize_t n = images.ndim() == 3 ? images.shape(0) : 1;
+    py::gil_scoped_release nogil;
+    for (py::ssize_t z = 0; z < n; ++z) copyInto(model.predict(sliceView(images, type, z)).labels, out, z);
+    return out;
+  }, py::arg("model"), py::arg("images"), "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack by a trained model.");
 
   m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
     config::ParamSet params = py::isinstance<py::dict>(config)
