@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <sstream>
 #include <streambuf>
 
@@ -14,6 +15,8 @@
 #include "fibseg/config/load.hpp"
 #include "fibseg/config/registry.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/phases.hpp"
+#include "fibseg/intensity/denoise.hpp"
 #include "fibseg/intensity/intensity.hpp"
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/learn/learn.hpp"
@@ -182,22 +185,23 @@ PYBIND11_MODULE(fibseg, m) {
     py::dict meta;
     meta["bit_depth"] = series.bitDepth();
     meta["pixel_size_nm"] = series.pixelSizeNm() ? py::cast(*series.pixelSizeNm()) : py::none();
+    meta["data_bar_rows"] = series.dataBarRows() ? py::cast(*series.dataBarRows()) : py::none();
     py::list names;
     for (std::size_t z = 0; z < series.size(); ++z) names.append(series.sliceName(z));
     meta["slice_names"] = names;
     return py::make_tuple(out, meta);
   }, py::arg("path"), "The slice series at `path` as a Z x H x W uint8/uint16 array, and its metadata.");
 
-  m.def("crop_rect", [](const py::array& slice, const py::kwargs& kw) {
+  m.def("crop_rect", [](const py::array& slice, std::optional<int> metadataRows, const py::kwargs& kw) {
     requireNdim(slice, "slice", 2, 2, "an H x W slice");
     requireContiguous(slice, "slice");
     const auto p = config::alignParamsFrom(paramsFrom(kw));
     const cv::Mat s = sliceView(slice, cvTypeOf(slice, "slice"), 0);
-    const auto r = align::cropRect(s.size(), align::dataBarRows(s, p), p.roi);
+    const auto r = align::cropRect(s.size(), align::dataBarRows(s, p, metadataRows), p.roi);
     return py::make_tuple(r.x, r.y, r.width, r.height);
-  }, py::arg("slice"),
+  }, py::arg("slice"), py::arg("data_bar_rows") = py::none(),
      "The kept part (x, y, width, height) of raw slices like `slice`: the data bar (align.data_bar*) "
-     "and align.roi cut off, as the pipeline does before registration.");
+     "and align.roi cut off, as the pipeline does before registration. data_bar_rows: the file's figure (read_series metadata).");
 
   m.def("register", [](const py::array& stack, const py::kwargs& kw) {
     requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
@@ -214,21 +218,24 @@ PYBIND11_MODULE(fibseg, m) {
     py::array_t<double> shifts({static_cast<py::ssize_t>(t.size()), py::ssize_t{2}});
     py::array_t<double> peaks(static_cast<py::ssize_t>(t.size()));
     py::array_t<bool> flagged(static_cast<py::ssize_t>(t.size()));
+    py::array_t<double> quality(static_cast<py::ssize_t>(t.size()));
     for (std::size_t i = 0; i < t.size(); ++i) {
       shifts.mutable_at(i, 0) = t[i].shift.x;
       shifts.mutable_at(i, 1) = t[i].shift.y;
       peaks.mutable_at(i) = t[i].peak;
       flagged.mutable_at(i) = t[i].flagged;
+      quality.mutable_at(i) = t[i].quality;
     }
     py::dict out;
     out["shifts"] = shifts;
     out["peak"] = peaks;
     out["flagged"] = flagged;
+    out["quality"] = quality;
     return out;
   }, py::arg("stack"),
      "Registers a cropped Z x H x W stack. Parameters: align.* as keywords, e.g. "
      "register(s, **{'align.max_shift': 40}) or register(s, align={'max_shift': 40}). Returns "
-     "{'shifts': Z x 2 (x, y) px, 'peak', 'flagged'}.");
+     "{'shifts': Z x 2 (x, y) px, 'peak', 'quality', 'flagged' (bridged)}.");
 
   m.def("apply_shifts", [](const py::array& stack, const py::array_t<double, py::array::c_style | py::array::forcecast>& shifts,
                            const std::string& crop) {
@@ -269,6 +276,11 @@ PYBIND11_MODULE(fibseg, m) {
     return perSlice(image, "image", [&](const cv::Mat& s) { return intensity::enhanceContrast(s, p); });
   }, py::arg("image"), "CLAHE (and intensity.gamma) on a slice or stack; intensity.* parameters as keywords.");
 
+  m.def("denoise", [perSlice](const py::array& image, const py::kwargs& kw) {
+    const auto p = config::denoiseParamsFrom(paramsFrom(kw));
+    return perSlice(image, "image", [&](const cv::Mat& s) { return intensity::denoise(s, p); });
+  }, py::arg("image"), "intensity.denoise (what segmentation sees) on a slice or stack; intensity.denoise* as keywords.");
+
   m.def("correct_brightness", [perSlice](const py::array& stack, const py::kwargs& kw) {
     requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
     requireContiguous(stack, "stack");
@@ -289,21 +301,26 @@ PYBIND11_MODULE(fibseg, m) {
     requireNdim(image, "image", 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(image, "image");
     const int type = cvTypeOf(image, "image");
-    const auto p = config::segmentParamsFrom(paramsFrom(kw));
+    const auto all = paramsFrom(kw);
+    const auto p = config::segmentParamsFrom(all);
+    const auto denoise = config::denoiseParamsFrom(all);
     std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
     auto out = newArray(CV_8U, shape);
     const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
     py::gil_scoped_release nogil;
     int threshold = camThreshold;
-    if (threshold < 0 && p.otsuScope == segment::OtsuScope::Stack && n > 1) {
+    if (threshold < 0 && p.otsuScope == segment::OtsuScope::Stack && n > 1) {  // on what it segments, as the pipeline
       segment::GreyHistogram h(type == CV_16U ? 16 : 8);
-      for (py::ssize_t z = 0; z < n; ++z) h.add(sliceView(image, type, z));
+      for (py::ssize_t z = 0; z < n; ++z) h.add(intensity::denoise(sliceView(image, type, z), denoise));
       threshold = segment::otsuThreshold(h);
     }
-    for (py::ssize_t z = 0; z < n; ++z) copyInto(segment::segmentSlice(sliceView(image, type, z), p, threshold).labels, out, z);
+    for (py::ssize_t z = 0; z < n; ++z) {
+      const cv::Mat slice = sliceView(image, type, z);
+      copyInto(segment::segmentSlice(slice, intensity::denoise(slice, denoise), p, threshold).labels, out, z);
+    }
     return out;
   }, py::arg("image"), py::arg("cam_threshold") = -1,
-     "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack; segment.* parameters as keywords.");
+     "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack; segment.* and intensity.denoise* parameters as keywords.");
 
   m.def("tune", [](const py::array& slice, const py::array& annotation, int camThreshold) {
     requireNdim(slice, "slice", 2, 2, "an H x W slice");
@@ -353,8 +370,15 @@ PYBIND11_MODULE(fibseg, m) {
   m.def("train", [](const py::list& images, const py::list& annotations, const py::kwargs& kw) {
     if (images.size() != annotations.size() || images.size() == 0)
       throw py::value_error("images, annotations: expected two lists of the same, non-zero length");
-    auto p = config::learnParamsFrom(paramsFrom(kw));
+    const auto all = paramsFrom(kw);
+    auto p = config::learnParamsFrom(all);
+    const auto phases = config::phasesFrom(all);
     learn::resolveCnnModel(p.features);
+    // as `fibseg train`: the slices go through intensity.denoise when learn.denoise_input says so
+    const auto denoiseAll = config::denoiseParamsFrom(all);
+    const auto denoise = p.denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
+    const learn::TrainingContext context{phases.names, phases.values, phases.coloursRgb, 0,
+                                         intensity::describeDenoise(denoise)};
     std::vector<py::array> keep;  // the arrays the views below point into
     std::vector<learn::AnnotatedSlice> examples;
     for (std::size_t i = 0; i < images.size(); ++i) {
@@ -365,17 +389,21 @@ PYBIND11_MODULE(fibseg, m) {
       requireNdim(an, "annotations", 2, 2, "an H x W uint8 annotation (0 unlabelled, 1 pore, 2 SE, 3 CAM)");
       requireContiguous(an, "annotations");
       if (cvTypeOf(an, "annotations") != CV_8U) throw py::type_error("annotations: expected uint8");
-      examples.push_back({sliceView(im, cvTypeOf(im, name.c_str()), 0), sliceView(an, CV_8U, 0), name});
+      examples.push_back({intensity::denoise(sliceView(im, cvTypeOf(im, name.c_str()), 0), denoise),
+                          sliceView(an, CV_8U, 0), name});
       keep.push_back(im);
       keep.push_back(an);
     }
     py::gil_scoped_release nogil;
-    return learn::Classifier::train(examples, p.features, p.training);
+    return learn::Classifier::train(examples, p.features, p.training, context);
   }, py::arg("images"), py::arg("annotations"),
-     "Trains a classifier from painted slices (annotation 0 unlabelled, 1 pore, 2 SE, 3 CAM); "
-     "learn.* parameters as keywords.");
+     "Trains a classifier from painted slices (annotation 0 unlabelled, phase index + 1: 1 pore, "
+     "2 SE, 3 CAM by default); learn.* and phases.* parameters as keywords.");
 
-  m.def("predict", [](const learn::Classifier& model, const py::array& images) {
+  m.def("predict", [](const learn::Classifier& model, const py::array& images, const py::kwargs& kw) {
+    const auto all = paramsFrom(kw);
+    const auto denoiseAll = config::denoiseParamsFrom(all);
+    const auto denoise = config::learnParamsFrom(all).denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
     requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(images, "images");
     const int type = cvTypeOf(images, "images");
@@ -383,9 +411,9 @@ PYBIND11_MODULE(fibseg, m) {
     auto out = newArray(CV_8U, shape);
     const py::ssize_t n = images.ndim() == 3 ? images.shape(0) : 1;
     py::gil_scoped_release nogil;
-    for (py::ssize_t z = 0; z < n; ++z) copyInto(model.predict(sliceView(images, type, z)).labels, out, z);
+    for (py::ssize_t z = 0; z < n; ++z) copyInto(model.predict(intensity::denoise(sliceView(images, type, z), denoise)).labels, out, z);
     return out;
-  }, py::arg("model"), py::arg("images"), "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack by a trained model.");
+  }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when learn.denoise_input, as in train).");
 
   m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
     config::ParamSet params = py::isinstance<py::dict>(config)
@@ -413,7 +441,9 @@ PYBIND11_MODULE(fibseg, m) {
     py::dict out;
     out["slices"] = s.slices;
     out["seconds"] = s.seconds;
-    out["fractions"] = py::dict(py::arg("pore") = s.pore, py::arg("se") = s.se, py::arg("cam") = s.cam);
+    py::dict fractions;
+    for (std::size_t i = 0; i < s.phases.size() && i < s.fractions.size(); ++i) fractions[py::str(s.phases[i])] = s.fractions[i];
+    out["fractions"] = fractions;
     out["output_folder"] = s.outputFolder.string();
     out["reused_cache"] = s.reusedCache;
     return out;
