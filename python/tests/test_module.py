@@ -23,8 +23,8 @@ def test_read_series_shape_and_metadata(phantom_dir):
 
 
 def test_register_gives_the_cli_shifts(phantom_dir, cli_run):
-    stack, _ = fibseg.read_series(str(phantom_dir / "raw"))
-    x, y, w, h = fibseg.crop_rect(stack[0])
+    stack, meta = fibseg.read_series(str(phantom_dir / "raw"))
+    x, y, w, h = fibseg.crop_rect(stack[0], meta["data_bar_rows"])
     cropped = np.ascontiguousarray(stack[:, y:y + h, x:x + w])
     shifts = fibseg.register(cropped)["shifts"]
     # transforms.csv holds 4 decimals
