@@ -14,7 +14,7 @@ def test_walkthrough_notebook_executes(tmp_path):
     pytest.importorskip("ipykernel", reason="python3-ipykernel missing (scripts/install-deps installs it)")
     notebook = tmp_path / "walkthrough.ipynb"
     shutil.copy(SOURCE / "examples" / "walkthrough.ipynb", notebook)
-    env = dict(os.environ, MPLBACKEND="agg")
+    env = dict(os.environ, MPLBACKEND="agg", FIBSEG_HEADLESS="1")
     r = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
                         "--ExecutePreprocessor.timeout=120", str(notebook)],
                        capture_output=True, text=True, env=env, cwd=SOURCE / "examples")
