@@ -30,9 +30,9 @@ def phantom_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def cli_run(phantom_dir, tmp_path_factory):
     """`fibseg run` on the phantom: its output folder."""
-    out = tmp_path_factory.mktemp("cli") / "out"
-    args = [CLI, "run"]
-    for name, value in run_config(phantom_dir / "raw", out).items():
-        args += ["--set", f"{name}={str(value).lower() if isinstance(value, bool) else value}"]
-    subprocess.run(args, check=True, capture_output=True)
+    folder = tmp_path_factory.mktemp("cli")
+    out = folder / "out"
+    config = folder / "params.toml"
+    config.write_text(f'[input]\npath = "{phantom_dir / "raw"}"\n[output]\nfolder = "{out}"\nslice_pngs = false\n')
+    subprocess.run([CLI, "run", str(config)], check=True, capture_output=True)
     return out

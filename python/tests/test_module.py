@@ -72,8 +72,8 @@ def test_parameters_lists_the_registry():
     assert p["description"] and p["unit"] == "px" and p["expects"]
 
 
-def cli_error(*sets):
-    args = [CLI, "run"]
+def cli_error(*sets, config):
+    args = [CLI, "run", str(config)]
     for s in sets:
         args += ["--set", s]
     r = subprocess.run(args, capture_output=True, text=True)
@@ -81,11 +81,11 @@ def cli_error(*sets):
     return r.stderr.strip().removeprefix("fibseg: error: ")
 
 
-def test_bad_parameter_raises_value_error_with_the_cli_message(phantom_dir):
+def test_bad_parameter_raises_value_error_with_the_cli_message(phantom_dir, cli_run):
     stack, _ = fibseg.read_series(str(phantom_dir / "raw"))
     with pytest.raises(ValueError) as e:
         fibseg.register(stack, **{"align.max_shift": -5})
-    assert str(e.value) == cli_error("align.max_shift=-5")
+    assert str(e.value) == cli_error("align.max_shift=-5", config=cli_run.parent / "params.toml")
     with pytest.raises(ValueError, match="align.max_shift"):
         fibseg.register(stack, align={"max_shiftt": 3})
 
