@@ -23,6 +23,7 @@ a = ap.parse_args()
 work = pathlib.Path(tempfile.mkdtemp(prefix="fibseg-pybench-"))
 fibseg.phantom(str(work / "phantom"), width=a.width, height=a.height, slices=a.slices, seed=3)
 raw = work / "phantom" / "raw"
+config = work / "params.toml"  # one parameter file for both paths
 cli, py = [], []
 for i in range(a.repeat):
     for which in ("cli", "python"):
@@ -30,11 +31,12 @@ for i in range(a.repeat):
         shutil.rmtree(out, ignore_errors=True)
         t = time.perf_counter()
         if which == "cli":
-            subprocess.run([f"{a.build}/fibseg", "run", "--set", f"input.path={raw}", "--set", f"output.folder={out}"],
-                           check=True, capture_output=True)
+            config.write_text(f'[input]\npath = "{raw}"\n[output]\nfolder = "{out}"\n')
+            subprocess.run([f"{a.build}/fibseg", "run", str(config)], check=True, capture_output=True)
             cli.append(time.perf_counter() - t)
         else:
-            fibseg.run({"input.path": str(raw), "output.folder": str(out)})
+            config.write_text(f'[input]\npath = "{raw}"\n[output]\nfolder = "{out}"\n')
+            fibseg.run(str(config))
             py.append(time.perf_counter() - t)
 c, p = statistics.median(cli), statistics.median(py)
 print(f"phantom {a.slices} x {a.width}x{a.height}, {a.repeat} runs each, interleaved")
