@@ -1,5 +1,6 @@
 # make demo   install missing Debian packages, build (Release), run `fibseg demo` into ./demo-out
 # make test   the same set-up, then every test with ctest
+# make install  build, then install the CLI and the Python module (PREFIX, default /usr/local)
 # make bench  the same set-up (+ the Python reference), then bench/run (figures: bench/README.md)
 # make fuzz   libFuzzer + ASan + UBSan on every reader of outside data, FUZZ_SECONDS each (fuzz/run)
 # make test-sanitize  the tests built with ASan + UBSan in build-sanitize (SANITIZE_TARGETS: only those)
@@ -10,7 +11,7 @@ FUZZ_SECONDS ?= 600
 SANITIZE_TARGETS ?=
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: deps build demo test bench clean fuzz test-sanitize
+.PHONY: deps build demo test bench install clean fuzz test-sanitize
 deps:
 	scripts/install-deps --browser  # chromium: the report's browser test
 
@@ -44,6 +45,9 @@ test-sanitize: deps
 	export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1; \
 	$(if $(SANITIZE_TARGETS),for t in $(SANITIZE_TARGETS); do build-sanitize/tests/$$t || exit 1; done, \
 	  ctest --test-dir build-sanitize --output-on-failure -j $(JOBS))
+
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,453 @@
+// The Python module `fibseg`: numpy arrays in and out, parameters by their file names
+// ("section.key") checked by the same registry as the CLI, fibseg::Error raised as ValueError
+// with the CLI's message. Only glue: every function calls a stage core or the pipeline, with the
+// GIL released while C++ works.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <sstream>
+#include <streambuf>
+
+#include "fibseg/align/align.hpp"
+#include "fibseg/config/load.hpp"
+#include "fibseg/config/registry.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/phases.hpp"
+#include "fibseg/intensity/denoise.hpp"
+#include "fibseg/intensity/intensity.hpp"
+#include "fibseg/io/slice_series.hpp"
+#include "fibseg/learn/learn.hpp"
+#include "fibseg/phantom/write_phantom.hpp"
+#include "fibseg/pipeline/run.hpp"
+#include "fibseg/segment/segment.hpp"
+#include "fibseg/segment/tune.hpp"
+
+namespace py = pybind11;
+using namespace fibseg;
+
+namespace {
+
+// ---- parameters: kwargs -> "section.key=value" overrides, loaded as `--set` would be ----
+
+std::string valueText(const py::handle& value) {
+  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "true" : "false";
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    std::string text = "[";
+    for (auto item : value) text += (text.size() > 1 ? ", " : "") + py::str(item).cast<std::string>();
+    return text + "]";
+  }
+  return py::str(value).cast<std::string>();
+}
+
+// Accepts {'align.max_shift': 40} and {'align': {'max_shift': 40}} alike.
+std::vector<std::string> overridesFrom(const py::dict& params) {
+  std::vector<std::string> overrides;
+  for (auto [key, value] : params) {
+    const auto name = py::str(key).cast<std::string>();
+    if (py::isinstance<py::dict>(value)) {
+      for (auto [k, v] : value.cast<py::dict>())
+        overrides.push_back(name + "." + py::str(k).cast<std::string>() + "=" + valueText(v));
+    } else {
+      overrides.push_back(name + "=" + valueText(value));
+    }
+  }
+  return overrides;
+}
+
+config::ParamSet paramsFrom(const py::dict& params) {
+  return config::loadParameters("", overridesFrom(params), config::RequiredValues::MayBeMissing);
+}
+
+// ---- arrays: numpy <-> cv::Mat sharing memory ----
+
+using Array = py::array;
+
+int cvTypeOf(const py::array& a, const char* argument) {
+  if (a.dtype().is(py::dtype::of<std::uint8_t>())) return CV_8U;
+  if (a.dtype().is(py::dtype::of<std::uint16_t>())) return CV_16U;
+  throw py::type_error(std::string(argument) + ": expected a uint8 or uint16 array, got dtype " +
+                       py::str(a.dtype()).cast<std::string>());
+}
+
+void requireContiguous(const py::array& a, const char* argument) {
+  if (!(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(argument) + ": expected a C-contiguous array (use numpy.ascontiguousarray)");
+}
+
+void requireNdim(const py::array& a, const char* argument, int lo, int hi, const char* shape) {
+  if (a.ndim() < lo || a.ndim() > hi)
+    throw py::value_error(std::string(argument) + ": expected " + shape + ", got " + std::to_string(a.ndim()) +
+                          " dimensions");
+}
+
+// A view of slice z of a 2-D (z = 0) or 3-D array; no copy.
+cv::Mat sliceView(const py::array& a, int type, py::ssize_t z) {
+  const bool stack = a.ndim() == 3;
+  const int rows = static_cast<int>(a.shape(stack ? 1 : 0)), cols = static_cast<int>(a.shape(stack ? 2 : 1));
+  auto* base = static_cast<std::uint8_t*>(const_cast<void*>(a.data())) + (stack ? z * a.strides(0) : 0);
+  return cv::Mat(rows, cols, type, base);
+}
+
+py::array newArray(int type, std::vector<py::ssize_t> shape) {
+  if (type == CV_16U) return py::array_t<std::uint16_t>(shape);
+  if (type == CV_32F) return py::array_t<float>(shape);
+  return py::array_t<std::uint8_t>(shape);
+}
+
+void copyInto(const cv::Mat& m, py::array& out, py::ssize_t z) {
+  const int type = m.type();
+  cv::Mat dst = sliceView(out, type, z);
+  m.copyTo(dst);
+}
+
+// ---- progress: the pipeline's log lines handed to a Python callback ----
+
+class CallbackBuffer : public std::stringbuf {
+ public:
+  explicit CallbackBuffer(std::function<void(std::string)> fn) : fn_(std::move(fn)) {}
+  int sync() override {
+    std::string text = str();
+    str("");
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text.find_first_of("\n\r", start)) != std::string::npos; start = nl + 1)
+      if (nl > start) emit(text.substr(start, nl - start));
+    if (start < text.size()) str(text.substr(start));
+    return 0;
+  }
+ private:
+  void emit(const std::string& line) {
+    py::gil_scoped_acquire gil;
+    fn_(line);
+  }
+  std::function<void(std::string)> fn_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(fibseg, m) {
+  m.doc() = "fibseg: FIB-SEM slice series -> aligned, brightness-corrected, segmented 3D volume";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const fibseg::Error& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  m.def("parameters", [] {
+    py::list out;
+    for (const auto& s : config::allParameters()) {
+      py::dict d;
+      d["name"] = s.name();
+      d["section"] = s.section;
+      d["key"] = s.key;
+      d["type"] = config::typeName(s.type);
+      d["default"] = s.defaultValue;
+      d["unit"] = s.unit;
+      d["min"] = s.min ? py::cast(*s.min) : py::none();
+      d["max"] = s.max ? py::cast(*s.max) : py::none();
+      d["choices"] = s.choices;
+      d["expects"] = s.expectation();
+      d["description"] = s.description;
+      d["required"] = s.required;
+      out.append(d);
+    }
+    return out;
+  }, "Every parameter of the registry: name, default, unit, range, description.");
+
+  m.def("phantom", [](const std::string& folder, int width, int height, int slices, unsigned seed, int bitDepth,
+                      bool multiPage) {
+    phantom::PhantomParams p;
+    p.width = width; p.height = height; p.slices = slices; p.seed = seed; p.bitDepth = bitDepth;
+    py::gil_scoped_release nogil;
+    phantom::writePhantom(p, folder, multiPage);
+  }, py::arg("folder"), py::arg("width") = phantom::PhantomParams{}.width,
+     py::arg("height") = phantom::PhantomParams{}.height, py::arg("slices") = phantom::PhantomParams{}.slices,
+     py::arg("seed") = phantom::PhantomParams{}.seed, py::arg("bit_depth") = phantom::PhantomParams{}.bitDepth,
+     py::arg("multi_page") = false,
+     "Writes a synthetic slice series with ground truth into `folder` (as `fibseg phantom`).");
+
+  m.def("read_series", [](const std::string& path) {
+    const auto series = io::SliceSeries::open(path);
+    const int type = series.bitDepth() == 16 ? CV_16U : CV_8U;
+    auto out = newArray(type, {static_cast<py::ssize_t>(series.size()), series.height(), series.width()});
+    {
+      py::gil_scoped_release nogil;
+      for (std::size_t z = 0; z < series.size(); ++z) {
+        cv::Mat dst = sliceView(out, type, static_cast<py::ssize_t>(z));
+        series.read(z).copyTo(dst);
+      }
+    }
+    py::dict meta;
+    meta["bit_depth"] = series.bitDepth();
+    meta["pixel_size_nm"] = series.pixelSizeNm() ? py::cast(*series.pixelSizeNm()) : py::none();
+    meta["data_bar_rows"] = series.dataBarRows() ? py::cast(*series.dataBarRows()) : py::none();
+    py::list names;
+    for (std::size_t z = 0; z < series.size(); ++z) names.append(series.sliceName(z));
+    meta["slice_names"] = names;
+    return py::make_tuple(out, meta);
+  }, py::arg("path"), "The slice series at `path` as a Z x H x W uint8/uint16 array, and its metadata.");
+
+  m.def("crop_rect", [](const py::array& slice, std::optional<int> metadataRows, const py::kwargs& kw) {
+    requireNdim(slice, "slice", 2, 2, "an H x W slice");
+    requireContiguous(slice, "slice");
+    const auto p = config::alignParamsFrom(paramsFrom(kw));
+    const cv::Mat s = sliceView(slice, cvTypeOf(slice, "slice"), 0);
+    const auto r = align::cropRect(s.size(), align::dataBarRows(s, p, metadataRows), p.roi);
+    return py::make_tuple(r.x, r.y, r.width, r.height);
+  }, py::arg("slice"), py::arg("data_bar_rows") = py::none(),
+     "The kept part (x, y, width, height) of raw slices like `slice`: the data bar (align.data_bar*) "
+     "and align.roi cut off, as the pipeline does before registration. data_bar_rows: the file's figure (read_series metadata).");
+
+  m.def("register", [](const py::array& stack, const py::kwargs& kw) {
+    requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
+    requireContiguous(stack, "stack");
+    const int type = cvTypeOf(stack, "stack");
+    const auto params = config::alignParamsFrom(paramsFrom(kw)).registration;
+    std::vector<align::SliceTransform> t;
+    {
+      py::gil_scoped_release nogil;
+      std::vector<cv::Mat> slices;
+      for (py::ssize_t z = 0; z < stack.shape(0); ++z) slices.push_back(sliceView(stack, type, z));
+      t = align::registerSlices(slices, params);
+    }
+    py::array_t<double> shifts({static_cast<py::ssize_t>(t.size()), py::ssize_t{2}});
+    py::array_t<double> peaks(static_cast<py::ssize_t>(t.size()));
+    py::array_t<bool> flagged(static_cast<py::ssize_t>(t.size()));
+    py::array_t<double> quality(static_cast<py::ssize_t>(t.size()));
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      shifts.mutable_at(i, 0) = t[i].shift.x;
+      shifts.mutable_at(i, 1) = t[i].shift.y;
+      peaks.mutable_at(i) = t[i].peak;
+      flagged.mutable_at(i) = t[i].flagged;
+      quality.mutable_at(i) = t[i].quality;
+    }
+    py::dict out;
+    out["shifts"] = shifts;
+    out["peak"] = peaks;
+    out["flagged"] = flagged;
+    out["quality"] = quality;
+    return out;
+  }, py::arg("stack"),
+     "Registers a cropped Z x H x W stack. Parameters: align.* as keywords, e.g. "
+     "register(s, **{'align.max_shift': 40}) or register(s, align={'max_shift': 40}). Returns "
+     "{'shifts': Z x 2 (x, y) px, 'peak', 'quality', 'flagged' (bridged)}.");
+
+  m.def("apply_shifts", [](const py::array& stack, const py::array_t<double, py::array::c_style | py::array::forcecast>& shifts,
+                           const std::string& crop) {
+    requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
+    requireContiguous(stack, "stack");
+    const int type = cvTypeOf(stack, "stack");
+    if (shifts.ndim() != 2 || shifts.shape(1) != 2 || shifts.shape(0) != stack.shape(0))
+      throw py::value_error("shifts: expected a Z x 2 array (x, y) with one row per slice");
+    if (crop != "common" && crop != "pad") throw py::value_error("crop: expected 'common' or 'pad'");
+    std::vector<cv::Point2d> s;
+    for (py::ssize_t i = 0; i < shifts.shape(0); ++i) s.emplace_back(shifts.at(i, 0), shifts.at(i, 1));
+    const cv::Size size(static_cast<int>(stack.shape(2)), static_cast<int>(stack.shape(1)));
+    const auto rect = align::outputRect(s, size, crop == "pad" ? align::CropMode::Pad : align::CropMode::Common);
+    auto out = newArray(type, {stack.shape(0), rect.height, rect.width});
+    py::gil_scoped_release nogil;
+    for (py::ssize_t z = 0; z < stack.shape(0); ++z)
+      copyInto(align::applyShift(sliceView(stack, type, z), s[z], rect), out, z);
+    return out;
+  }, py::arg("stack"), py::arg("shifts"), py::arg("crop") = "common",
+     "Moves each slice back by its shift; crop 'common' (area shared by all) or 'pad'.");
+
+  // Slice-by-slice corrections on a slice (H x W) or a stack (Z x H x W).
+  auto perSlice = [](const py::array& image, const char* argument, auto fn) {
+    requireNdim(image, argument, 2, 3, "an H x W slice or a Z x H x W stack");
+    requireContiguous(image, argument);
+    const int type = cvTypeOf(image, argument);
+    std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
+    auto out = newArray(type, shape);
+    const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
+    py::gil_scoped_release nogil;
+    for (py::ssize_t z = 0; z < n; ++z) copyInto(fn(sliceView(image, type, z)), out, z);
+    return out;
+  };
+
+  m.def("clahe", [perSlice](const py::array& image, const py::kwargs& kw) {
+    auto p = config::intensityParamsFrom(paramsFrom(kw)).enhance;
+    p.clahe = true;
+    return perSlice(image, "image", [&](const cv::Mat& s) { return intensity::enhanceContrast(s, p); });
+  }, py::arg("image"), "CLAHE (and intensity.gamma) on a slice or stack; intensity.* parameters as keywords.");
+
+  m.def("denoise", [perSlice](const py::array& image, const py::kwargs& kw) {
+    const auto p = config::denoiseParamsFrom(paramsFrom(kw));
+    return perSlice(image, "image", [&](const cv::Mat& s) { return intensity::denoise(s, p); });
+  }, py::arg("image"), "intensity.denoise (what segmentation sees) on a slice or stack; intensity.denoise* as keywords.");
+
+  m.def("correct_brightness", [perSlice](const py::array& stack, const py::kwargs& kw) {
+    requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
+    requireContiguous(stack, "stack");
+    const int type = cvTypeOf(stack, "stack");
+    const auto p = config::intensityParamsFrom(paramsFrom(kw));
+    std::vector<intensity::BrightnessStats> stats;
+    {
+      py::gil_scoped_release nogil;
+      for (py::ssize_t z = 0; z < stack.shape(0); ++z) stats.push_back(intensity::measureBrightness(sliceView(stack, type, z)));
+    }
+    const auto reference = intensity::needsBrightnessReference(p)
+                               ? intensity::brightnessReference(stats, p.brightness.reference)
+                               : intensity::BrightnessStats{};
+    return perSlice(stack, "stack", [&](const cv::Mat& s) { return intensity::correctIntensity(s, reference, p).image; });
+  }, py::arg("stack"), "All intensity corrections (brightness, shading, curtaining, enhancement) on a stack; intensity.* as keywords.");
+
+  m.def("segment_classical", [](const py::array& image, int camThreshold, const py::kwargs& kw) {
+    requireNdim(image, "image", 2, 3, "an H x W slice or a Z x H x W stack");
+    requireContiguous(image, "image");
+    const int type = cvTypeOf(image, "image");
+    const auto all = paramsFrom(kw);
+    const auto p = config::segmentParamsFrom(all);
+    const auto denoise = config::denoiseParamsFrom(all);
+    std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
+    auto out = newArray(CV_8U, shape);
+    const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
+    py::gil_scoped_release nogil;
+    int threshold = camThreshold;
+    if (threshold < 0 && p.otsuScope == segment::OtsuScope::Stack && n > 1) {  // on what it segments, as the pipeline
+      segment::GreyHistogram h(type == CV_16U ? 16 : 8);
+      for (py::ssize_t z = 0; z < n; ++z) h.add(intensity::denoise(sliceView(image, type, z), denoise));
+      threshold = segment::otsuThreshold(h);
+    }
+    for (py::ssize_t z = 0; z < n; ++z) {
+      const cv::Mat slice = sliceView(image, type, z);
+      copyInto(segment::segmentSlice(slice, intensity::denoise(slice, denoise), p, threshold).labels, out, z);
+    }
+    return out;
+  }, py::arg("image"), py::arg("cam_threshold") = -1,
+     "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack; segment.* and intensity.denoise* parameters as keywords.");
+
+  m.def("tune", [](const py::array& slice, const py::array& annotation, int camThreshold) {
+    requireNdim(slice, "slice", 2, 2, "an H x W slice");
+    requireContiguous(slice, "slice");
+    requireNdim(annotation, "annotation", 2, 2, "an H x W uint8 annotation (0 unpainted, 1 pore, 2 SE, 3 CAM)");
+    requireContiguous(annotation, "annotation");
+    if (cvTypeOf(annotation, "annotation") != CV_8U) throw py::type_error("annotation: expected uint8 (0 unpainted, 1 pore, 2 SE, 3 CAM)");
+    const cv::Mat s = sliceView(slice, cvTypeOf(slice, "slice"), 0);
+    const cv::Mat a = sliceView(annotation, CV_8U, 0);
+    if (a.size() != s.size()) throw py::value_error("annotation: expected the slice's size");
+    segment::TuneResult r;
+    {
+      py::gil_scoped_release nogil;
+      const int t = camThreshold >= 0 ? camThreshold : segment::otsuThreshold(s);
+      r = segment::tuneGabor(s, segment::camMask(s, t), segment::annotationLabels(a, "annotation"),
+                             segment::defaultGaborSweep());
+    }
+    const auto& b = r.best;
+    py::dict best;  // named as in the parameter files, ready for segment_classical(**best)
+    best["segment.gabor_kernel_size"] = b.gabor.kernelSize;
+    best["segment.gabor_sigma"] = b.gabor.sigma;
+    best["segment.gabor_theta"] = b.gabor.thetaDeg;
+    best["segment.gabor_lambda"] = b.gabor.lambda;
+    best["segment.gabor_gamma"] = b.gabor.gamma;
+    best["segment.gabor_psi"] = b.gabor.psiDeg;
+    best["segment.pore_threshold"] = b.threshold;
+    py::dict out;
+    out["best"] = best;
+    out["score"] = b.score;
+    out["pore_iou"] = b.poreIou;
+    out["se_iou"] = b.seIou;
+    out["cam_threshold"] = r.camThreshold;
+    out["cam_agreement"] = r.camAgreement;
+    out["candidates"] = r.candidates.size();
+    return out;
+  }, py::arg("slice"), py::arg("annotation"), py::arg("cam_threshold") = -1,
+     "Sweeps the Gabor settings on a slice against painted strokes (as `fibseg tune`); returns the "
+     "best settings as segment.* parameters and their score.");
+
+  py::class_<learn::Classifier>(m, "Model", "A trained pixel classifier (XGBoost on a feature bank).")
+      .def("save", [](const learn::Classifier& c, const std::string& path) { c.save(path); }, py::arg("path"))
+      .def_static("load", [](const std::string& path) { return learn::Classifier::load(path); }, py::arg("path"))
+      .def_property_readonly("features", [](const learn::Classifier& c) {
+        return learn::featureNames(c.featureSpec());
+      });
+
+  m.def("train", [](const py::list& images, const py::list& annotations, const py::kwargs& kw) {
+    if (images.size() != annotations.size() || images.size() == 0)
+      throw py::value_error("images, annotations: expected two lists of the same, non-zero length");
+    const auto all = paramsFrom(kw);
+    auto p = config::learnParamsFrom(all);
+    const auto phases = config::phasesFrom(all);
+    learn::resolveCnnModel(p.features);
+    // as `fibseg train`: the slices go through intensity.denoise when learn.denoise_input says so
+    const auto denoiseAll = config::denoiseParamsFrom(all);
+    const auto denoise = p.denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
+    const learn::TrainingContext context{phases.names, phases.values, phases.coloursRgb, 0,
+                                         intensity::describeDenoise(denoise)};
+    std::vector<py::array> keep;  // the arrays the views below point into
+    std::vector<learn::AnnotatedSlice> examples;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      auto im = images[i].cast<py::array>(), an = annotations[i].cast<py::array>();
+      const auto name = "images[" + std::to_string(i) + "]";
+      requireNdim(im, name.c_str(), 2, 2, "an H x W slice");
+      requireContiguous(im, name.c_str());
+      requireNdim(an, "annotations", 2, 2, "an H x W uint8 annotation (0 unlabelled, 1 pore, 2 SE, 3 CAM)");
+      requireContiguous(an, "annotations");
+      if (cvTypeOf(an, "annotations") != CV_8U) throw py::type_error("annotations: expected uint8");
+      examples.push_back({intensity::denoise(sliceView(im, cvTypeOf(im, name.c_str()), 0), denoise),
+                          sliceView(an, CV_8U, 0), name});
+      keep.push_back(im);
+      keep.push_back(an);
+    }
+    py::gil_scoped_release nogil;
+    return learn::Classifier::train(examples, p.features, p.training, context);
+  }, py::arg("images"), py::arg("annotations"),
+     "Trains a classifier from painted slices (annotation 0 unlabelled, phase index + 1: 1 pore, "
+     "2 SE, 3 CAM by default); learn.* and phases.* parameters as keywords.");
+
+  m.def("predict", [](const learn::Classifier& model, const py::array& images, const py::kwargs& kw) {
+    const auto all = paramsFrom(kw);
+    const auto denoiseAll = config::denoiseParamsFrom(all);
+    const auto denoise = config::learnParamsFrom(all).denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
+    requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
+    requireContiguous(images, "images");
+    const int type = cvTypeOf(images, "images");
+    std::vector<py::ssize_t> shape(images.shape(), images.shape() + images.ndim());
+    auto out = newArray(CV_8U, shape);
+    const py::ssize_t n = images.ndim() == 3 ? images.shape(0) : 1;
+    py::gil_scoped_release nogil;
+    for (py::ssize_t z = 0; z < n; ++z) copyInto(model.predict(intensity::denoise(sliceView(images, type, z), denoise)).labels, out, z);
+    return out;
+  }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when learn.denoise_input, as in train).");
+
+  m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
+    config::ParamSet params = py::isinstance<py::dict>(config)
+        ? config::loadParameters("", overridesFrom(config.cast<py::dict>()))
+        : config::loadParameters(py::str(config).cast<std::string>(), {});
+    pipeline::RunOptions options;
+    options.overwrite = overwrite;
+    options.from = from;
+    std::ostringstream quiet;
+    std::unique_ptr<CallbackBuffer> buffer;
+    std::unique_ptr<std::ostream> log;
+    if (!progress.is_none()) {
+      buffer = std::make_unique<CallbackBuffer>(progress.cast<std::function<void(std::string)>>());
+      log = std::make_unique<std::ostream>(buffer.get());
+      options.log = log.get();
+    } else {
+      options.log = &quiet;
+    }
+    pipeline::RunSummary s;
+    {
+      py::gil_scoped_release nogil;
+      s = pipeline::runPipeline(params, options);
+      if (log) log->flush();
+    }
+    py::dict out;
+    out["slices"] = s.slices;
+    out["seconds"] = s.seconds;
+    py::dict fractions;
+    for (std::size_t i = 0; i < s.phases.size() && i < s.fractions.size(); ++i) fractions[py::str(s.phases[i])] = s.fractions[i];
+    out["fractions"] = fractions;
+    out["output_folder"] = s.outputFolder.string();
+    out["reused_cache"] = s.reusedCache;
+    return out;
+  }, py::arg("config"), py::arg("progress") = py::none(), py::arg("overwrite") = false, py::arg("from_stage") = "",
+     "Runs the pipeline on a parameter file path or a dict {'section.key': value}; progress(line) "
+     "receives the log lines. Returns the summary with the output folder.");
+}
