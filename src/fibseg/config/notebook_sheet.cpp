@@ -103,7 +103,7 @@ std::vector<SheetValue> notebookSheetValues(const XlsxSheet& sheet, const std::s
     if (map.reading == Reading::Path && value.empty()) {
       // No default: recorded empty, so the missing-value error names this cell.
       values.push_back({map.parameter, "", place});
-      values.push_back({"output.folder", "", place + " (Slices path/Results)"});
+      values.push_back({"output.folder", "", place + " " + kNotebookResultsOrigin});
       continue;
     }
     if (map.reading == Reading::Heading || value.empty()) continue;  // empty: the notebook's default
@@ -121,7 +121,7 @@ std::vector<SheetValue> notebookSheetValues(const XlsxSheet& sheet, const std::s
         values.push_back({map.parameter, text, place});
         // The notebook writes its results beside the slices; --set output.folder overrides.
         values.push_back({"output.folder", (path / "Results").lexically_normal().string(),
-                          place + " (Slices path/Results)"});
+                          place + " " + kNotebookResultsOrigin});
         continue;
       }
       case Reading::Format: {

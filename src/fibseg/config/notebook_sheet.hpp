@@ -12,6 +12,9 @@
 namespace fibseg::config {
 
 inline const std::string kNotebookSheetName = "FiB-SEM segmentation";
+/// Ends the origin of an output.folder the sheet implied (<Slices path>/Results): the one place
+/// inside the input folder a run may write (the pipeline checks for it).
+inline const std::string kNotebookResultsOrigin = "(Slices path/Results)";
 
 /// One fibseg parameter value taken from (or implied by) the sheet.
 struct SheetValue {

@@ -16,6 +16,7 @@
 
 #include "fibseg/align/align.hpp"
 #include "fibseg/config/load.hpp"
+#include "fibseg/config/notebook_sheet.hpp"
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
@@ -156,11 +157,11 @@ RunPlan makePlan(const config::ParamSet& params) {
     throw Error("output.folder " + plan.output.string() +
                 " is the input folder; choose another folder so the slices are never overwritten");
   const fs::path inputFolder = fs::weakly_canonical(plan.input, ec), outputFolder = fs::weakly_canonical(plan.output, ec);
-  // The notebook's users keep results in <Slices path>/Results (its sheet's default, origin marked
-  // by config/notebook_sheet.cpp): allowed, since slices are read from the folder's top level only
+  // The notebook's users keep results in <Slices path>/Results (its sheet's default, marked by
+  // config::kNotebookResultsOrigin): allowed, since slices are read from the folder's top level only
   // and the run writes nothing else there. Anywhere else inside the input is refused.
   const bool notebookResults =
-      params.resolved("output.folder").origin.find("(Slices path/Results)") != std::string::npos;
+      params.resolved("output.folder").origin.ends_with(config::kNotebookResultsOrigin);
   if (!notebookResults && !inputFolder.empty() && fs::is_directory(inputFolder, ec) &&
       std::mismatch(inputFolder.begin(), inputFolder.end(), outputFolder.begin(), outputFolder.end()).first == inputFolder.end())
     throw Error("output.folder " + plan.output.string() + " is inside the input folder " + plan.input.string() +
