@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <optional>
 #include <sstream>
 #include <streambuf>
@@ -102,6 +103,58 @@ void copyInto(const cv::Mat& m, py::array& out, py::ssize_t z) {
   const int type = m.type();
   cv::Mat dst = sliceView(out, type, z);
   m.copyTo(dst);
+}
+
+// A stage's result handed to numpy without a copy: the array keeps the cv::Mat (its reference-
+// counted buffer) alive through a capsule. Needs the GIL.
+py::array arrayOwning(cv::Mat m) {
+  // a header over memory it does not own (the input array itself, when a stage had nothing to do)
+  // is copied: the result must not alias the input nor outlive it
+  if (!m.isContinuous() || m.u == nullptr) m = m.clone();
+  const py::dtype dtype = m.depth() == CV_16U ? py::dtype::of<std::uint16_t>()
+                          : m.depth() == CV_32F ? py::dtype::of<float>()
+                                                : py::dtype::of<std::uint8_t>();
+  auto* owner = new cv::Mat(std::move(m));
+  py::capsule keep(owner, [](void* p) { delete static_cast<cv::Mat*>(p); });
+  return py::array(dtype, {owner->rows, owner->cols}, {static_cast<py::ssize_t>(owner->step[0]),
+                   static_cast<py::ssize_t>(owner->elemSize())}, owner->data, keep);
+}
+
+// The result of `fn` on each slice of a slice (H x W) or stack (Z x H x W) input: a slice's result
+// is handed over without a copy, a stack's are copied into one Z x H x W array (the stage writes a
+// fresh cv::Mat per slice). `fn` runs without the GIL.
+template <class Fn>
+py::array resultPerSlice(const py::array& image, int type, int outType, Fn fn) {
+  if (image.ndim() == 2) {
+    cv::Mat result;
+    {
+      py::gil_scoped_release nogil;
+      result = fn(sliceView(image, type, 0));
+    }
+    return arrayOwning(std::move(result));
+  }
+  auto out = newArray(outType, {image.shape(0), image.shape(1), image.shape(2)});
+  py::gil_scoped_release nogil;
+  for (py::ssize_t z = 0; z < image.shape(0); ++z) copyInto(fn(sliceView(image, type, z)), out, z);
+  return out;
+}
+
+using Shifts = py::array_t<double, py::array::c_style | py::array::forcecast>;  // converted to float64
+
+// Z x 2 (x, y) rows; a NaN would pass the stages' range checks and give a slice of garbage, and a
+// shift beyond int range would overflow the output area (the pipeline's own are bounded by
+// align.max_shift; 1e7 px is far beyond any microscope frame).
+std::vector<cv::Point2d> shiftsFrom(const Shifts& shifts) {
+  if (shifts.ndim() != 2 || shifts.shape(1) != 2) throw py::value_error("shifts: expected a Z x 2 array (x, y) px");
+  std::vector<cv::Point2d> s;
+  for (py::ssize_t i = 0; i < shifts.shape(0); ++i) {
+    const double x = shifts.at(i, 0), y = shifts.at(i, 1);
+    if (!std::isfinite(x) || !std::isfinite(y) || std::abs(x) > 1e7 || std::abs(y) > 1e7)
+      throw py::value_error("shifts: row " + std::to_string(i) + " is (" + std::to_string(x) + ", " + std::to_string(y) +
+                            "); expected finite numbers of pixels, at most 1e7 in size");
+    s.emplace_back(x, y);
+  }
+  return s;
 }
 
 // ---- progress: the pipeline's log lines handed to a Python callback ----
@@ -237,16 +290,15 @@ PYBIND11_MODULE(fibseg, m) {
      "register(s, **{'align.max_shift': 40}) or register(s, align={'max_shift': 40}). Returns "
      "{'shifts': Z x 2 (x, y) px, 'peak', 'quality', 'flagged' (bridged)}.");
 
-  m.def("apply_shifts", [](const py::array& stack, const py::array_t<double, py::array::c_style | py::array::forcecast>& shifts,
-                           const std::string& crop) {
+  m.def("apply_shifts", [](const py::array& stack, const Shifts& shifts, const std::string& crop) {
     requireNdim(stack, "stack", 3, 3, "a Z x H x W stack");
     requireContiguous(stack, "stack");
     const int type = cvTypeOf(stack, "stack");
-    if (shifts.ndim() != 2 || shifts.shape(1) != 2 || shifts.shape(0) != stack.shape(0))
-      throw py::value_error("shifts: expected a Z x 2 array (x, y) with one row per slice");
+    const auto s = shiftsFrom(shifts);
+    if (static_cast<py::ssize_t>(s.size()) != stack.shape(0))
+      throw py::value_error("shifts: expected one row per slice (" + std::to_string(stack.shape(0)) + "), got " +
+                            std::to_string(s.size()));
     if (crop != "common" && crop != "pad") throw py::value_error("crop: expected 'common' or 'pad'");
-    std::vector<cv::Point2d> s;
-    for (py::ssize_t i = 0; i < shifts.shape(0); ++i) s.emplace_back(shifts.at(i, 0), shifts.at(i, 1));
     const cv::Size size(static_cast<int>(stack.shape(2)), static_cast<int>(stack.shape(1)));
     const auto rect = align::outputRect(s, size, crop == "pad" ? align::CropMode::Pad : align::CropMode::Common);
     auto out = newArray(type, {stack.shape(0), rect.height, rect.width});
@@ -255,19 +307,15 @@ PYBIND11_MODULE(fibseg, m) {
       copyInto(align::applyShift(sliceView(stack, type, z), s[z], rect), out, z);
     return out;
   }, py::arg("stack"), py::arg("shifts"), py::arg("crop") = "common",
-     "Moves each slice back by its shift; crop 'common' (area shared by all) or 'pad'.");
+     "Moves each slice back by its shift (bicubic); crop 'common' (area shared by all) or 'pad'. "
+     "shifts (Z x 2, x y px, as register returns) is converted to float64; output_rect gives where the result lies.");
 
   // Slice-by-slice corrections on a slice (H x W) or a stack (Z x H x W).
   auto perSlice = [](const py::array& image, const char* argument, auto fn) {
     requireNdim(image, argument, 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(image, argument);
     const int type = cvTypeOf(image, argument);
-    std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
-    auto out = newArray(type, shape);
-    const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
-    py::gil_scoped_release nogil;
-    for (py::ssize_t z = 0; z < n; ++z) copyInto(fn(sliceView(image, type, z)), out, z);
-    return out;
+    return resultPerSlice(image, type, type, fn);
   };
 
   m.def("clahe", [perSlice](const py::array& image, const py::kwargs& kw) {
@@ -304,25 +352,24 @@ PYBIND11_MODULE(fibseg, m) {
     const auto all = paramsFrom(kw);
     const auto p = config::segmentParamsFrom(all);
     const auto denoise = config::denoiseParamsFrom(all);
-    std::vector<py::ssize_t> shape(image.shape(), image.shape() + image.ndim());
-    auto out = newArray(CV_8U, shape);
     const py::ssize_t n = image.ndim() == 3 ? image.shape(0) : 1;
-    py::gil_scoped_release nogil;
     int threshold = camThreshold;
     if (threshold < 0 && p.otsuScope == segment::OtsuScope::Stack && n > 1) {  // on what it segments, as the pipeline
+      py::gil_scoped_release nogil;
       segment::GreyHistogram h(type == CV_16U ? 16 : 8);
       for (py::ssize_t z = 0; z < n; ++z) h.add(intensity::denoise(sliceView(image, type, z), denoise));
       threshold = segment::otsuThreshold(h);
     }
-    for (py::ssize_t z = 0; z < n; ++z) {
-      const cv::Mat slice = sliceView(image, type, z);
-      copyInto(segment::segmentSlice(slice, intensity::denoise(slice, denoise), p, threshold).labels, out, z);
-    }
-    return out;
+    return resultPerSlice(image, type, CV_8U, [&](const cv::Mat& slice) {
+      return segment::segmentSlice(slice, intensity::denoise(slice, denoise), p, threshold).labels;
+    });
   }, py::arg("image"), py::arg("cam_threshold") = -1,
      "Labels (0 pore, 1 SE, 2 CAM) of a slice or stack; segment.* and intensity.denoise* parameters as keywords.");
 
-  m.def("tune", [](const py::array& slice, const py::array& annotation, int camThreshold) {
+  m.def("tune", [](const py::array& slice, const py::array& annotation, int camThreshold,
+                   std::optional<std::vector<int>> kernelSizes, std::optional<std::vector<double>> sigmas,
+                   std::optional<std::vector<double>> thetas, std::optional<std::vector<double>> lambdas,
+                   std::optional<std::vector<double>> gammas, std::optional<std::vector<double>> psis) {
     requireNdim(slice, "slice", 2, 2, "an H x W slice");
     requireContiguous(slice, "slice");
     requireNdim(annotation, "annotation", 2, 2, "an H x W uint8 annotation (0 unpainted, 1 pore, 2 SE, 3 CAM)");
@@ -331,34 +378,67 @@ PYBIND11_MODULE(fibseg, m) {
     const cv::Mat s = sliceView(slice, cvTypeOf(slice, "slice"), 0);
     const cv::Mat a = sliceView(annotation, CV_8U, 0);
     if (a.size() != s.size()) throw py::value_error("annotation: expected the slice's size");
+    // the sweep as `fibseg tune --kernel-sizes ... --psis`: a list given replaces the default one
+    auto sweep = segment::defaultGaborSweep();
+    if (kernelSizes) sweep.kernelSizes = *kernelSizes;
+    if (sigmas) sweep.sigmas = *sigmas;
+    if (thetas) sweep.thetasDeg = *thetas;
+    if (lambdas) sweep.lambdas = *lambdas;
+    if (gammas) sweep.gammas = *gammas;
+    if (psis) sweep.psisDeg = *psis;
     segment::TuneResult r;
+    int threshold = camThreshold;
     {
       py::gil_scoped_release nogil;
-      const int t = camThreshold >= 0 ? camThreshold : segment::otsuThreshold(s);
-      r = segment::tuneGabor(s, segment::camMask(s, t), segment::annotationLabels(a, "annotation"),
-                             segment::defaultGaborSweep());
+      if (threshold < 0) threshold = segment::otsuThreshold(s);
+      r = segment::tuneGabor(s, segment::camMask(s, threshold), segment::annotationLabels(a, "argument"), sweep);
     }
-    const auto& b = r.best;
-    py::dict best;  // named as in the parameter files, ready for segment_classical(**best)
-    best["segment.gabor_kernel_size"] = b.gabor.kernelSize;
-    best["segment.gabor_sigma"] = b.gabor.sigma;
-    best["segment.gabor_theta"] = b.gabor.thetaDeg;
-    best["segment.gabor_lambda"] = b.gabor.lambda;
-    best["segment.gabor_gamma"] = b.gabor.gamma;
-    best["segment.gabor_psi"] = b.gabor.psiDeg;
-    best["segment.pore_threshold"] = b.threshold;
+    auto settings = [](const segment::TuneCandidate& c) {
+      py::dict d;  // named as in the parameter files, ready for segment_classical(**d)
+      d["segment.gabor_kernel_size"] = c.gabor.kernelSize;
+      d["segment.gabor_sigma"] = c.gabor.sigma;
+      d["segment.gabor_theta"] = c.gabor.thetaDeg;
+      d["segment.gabor_lambda"] = c.gabor.lambda;
+      d["segment.gabor_gamma"] = c.gabor.gamma;
+      d["segment.gabor_psi"] = c.gabor.psiDeg;
+      d["segment.pore_threshold"] = c.threshold;
+      return d;
+    };
+    py::list candidates;  // best first, as `fibseg tune` lists them
+    for (const auto& c : r.candidates) {
+      py::dict d;
+      d["settings"] = settings(c);
+      d["score"] = c.score;
+      d["pore_iou"] = c.poreIou;
+      d["se_iou"] = c.seIou;
+      d["balanced_accuracy"] = c.balancedAccuracy;
+      candidates.append(d);
+    }
     py::dict out;
-    out["best"] = best;
-    out["score"] = b.score;
-    out["pore_iou"] = b.poreIou;
-    out["se_iou"] = b.seIou;
-    out["cam_threshold"] = r.camThreshold;
+    out["best"] = settings(r.best);
+    out["score"] = r.best.score;
+    out["pore_iou"] = r.best.poreIou;
+    out["se_iou"] = r.best.seIou;
+    out["cam_threshold"] = threshold;
     out["cam_agreement"] = r.camAgreement;
-    out["candidates"] = r.candidates.size();
+    out["painted"] = py::dict(py::arg("pore") = r.paintedPore, py::arg("SE") = r.paintedSe, py::arg("CAM") = r.paintedCam);
+    out["candidates"] = candidates;
     return out;
-  }, py::arg("slice"), py::arg("annotation"), py::arg("cam_threshold") = -1,
-     "Sweeps the Gabor settings on a slice against painted strokes (as `fibseg tune`); returns the "
-     "best settings as segment.* parameters and their score.");
+  }, py::arg("slice"), py::arg("annotation"), py::arg("cam_threshold") = -1, py::kw_only(),
+     py::arg("kernel_sizes") = py::none(), py::arg("sigmas") = py::none(), py::arg("thetas") = py::none(),
+     py::arg("lambdas") = py::none(), py::arg("gammas") = py::none(), py::arg("psis") = py::none(),
+     "Sweeps the Gabor settings on a slice against painted strokes (as `fibseg tune`; the lists replace "
+     "the default sweep as --kernel-sizes ... --psis do); returns the best settings as segment.* "
+     "parameters ('best', ready for segment_classical(**best)), their score, and every candidate, best first.");
+
+  m.def("output_rect", [](const Shifts& shifts, int width, int height, const std::string& crop) {
+    const auto s = shiftsFrom(shifts);
+    if (crop != "common" && crop != "pad") throw py::value_error("crop: expected 'common' or 'pad'");
+    const auto r = align::outputRect(s, cv::Size(width, height), crop == "pad" ? align::CropMode::Pad : align::CropMode::Common);
+    return py::make_tuple(r.x, r.y, r.width, r.height);
+  }, py::arg("shifts"), py::arg("width"), py::arg("height"), py::arg("crop") = "common",
+     "The area (x, y, width, height) in slice 0's frame that apply_shifts returns for slices of "
+     "width x height: aligned[z][j, i] shows slice 0's pixel (y + j, x + i). shifts is converted to float64.");
 
   py::class_<learn::Classifier>(m, "Model", "A trained pixel classifier (XGBoost on a feature bank).")
       .def("save", [](const learn::Classifier& c, const std::string& path) { c.save(path); }, py::arg("path"))
@@ -367,9 +447,10 @@ PYBIND11_MODULE(fibseg, m) {
         return learn::featureNames(c.featureSpec());
       });
 
-  m.def("train", [](const py::list& images, const py::list& annotations, const py::kwargs& kw) {
-    if (images.size() != annotations.size() || images.size() == 0)
-      throw py::value_error("images, annotations: expected two lists of the same, non-zero length");
+  m.def("train", [](const py::sequence& images, const py::sequence& annotations, const py::kwargs& kw) {
+    if (py::isinstance<py::str>(images) || py::isinstance<py::str>(annotations) ||
+        images.size() != annotations.size() || images.size() == 0)
+      throw py::value_error("images, annotations: expected two lists (or Z x H x W stacks) of the same, non-zero length");
     const auto all = paramsFrom(kw);
     auto p = config::learnParamsFrom(all);
     const auto phases = config::phasesFrom(all);
@@ -381,20 +462,27 @@ PYBIND11_MODULE(fibseg, m) {
                                          intensity::describeDenoise(denoise)};
     std::vector<py::array> keep;  // the arrays the views below point into
     std::vector<learn::AnnotatedSlice> examples;
+    std::vector<std::string> paintedNames;
     for (std::size_t i = 0; i < images.size(); ++i) {
       auto im = images[i].cast<py::array>(), an = annotations[i].cast<py::array>();
-      const auto name = "images[" + std::to_string(i) + "]";
-      requireNdim(im, name.c_str(), 2, 2, "an H x W slice");
-      requireContiguous(im, name.c_str());
-      requireNdim(an, "annotations", 2, 2, "an H x W uint8 annotation (0 unlabelled, 1 pore, 2 SE, 3 CAM)");
-      requireContiguous(an, "annotations");
-      if (cvTypeOf(an, "annotations") != CV_8U) throw py::type_error("annotations: expected uint8");
-      examples.push_back({intensity::denoise(sliceView(im, cvTypeOf(im, name.c_str()), 0), denoise),
-                          sliceView(an, CV_8U, 0), name});
+      const auto image = "images[" + std::to_string(i) + "]", painted = "annotations[" + std::to_string(i) + "]";
+      requireNdim(im, image.c_str(), 2, 2, "an H x W slice");
+      requireContiguous(im, image.c_str());
+      requireNdim(an, painted.c_str(), 2, 2, "an H x W uint8 annotation (0 unlabelled, 1 pore, 2 SE, 3 CAM)");
+      requireContiguous(an, painted.c_str());
+      if (cvTypeOf(an, painted.c_str()) != CV_8U) throw py::type_error(painted + ": expected uint8");
+      if (an.shape(0) != im.shape(0) || an.shape(1) != im.shape(1))
+        throw py::value_error(painted + ": expected the size of " + image);
+      examples.push_back({sliceView(im, cvTypeOf(im, image.c_str()), 0), sliceView(an, CV_8U, 0), image});
       keep.push_back(im);
       keep.push_back(an);
+      paintedNames.push_back(painted);
     }
     py::gil_scoped_release nogil;
+    for (std::size_t i = 0; i < examples.size(); ++i) {  // checked and denoised as `fibseg train` does
+      examples[i].annotation = learn::annotationFromImage(examples[i].annotation, paintedNames[i], phases);
+      examples[i].slice = intensity::denoise(examples[i].slice, denoise);
+    }
     return learn::Classifier::train(examples, p.features, p.training, context);
   }, py::arg("images"), py::arg("annotations"),
      "Trains a classifier from painted slices (annotation 0 unlabelled, phase index + 1: 1 pore, "
@@ -407,12 +495,9 @@ PYBIND11_MODULE(fibseg, m) {
     requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(images, "images");
     const int type = cvTypeOf(images, "images");
-    std::vector<py::ssize_t> shape(images.shape(), images.shape() + images.ndim());
-    auto out = newArray(CV_8U, shape);
-    const py::ssize_t n = images.ndim() == 3 ? images.shape(0) : 1;
-    py::gil_scoped_release nogil;
-    for (py::ssize_t z = 0; z < n; ++z) copyInto(model.predict(intensity::denoise(sliceView(images, type, z), denoise)).labels, out, z);
-    return out;
+    return resultPerSlice(images, type, CV_8U, [&](const cv::Mat& slice) {
+      return model.predict(intensity::denoise(slice, denoise)).labels;
+    });
   }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when learn.denoise_input, as in train).");
 
   m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
