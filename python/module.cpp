@@ -7,7 +7,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <fstream>
 #include <optional>
 #include <sstream>
 #include <streambuf>
@@ -531,8 +534,22 @@ PYBIND11_MODULE(fibseg, m) {
     out["fractions"] = fractions;
     out["output_folder"] = s.outputFolder.string();
     out["reused_cache"] = s.reusedCache;
+    // the output paths: every file the run wrote, as its run.json lists them (name -> full path)
+    py::dict outputs;
+    const auto runJson = s.outputFolder / "run.json";
+    std::ifstream in(runJson);
+    const auto run = nlohmann::json::parse(in, nullptr, false);
+    if (!run.is_object() || !run.contains("outputs") || !run["outputs"].is_array())
+      throw fibseg::Error(runJson.string() + ": missing or without its list of outputs after the run");
+    outputs["run.json"] = runJson.string();
+    for (const auto& o : run["outputs"]) {
+      const auto name = o.value("file", std::string());
+      outputs[py::str(name)] = (s.outputFolder / name).string();
+    }
+    out["outputs"] = outputs;
     return out;
   }, py::arg("config"), py::arg("progress") = py::none(), py::arg("overwrite") = false, py::arg("from_stage") = "",
      "Runs the pipeline on a parameter file path or a dict {'section.key': value}; progress(line) "
-     "receives the log lines. Returns the summary with the output folder.");
+     "receives the log lines. Returns the summary: slices, seconds, fractions per phase, output_folder, and "
+     "outputs {name in the folder: path} of every file written (as run.json lists them).");
 }

@@ -1,5 +1,6 @@
 """The Python module gives the CLI's results, the CLI's error messages, and keeps memory flat."""
 import csv
+import pathlib
 import resource
 import subprocess
 import sys
@@ -51,6 +52,10 @@ def test_run_gives_the_cli_labels_byte_equal(phantom_dir, cli_run, tmp_path):
     assert (out / "labels.tif").read_bytes() == (cli_run / "labels.tif").read_bytes()
     assert (out / "transforms.csv").read_bytes() == (cli_run / "transforms.csv").read_bytes()
     assert lines, "the progress callback received no line"
+    # the output paths: each file the run wrote, under the folder
+    assert result["outputs"]["labels.tif"] == str(out / "labels.tif")
+    assert {"run.json", "transforms.csv", "phase_fractions.csv"} <= set(result["outputs"])
+    assert all(pathlib.Path(p).is_file() for p in result["outputs"].values())
 
 
 def test_apply_shifts_zero_is_identity(phantom_dir):
@@ -89,6 +94,29 @@ def test_bad_parameter_raises_value_error_with_the_cli_message(phantom_dir, cli_
     assert str(e.value) == cli_error("align.max_shift=-5", config=cli_run.parent / "params.toml")
     with pytest.raises(ValueError, match="align.max_shift"):
         fibseg.register(stack, align={"max_shiftt": 3})
+
+
+# each function with a bad value of one of the sections it reads, given as keywords
+BAD_VALUES = {
+    "register": ("align.max_shift", -5, lambda stack, kw: fibseg.register(stack, **kw)),
+    "crop_rect": ("align.data_bar", "bottom", lambda stack, kw: fibseg.crop_rect(stack[0], **kw)),
+    "segment_classical": ("segment.otsu_scope", "volume", lambda stack, kw: fibseg.segment_classical(stack, **kw)),
+    "denoise": ("intensity.denoise_sigma", 0, lambda stack, kw: fibseg.denoise(stack, **kw)),
+    "clahe": ("intensity.gamma", 99, lambda stack, kw: fibseg.clahe(stack, **kw)),
+    "correct_brightness": ("intensity.brightness", "loud", lambda stack, kw: fibseg.correct_brightness(stack, **kw)),
+    "train": ("learn.rounds", 0, lambda stack, kw: fibseg.train([stack[0]], [np.ones_like(stack[0])], **kw)),
+    "run": ("output.slice_pngs", "maybe", lambda stack, kw: fibseg.run({"input.path": "x", "output.folder": "y", **kw})),
+}
+
+
+@pytest.mark.parametrize("name", BAD_VALUES)
+def test_every_function_gives_the_cli_message_for_a_bad_value(name, phantom_dir, cli_run):
+    key, value, call = BAD_VALUES[name]
+    stack, _ = fibseg.read_series(str(phantom_dir / "raw"))
+    with pytest.raises(ValueError) as e:
+        call(stack, {key: value})
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    assert str(e.value) == cli_error(f"{key}={text}", config=cli_run.parent / "params.toml")
 
 
 def test_bad_arrays_name_the_argument():
