@@ -241,7 +241,20 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
       norm = std::sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]);
       if (norm < 1e-9) return area[pattern];
     }
-    return area[pattern] / overReadAt(g);
+    // The over-read is a plane's: divide only where a plane of this normal would make the cell's
+    // pattern (its inside corners all on one side). Elsewhere the cell holds a feature the voxels
+    // do not resolve (a strand, a neck, a face-diagonal contact), where marching cubes reads low
+    // rather than high: dividing it too lost 2-4 % more on random structures of 2-3 voxel
+    // features (measured against their smooth surfaces, see bench/README.md).
+    double insideMax = -1e300, insideMin = 1e300, outsideMax = -1e300, outsideMin = 1e300;
+    for (int c = 0; c < 8; ++c) {
+      const double p = g[0] * cornerBit(c, 0) * h[0] + g[1] * cornerBit(c, 1) * h[1] + g[2] * cornerBit(c, 2) * h[2];
+      if ((pattern >> c) & 1) insideMax = std::max(insideMax, p), insideMin = std::min(insideMin, p);
+      else outsideMax = std::max(outsideMax, p), outsideMin = std::min(outsideMin, p);
+    }
+    const double tolerance = 1e-9 * norm * (h[0] + h[1] + h[2]);
+    const bool planar = insideMax <= outsideMin + tolerance || insideMin + tolerance >= outsideMax;
+    return planar ? area[pattern] / overReadAt(g) : area[pattern];
   };
 
   const int n = v.size(slabAxis);
