@@ -1,4 +1,5 @@
-// Sizes against geometry: a sphere's local thickness is its diameter; chords of a slab.
+// Sizes against geometry: a sphere's and a cylinder's local thickness is their diameter, a slab's
+// its thickness (in µm, anisotropic voxels too), and the chords of a laminate.
 #include "fibseg/measure/sizes.hpp"
 
 #include <gtest/gtest.h>
@@ -8,21 +9,73 @@
 namespace fibseg::measure {
 namespace {
 
-// Disabled: NOT met yet (d50 = 18 for r = 10), see the comment inside.
-TEST(Sizes, DISABLED_SphereLocalThicknessMedianIsItsDiameterWithinOneVoxel) {
-  const double r = 10;
-  const int n = 28;
+// A ball of radius r voxels centred `offset` voxels from the box centre (a voxel corner).
+LabelVolume ball(double r, double offset) {
+  const int n = int(2 * r) + 8;
   auto v = makeVolume(n, n, n, {"pore", "solid"});
   for (int z = 0; z < n; ++z)
     for (int y = 0; y < n; ++y)
       for (int x = 0; x < n; ++x) {
-        const double dx = x + 0.5 - n / 2.0, dy = y + 0.5 - n / 2.0, dz = z + 0.5 - n / 2.0;
+        const double dx = x + 0.5 - n / 2.0 - offset, dy = y + 0.5 - n / 2.0 - offset, dz = z + 0.5 - n / 2.0 - offset;
         v.phase[v.index(x, y, z)] = dx * dx + dy * dy + dz * dz <= r * r;
       }
+  return v;
+}
+
+TEST(Sizes, SphereLocalThicknessMedianIsItsDiameterWithinOneVoxel) {
+  // Centred on a voxel corner (the hardest case for balls centred on voxels: the largest one has
+  // dt = sqrt(90) = 9.49) and on a voxel centre (dt = sqrt(101) = 10.05).
+  for (double r : {10.0, 15.0})
+    for (double offset : {0.0, 0.5}) {
+      const auto s = sizeDistribution(ball(r, offset), 1, true);
+      EXPECT_NEAR(s.d50, 2 * r, 1.0) << "r = " << r << ", centre offset " << offset;
+      EXPECT_LE(s.d90, 2 * r + 1.0);
+      EXPECT_LE(s.d10, s.d50);
+    }
+}
+
+TEST(Sizes, SlabThicknessInAnisotropicVoxels) {
+  // Slabs 4 and 6 voxels thick along z, filling x and y, with voxels 0.5 x 0.5 x 2 µm: every
+  // voxel's thickness is the slab's, 8 and 12 µm (balls reach the first voxel outside, as in PoreSpy).
+  for (int layers : {4, 6}) {
+    auto v = makeVolume(10, 10, layers + 4, {"pore", "solid"}, {0.5, 0.5, 2});
+    for (int z = 2; z < 2 + layers; ++z)
+      for (int y = 0; y < 10; ++y)
+        for (int x = 0; x < 10; ++x) v.phase[v.index(x, y, z)] = 1;
+    const auto s = sizeDistribution(v, 1, true);
+    EXPECT_DOUBLE_EQ(s.d10, 2.0 * layers);
+    EXPECT_DOUBLE_EQ(s.d90, 2.0 * layers);
+    ASSERT_EQ(s.voxels.size(), 1u);
+    EXPECT_EQ(s.voxels[0], 100LL * layers);
+  }
+}
+
+TEST(Sizes, CylinderLocalThicknessMedianIsItsDiameterWithinOneVoxel) {
+  const double r = 8;
+  auto v = makeVolume(12, 24, 24, {"pore", "solid"});
+  for (int z = 0; z < 24; ++z)
+    for (int y = 0; y < 24; ++y)
+      for (int x = 0; x < 12; ++x) {
+        const double dy = y + 0.5 - 12, dz = z + 0.5 - 12;
+        v.phase[v.index(x, y, z)] = dy * dy + dz * dz <= r * r;
+      }
   const auto s = sizeDistribution(v, 1, true);
-  // NOT met yet: radii go in whole-voxel steps and centres are voxel centres, so the sphere's
-  // inscribed ball (centred on a voxel corner, distance ~9.6 to the outside) reads as r = 9.
   EXPECT_NEAR(s.d50, 2 * r, 1.0);
+}
+
+TEST(Sizes, TwoSpheresByVolume) {
+  // Spheres r = 4 and r = 10 apart: the big one has ~15 times the volume, so by volume even d10
+  // is the big one's diameter, while by count of particles half would be small.
+  auto v = makeVolume(48, 28, 28, {"pore", "solid"});
+  for (int z = 0; z < 28; ++z)
+    for (int y = 0; y < 28; ++y)
+      for (int x = 0; x < 48; ++x) {
+        const double dy = y + 0.5 - 14, dz = z + 0.5 - 14, big = (x + 0.5 - 14), small = (x + 0.5 - 38);
+        v.phase[v.index(x, y, z)] = big * big + dy * dy + dz * dz <= 100 || small * small + dy * dy + dz * dz <= 16;
+      }
+  const auto s = sizeDistribution(v, 1, true);
+  EXPECT_NEAR(s.d50, 20, 1.0);
+  EXPECT_GT(s.d10, 8 + 1.0);
 }
 
 TEST(Sizes, MeanChordOfSlabs) {

@@ -87,24 +87,67 @@ SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool localThi
   }
   if (!localThickness || count == 0) return s;
 
-  const auto dt2 = squaredDistanceToOutside(v, inside);
-  float maxDt2 = 0;
-  for (std::size_t i = 0; i < dt2.size(); ++i)
-    if (inside[i]) maxDt2 = std::max(maxDt2, dt2[i]);
-  const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
+  // Local thickness as Hildebrand & Rüegsegger define it, computed exactly for balls centred on
+  // voxel centres: a ball of radius dt (the distance to the nearest voxel outside the phase, as in
+  // PoreSpy and BoneJ) at each centre on the distance ridge, i.e. whose ball no neighbour's ball
+  // contains; every voxel takes the largest diameter 2 dt among the balls covering it. Radii are
+  // the distances themselves, not rounded to whole voxels (rounding them down is what read a
+  // sphere of r = 10 as 18). A phase that fills the volume has no outside: its balls stop at the
+  // volume's longest side.
+  auto dt2 = squaredDistanceToOutside(v, inside);
+  const double longest = std::max({v.nx * v.voxelUm[0], v.ny * v.voxelUm[1], v.nz * v.voxelUm[2]});
+  for (auto& d : dt2)
+    if (std::isinf(d)) d = float(longest * longest);
+  struct Centre { int x, y, z; double radius; };
+  std::vector<std::vector<Centre>> centresBySlice(v.nz);
+  tbb::parallel_for(0, v.nz, [&](int z) {
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) {
+        const std::size_t i = v.index(x, y, z);
+        if (!inside[i]) continue;
+        const double radius = std::sqrt(double(dt2[i]));
+        bool ridge = true;
+        for (int dz = -1; dz <= 1 && ridge; ++dz)
+          for (int dy = -1; dy <= 1 && ridge; ++dy)
+            for (int dx = -1; dx <= 1 && ridge; ++dx) {
+              const int nx = x + dx, ny = y + dy, nz = z + dz;
+              if ((!dx && !dy && !dz) || nx < 0 || ny < 0 || nz < 0 || nx >= v.nx || ny >= v.ny || nz >= v.nz) continue;
+              const std::size_t j = v.index(nx, ny, nz);
+              if (!inside[j]) continue;
+              const double gap = std::sqrt(dx * dx * v.voxelUm[0] * v.voxelUm[0] + dy * dy * v.voxelUm[1] * v.voxelUm[1] +
+                                           dz * dz * v.voxelUm[2] * v.voxelUm[2]);
+              ridge = std::sqrt(double(dt2[j])) < radius + gap - 1e-6;  // else that ball contains this one
+            }
+        if (ridge) centresBySlice[z].push_back({x, y, z, radius});
+      }
+  });
+  double maxRadius = 0;
+  for (const auto& slice : centresBySlice)
+    for (const auto& c : slice) maxRadius = std::max(maxRadius, c.radius);
   std::vector<float> thickness(v.voxels(), 0.0f);
-  // Ascending radii: each pass overwrites with the larger sphere that still covers the voxel.
-  for (double r = step; r * r <= maxDt2 + 1e-9; r += step) {
-    const double reach = r * r - 1e-6;
-    std::vector<std::uint8_t> notCentre(v.voxels());
-    for (std::size_t i = 0; i < notCentre.size(); ++i) notCentre[i] = !(inside[i] && dt2[i] >= reach);
-    const auto toCentre = squaredDistanceToOutside(v, notCentre);
-    for (std::size_t i = 0; i < thickness.size(); ++i)
-      if (inside[i] && toCentre[i] < reach) thickness[i] = float(2 * r);
-  }
-  // Voxels no sphere of radius >= step covers (one-voxel necks): thickness of one voxel.
-  for (std::size_t i = 0; i < thickness.size(); ++i)
-    if (inside[i] && thickness[i] == 0) thickness[i] = float(step);
+  // Each task paints one output slice from the balls reaching it, so no two tasks write a voxel.
+  const int reachZ = int(std::ceil(maxRadius / v.voxelUm[2]));
+  tbb::parallel_for(0, v.nz, [&](int z) {
+    for (int cz = std::max(0, z - reachZ); cz <= std::min(v.nz - 1, z + reachZ); ++cz)
+      for (const auto& c : centresBySlice[cz]) {
+        const double r2 = c.radius * c.radius, ez = (z - cz) * v.voxelUm[2];
+        if (ez * ez >= r2) continue;
+        const int reachY = int(std::ceil(std::sqrt(r2 - ez * ez) / v.voxelUm[1]));
+        for (int y = std::max(0, c.y - reachY); y <= std::min(v.ny - 1, c.y + reachY); ++y) {
+          const double ey = (y - c.y) * v.voxelUm[1], rest = r2 - ez * ez - ey * ey;
+          if (rest <= 0) continue;
+          const int reachX = int(std::ceil(std::sqrt(rest) / v.voxelUm[0]));
+          for (int x = std::max(0, c.x - reachX); x <= std::min(v.nx - 1, c.x + reachX); ++x) {
+            const double ex = (x - c.x) * v.voxelUm[0];
+            const std::size_t i = v.index(x, y, z);
+            if (ex * ex < rest && inside[i]) thickness[i] = std::max(thickness[i], float(2 * c.radius));
+          }
+        }
+      }
+  });
+  const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
+  const float maxDt2 = float(maxRadius * maxRadius);
+  // Histogram bins one step (the smallest voxel side) wide, centred on whole multiples of it.
   std::vector<double> bins;
   for (double d = step; d <= 2 * std::sqrt(maxDt2) + 2 * step; d += step) bins.push_back(d);
   std::vector<long long> hist(bins.size() + 1, 0);
