@@ -27,7 +27,8 @@ struct TortuosityResult {
   double fluxSpread = 0;                   // reached (max - min) / mean over the planes
 };
 
-/// Bytes the solver needs for a volume of this many voxels (full-grid multigrid hierarchy).
+/// Bytes the solver needs at its peak for this volume: about 26 per voxel (five float vectors of
+/// conjugate gradients, one flag byte, the coarse grids), whatever the phase fraction.
 std::size_t tortuosityMemoryBytes(const LabelVolume& volume);
 
 TortuosityResult tortuosity(const LabelVolume& volume, int phase, int axis, const TortuosityParams& params);
