@@ -648,6 +648,13 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
     log << "note: the measure stage is skipped: pixel size unknown; set input.pixel_size_nm (or the sheet's "
            "Pixel resolution) to get metrics.json and the profiles along the thickness\n";
   } else {
+    const int along = plan.metrics.slabAxis == measure::X   ? stack.outputRect.width
+                      : plan.metrics.slabAxis == measure::Y ? stack.outputRect.height
+                                                            : plan.slices;
+    if (plan.metrics.slabs > along)
+      throw Error("measure.slabs = " + std::to_string(plan.metrics.slabs) + " (" +
+                  params.resolved("measure.slabs").origin + "): the aligned volume is only " + std::to_string(along) +
+                  " voxels along " + params.text("measure.slab_axis") + "; expected at most that many slabs");
     const auto measureStart = std::chrono::steady_clock::now();
     log << "measure : " << (plan.metrics.tortuosity ? "fractions, areas, connectivity, tortuosity" : "fractions, areas, connectivity")
         << (plan.metrics.sizes ? ", sizes" : "") << " ...\n";
