@@ -225,6 +225,13 @@ RunPlan makePlan(const config::ParamSet& params) {
   plan.measure = params.boolean("measure.enabled");
   if (plan.measure) {
     plan.metrics = config::metricsOptionsFrom(params);
+    const int along = plan.metrics.slabAxis == measure::X   ? plan.cropRect.width
+                      : plan.metrics.slabAxis == measure::Y ? plan.cropRect.height
+                                                            : plan.slices;
+    if (plan.metrics.slabs > along)  // the aligned volume is at most the crop: fail before any work
+      throw Error("measure.slabs = " + std::to_string(plan.metrics.slabs) + " (" +
+                  params.resolved("measure.slabs").origin + "): the slices give at most " + std::to_string(along) +
+                  " voxels along " + params.text("measure.slab_axis") + "; expected at most that many slabs");
     // The output is at most the crop: when even that would not fit in memory, say so now rather
     // than after aligning and segmenting (the stage checks the exact size again).
     measure::LabelVolume bound;
