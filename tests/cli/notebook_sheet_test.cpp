@@ -161,6 +161,12 @@ TEST(NotebookSheet, ValuesAreReadAsTheNotebookReadsThemAndBadOnesNameTheirCell) 
   r = runCli("run " + sheet.string() + " --overwrite" + kQuickMeasure);
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("FiB-SEM segmentation!B13"));  // median size must be odd
+
+  // More Regions than the slices have rows: refused before any work, naming the cell.
+  editCells(sheet, {{"B13", fibseg::config::testing::number("5")}, {"B16", fibseg::config::testing::number("999")}});
+  r = runCli("run " + sheet.string() + " --overwrite" + kQuickMeasure);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_THAT(r.output, HasSubstr("measure.slabs = 999 (" + sheet.string() + " FiB-SEM segmentation!B16)"));
 }
 
 TEST(NotebookSheet, AWorkbookOfNeitherLayoutSaysWhichTwoWereExpected) {
