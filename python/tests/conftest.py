@@ -17,7 +17,9 @@ PHANTOM = dict(width=160, height=128, slices=6, seed=3)
 
 
 def run_config(raw, out):
-    return {"input.path": str(raw), "output.folder": str(out), "output.slice_pngs": False}
+    # Tortuosity and local thickness take minutes today: left to the measure stage's own tests.
+    return {"input.path": str(raw), "output.folder": str(out), "output.slice_pngs": False,
+            "measure.tortuosity": False, "measure.sizes": False}
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,7 @@ def cli_run(phantom_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     out = folder / "out"
     config = folder / "params.toml"
-    config.write_text(f'[input]\npath = "{phantom_dir / "raw"}"\n[output]\nfolder = "{out}"\nslice_pngs = false\n')
+    config.write_text(f'[input]\npath = "{phantom_dir / "raw"}"\n[output]\nfolder = "{out}"\nslice_pngs = false\n'
+                      '[measure]\ntortuosity = false\nsizes = false\n')
     subprocess.run([CLI, "run", str(config)], check=True, capture_output=True)
     return out

@@ -25,7 +25,9 @@ struct Workspace : fibseg::test::TempFolder {
 };
 
 void writeConfig(const fs::path& file, const std::string& input, const std::string& output) {
-  std::ofstream(file) << "[input]\npath = \"" << input << "\"\n[output]\nfolder = \"" << output << "\"\n";
+  // Tortuosity and local thickness are left to the tests of the measure stage (minutes today).
+  std::ofstream(file) << "[input]\npath = \"" << input << "\"\n[output]\nfolder = \"" << output << "\"\n"
+                      << "[measure]\ntortuosity = false\nsizes = false\n";
 }
 
 nlohmann::json readJson(const fs::path& file) {

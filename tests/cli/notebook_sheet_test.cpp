@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -22,10 +23,19 @@ namespace {
 
 const std::string kExample = "Inputs_FIB-SEM_ASSB_Example.xlsx";
 const std::string kEmpty = "Inputs_FIB-SEM_ASSB.xlsx";
+// Tortuosity and local thickness are left out of these runs (minutes on real slices today); the
+// fractions and interface areas per slab are measured.
+const std::string kQuickMeasure = " --set measure.tortuosity=false --set measure.sizes=false";
 
 nlohmann::json readJson(const fs::path& file) {
   std::ifstream in(file);
   return nlohmann::json::parse(in);
+}
+// run.json "outputs": [{file, size, sha256}, ...]
+bool listedInRun(const nlohmann::json& run, const std::string& file) {
+  for (const auto& o : run["outputs"])
+    if (o.value("file", "") == file && o.contains("sha256")) return true;
+  return false;
 }
 std::string readText(const fs::path& file) {
   std::ifstream in(file);
@@ -50,7 +60,7 @@ TEST(NotebookSheet, TheExampleSheetRunsAsItIsOnItsBseImagesAndWritesResultsBesid
   fs::copy_file(seed, sheet);
   editCells(sheet, {{"B3", inlineText("slices")}});  // Slices path, relative to the sheet
 
-  const auto r = runCli("run " + sheet.string());
+  const auto r = runCli("run " + sheet.string() + kQuickMeasure);
   ASSERT_EQ(r.exitCode, 0) << r.output;
   const fs::path results = w.path / "slices" / "Results";
   const auto run = readJson(results / "run.json");
@@ -77,13 +87,25 @@ TEST(NotebookSheet, TheExampleSheetOnTheWholeLcoBseStackWithOutputElsewhere) {
   TempFolder w("notebook_lco");
   const fs::path sheet = w.path / "sheet.xlsx";
   fs::copy_file(seed, sheet);
-  editCells(sheet, {{"B3", inlineText(bse.string())}, {"B4", inlineText(" png ")}});
-  const auto r = runCli("run " + sheet.string() + " --set output.folder=" + (w / "out"));
+  // Regions (B16) = 5: the "Interfaces analysis" in 5 slabs along the rows.
+  editCells(sheet, {{"B3", inlineText(bse.string())}, {"B4", inlineText(" png ")},
+                    {"B16", fibseg::config::testing::number("5")}});
+  const auto r = runCli("run " + sheet.string() + " --set output.folder=" + (w / "out") + kQuickMeasure);
   ASSERT_EQ(r.exitCode, 0) << r.output;
-  const auto run = readJson(w.path / "out" / "run.json");
+  const fs::path out = w.path / "out";
+  const auto run = readJson(out / "run.json");
   EXPECT_EQ(run["slices"], 30);
   EXPECT_EQ(run["method"], "notebook");
-  EXPECT_TRUE(fs::exists(w.path / "out" / "labels.tif"));
+  EXPECT_TRUE(fs::exists(out / "labels.tif"));
+  EXPECT_THAT(readText(out / "parameters_used.toml"), HasSubstr("slabs = 5  # " + sheet.string() + " FiB-SEM segmentation!B16"));
+  // The per-slab CSVs: a header and one row per Region.
+  for (const char* f : {"slab_fractions.csv", "slab_interfaces.csv"}) {
+    const std::string csv = readText(out / f);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6) << f;
+    EXPECT_TRUE(listedInRun(run, f)) << f;
+  }
+  EXPECT_THAT(readText(out / "slab_interfaces.csv"), HasSubstr("se-cam_per_um_mean"));
+  EXPECT_THAT(readText(out / "report.html"), HasSubstr("id=\"slab-table\""));
 }
 
 TEST(NotebookSheet, TheEmptySheetNamesTheSlicesPathCellAndRunsWithTheNotebooksDefaults) {
@@ -92,12 +114,12 @@ TEST(NotebookSheet, TheEmptySheetNamesTheSlicesPathCellAndRunsWithTheNotebooksDe
   TempFolder w("notebook_empty");
   const fs::path sheet = w.path / "empty.xlsx";
   fs::copy_file(seed, sheet);
-  auto r = runCli("run " + sheet.string());
+  auto r = runCli("run " + sheet.string() + kQuickMeasure);
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("'input.path' has no value at " + sheet.string() + " FiB-SEM segmentation!B3"));
 
   makeMixedFolder(lco, w.path / "slices");
-  r = runCli("run " + sheet.string() + " --set input.path=" + (w / "slices") + " --set output.folder=" + (w / "out"));
+  r = runCli("run " + sheet.string() + " --set input.path=" + (w / "slices") + " --set output.folder=" + (w / "out") + kQuickMeasure);
   ASSERT_EQ(r.exitCode, 0) << r.output;
   const std::string used = readText(w.path / "out" / "parameters_used.toml");
   EXPECT_THAT(used, HasSubstr("notebook_light_adjustment = true  # default"));
@@ -116,7 +138,7 @@ TEST(NotebookSheet, ValuesAreReadAsTheNotebookReadsThemAndBadOnesNameTheirCell) 
   // " 12,1 " is a kernel, 140.0 is 140.
   editCells(sheet, {{"B3", inlineText("slices")}, {"B6", inlineText("maybe")}, {"B11", inlineText("yes")},
                     {"B12", inlineText(" 12,1 ")}, {"B8", fibseg::config::testing::number("4.0")}});
-  auto r = runCli("run " + sheet.string() + " --set segment.notebook_pore_threshold=120");
+  auto r = runCli("run " + sheet.string() + " --set segment.notebook_pore_threshold=120" + kQuickMeasure);
   ASSERT_EQ(r.exitCode, 0) << r.output;
   const std::string used = readText(w.path / "slices" / "Results" / "parameters_used.toml");
   EXPECT_THAT(used, HasSubstr("notebook_light_adjustment = true"));
@@ -126,19 +148,25 @@ TEST(NotebookSheet, ValuesAreReadAsTheNotebookReadsThemAndBadOnesNameTheirCell) 
   EXPECT_THAT(used, HasSubstr("notebook_pore_threshold = 120.0  # command line"));
 
   editCells(sheet, {{"B8", inlineText("four")}});
-  r = runCli("run " + sheet.string() + " --overwrite");
+  r = runCli("run " + sheet.string() + " --overwrite" + kQuickMeasure);
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("'Grid size' at " + sheet.string() + " FiB-SEM segmentation!B8"));
 
   editCells(sheet, {{"B8", inlineText("4")}, {"A20", inlineText("Gabor sigma")}, {"B20", inlineText("2")}});
-  r = runCli("run " + sheet.string() + " --overwrite");
+  r = runCli("run " + sheet.string() + " --overwrite" + kQuickMeasure);
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("unknown row 'Gabor sigma' at " + sheet.string() + " FiB-SEM segmentation!A20"));
 
   editCells(sheet, {{"A20", inlineText("")}, {"B20", inlineText("")}, {"B13", fibseg::config::testing::number("4")}});
-  r = runCli("run " + sheet.string() + " --overwrite");
+  r = runCli("run " + sheet.string() + " --overwrite" + kQuickMeasure);
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("FiB-SEM segmentation!B13"));  // median size must be odd
+
+  // More Regions than the slices have rows: refused before any work, naming the cell.
+  editCells(sheet, {{"B13", fibseg::config::testing::number("5")}, {"B16", fibseg::config::testing::number("999")}});
+  r = runCli("run " + sheet.string() + " --overwrite" + kQuickMeasure);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_THAT(r.output, HasSubstr("measure.slabs = 999 (" + sheet.string() + " FiB-SEM segmentation!B16)"));
 }
 
 TEST(NotebookSheet, AWorkbookOfNeitherLayoutSaysWhichTwoWereExpected) {
@@ -150,7 +178,7 @@ TEST(NotebookSheet, AWorkbookOfNeitherLayoutSaysWhichTwoWereExpected) {
     const auto at = xml.find("FiB-SEM segmentation");
     return xml.replace(at, std::string("FiB-SEM segmentation").size(), "Sheet1");
   });
-  const auto r = runCli("run " + book.string());
+  const auto r = runCli("run " + book.string() + kQuickMeasure);
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("fibseg's layout (a sheet \"Inputs\""));
   EXPECT_THAT(r.output, HasSubstr("the original notebook's (a sheet \"FiB-SEM segmentation\""));

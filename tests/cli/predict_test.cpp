@@ -155,7 +155,7 @@ TEST_F(Predict, TwoPhaseRunWritesItsPhasesEverywhere) {
                            " --model " + (f / "two.json") + phases);
   ASSERT_EQ(trained.exitCode, 0) << trained.output;
   std::ofstream(f / "two.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "out2")
-                                << "\"\n";
+                                << "\"\n[measure]\ntortuosity = false\nsizes = false\n";
   const auto ran = run("run " + (f / "two.toml") + " --set segment.method=classifier --set learn.model=" +
                        (f / "two.json") + " --set learn.probabilities=true" + phases);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;

@@ -96,7 +96,7 @@ fs::path makeProject(const Workspace& w, int slices, int width, int height) {
                   std::to_string(width), "--height", std::to_string(height)},
                  w.path / "phantom.log"}),
             0);
-  std::ofstream(w.path / "p.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"out\"\n";
+  std::ofstream(w.path / "p.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"out\"\n[measure]\ntortuosity = false\nsizes = false\n";
   return w.path / "p.toml";
 }
 

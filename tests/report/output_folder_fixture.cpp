@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include "fibseg/io/png.hpp"
+#include "fibseg/measure/metrics.hpp"
 
 namespace fibseg::report::testing {
 namespace fs = std::filesystem;
@@ -101,6 +102,17 @@ void writeCompleteOutputFolder(const fs::path& folder) {
   const cv::Mat view(20, 30, CV_8UC3, cv::Scalar(239, 138, 98));
   io::writePng(folder / "view3d_labels.png", view);
   io::writePng(folder / "view3d_grey.png", view);
+  // The measure stage's metrics of a small volume: rows 0-9 half SE, half pore; rows 10-19 CAM.
+  auto v = measure::makeVolume(8, 20, 3, {"pore", "se", "cam"}, {0.5, 0.5, 0.5});
+  for (int z = 0; z < v.nz; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) v.phase[v.index(x, y, z)] = y >= 10 ? 2 : x < 4 ? 1 : 0;
+  measure::MetricsOptions options;
+  options.tortuosity = false;
+  options.slabs = 4;
+  const auto metrics = measure::measureMetrics(v, options);
+  write(folder / "metrics.json", metrics.dump(2));
+  write(folder / "metrics_pybamm.json", measure::pybammParameters(metrics).dump(2));
 }
 
 std::string decodeBase64(const std::string& text) {

@@ -40,7 +40,8 @@ std::size_t countOf(const std::string& text, const std::string& what) {
 }
 
 const std::vector<std::string> kSections = {"run",       "timings", "parameters", "drift",    "ortho-alignment", "brightness",
-                                            "histogram", "gabor",   "overlay",    "fractions", "ortho-labels", "view3d"};
+                                            "histogram", "gabor",   "overlay",    "fractions", "ortho-labels", "view3d",
+                                            "metrics"};
 
 class CompleteFolder : public ::testing::Test {
  protected:
@@ -193,6 +194,23 @@ TEST_F(CompleteFolder, PhaseFractionsInPercent) {
   EXPECT_EQ(countOf(s, "<polyline"), 3u);
 }
 
+TEST_F(CompleteFolder, MetricsTableProfilesAndHowEachWasComputed) {
+  const std::string s = sectionOf(*html_, "metrics");
+  // The fixture's volume: CAM fills rows 10-19, so of 4 slabs the last two are all CAM.
+  EXPECT_NE(s.find("<tr><td>cam</td><td class=\"num\">0.5</td>"), std::string::npos) << s.substr(0, 800);
+  EXPECT_NE(s.find("<tr><td class=\"num\">3</td><td class=\"num\">7.5–10</td><td class=\"num\">0 ± 0</td>"
+                   "<td class=\"num\">0 ± 0</td><td class=\"num\">1 ± 0</td>"),
+            std::string::npos);
+  for (const char* id : {"id=\"metrics-table\"", "id=\"interfaces-table\"", "id=\"slab-table\"", "id=\"pybamm-table\""})
+    EXPECT_NE(s.find(id), std::string::npos) << id;
+  // Profiles of fractions (3 phases), interfaces (3 pairs), CAM surface shares (2), then histograms.
+  EXPECT_GE(countOf(s, "<polyline"), 8u);
+  // The areas line is the estimator's own text, carried by metrics.json.
+  EXPECT_NE(s.find("gradient (coarea) method"), std::string::npos);
+  EXPECT_GE(countOf(s, "class=\"how\""), 5u);
+  EXPECT_NE(s.find("Positive electrode porosity"), std::string::npos);
+}
+
 TEST_F(CompleteFolder, LabelledVolumeViewsArePaintedInPhaseColours) {
   const std::string uri = testing::imageUriOf(sectionOf(*html_, "ortho-labels"), "ortho-xz-labels");
   ASSERT_FALSE(uri.empty());
@@ -224,7 +242,7 @@ TEST(Report, EmptyFolderGivesAPageWithNotes) {
     EXPECT_NE(s.find("class=\"note\""), std::string::npos) << "section " << id << " should say what is missing";
   }
   EXPECT_NE(html.find("transforms.csv is not in the output folder: the drift plot is not shown."), std::string::npos);
-  EXPECT_NE(html.find("17 piece(s) left out of this report"), std::string::npos);
+  EXPECT_NE(html.find("18 piece(s) left out of this report"), std::string::npos);
   EXPECT_EQ(html.find("id=\"overlay-data\""), std::string::npos);
   EXPECT_NE(sectionOf(html, "ortho-labels").find("Depth not to scale"), std::string::npos);
 }

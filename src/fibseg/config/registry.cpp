@@ -48,7 +48,7 @@ std::optional<double> parseReal(const std::string& text) {
 std::vector<ParamSpec> collectAll() {
   std::vector<ParamSpec> all;
   for (auto specs : {inputParameterSpecs, outputParameterSpecs, alignParameterSpecs, intensityParameterSpecs, segmentParameterSpecs,
-                     learnParameterSpecs, phasesParameterSpecs}) {
+                     learnParameterSpecs, phasesParameterSpecs, measureParameterSpecs}) {
     for (auto& spec : specs()) all.push_back(std::move(spec));
   }
   // A registry mistake is a programming error; fail loudly at first use.

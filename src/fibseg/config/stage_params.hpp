@@ -14,5 +14,6 @@ std::vector<ParamSpec> intensityParameterSpecs();
 std::vector<ParamSpec> segmentParameterSpecs();
 std::vector<ParamSpec> learnParameterSpecs();
 std::vector<ParamSpec> phasesParameterSpecs();
+std::vector<ParamSpec> measureParameterSpecs();
 
 }  // namespace fibseg::config

@@ -25,6 +25,7 @@ std::string sectionTitle(const std::string& section) {
       {"segment", "Segmentation: pores, solid electrolyte, cathode active material"},
       {"learn", "Machine-learning segmentation (trained classifier)"},
       {"phases", "Phases: names, label values and colours"},
+      {"measure", "Measurement: fractions, areas, connectivity, tortuosity, sizes, profiles along the thickness"},
       {"report", "Report"},
   };
   const auto it = titles.find(section);

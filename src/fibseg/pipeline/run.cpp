@@ -28,6 +28,8 @@
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/io/tiff.hpp"
 #include "fibseg/learn/learn.hpp"
+#include "fibseg/measure/metrics.hpp"
+#include "fibseg/pipeline/measure_stage.hpp"
 #include "fibseg/pipeline/output_folder.hpp"
 #include "fibseg/pipeline/block_view.hpp"
 #include "fibseg/pipeline/previews.hpp"
@@ -82,6 +84,8 @@ struct RunPlan {
   learn::LearnParams learn;
   std::optional<learn::Classifier> model;  // loaded up front: a wrong model fails before any work
   bool slicePngs = true, report = true;
+  bool measure = true;  // measure.enabled: the metrics stage at the end
+  measure::MetricsOptions metrics;
   int previewWidth = 512, previewStep = 1, previewSlice = 0;
   int dataBarRows = 0;
   cv::Rect cropRect;      // in raw slice pixels
@@ -217,6 +221,31 @@ RunPlan makePlan(const config::ParamSet& params) {
   plan.dataBarRows = align::dataBarRows(first, plan.align, plan.series.dataBarRows());
   plan.cropRect = align::cropRect(first.size(), plan.dataBarRows, plan.align.roi);
   plan.registerRect = align::registrationRect(first.size(), plan.dataBarRows, plan.cropRect, plan.align.registrationRegion);
+
+  plan.measure = params.boolean("measure.enabled");
+  if (plan.measure) {
+    plan.metrics = config::metricsOptionsFrom(params);
+    const int along = plan.metrics.slabAxis == measure::X   ? plan.cropRect.width
+                      : plan.metrics.slabAxis == measure::Y ? plan.cropRect.height
+                                                            : plan.slices;
+    if (plan.metrics.slabs > along)  // the aligned volume is at most the crop: fail before any work
+      throw Error("measure.slabs = " + std::to_string(plan.metrics.slabs) + " (" +
+                  params.resolved("measure.slabs").origin + "): the slices give at most " + std::to_string(along) +
+                  " voxels along " + params.text("measure.slab_axis") + "; expected at most that many slabs");
+    // The output is at most the crop: when even that would not fit in memory, say so now rather
+    // than after aligning and segmenting (the stage checks the exact size again).
+    measure::LabelVolume bound;
+    bound.nx = plan.cropRect.width, bound.ny = plan.cropRect.height, bound.nz = plan.slices;
+    bound.phaseNames.resize(plan.phases.count());
+    const std::size_t need = bound.voxels() + measure::metricsMemoryBytes(bound, plan.metrics);
+    const std::size_t have = measure::availableMemoryBytes();
+    if (have && need > have)
+      throw Error("measure.enabled = true: measuring up to " + std::to_string(bound.nx) + " x " +
+                  std::to_string(bound.ny) + " x " + std::to_string(bound.nz) + " voxels needs about " +
+                  std::to_string(need >> 20) + " MiB, " + std::to_string(have >> 20) +
+                  " MiB available; set measure.tortuosity = false and/or measure.sizes = false, or "
+                  "measure.enabled = false and run `fibseg measure` on a crop of labels.tif");
+  }
   return plan;
 }
 
@@ -615,6 +644,43 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   writeFractions(plan, segmented);
   writeTextFile(plan.output / "parameters_used.toml", config::formatResolvedParameters(params));
 
+  // The last stage: metrics of labels.tif (metrics.json, tables, PyBaMM parameters). Areas and
+  // sizes need lengths, so it runs only when the pixel size is known.
+  nlohmann::ordered_json measureJson;
+  std::string measureLine;
+  if (!plan.measure) {
+    measureJson = {{"skipped", "measure.enabled = false"}};
+  } else if (plan.pixelSizeNm <= 0) {
+    measureJson = {{"skipped", "pixel size unknown (no metadata, input.pixel_size_nm = 0)"}};
+    log << "note: the measure stage is skipped: pixel size unknown; set input.pixel_size_nm (or the sheet's "
+           "Pixel resolution) to get metrics.json and the profiles along the thickness\n";
+  } else {
+    const int along = plan.metrics.slabAxis == measure::X   ? stack.outputRect.width
+                      : plan.metrics.slabAxis == measure::Y ? stack.outputRect.height
+                                                            : plan.slices;
+    if (plan.metrics.slabs > along)
+      throw Error("measure.slabs = " + std::to_string(plan.metrics.slabs) + " (" +
+                  params.resolved("measure.slabs").origin + "): the aligned volume is only " + std::to_string(along) +
+                  " voxels along " + params.text("measure.slab_axis") + "; expected at most that many slabs");
+    const auto measureStart = std::chrono::steady_clock::now();
+    log << "measure : " << (plan.metrics.tortuosity ? "fractions, areas, connectivity, tortuosity" : "fractions, areas, connectivity")
+        << (plan.metrics.sizes ? ", sizes" : "") << " ...\n";
+    std::vector<measure::PhaseValue> phaseValues;
+    for (int p = 0; p < plan.phases.count(); ++p) phaseValues.push_back({plan.phases.key(p), plan.phases.values[p]});
+    const double xy = plan.pixelSizeNm / 1000.0;
+    const auto metrics = measureLabelFile(plan.output / "labels.tif", phaseValues,
+                                          std::array<double, 3>{xy, xy, plan.sliceThicknessNm / 1000.0}, plan.metrics,
+                                          plan.output);
+    timings["measure"] = secondsSince(measureStart);
+    measureLine = metricsSummaryLine(metrics);
+    const bool thicknessGiven = params.real("input.slice_thickness_nm") > 0;
+    measureJson = {{"voxel_size_um", metrics.at("voxel_size_um")},
+                   {"voxel_size_z_source", thicknessGiven ? "input.slice_thickness_nm"
+                                                          : "the pixel size (input.slice_thickness_nm = 0: slices "
+                                                            "assumed as thick as a pixel)"},
+                   {"outputs", metricsFileNames()}};
+  }
+
   const auto total = segment::combineFractions(segmented.fractions).fraction;
   const cv::Rect crop(stack.outputRect.tl() + plan.cropRect.tl(), stack.outputRect.size());
   RunSummary summary{plan.slices, 0, plan.phases.names, total, outputFolder.folder(), reused};
@@ -651,6 +717,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"preview_slice", plan.previewSlice},
       {"preview_step", plan.previewStep},
       {"reused_cache", reused},
+      {"measure", measureJson},
       {"timings_s", timings}};
   writeTextFile(plan.output / "run.json", run.dump(2) + "\n");
   if (plan.report) report::writeReport(plan.output);
@@ -667,8 +734,10 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   }
   if (const int bridged = align::bridgedCount(stack.transforms); bridged > 0)
     log << "registration: " << bridged << " of " << plan.slices - 1 << " slice pairs bridged (see the warnings above)\n";
+  if (!measureLine.empty()) log << measureLine << "\n";
   log << line << fractionsText << "\n" << "outputs in " << outputFolder.folder().string() << ": labels.tif, segmented/, phase_fractions.csv, "
       << "transforms.csv, brightness.csv" << (plan.align.writeAlignedStack ? ", aligned.tif" : "")
+      << (measureLine.empty() ? "" : ", metrics.json, metrics.csv, metrics_pybamm.json, slab_fractions.csv, slab_interfaces.csv")
       << (plan.report ? ", report.html" : "") << "\n";
   return summary;
 }

@@ -15,9 +15,11 @@
 
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/text.hpp"
 #include "fibseg/io/png.hpp"
 #include "fibseg/report/csv_table.hpp"
 #include "fibseg/report/html.hpp"
+#include "fibseg/report/measure_section.hpp"
 #include "fibseg/report/page_assets.hpp"
 #include "fibseg/report/svg_plot.hpp"
 
@@ -895,6 +897,11 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   addFractionsSection(page, fractions, fractionsProblem, phases);
   addOrthoLabelsSection(page, run, phases);
   add3dViewSection(page, run);
+  std::vector<std::pair<std::string, std::string>> colours;
+  for (std::size_t p = 0; p < phases.names.size(); ++p) colours.emplace_back(toLower(phases.names[p]), phases.hex(int(p)));
+  auto measured = measureSection(outputFolder, colours);
+  for (const auto& n : measured.notes) page.note(n);
+  page.add({"metrics", "Microstructure metrics", measured.body});
   return page.html();
 }
 

@@ -1,0 +1,62 @@
+#pragma once
+// The whole microstructure measurement of a label volume as one JSON object (metrics.json):
+// fractions (total, per slice, per slab), surface and interface areas, connectivity, tortuosity
+// factors, sizes, and the profiles along the electrode thickness (the original notebook's
+// "Interfaces analysis", without its cumulative slabs and face-count areas). `fibseg measure`,
+// the last stage of `fibseg run` and the Python binding all call measureMetrics, so the three
+// give the same numbers under the same keys. The tables (metrics.csv, slab CSVs) and the
+// battery-model parameters (metrics_pybamm.json) are made from that object alone.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fibseg/measure/volume.hpp"
+
+namespace fibseg::measure {
+
+/// How the areas are estimated today (surface_area.hpp); shown in metrics.json and the report.
+extern const char* const kGradientAreasMethod;
+
+struct MetricsOptions {
+  bool tortuosity = true;  // the diffusion solves (costly: 3 per phase)
+  bool sizes = true;       // local thickness (mean chords are always computed)
+  int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)
+  int slabAxis = Y;        // the thickness axis: image rows by default, as in the notebook
+  // Phase names as in LabelVolume::phaseNames, compared ignoring case. Either may be absent
+  // from the volume: the parameters that need it are then null.
+  std::string electrolytePhase = "se";      // the ion path: SE in solid-state cells, pore in liquid ones
+  std::string activeMaterialPhase = "cam";  // the electrode's active material
+  std::string electrode = "positive";       // "positive" or "negative": PyBaMM's name prefix
+  double areaSmoothingUm = 0;               // Gaussian of the area estimate; 0 = the smallest voxel side
+  std::string areasMethod = kGradientAreasMethod;  // the estimator's description, for the reader
+};
+
+/// The metrics object (keys in metrics.json; see README "fibseg measure"). Throws fibseg::Error
+/// for slabs outside 1 .. the size along the slab axis, and for an electrode that is neither
+/// positive nor negative. An absent phase gives 0 fractions and areas, null tortuosity and sizes.
+nlohmann::ordered_json measureMetrics(const LabelVolume& volume, const MetricsOptions& options);
+
+/// Bytes measureMetrics needs besides the volume itself (the area estimate's float volumes, the
+/// solver's, the distance transform's): for a clear refusal before any work.
+std::size_t metricsMemoryBytes(const LabelVolume& volume, const MetricsOptions& options);
+
+/// metrics.csv: a tidy table, one row per (phase or interface, metric, direction):
+/// subject,metric,direction,value,unit (direction empty for scalars, value empty for null).
+std::string metricsCsv(const nlohmann::ordered_json& metrics);
+/// slab_fractions.csv: one row per slab, mean and standard deviation over the slices of each
+/// phase's volume fraction: slab,from_um,to_um,<phase>_mean,<phase>_std,...
+std::string slabFractionsCsv(const nlohmann::ordered_json& metrics);
+/// slab_interfaces.csv: one row per slab, each interface's area per unit volume (µm^-1) and the
+/// share of the active material's surface touching each other phase, mean and std over slices.
+std::string slabInterfacesCsv(const nlohmann::ordered_json& metrics);
+/// metrics_pybamm.json: PyBaMM parameter names ("Positive electrode porosity", ...) where
+/// they apply, along the slab (thickness) axis, with a "fibseg" block saying where each came from.
+nlohmann::ordered_json pybammParameters(const nlohmann::ordered_json& metrics);
+
+}  // namespace fibseg::measure
+
+namespace fibseg::config {
+class ParamSet;
+/// Defined in config/params_measure.cpp (the measure.* values); throws naming the parameter
+/// when measure.electrolyte_phase or measure.active_material_phase names none of phases.names.
+measure::MetricsOptions metricsOptionsFrom(const ParamSet& params);
+}  // namespace fibseg::config

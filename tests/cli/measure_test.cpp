@@ -1,0 +1,159 @@
+// The measure stage as users meet it: last stage of `fibseg run` (metrics files in the run's
+// folder, listed in run.json, profiles per slab that the labels themselves confirm) and `fibseg
+// measure` on label TIFFs, with its bad inputs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "cli/run_cli.hpp"
+#include "fibseg/io/tiff.hpp"
+#include "fibseg/report/csv_table.hpp"
+
+namespace fs = std::filesystem;
+using fibseg::test::runCli;
+using fibseg::test::TempFolder;
+using testing::HasSubstr;
+
+namespace {
+
+nlohmann::json readJson(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+// run.json "outputs": [{file, size, sha256}, ...]
+bool listedInRun(const nlohmann::json& run, const std::string& file) {
+  for (const auto& o : run["outputs"])
+    if (o.value("file", "") == file && o.contains("sha256")) return true;
+  return false;
+}
+std::string readText(const fs::path& file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// [slab][phase]: mean over the slices of each phase's fraction in the rows floor(y * slabs / ny)
+// = slab, counted here from labels.tif itself.
+std::vector<std::vector<double>> slabFractionsOf(const fs::path& labels, int slabs, const std::vector<int>& values) {
+  fibseg::io::TiffPageReader reader(labels);
+  std::vector<std::vector<double>> sum(slabs, std::vector<double>(values.size(), 0));
+  for (int z = 0; z < reader.pages(); ++z) {
+    const cv::Mat page = reader.read(z);
+    std::vector<std::vector<long long>> count(slabs, std::vector<long long>(values.size(), 0));
+    std::vector<long long> voxels(slabs, 0);
+    for (int y = 0; y < page.rows; ++y) {
+      const int s = int((long long)y * slabs / page.rows);
+      for (int x = 0; x < page.cols; ++x) {
+        ++voxels[s];
+        for (std::size_t p = 0; p < values.size(); ++p) count[s][p] += page.at<std::uint8_t>(y, x) == values[p];
+      }
+    }
+    for (int s = 0; s < slabs; ++s)
+      for (std::size_t p = 0; p < values.size(); ++p) sum[s][p] += double(count[s][p]) / voxels[s];
+  }
+  for (auto& row : sum)
+    for (auto& v : row) v /= reader.pages();
+  return sum;
+}
+
+void writeLabels(const fs::path& file, const std::vector<cv::Mat>& pages) {
+  fibseg::io::TiffStackWriter w(file, {.width = pages[0].cols, .height = pages[0].rows, .bitDepth = 8,
+                                       .slices = int(pages.size())});
+  for (const auto& p : pages) w.append(p);
+  w.finish();
+}
+
+TEST(Measure, RunOnThePhantomWritesTheMetricsAndSlabProfilesTheLabelsConfirm) {
+  TempFolder w("measure_run");
+  ASSERT_EQ(runCli("phantom " + (w / "ph") + " --slices 4 --width 128 --height 100 --seed 3").exitCode, 0);
+  std::ofstream(w.path / "p.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"out\"\n[measure]\nslabs = 7\n";
+  const auto r = runCli("run " + (w / "p.toml"));
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("measure: pore "));
+  EXPECT_THAT(r.output, HasSubstr("se|cam"));
+  const fs::path out = w.path / "out";
+  const auto run = readJson(out / "run.json");
+  for (const char* f : {"metrics.json", "metrics.csv", "metrics_pybamm.json", "slab_fractions.csv", "slab_interfaces.csv"})
+    EXPECT_TRUE(listedInRun(run, f)) << f << " is not listed in run.json with its checksum";
+  EXPECT_TRUE(run["timings_s"].contains("measure"));
+  // The phantom's pixel is 10 nm and no slice thickness is given: z = the pixel size, said so.
+  EXPECT_EQ(run["measure"]["voxel_size_um"], nlohmann::json({0.01, 0.01, 0.01}));
+  EXPECT_THAT(run["measure"]["voxel_size_z_source"].get<std::string>(), HasSubstr("input.slice_thickness_nm = 0"));
+
+  // Per-slab fractions, recomputed here from labels.tif (values 0 pore, 1 SE, 2 CAM), disjoint slabs.
+  const auto truth = slabFractionsOf(out / "labels.tif", 7, {0, 1, 2});
+  const auto csv = fibseg::report::CsvTable::read(out / "slab_fractions.csv");
+  ASSERT_EQ(csv.rows(), 7u);
+  const char* names[] = {"pore", "se", "cam"};
+  for (int s = 0; s < 7; ++s)
+    for (int p = 0; p < 3; ++p)
+      EXPECT_NEAR(csv.number(s, std::string(names[p]) + "_mean"), truth[s][p], 1e-5) << "slab " << s << " " << names[p];
+
+  const auto metrics = readJson(out / "metrics.json");
+  EXPECT_NEAR(metrics["phases"]["cam"]["volume_fraction"].get<double>(), run["phase_fractions"]["cam"].get<double>(), 1e-9);
+  EXPECT_TRUE(metrics["phases"]["se"]["tortuosity_factor"].contains("y"));
+  const auto interfaces = fibseg::report::CsvTable::read(out / "slab_interfaces.csv");
+  EXPECT_EQ(interfaces.rows(), 7u);
+  for (std::size_t s = 0; s < interfaces.rows(); ++s) {
+    EXPECT_GT(interfaces.number(s, "se-cam_per_um_mean"), 0.0);
+    const double share = interfaces.number(s, "cam_surface_share_se_mean");
+    EXPECT_NEAR(share + interfaces.number(s, "cam_surface_share_pore_mean"), 1.0, 1e-4);
+  }
+  const auto pybamm = readJson(out / "metrics_pybamm.json");
+  EXPECT_NEAR(pybamm["Positive electrode porosity"].get<double>(), metrics["phases"]["se"]["volume_fraction"].get<double>(), 1e-12)
+      << "the electrolyte of a solid-state cell is SE (measure.electrolyte_phase)";
+  EXPECT_THAT(readText(out / "metrics.csv"), HasSubstr("\ncam,volume_fraction,,"));
+  const std::string report = readText(out / "report.html");
+  for (const char* id : {"id=\"metrics-table\"", "id=\"slab-table\"", "id=\"pybamm-table\"", "not a count of voxel faces"})
+    EXPECT_THAT(report, HasSubstr(id));
+}
+
+TEST(Measure, SlabsAreNotCumulative) {
+  // Rows 0-7 pore, rows 8-15 CAM. Two slabs: pore 1 then 0. The notebook's cumulative slabs
+  // would give 1 then 0.5.
+  TempFolder w("measure_slabs");
+  cv::Mat page(16, 12, CV_8U, cv::Scalar(0));
+  page.rowRange(8, 16).setTo(2);
+  writeLabels(w.path / "l.tif", {page, page, page});
+  const auto r = runCli("measure " + (w / "l.tif") + " --out " + (w / "m") + " --slabs 2 --no-tortuosity --no-sizes");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const auto csv = fibseg::report::CsvTable::read(w.path / "m" / "slab_fractions.csv");
+  ASSERT_EQ(csv.rows(), 2u);
+  EXPECT_DOUBLE_EQ(csv.number(0, "pore_mean"), 1.0);
+  EXPECT_DOUBLE_EQ(csv.number(1, "pore_mean"), 0.0);
+  EXPECT_DOUBLE_EQ(csv.number(1, "cam_mean"), 1.0);
+}
+
+TEST(Measure, BadInputIsAClearErrorAndAnAbsentPhaseIsNot) {
+  TempFolder w("measure_bad");
+  cv::Mat page(10, 10, CV_8U, cv::Scalar(0));
+  page.colRange(0, 5).setTo(1);
+  page.at<std::uint8_t>(3, 7) = 7;
+  writeLabels(w.path / "odd.tif", {page, page});
+  auto r = runCli("measure " + (w / "odd.tif") + " --out " + (w / "m1") + " --slabs 2");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_THAT(r.output, HasSubstr("grey levels found 0, 1, 7"));
+
+  writeLabels(w.path / "flat.tif", {page});
+  r = runCli("measure " + (w / "flat.tif") + " --out " + (w / "m2") + " --slabs 2");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_THAT(r.output, HasSubstr("one page (a 2D image); the metrics need a 3D volume"));
+
+  // No CAM (value 2): its fraction is 0 and its tortuosity null, not an error.
+  page.at<std::uint8_t>(3, 7) = 0;
+  writeLabels(w.path / "nocam.tif", {page, page, page});
+  r = runCli("measure " + (w / "nocam.tif") + " --out " + (w / "m3") + " --slabs 2 --no-sizes");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const auto m = readJson(w.path / "m3" / "metrics.json");
+  EXPECT_EQ(m["phases"]["cam"]["volume_fraction"].get<double>(), 0.0);
+  EXPECT_TRUE(m["phases"]["cam"]["tortuosity_factor"]["z"].is_null());
+  EXPECT_NEAR(m["phases"]["se"]["tortuosity_factor"]["z"].get<double>(), 1.0, 1e-3);  // straight SE columns
+
+  r = runCli("measure " + (w / "nocam.tif") + " --out " + (w / "m4") + " --slabs 11");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_THAT(r.output, HasSubstr("measure.slabs = 11: expected 1 to 10"));
+}
+
+}  // namespace
