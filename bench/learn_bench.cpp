@@ -132,4 +132,42 @@ void BM_PredictDenseModel(benchmark::State& state) {
 }
 BENCHMARK(BM_PredictDenseModel)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// learn.z_context = above_below: the bank also on the slices above and below (here the slice
+// itself stands in for both: the cost does not depend on the content).
+learn::FeatureSpec zContextSpec() {
+  auto s = defaultSpec();
+  s.zContext = "above_below";
+  return s;
+}
+
+void BM_FeatureBankZContext(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) benchmark::DoNotOptimize(learn::computeFeatures(f.slice, {f.slice, f.slice}, zContextSpec()));
+  setRate(state, f.slice, processCpuSeconds() - cpu);
+}
+BENCHMARK(BM_FeatureBankZContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModelZContext(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  static const learn::Classifier model = [] {
+    phantom::PhantomParams p;
+    p.width = 256;
+    p.height = 224;
+    p.slices = 3;
+    p.seed = 7;
+    p.randomWalk = 0;
+    p.steadyDriftX = 0;
+    p.steadyDriftY = 0;
+    const phantom::Phantom ph(p);
+    auto content = [&](int z) { return ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(); };
+    return learn::Classifier::train({{content(1), strokes(ph.truthLabels(1), 0.01, 3), "1", {content(0), content(2)}}},
+                                    zContextSpec(), defaultTraining(), {{"pore", "SE", "CAM"}, {0, 1, 2}, {}, 0, "none"});
+  }();
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) benchmark::DoNotOptimize(model.predict(f.slice, {f.slice, f.slice}));
+  setRate(state, f.slice, processCpuSeconds() - cpu);
+}
+BENCHMARK(BM_PredictStrokeModelZContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace

@@ -498,10 +498,25 @@ PYBIND11_MODULE(fibseg, m) {
     requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(images, "images");
     const int type = cvTypeOf(images, "images");
-    return resultPerSlice(images, type, CV_8U, [&](const cv::Mat& slice) {
-      return model.predict(intensity::denoise(slice, denoise)).labels;
-    });
-  }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when learn.denoise_input, as in train).");
+    if (!model.needsNeighbours())
+      return resultPerSlice(images, type, CV_8U, [&](const cv::Mat& slice) {
+        return model.predict(intensity::denoise(slice, denoise)).labels;
+      });
+    std::vector<py::ssize_t> shape(images.shape(), images.shape() + images.ndim());
+    auto out = newArray(CV_8U, shape);
+    const py::ssize_t n = images.ndim() == 3 ? images.shape(0) : 1;
+    {
+      py::gil_scoped_release nogil;
+      auto slice = [&](py::ssize_t z) { return intensity::denoise(sliceView(images, type, z), denoise); };
+      for (py::ssize_t z = 0; z < n; ++z) {
+        std::vector<cv::Mat> neighbours;  // learn.z_context: the stack's slices z-1 and z+1
+        for (py::ssize_t k : {z - 1, z + 1}) neighbours.push_back(k >= 0 && k < n ? slice(k) : cv::Mat());
+        copyInto(model.predict(slice(z), neighbours).labels, out, z);
+      }
+    }
+    return out;
+  }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when "
+     "learn.denoise_input, as in train; a model with learn.z_context needs a Z x H x W stack).");
 
   m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
     config::ParamSet params = py::isinstance<py::dict>(config)

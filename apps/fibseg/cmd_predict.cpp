@@ -12,7 +12,6 @@
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/image.hpp"
-#include "fibseg/core/natural_sort.hpp"
 #include "fibseg/core/phases.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/intensity/denoise.hpp"
@@ -25,55 +24,6 @@ namespace fibseg::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Source {
-  fs::path file;
-  int page;  // -1 for a PNG
-  std::string name() const {
-    return file.filename().string() + (page >= 0 ? " page " + std::to_string(page + 1) : "");
-  }
-};
-
-bool isTiffPath(const fs::path& p) {
-  std::string ext = p.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".tif" || ext == ".tiff";
-}
-bool isPngPath(const fs::path& p) {
-  std::string ext = p.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".png";
-}
-
-void addFile(const fs::path& file, std::vector<Source>& sources) {
-  if (isPngPath(file)) {
-    sources.push_back({file, -1});
-  } else if (isTiffPath(file)) {
-    const int pages = io::probeTiff(file).pages;
-    for (int p = 0; p < pages; ++p) sources.push_back({file, p});
-  } else {
-    throw Error(file.string() + ": not a .png, .tif or .tiff image");
-  }
-}
-
-std::vector<Source> sourcesOf(const fs::path& input) {
-  std::error_code ec;
-  if (!fs::exists(input, ec)) throw Error(input.string() + ": no such file or folder (predict INPUT)");
-  std::vector<Source> sources;
-  if (fs::is_directory(input, ec)) {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(input, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (entry.is_regular_file() && name.front() != '.' && (isPngPath(name) || isTiffPath(name))) names.push_back(name);
-    }
-    naturalSort(names);
-    for (const auto& name : names) addFile(input / name, sources);
-    if (sources.empty()) throw Error(input.string() + ": no .png, .tif or .tiff images in this folder");
-  } else {
-    addFile(input, sources);
-  }
-  return sources;
-}
 
 /// The phases to write: the parameters' when any phases.* value was given, else the model's.
 PhaseSet phasesFor(const config::ParamSet& params, const learn::Classifier& model) {
@@ -139,7 +89,7 @@ void addPredictCommand(CLI::App& app) {
       throw Error("model " + o->model + " was trained on images denoised with '" + trained.denoise +
                   "', but the parameters denoise with '" + denoiseText +
                   "' (intensity.denoise*, learn.denoise_input); expected the same denoising as in training");
-    const auto sources = sourcesOf(o->input);
+    const auto sources = imageSourcesOf(o->input, "predict INPUT");
     const fs::path out = o->out;
     ensureWritableFolder(out);
     if (fs::exists(out / "images.csv") && !o->overwrite)
@@ -151,10 +101,12 @@ void addPredictCommand(CLI::App& app) {
     fractionsCsv += "\n";
     std::vector<segment::PhaseFractions> all;
     char name[64];
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-      const Source& source = sources[i];
+    // An image as the model sees it: at the training bit depth (when converting is allowed) and
+    // denoised as in training.
+    auto imageAsTrained = [&](const ImageSource& source, int* depthRead) {
       cv::Mat image = readImageFile(source.file, false, std::max(0, source.page));
       const int depth = bitDepthOf(image, source.name());
+      if (depthRead) *depthRead = depth;
       if (trained.bitDepth && depth != trained.bitDepth) {
         if (!o->convertBitDepth)
           throw Error(source.name() + " is " + std::to_string(depth) + "-bit, but model " + o->model +
@@ -163,7 +115,29 @@ void addPredictCommand(CLI::App& app) {
                       "8-bit x 257 -> 16-bit)");
         image = convertDepth(image, trained.bitDepth);
       }
-      const auto prediction = model.predict(intensity::denoise(image, denoise), o->probabilities);
+      return intensity::denoise(image, denoise);
+    };
+    // A model with z context describes a pixel also by the slices above and below: the input
+    // must be an aligned stack, whose neighbouring images are those slices.
+    if (model.needsNeighbours() && sources.size() < 2)
+      throw Error("model " + o->model + " was trained with learn.z_context = " + model.featureSpec().zContext +
+                  ": it needs each slice's aligned neighbours, but " + o->input +
+                  " holds a single image; expected an aligned stack (a multi-page TIFF or a folder of slices), or a "
+                  "model trained with learn.z_context = none for single images");
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const ImageSource& source = sources[i];
+      int depth = 0;
+      const cv::Mat image = imageAsTrained(source, &depth);
+      std::vector<cv::Mat> neighbours;
+      if (model.needsNeighbours()) {
+        neighbours.push_back(i > 0 ? imageAsTrained(sources[i - 1], nullptr) : cv::Mat());
+        neighbours.push_back(i + 1 < sources.size() ? imageAsTrained(sources[i + 1], nullptr) : cv::Mat());
+        for (const auto& n : neighbours)
+          if (!n.empty() && n.size() != image.size())
+            throw Error(source.name() + " and its neighbour in " + o->input +
+                        " differ in size; a model with z context needs an aligned stack of equal-sized slices");
+      }
+      const auto prediction = model.predict(image, neighbours, o->probabilities);
       std::snprintf(name, sizeof name, "_%04zu.png", i);
       io::writePng(out / ("labels" + std::string(name)), segment::labelImage(prediction.labels, phases.values));
       io::writePng(out / ("colour" + std::string(name)), segment::colourLabels(prediction.labels, phases.coloursRgb));

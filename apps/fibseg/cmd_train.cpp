@@ -26,7 +26,9 @@ void addTrainCommand(CLI::App& app) {
       "train", "Train the pixel classifier (segment.method = classifier) from slices with painted strokes");
   struct Options {
     std::string config, model;
+    std::string stack;
     std::vector<std::string> images, annotations, overrides;
+    std::vector<int> stackSlices;
     int dataBarRows = 0;
   };
   auto o = std::make_shared<Options>();
@@ -36,7 +38,14 @@ void addTrainCommand(CLI::App& app) {
   cmd->add_option("--image", o->images,
                   "An annotated slice (PNG or TIFF, 8- or 16-bit), as the pipeline segments it: aligned, cropped "
                   "and brightness-corrected (e.g. a page of aligned.tif). Repeat for more slices")
-      ->required()->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--stack", o->stack,
+                  "Instead of --image: an aligned stack (aligned.tif of a run, a multi-page TIFF or a folder of "
+                  "slices) whose slices --slice are annotated. Needed with learn.z_context other than none: the "
+                  "features then also describe each slice's neighbours z-1 and z+1 in the stack");
+  cmd->add_option("--slice", o->stackSlices,
+                  "With --stack: an annotated slice's index in the stack (0 = first, as in transforms.csv), one per "
+                  "--annotation, in the same order")->check(CLI::NonNegativeNumber);
   cmd->add_option("--annotation", o->annotations,
                   "Strokes painted on the matching --image (same size): grey values phase index + 1 in the order "
                   "of phases.names (default 1 pore, 2 SE, 3 CAM; 0 unpainted), or the phases' colours "
@@ -59,13 +68,36 @@ void addTrainCommand(CLI::App& app) {
     const fs::path modelPath = !o->model.empty() ? fs::path(o->model) : learnParams.model;
     if (modelPath.empty())
       throw Error("no model file to write; expected --model OUT.json (or learn.model in the parameter file)");
-    if (o->images.size() != o->annotations.size())
+    if (!o->images.empty() && o->images.size() != o->annotations.size())
       throw Error(std::to_string(o->images.size()) + " --image but " + std::to_string(o->annotations.size()) +
                   " --annotation; expected one annotation per image, in the same order");
+    if (o->stack.empty() == o->images.empty())
+      throw Error("expected either --image (one per --annotation) or --stack with --slice (one per --annotation)");
+    std::vector<ImageSource> stack;
+    if (!o->stack.empty()) {
+      stack = imageSourcesOf(o->stack, "train --stack");
+      if (o->stackSlices.size() != o->annotations.size())
+        throw Error(std::to_string(o->stackSlices.size()) + " --slice but " + std::to_string(o->annotations.size()) +
+                    " --annotation; expected one --slice per annotation, in the same order");
+      for (int z : o->stackSlices)
+        if (z >= static_cast<int>(stack.size()))
+          throw Error("--slice " + std::to_string(z) + ": " + o->stack + " holds " + std::to_string(stack.size()) +
+                      " slices; expected 0 to " + std::to_string(stack.size() - 1));
+      for (int z : o->stackSlices) o->images.push_back(stack[z].name());
+    } else if (learnParams.features.zContext != "none") {
+      throw Error("learn.z_context = " + learnParams.features.zContext +
+                  " describes each pixel also by the slices above and below it, which --image does not give; "
+                  "expected --stack aligned.tif with --slice N per annotation (or learn.z_context = none)");
+    }
+    auto readSlice = [&](std::size_t i) {
+      return stack.empty() ? readImageFile(o->images[i], false)
+                           : readImageFile(stack[o->stackSlices[i]].file, false,
+                                           std::max(0, stack[o->stackSlices[i]].page));
+    };
 
     std::vector<learn::AnnotatedSlice> examples;
     for (std::size_t i = 0; i < o->images.size(); ++i) {
-      cv::Mat image = readImageFile(o->images[i], false);
+      cv::Mat image = readSlice(i);
       cv::Mat painted = readImageFile(o->annotations[i], true);
       const int content = image.rows - o->dataBarRows;
       if (content <= 0)
@@ -76,8 +108,21 @@ void addTrainCommand(CLI::App& app) {
                     std::to_string(image.rows) + (o->dataBarRows ? ", or without its data bar" : "") + ")");
       image = image.rowRange(0, content).clone();
       painted = painted.rowRange(0, content).clone();
+      std::vector<cv::Mat> neighbours;
+      if (learnParams.features.zContext != "none")
+        for (int z : {o->stackSlices[i] - 1, o->stackSlices[i] + 1}) {
+          if (z < 0 || z >= static_cast<int>(stack.size())) {
+            neighbours.emplace_back();  // the stack's end: the other neighbour stands in
+            continue;
+          }
+          cv::Mat neighbour = readImageFile(stack[z].file, false, std::max(0, stack[z].page));
+          if (neighbour.size() != cv::Size(image.cols, content + o->dataBarRows))
+            throw Error(stack[z].name() + " and " + o->images[i] + " in " + o->stack +
+                        " differ in size; expected an aligned stack of equal-sized slices");
+          neighbours.push_back(intensity::denoise(neighbour.rowRange(0, content).clone(), denoise));
+        }
       examples.push_back({intensity::denoise(image, denoise), learn::annotationFromImage(painted, o->annotations[i], phases),
-                          fs::path(o->images[i]).filename().string()});
+                          fs::path(o->images[i]).filename().string(), neighbours});
     }
 
     learn::resolveCnnModel(learnParams.features);
@@ -93,7 +138,7 @@ void addTrainCommand(CLI::App& app) {
     long long agree = 0, painted = 0;
     std::vector<long long> perPhase(phases.count(), 0);
     for (const auto& e : examples) {
-      const cv::Mat labels = model.predict(e.slice).labels;
+      const cv::Mat labels = model.predict(e.slice, e.neighbours).labels;
       for (int y = 0; y < labels.rows; ++y)
         for (int x = 0; x < labels.cols; ++x) {
           const int a = e.annotation.at<std::uint8_t>(y, x);

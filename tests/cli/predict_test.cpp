@@ -176,3 +176,36 @@ TEST_F(Predict, TwoPhaseRunWritesItsPhasesEverywhere) {
   const std::string html((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
   EXPECT_THAT(html, HasSubstr("particle <b>"));
 }
+
+// learn.z_context: `fibseg train --stack` reads the annotated slice's neighbours from the stack,
+// `fibseg predict` and `fibseg run` give each slice its neighbours, and a single image is refused.
+TEST_F(Predict, ZContextModelTrainsOnAStackAndPredictsStacksButNotSingleImages) {
+  const Folder& f = *folder_;
+  cv::imwrite(f / "strokes1.png", strokesOf(truth_[1], 3));
+  const std::string z = " --set learn.z_context=above_below";
+  const auto withImage = run("train --image " + (f / "ph/raw/slice_0001.tif") + " --annotation " +
+                             (f / "strokes1.png") + " --model " + (f / "z.json") + z);
+  EXPECT_NE(withImage.exitCode, 0);
+  EXPECT_THAT(withImage.output, HasSubstr("expected --stack aligned.tif with --slice N per annotation"));
+  const auto trained = run("train --stack " + (f / "mp/raw.tif") + " --slice 1 --annotation " + (f / "strokes1.png") +
+                           " --model " + (f / "z.json") + z);
+  ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  const auto stack = run("predict " + (f / "z.json") + " " + (f / "mp/raw.tif") + " --out " + (f / "zstack"));
+  ASSERT_EQ(stack.exitCode, 0) << stack.output;
+  for (int page = 0; page < 3; ++page) {  // pages 0 and 2 have one neighbour only
+    const cv::Mat labels = cv::imread(f / ("zstack/labels_000" + std::to_string(page) + ".png"), cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(labels.size(), truth_[page].size());
+    EXPECT_GT(agreement(labels, truth_[page]), 0.9) << "page " << page;
+  }
+  const auto single = run("predict " + (f / "z.json") + " " + (f / "ph/raw/slice_0001.tif") + " --out " + (f / "zone"));
+  EXPECT_NE(single.exitCode, 0);
+  EXPECT_THAT(single.output, HasSubstr("learn.z_context = above_below: it needs each slice's aligned neighbours"));
+  std::ofstream(f / "z.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "outz")
+                              << "\"\n";
+  const auto flatRun = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" + (f / "z.json"));
+  EXPECT_NE(flatRun.exitCode, 0);
+  EXPECT_THAT(flatRun.output, HasSubstr("learn.z_context: model above_below, configuration none"));
+  const auto ran = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" + (f / "z.json") + z);
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  EXPECT_TRUE(fs::exists(f / "outz/labels.tif"));
+}

@@ -445,3 +445,89 @@ TEST(Classifier, RefusesMalformedTreesBeforeXGBoostReadsThem) {
   EXPECT_THAT(broken([](nlohmann::json& tree) { tree["default_left"].erase(0); }), HasSubstr("one entry per node"));
   EXPECT_THAT(broken([](nlohmann::json& tree) { tree["tree_param"]["num_nodes"] = "x"; }), HasSubstr("not a number"));
 }
+
+namespace {
+
+// Three aligned slices of bright disks on a dark noisy background. Every disk is in the middle
+// slice and the one below; half of them go on into the slice above, half end. Which half is
+// invisible in the middle slice alone: only its neighbours tell (as in FIB-SEM, where a particle
+// cut by the plane and one seen through a pore look alike in one slice).
+struct ContinuingDisks {
+  cv::Mat below, middle, above, continuing;  // continuing: 1 inside disks that reach `above`
+};
+
+ContinuingDisks continuingDisks(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> place(12, 179);
+  ContinuingDisks d;
+  cv::Mat all = cv::Mat::zeros(192, 192, CV_8U), going = all.clone();
+  for (int i = 0; i < 40; ++i) {
+    const cv::Point c(place(rng), place(rng));
+    cv::circle(all, c, 8, 255, cv::FILLED);
+    if (i % 2 == 0) cv::circle(going, c, 8, 255, cv::FILLED);
+  }
+  auto noisy = [&](const cv::Mat& disks) {
+    cv::Mat grey(disks.size(), CV_32F);
+    cv::randn(grey, 0, 12);
+    grey += 60;
+    grey.setTo(0, disks);
+    cv::Mat bright(disks.size(), CV_32F);
+    cv::randn(bright, 170, 12);
+    bright.copyTo(grey, disks);
+    cv::Mat out;
+    grey.convertTo(out, CV_8U);
+    return out;
+  };
+  cv::theRNG().state = seed;
+  d.below = noisy(all);
+  d.middle = noisy(all);
+  d.above = noisy(going);
+  d.continuing = going / 255;
+  return d;
+}
+
+}  // namespace
+
+TEST(Classifier, ZContextTellsDisksThatContinueFromDisksThatEnd) {
+  const learn::TrainingContext two{{"ends or background", "continues"}, {0, 1}, {}, 0, "none"};
+  const auto train = continuingDisks(3), test = continuingDisks(4);
+  const cv::Mat strokes = innerStrokes(train.continuing, 2, 0.03, 5);
+  auto iouWith = [&](const std::string& zContext) {
+    auto spec = defaultSpec();
+    spec.zContext = zContext;
+    const auto model = learn::Classifier::train({{train.middle, strokes, "middle", {train.below, train.above}}},
+                                                spec, defaultTraining(), two);
+    EXPECT_EQ(model.needsNeighbours(), zContext != "none");
+    return iouOf(model.predict(test.middle, {test.below, test.above}).labels, test.continuing, 1);
+  };
+  const double flat = iouWith("none"), neighbours = iouWith("neighbours"), sides = iouWith("above_below");
+  std::cout << "continuing disks, IoU of 'continues': 2D " << flat << ", mean of neighbours " << neighbours
+            << ", above and below " << sides << "\n";
+  EXPECT_LT(flat, 0.75);    // one slice cannot tell: about half the disks are wrong
+  EXPECT_GT(sides, 0.90);   // the slice above says which disks go on
+  EXPECT_GT(neighbours, flat);
+}
+
+TEST(Classifier, ZContextIsRecordedAndANeedForNeighboursIsAClearError) {
+  const auto d = continuingDisks(3);
+  const learn::TrainingContext two{{"ends or background", "continues"}, {0, 1}, {}, 0, "none"};
+  auto spec = defaultSpec();
+  spec.zContext = "above_below";
+  EXPECT_THAT([&] { learn::Classifier::train({{d.middle, innerStrokes(d.continuing, 2, 0.03, 5), "middle.png"}}, spec,
+                                             defaultTraining(), two); },
+              testing::ThrowsMessage<Error>(HasSubstr("learn.z_context = above_below")));
+  const auto model = learn::Classifier::train(
+      {{d.middle, innerStrokes(d.continuing, 2, 0.03, 5), "middle", {d.below, d.above}}}, spec, defaultTraining(), two);
+  EXPECT_THAT([&] { model.predict(d.middle); }, testing::ThrowsMessage<Error>(HasSubstr("neighbours z-1 and z+1")));
+  // At a stack's end one neighbour stands in for the missing one.
+  EXPECT_EQ(model.predict(d.middle, {cv::Mat(), d.above}).labels.size(), d.middle.size());
+  const fs::path file = fs::temp_directory_path() / ("fibseg_zcontext_" + std::to_string(::getpid()) + ".json");
+  model.save(file);
+  std::ifstream in(file);
+  EXPECT_EQ(nlohmann::json::parse(in)["feature_spec"]["z_context"], "above_below");
+  auto flat = defaultSpec();
+  EXPECT_THAT([&] { learn::Classifier::load(file, flat); },
+              testing::ThrowsMessage<Error>(HasSubstr("learn.z_context: model above_below, configuration none")));
+  EXPECT_EQ(learn::Classifier::load(file, spec).featureSpec().zContext, "above_below");
+  fs::remove(file);
+}

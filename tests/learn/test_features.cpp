@@ -113,7 +113,7 @@ TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
   const auto whole = learn::detail::bankFeatures(normalised, s, nullptr);
   int bands = 0;
   // ~ 20 rows per band: many bands, each needing its halo.
-  learn::detail::forEachBand(normalised, s, nullptr, 20 * 40, [&](cv::Range rows, const std::vector<cv::Mat>& planes) {
+  learn::detail::forEachBand(normalised, {}, s, nullptr, 20 * 40, [&](cv::Range rows, const std::vector<cv::Mat>& planes) {
     ++bands;
     ASSERT_EQ(planes.size(), whole.size());
     for (std::size_t f = 0; f < planes.size(); ++f) {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -96,7 +97,8 @@ TEST(Phantom, CapIsTheSameInEverySlice) {
 }
 
 TEST(Phantom, WritesAStackWithTruthThatReadsBack) {
-  const fs::path dir = fs::temp_directory_path() / "fibseg_phantom_write";
+  // This process's own folder: other checkouts' suites may run on the machine at the same time.
+  const fs::path dir = fs::temp_directory_path() / ("fibseg_phantom_write_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   auto p = small();
   p.bitDepth = 16;

@@ -39,6 +39,17 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "first blocks of VGG16, see bench/README.md section Learn for how to export "
                                   "one). Input: 1x1xHxW float image scaled as by normalisation. Empty = none. "
                                   "Costs much time per slice."});
+  specs.push_back({.section = s, .key = "z_context", .type = ParamType::Choice, .defaultValue = "none",
+                   .choices = {"none", "neighbours", "above_below"},
+                   .description = "Context from the neighbouring aligned slices: a pixel is also described by "
+                                  "what lies just above and below it (phases are 3D bodies: where one slice is "
+                                  "ambiguous, e.g. a particle seen through a pore against one cut by the plane, "
+                                  "its neighbours often are not). above_below: the feature bank once more on "
+                                  "slice z-1 and once on z+1, plus their change from slice z (3x the feature "
+                                  "time); neighbours: on the mean of z-1 and z+1 (2x). The model then needs a "
+                                  "stack: `fibseg train --stack`, and `fibseg run` or `fibseg predict` on a "
+                                  "multi-page TIFF or folder; a single image is refused. none: each slice on its "
+                                  "own (lco-fibsem CAM IoU 0.810 none, 0.828 above_below; bench/README.md)."});
   specs.push_back({.section = s, .key = "rounds", .type = ParamType::Integer, .defaultValue = "15",
                    .min = 1.0, .max = 5000.0,
                    .description = "Boosting rounds when training (each adds one tree per phase). More can fit "
@@ -79,6 +90,7 @@ learn::LearnParams learnParamsFrom(const ParamSet& params) {
   p.features.normalisation = params.text("learn.normalisation");
   p.features.cnnModel = params.text("learn.cnn_model");
   p.features.cnnChannels = 0;  // known once resolveCnnModel has read the file
+  p.features.zContext = params.text("learn.z_context");
   p.training.rounds = static_cast<int>(params.integer("learn.rounds"));
   p.training.maxDepth = static_cast<int>(params.integer("learn.max_depth"));
   p.training.learningRate = params.real("learn.learning_rate");

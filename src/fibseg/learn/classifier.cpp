@@ -140,7 +140,9 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   std::vector<long long> rank(phases, 0);
   for (const auto& example : examples) {
     const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
-    detail::forEachBand(normalised, features, impl->cnn.get(), kBandPixels,
+    const auto contexts =
+        detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
+    detail::forEachBand(normalised, contexts, features, impl->cnn.get(), kBandPixels,
                         [&](cv::Range band, const std::vector<cv::Mat>& planes) {
       for (int y = band.start; y < band.end; ++y) {
         const auto* a = example.annotation.ptr<std::uint8_t>(y);
@@ -283,7 +285,14 @@ Classifier Classifier::load(const std::filesystem::path& path, const FeatureSpec
   return model;
 }
 
+bool Classifier::needsNeighbours() const { return impl_->spec.zContext != "none"; }
+
 Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) const {
+  return predict(slice, {}, withProbabilities);
+}
+
+Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>& neighbours,
+                               bool withProbabilities) const {
   Prediction out;
   out.labels.create(slice.size(), CV_8U);
   if (withProbabilities)
@@ -291,7 +300,8 @@ Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) con
   const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
   const detail::Forest& forest = impl_->forest;
   const int classes = forest.classes();
-  detail::forEachBand(normalised, impl_->spec, impl_->cnn.get(), kBandPixels,
+  const auto contexts = detail::contextImages(neighbours, impl_->spec, slice.size(), "classifier");
+  detail::forEachBand(normalised, contexts, impl_->spec, impl_->cnn.get(), kBandPixels,
                       [&](cv::Range band, const std::vector<cv::Mat>& planes) {
     if (static_cast<int>(planes.size()) != forest.features())
       throw Error("classifier: " + std::to_string(planes.size()) + " features computed, the trees expect " +

@@ -34,6 +34,13 @@ std::string fileDigest(const std::string& path);
 /// The slice as CV_32F scaled as spec.normalisation says.
 cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation);
 
+/// The z-context images from the neighbours {z-1, z+1} (an empty Mat or a single entry at a
+/// stack's end), each normalised on its own: for "neighbours" their mean, for "above_below" both
+/// (one standing in for a missing other). None when spec.zContext is "none"; throws naming
+/// `where` when there is no neighbour, or one of another size.
+std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const FeatureSpec& spec, cv::Size size,
+                                   const std::string& where);
+
 /// Rows of context a band needs on each side so its features equal whole-slice ones.
 int featureHalo(const FeatureSpec& spec);
 
@@ -43,7 +50,9 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
 /// Splits the normalised slice into horizontal bands of about `bandPixels` pixels, computes each
 /// band's features with a halo, and hands `visit` the band's rows and its feature planes (one
 /// CV_32F image of the band per feature, halo cut off).
-void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
+/// `contexts`: the contextImages (none without z context); their banks are appended to the planes.
+void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
+                 CnnRunner* cnn, long long bandPixels,
                  const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit);
 
 }  // namespace fibseg::learn::detail

@@ -152,6 +152,45 @@ void localStatistics(const cv::Mat& image, double s, cv::Mat* out) {
   }
 }
 
+// The part of the bank computed on the neighbours: the same scales and Gabor filters, not the
+// CNN (its cost would double, and its maps are already contextual).
+FeatureSpec contextSpec(const FeatureSpec& spec) {
+  FeatureSpec context = spec;
+  context.cnnModel.clear();
+  context.cnnModelDigest.clear();
+  context.cnnChannels = 0;
+  context.zContext = "none";
+  return context;
+}
+
+bool hasContext(const FeatureSpec& spec) { return spec.zContext != "none"; }
+
+// The names of the context images, in the order contextImages returns them.
+std::vector<std::string> contextNames(const FeatureSpec& spec) {
+  if (spec.zContext == "neighbours") return {"z-neighbours "};
+  if (spec.zContext == "above_below") return {"z-1 ", "z+1 "};
+  return {};
+}
+
+// Each context image's bank, then its change from the slice (smoothed grey at every scale, and
+// the raw grey): a tree compares one feature with a threshold, so "the same grey above as here"
+// (a cut body continuing, or a view through a pore that stays the same) is easier to learn from
+// a difference than from two separate grey levels.
+void appendContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& contexts,
+                           const FeatureSpec& spec) {
+  std::vector<std::vector<cv::Mat>> banks;
+  for (const auto& context : contexts) banks.push_back(detail::bankFeatures(context, contextSpec(spec), nullptr));
+  for (auto& bank : banks)
+    for (const auto& plane : bank) planes.push_back(plane);
+  for (auto& bank : banks) {
+    planes.push_back(bank[0] - planes[0]);
+    for (std::size_t k = 0; k < spec.scales.size(); ++k) {
+      const std::size_t g = 1 + kPerScale * k;
+      planes.push_back(bank[g] - planes[g]);
+    }
+  }
+}
+
 void checkSpec(const FeatureSpec& spec) {
   if (spec.scales.empty() && spec.gaborWavelengths.empty() && spec.cnnModel.empty())
     throw Error("feature specification: no features (learn.scales and learn.gabor_wavelengths are empty and "
@@ -165,6 +204,8 @@ void checkSpec(const FeatureSpec& spec) {
                 " Gabor orientations; expected at least 1");
   if (spec.normalisation != "percentile" && spec.normalisation != "fixed")
     throw Error("feature specification: normalisation '" + spec.normalisation + "'; expected percentile or fixed");
+  if (spec.zContext != "none" && spec.zContext != "neighbours" && spec.zContext != "above_below")
+    throw Error("feature specification: z context '" + spec.zContext + "'; expected none, neighbours or above_below");
   if (!spec.cnnModel.empty() && (spec.cnnModelDigest.empty() || spec.cnnChannels < 1))
     throw Error("feature specification: CNN model " + spec.cnnModel +
                 " not resolved (internal: call resolveCnnModel before computing features)");
@@ -185,6 +226,12 @@ std::vector<std::string> featureNames(const FeatureSpec& spec) {
       names.push_back("gabor l=" + number(l) + " o=" + number(180.0 * o / spec.gaborOrientations));
   if (!spec.cnnModel.empty())
     for (int c = 0; c < spec.cnnChannels; ++c) names.push_back("cnn " + std::to_string(c));
+  for (const auto& side : contextNames(spec))
+    for (const auto& name : featureNames(contextSpec(spec))) names.push_back(side + name);
+  for (const auto& side : contextNames(spec)) {
+    names.push_back(side + "change grey");
+    for (double s : spec.scales) names.push_back(side + "change gaussian s=" + number(s));
+  }
   return names;
 }
 
@@ -197,6 +244,7 @@ std::string featureSpecToJson(const FeatureSpec& spec) {
   j["cnn_model"] = spec.cnnModel;
   j["cnn_model_digest"] = spec.cnnModelDigest;
   j["cnn_channels"] = spec.cnnChannels;
+  j["z_context"] = spec.zContext;
   j["feature_names"] = featureNames(spec);
   return j.dump(2);
 }
@@ -212,6 +260,7 @@ FeatureSpec featureSpecFromJson(const std::string& text, const std::string& wher
     spec.cnnModel = j.at("cnn_model").get<std::string>();
     spec.cnnModelDigest = j.at("cnn_model_digest").get<std::string>();
     spec.cnnChannels = j.at("cnn_channels").get<int>();
+    spec.zContext = j.value("z_context", std::string("none"));  // models from before z context: none
     return spec;
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": not a feature specification (" + e.what() +
@@ -235,6 +284,7 @@ std::string describeFeatureDifferences(const FeatureSpec& model, const FeatureSp
   if (!model.gaborWavelengths.empty() || !wanted.gaborWavelengths.empty())
     differ("learn.gabor_orientations", std::to_string(model.gaborOrientations), std::to_string(wanted.gaborOrientations));
   differ("learn.normalisation", model.normalisation, wanted.normalisation);
+  differ("learn.z_context", model.zContext, wanted.zContext);
   if (model.cnnModel.empty() != wanted.cnnModel.empty())
     differ("learn.cnn_model", model.cnnModel.empty() ? "none" : model.cnnModel,
            wanted.cnnModel.empty() ? "none" : wanted.cnnModel);
@@ -256,10 +306,18 @@ void resolveCnnModel(FeatureSpec& spec) {
 }
 
 std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const FeatureSpec& spec) {
+  return computeFeatures(slice, {}, spec);
+}
+
+std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const std::vector<cv::Mat>& neighbours,
+                                     const FeatureSpec& spec) {
   checkSpec(spec);
   std::unique_ptr<detail::CnnRunner> cnn;
   if (!spec.cnnModel.empty()) cnn = std::make_unique<detail::CnnRunner>(spec.cnnModel);
-  return detail::bankFeatures(detail::normaliseSlice(slice, spec.normalisation), spec, cnn.get());
+  const auto contexts = detail::contextImages(neighbours, spec, slice.size(), "slice");
+  auto planes = detail::bankFeatures(detail::normaliseSlice(slice, spec.normalisation), spec, cnn.get());
+  appendContextFeatures(planes, contexts, spec);
+  return planes;
 }
 
 namespace detail {
@@ -315,6 +373,33 @@ cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation) {
   return out;
 }
 
+std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const FeatureSpec& spec, cv::Size size,
+                                   const std::string& where) {
+  if (!hasContext(spec)) return {};
+  std::vector<cv::Mat> given;
+  for (const auto& neighbour : neighbours) {
+    if (neighbour.empty()) continue;
+    if (neighbour.size() != size)
+      throw Error(where + ": a neighbouring slice is " + std::to_string(neighbour.cols) + "x" +
+                  std::to_string(neighbour.rows) + "; expected the slice's size " + std::to_string(size.width) + "x" +
+                  std::to_string(size.height) + " (aligned slices of one stack)");
+    given.push_back(normaliseSlice(neighbour, spec.normalisation));
+  }
+  if (given.empty() || neighbours.size() > 2)
+    throw Error(where + ": the features have z context (learn.z_context = " + spec.zContext +
+                "), which needs the slice's aligned neighbours z-1 and z+1; expected a stack of at least 2 "
+                "slices (a multi-page TIFF or a folder of aligned slices), or a model trained with "
+                "learn.z_context = none for single images");
+  if (spec.zContext == "above_below") {
+    // One side missing (the ends of a stack): the other stands in for it.
+    if (given.size() == 1) given.push_back(given[0]);
+    return given;
+  }
+  cv::Mat sum = given[0].clone();
+  for (std::size_t i = 1; i < given.size(); ++i) sum += given[i];
+  return {sum / static_cast<double>(given.size())};
+}
+
 int featureHalo(const FeatureSpec& spec) {
   int halo = 0;
   for (double s : spec.scales) {
@@ -366,8 +451,11 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
   return planes;
 }
 
-void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn, long long bandPixels,
+void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
+                 CnnRunner* cnn, long long bandPixels,
                  const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit) {
+  if (hasContext(spec) != !contexts.empty())
+    throw Error("feature bank: z context images missing (internal: pass contextImages)");
   const int halo = featureHalo(spec);
   const long long wanted = std::max<long long>({bandPixels / std::max(1, normalised.cols), 16, halo});
   const int bandRows = static_cast<int>(std::min<long long>(wanted, std::max(1, normalised.rows)));
@@ -377,6 +465,9 @@ void forEachBand(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* 
     // A copy, so filters see reflected borders at the halo's edge, far from the band itself.
     const cv::Mat withHalo = normalised.rowRange(top, bottom).clone();
     auto planes = bankFeatures(withHalo, spec, cnn);
+    std::vector<cv::Mat> bandContexts;
+    for (const auto& context : contexts) bandContexts.push_back(context.rowRange(top, bottom).clone());
+    appendContextFeatures(planes, bandContexts, spec);
     if (top != y0 || bottom != y1)
       for (auto& plane : planes) plane = plane.rowRange(y0 - top, y1 - top);
     visit(cv::Range(y0, y1), planes);

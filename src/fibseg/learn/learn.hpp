@@ -35,6 +35,14 @@ struct FeatureSpec {
   std::string cnnModel;
   std::string cnnModelDigest;
   int cnnChannels;
+  // Context from the neighbouring aligned slices (z-1 and z+1). "none"; "above_below": the bank
+  // (scales and Gabor, no CNN) computed once more on each neighbour, each normalised on its own,
+  // plus each neighbour's change from the slice (grey and smoothed grey at every scale), named
+  // "z-1 ..." and "z+1 ..."; "neighbours": the same on the mean of the two ("z-neighbours ...").
+  // A phase is a 3D body: where one slice is ambiguous (noise, a particle seen through a pore
+  // against one cut by the plane), the slices above and below often are not. A model trained with
+  // it needs the neighbours to predict.
+  std::string zContext = "none";
 };
 
 /// Feature names in column order ("gaussian s=1.6", "gabor l=4 o=45", "cnn 3"); their count is
@@ -54,6 +62,11 @@ void resolveCnnModel(FeatureSpec& spec);
 /// The bank's features of a whole slice (CV_8U or CV_16U): one CV_32F plane per feature name,
 /// same size as the slice. CNN features need `spec` resolved (see resolveCnnModel).
 std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const FeatureSpec& spec);
+/// The same with the slice's aligned neighbours (z-1 and/or z+1, same size and type as `slice`):
+/// needed when spec.zContext is not "none" (one neighbour at the ends of a stack; none is an
+/// error naming what is missing), ignored otherwise.
+std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const std::vector<cv::Mat>& neighbours,
+                                     const FeatureSpec& spec);
 
 struct TrainingParams {
   int rounds;               // boosting rounds (trees per phase)
@@ -69,6 +82,9 @@ struct AnnotatedSlice {
   cv::Mat slice;
   cv::Mat annotation;
   std::string name;  // for error messages ("slice_0007.tif")
+  // The slice's aligned neighbours (z-1, z+1; one at a stack's end), same size: needed when the
+  // features have z context (FeatureSpec::zContext), ignored otherwise.
+  std::vector<cv::Mat> neighbours = {};
 };
 
 /// Converts an annotation image as painted by a user into the code above, for `phases`.
@@ -120,6 +136,11 @@ class Classifier {
 
   /// Phase of every pixel of `slice` (CV_8U or CV_16U). Safe to call from several threads.
   Prediction predict(const cv::Mat& slice, bool withProbabilities = false) const;
+  /// The same with the slice's aligned neighbours (z-1 and/or z+1, same size), which a model with
+  /// z context needs (FeatureSpec::zContext; without them: an error saying so).
+  Prediction predict(const cv::Mat& slice, const std::vector<cv::Mat>& neighbours, bool withProbabilities = false) const;
+  /// True when predict needs the neighbouring slices (the model was trained with z context).
+  bool needsNeighbours() const;
 
   struct Impl;
 

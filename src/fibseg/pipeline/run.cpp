@@ -318,13 +318,23 @@ void writeTransforms(const RunPlan& plan, const std::vector<align::SliceTransfor
   writeTextFile(plan.output / "transforms.csv", csv);
 }
 
+// When more than a quarter of the pairs are bridged, what to tell the user (console and run.json);
+// empty otherwise.
+std::string notAlignedWarning(const std::vector<align::SliceTransform>& transforms) {
+  const int bridged = align::bridgedCount(transforms);
+  if (transforms.size() < 2 || 4 * bridged <= int(transforms.size()) - 1) return "";
+  return std::to_string(bridged) + " of " + std::to_string(transforms.size() - 1) +
+         " slice pairs were bridged: the stack is probably NOT aligned. Check transforms.csv and the report; "
+         "set a registration region on structure that stays from slice to slice (align.register_x/_y/_width/"
+         "_height), a wider band-pass for noisy images (align.bandpass_fine 2-3), or a lower align.min_quality "
+         "(at your own risk: 1 is what chance gives)";
+}
+
 // Every bridged slice is a guess, said as a warning; many of them mean the stack is not aligned.
 void warnAboutBridges(const RunPlan& plan, const config::ParamSet& params,
                       const std::vector<align::SliceTransform>& transforms, std::ostream& log) {
-  int bridged = 0;
   for (int z = 1; z < int(transforms.size()); ++z) {
     if (!transforms[z].flagged) continue;
-    ++bridged;
     char quality[64];
     std::snprintf(quality, sizeof quality, "%.2f < align.min_quality %.2f", transforms[z].quality,
                   params.real("align.min_quality"));
@@ -332,12 +342,7 @@ void warnAboutBridges(const RunPlan& plan, const config::ParamSet& params,
         << ") bridged: no trusted comparison measured its step (quality with the previous slice " << quality
         << "); its step is guessed from its neighbours\n";
   }
-  if (transforms.size() > 1 && 4 * bridged > int(transforms.size()) - 1)
-    log << "warning: " << bridged << " of " << transforms.size() - 1
-        << " slice pairs were bridged: the stack is probably NOT aligned. Check transforms.csv and the report; "
-           "set a registration region on structure that stays from slice to slice (align.register_x/_y/_width/"
-           "_height), a wider band-pass for noisy images (align.bandpass_fine 2-3), or a lower align.min_quality "
-           "(at your own risk: 1 is what chance gives)\n";
+  if (const std::string warning = notAlignedWarning(transforms); !warning.empty()) log << "warning: " << warning << "\n";
 }
 
 // ------------------------------------------------------------------ pass 2: align + correct
@@ -475,7 +480,14 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
     int z;
     cv::Mat slice, labelImage;
     std::vector<cv::Mat> probabilities;
+    std::vector<cv::Mat> neighbours;  // z-1, z+1 (empty at the ends) for a classifier with z context
   };
+  // A classifier with z context (learn.z_context) also sees the aligned slices above and below.
+  const bool withNeighbours = classifier && classifier->needsNeighbours();
+  if (withNeighbours && plan.slices < 2)
+    throw Error("learn.model " + plan.learn.model.string() + " was trained with learn.z_context = " +
+                classifier->featureSpec().zContext + ", which needs each slice's neighbours; the input has " +
+                std::to_string(plan.slices) + " slice; expected a stack, or a model trained with learn.z_context = none");
   int next = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
@@ -486,7 +498,11 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                                        return Item{};
                                      }
                                      const int z = next++;
-                                     return Item{z, corrected.read(z), {}, {}};
+                                     Item item{z, corrected.read(z), {}, {}, {}};
+                                     if (withNeighbours)
+                                       for (int n : {z - 1, z + 1})
+                                         item.neighbours.push_back(n >= 0 && n < plan.slices ? corrected.read(n) : cv::Mat());
+                                     return item;
                                    }) &
           tbb::make_filter<Item, Item>(
               tbb::filter_mode::parallel,
@@ -494,9 +510,12 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                 const int z = item.z;
                 cv::Mat labels;
                 if (classifier) {
-                  auto prediction = classifier->predict(
-                      plan.learn.denoiseInput ? intensity::denoise(item.slice, plan.denoise) : item.slice,
-                      !probabilityTiffs.empty());
+                  auto asTrained = [&](const cv::Mat& slice) {
+                    return plan.learn.denoiseInput && !slice.empty() ? intensity::denoise(slice, plan.denoise) : slice;
+                  };
+                  std::vector<cv::Mat> neighbours;
+                  for (const auto& n : item.neighbours) neighbours.push_back(asTrained(n));
+                  auto prediction = classifier->predict(asTrained(item.slice), neighbours, !probabilityTiffs.empty());
                   labels = prediction.labels;
                   for (const auto& p : prediction.probabilities) {
                     cv::Mat eight;
@@ -702,6 +721,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"slice_thickness_nm", plan.sliceThicknessNm},
       {"data_bar_rows", plan.dataBarRows},
       {"bridged_slices", align::bridgedCount(stack.transforms)},
+      {"alignment_warning", notAlignedWarning(stack.transforms)},  // empty unless probably not aligned
       {"crop_rect_raw", {{"x", plan.cropRect.x}, {"y", plan.cropRect.y}, {"width", plan.cropRect.width}, {"height", plan.cropRect.height}}},
       {"registration_rect_raw", {{"x", plan.registerRect.x}, {"y", plan.registerRect.y}, {"width", plan.registerRect.width}, {"height", plan.registerRect.height}}},
       // The output volume's place in slice 0's frame without the data bar (what `fibseg score` needs).
