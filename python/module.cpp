@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -24,6 +26,8 @@
 #include "fibseg/intensity/intensity.hpp"
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/learn/learn.hpp"
+#include "fibseg/measure/label_file.hpp"
+#include "fibseg/measure/metrics.hpp"
 #include "fibseg/phantom/write_phantom.hpp"
 #include "fibseg/pipeline/run.hpp"
 #include "fibseg/segment/segment.hpp"
@@ -517,6 +521,73 @@ PYBIND11_MODULE(fibseg, m) {
     return out;
   }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when "
      "learn.denoise_input, as in train; a model with learn.z_context needs a Z x H x W stack).");
+
+  m.def("measure", [](const py::array& labels, const py::object& voxelSize, const py::object& phases,
+                       const py::kwargs& kw) {
+    requireNdim(labels, "labels", 3, 3, "a Z x H x W label volume (a 2D image has no tortuosity, connectivity or sizes here)");
+    requireContiguous(labels, "labels");
+    if (!labels.dtype().is(py::dtype::of<std::uint8_t>()))
+      throw py::type_error("labels: expected a uint8 array of label values, got dtype " +
+                           py::str(labels.dtype()).cast<std::string>());
+    std::array<double, 3> voxel{1, 1, 1};
+    if (!voxelSize.is_none()) {
+      const auto v = voxelSize.cast<std::vector<double>>();
+      if (v.size() != 3 || !std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x) && x > 0; }))
+        throw py::value_error("voxel_size: expected (x, y, z) in µm, three positive numbers");
+      voxel = {v[0], v[1], v[2]};
+    }
+    const config::ParamSet params = paramsFrom(kw);
+    // phases: {name: label value}, or names whose label values are 0, 1, ...; default the
+    // registry's phases (phases.names / phases.values, which keywords may set)
+    std::vector<measure::PhaseValue> named;
+    if (phases.is_none()) {
+      const PhaseSet set = config::phasesFrom(params);
+      for (int p = 0; p < set.count(); ++p) named.push_back({set.key(p), set.values[p]});
+    } else if (py::isinstance<py::dict>(phases)) {
+      for (auto [k, v] : phases.cast<py::dict>()) named.push_back({py::str(k).cast<std::string>(), v.cast<int>()});
+    } else {
+      int value = 0;
+      for (auto name : phases) named.push_back({py::str(name).cast<std::string>(), value++});
+    }
+    measure::LabelVolume volume;
+    volume.nz = static_cast<int>(labels.shape(0)), volume.ny = static_cast<int>(labels.shape(1));
+    volume.nx = static_cast<int>(labels.shape(2));
+    volume.voxelUm = voxel;
+    std::array<int, 256> phaseOf;
+    phaseOf.fill(-1);
+    for (std::size_t p = 0; p < named.size(); ++p) {
+      if (named[p].value < 0 || named[p].value > 255)
+        throw py::value_error("phases: label value " + std::to_string(named[p].value) + " of '" + named[p].name +
+                              "' is outside 0-255");
+      phaseOf[named[p].value] = static_cast<int>(p);
+      volume.phaseNames.push_back(named[p].name);
+    }
+    const auto options = config::metricsOptionsFrom(params);
+    nlohmann::ordered_json metrics;
+    {
+      py::gil_scoped_release nogil;
+      const auto* in = static_cast<const std::uint8_t*>(labels.data());
+      volume.phase.resize(volume.voxels());
+      std::array<bool, 256> seen{};
+      for (std::size_t i = 0; i < volume.voxels(); ++i) {
+        seen[in[i]] = true;
+        volume.phase[i] = static_cast<std::uint8_t>(std::max(0, phaseOf[in[i]]));
+      }
+      std::string unnamed, found;
+      for (int g = 0; g < 256; ++g)
+        if (seen[g]) (phaseOf[g] < 0 ? unnamed : found) += (std::to_string(g) + " ");
+      if (!unnamed.empty())
+        throw Error("labels: values " + unnamed + "have no phase (values named: " + found +
+                    "); name every value in phases, e.g. {'pore': 0, 'se': 1, 'cam': 2}");
+      metrics = measure::measureMetrics(volume, options);
+    }
+    return py::module_::import("json").attr("loads")(metrics.dump());
+  }, py::arg("labels"), py::arg("voxel_size") = py::none(), py::arg("phases") = py::none(),
+     "Microstructure metrics of a Z x H x W uint8 label volume, as `fibseg measure` writes them to "
+     "metrics.json (a dict): fractions, surface and interface areas, connectivity, tortuosity factors, "
+     "sizes, profiles along the thickness. voxel_size: (x, y, z) in µm (default 1, 1, 1). phases: "
+     "{name: label value} or a list of names for values 0, 1, ... (default: phases.names / "
+     "phases.values). Keywords: measure.* parameters, e.g. measure={'tortuosity': False}. Labels are read in place.");
 
   m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
     config::ParamSet params = py::isinstance<py::dict>(config)

@@ -206,7 +206,7 @@ TEST_F(CompleteFolder, MetricsTableProfilesAndHowEachWasComputed) {
   // Profiles of fractions (3 phases), interfaces (3 pairs), CAM surface shares (2), then histograms.
   EXPECT_GE(countOf(s, "<polyline"), 8u);
   // The areas line is the estimator's own text, carried by metrics.json.
-  EXPECT_NE(s.find("gradient (coarea) method"), std::string::npos);
+  EXPECT_NE(s.find("marching cubes"), std::string::npos);
   EXPECT_GE(countOf(s, "class=\"how\""), 5u);
   EXPECT_NE(s.find("Positive electrode porosity"), std::string::npos);
 }

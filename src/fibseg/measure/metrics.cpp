@@ -16,10 +16,6 @@
 
 namespace fibseg::measure {
 
-const char* const kGradientAreasMethod =
-    "gradient (coarea) method: integral of |grad f| of each phase's indicator smoothed by a Gaussian of one "
-    "voxel; interface a|b = (A_a + A_b - A_(a u b)) / 2 (not a count of voxel faces)";
-
 namespace {
 using json = nlohmann::ordered_json;
 

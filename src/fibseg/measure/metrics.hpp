@@ -9,12 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/volume.hpp"
 
 namespace fibseg::measure {
 
-/// How the areas are estimated today (surface_area.hpp); shown in metrics.json and the report.
-extern const char* const kGradientAreasMethod;
 
 struct MetricsOptions {
   bool tortuosity = true;  // the diffusion solves (costly: 3 per phase)
@@ -27,7 +26,7 @@ struct MetricsOptions {
   std::string activeMaterialPhase = "cam";  // the electrode's active material
   std::string electrode = "positive";       // "positive" or "negative": PyBaMM's name prefix
   double areaSmoothingUm = 0;               // Gaussian of the area estimate; 0 = the smallest voxel side
-  std::string areasMethod = kGradientAreasMethod;  // the estimator's description, for the reader
+  std::string areasMethod = kSurfaceAreaMethod;  // the estimator's description, for the reader
 };
 
 /// The metrics object (keys in metrics.json; see README "fibseg measure"). Throws fibseg::Error

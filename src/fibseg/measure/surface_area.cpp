@@ -10,6 +10,11 @@
 #include "fibseg/measure/fractions.hpp"
 
 namespace fibseg::measure {
+
+const char* const kSurfaceAreaMethod =
+    "marching cubes on the raw labels, each cell's area divided by marching cubes' exact over-read of a plane "
+    "at the local normal (from the indicator smoothed by one voxel), so thin features are kept and a plane or "
+    "sphere reads within 1 %; interface a|b = (A_a + A_b - A_(a u b)) / 2 (not a count of voxel faces)";
 namespace {
 
 // Cell corners: bit 0 = +x, bit 1 = +y, bit 2 = +z. A pattern is the 8-bit set of corners inside.

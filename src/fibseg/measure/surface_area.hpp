@@ -23,6 +23,9 @@
 
 namespace fibseg::measure {
 
+/// How surfaceAreas estimates, in one sentence for the reader (metrics.json, the report).
+extern const char* const kSurfaceAreaMethod;
+
 struct AreaSums {
   std::vector<std::pair<int, int>> pairs;             // interfaces (a < b)
   std::vector<double> phaseTotalUm2;                  // [phase]
