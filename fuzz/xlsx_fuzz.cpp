@@ -22,12 +22,17 @@ const char* const kPackageRels =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/"
     "package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/"
     "officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>";
-const char* const kWorkbookRels =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/"
-    "package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/"
-    "officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship "
-    "Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" "
-    "Target=\"sharedStrings.xml\"/></Relationships>";
+/// The shared-strings part is listed only when there is one: an empty part is not XML, and the
+/// reader reads it before the sheet, so listing it always would hide every sheet from the fuzzer.
+std::string workbookRels(bool withSharedStrings) {
+  return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/"
+                     "package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/"
+                     "officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>") +
+         (withSharedStrings ? "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+                              "relationships/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+                            : "") +
+         "</Relationships>";
+}
 
 std::string workbookXml(const std::string& sheetName) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/"
@@ -42,19 +47,18 @@ void writeWorkbook(const std::filesystem::path& file, const std::string& sheetNa
   zip_t* zip = zip_open(file.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
   if (!zip) __builtin_trap();  // the harness's own failure, not the reader's
   const std::string workbook = workbookXml(sheetName);
+  const std::string packageRels = kPackageRels, rels = workbookRels(!sharedStringsXml.empty());
   const std::pair<const char*, const std::string*> parts[] = {
-      {"xl/workbook.xml", &workbook}, {"xl/worksheets/sheet1.xml", &sheetXml}, {"xl/sharedStrings.xml", &sharedStringsXml}};
-  const std::string packageRels = kPackageRels, workbookRels = kWorkbookRels;
-  const std::pair<const char*, const std::string*> rels[] = {{"_rels/.rels", &packageRels},
-                                                             {"xl/_rels/workbook.xml.rels", &workbookRels}};
+      {"_rels/.rels", &packageRels}, {"xl/workbook.xml", &workbook}, {"xl/_rels/workbook.xml.rels", &rels},
+      {"xl/worksheets/sheet1.xml", &sheetXml}, {"xl/sharedStrings.xml", &sharedStringsXml}};
   auto add = [&](const char* name, const std::string& text) {
     zip_source_t* source = zip_source_buffer(zip, text.data(), text.size(), 0);
     const zip_int64_t index = zip_file_add(zip, name, source, ZIP_FL_OVERWRITE);
     if (index < 0) __builtin_trap();
     zip_set_file_compression(zip, zip_uint64_t(index), ZIP_CM_STORE, 0);
   };
-  for (const auto& [name, text] : parts) add(name, *text);
-  for (const auto& [name, text] : rels) add(name, *text);
+  for (const auto& [name, text] : parts)
+    if (!text->empty()) add(name, *text);
   if (zip_close(zip) != 0) __builtin_trap();
 }
 
