@@ -182,6 +182,42 @@ TEST(XlsxSheet, PrefixedElementsAndCellsWithoutReferences) {
   EXPECT_EQ(p.resolved("align.enabled").origin, file.string() + " Inputs!B5");
 }
 
+TEST(XlsxSheet, ReferencesOutsideTheSheetAreRefusedAndTheLastCellIsRead) {
+  // Seen reading the reader, then confirmed by xlsx_fuzz under UBSan (the inputs are in
+  // fuzz/regression/xlsx/): a long column or row in a reference, or a row r = 2147483647 followed
+  // by a row without one, overflowed int. Excel's limits are XFD1048576; a reference beyond them
+  // is refused naming it, and the last cell itself is read.
+  TempFolder folder;
+  const fs::path file = folder / "p.xlsx";
+  auto sheetWith = [&](const std::string& rows) {
+    fs::remove(file);
+    writeParameterTemplate(file, false, testSpecs());
+    editPart(file, "xl/worksheets/sheet1.xml", [&](const std::string&) {
+      return "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>" + rows +
+             "</sheetData></worksheet>";
+    });
+    return file;
+  };
+  const std::string x = "<is><t>x</t></is>";
+  const std::string where = "Excel file " + file.string() + ", sheet Inputs: ";
+  EXPECT_EQ(errorOf([&] { readXlsxSheet(sheetWith("<row r=\"1\"><c r=\"AAAAAAAAAAAAAAAA1\" t=\"inlineStr\">" + x + "</c></row>"), "Inputs"); }),
+            where + "bad cell reference 'AAAAAAAAAAAAAAAA1' (expected a column and a row, columns A to XFD, rows 1 to 1048576)");
+  EXPECT_THAT(errorOf([&] { readXlsxSheet(sheetWith("<row r=\"1\"><c r=\"XFE1\" t=\"inlineStr\">" + x + "</c></row>"), "Inputs"); }),
+              HasSubstr("bad cell reference 'XFE1'"));
+  EXPECT_THAT(errorOf([&] { readXlsxSheet(sheetWith("<row r=\"1\"><c r=\"A99999999999\" t=\"inlineStr\">" + x + "</c></row>"), "Inputs"); }),
+              HasSubstr("bad cell reference 'A99999999999'"));
+  EXPECT_EQ(errorOf([&] { readXlsxSheet(sheetWith("<row r=\"2147483647\"><c t=\"inlineStr\">" + x + "</c></row><row/>"), "Inputs"); }),
+            where + "row number '2147483647' is outside the sheet (columns A to XFD, rows 1 to 1048576)");
+  EXPECT_EQ(errorOf([&] { readXlsxSheet(sheetWith("<row r=\"1048576\"><c><v>1</v></c></row><row/>"), "Inputs"); }),
+            where + "row number 1048577 is outside the sheet (columns A to XFD, rows 1 to 1048576)");
+
+  const XlsxSheet last = readXlsxSheet(sheetWith("<row r=\"1048576\"><c r=\"XFD1048576\"><v>7</v></c></row>"), "Inputs");
+  ASSERT_EQ(last.cells.size(), 1u);
+  EXPECT_EQ(last.cells[0].row, 1048576);
+  EXPECT_EQ(last.cells[0].column, 16384);
+  EXPECT_EQ(last.cells[0].reference(), "XFD1048576");
+}
+
 TEST(XlsxFromLibreOffice, CellsReadAsWritten) {
   // Made by LibreOffice Calc from a CSV (see tests/data/README.md): shared strings, a formula
   // with its cached result, a boolean, numbers, an empty Value cell, heading rows.

@@ -171,12 +171,19 @@ std::string unescapeOoxml(const std::string& s) {
   return out;
 }
 
-/// "B12" -> (12, 2); false if it is not a cell reference.
+// A worksheet's size limits (Excel's, since 2007: A1 to XFD1048576). References beyond them are
+// refused, which also keeps the arithmetic on them far from int overflow (found by xlsx_fuzz).
+constexpr int kMaxRows = 1048576;
+constexpr int kMaxColumns = 16384;
+const std::string kSheetLimits = "columns A to XFD, rows 1 to 1048576";
+
+/// "B12" -> (12, 2); false if it is not a cell reference inside the sheet's limits.
 bool parseReference(const std::string& ref, int& row, int& column) {
   std::size_t i = 0;
   column = 0;
   while (i < ref.size() && std::isalpha(static_cast<unsigned char>(ref[i]))) {
     column = column * 26 + (std::toupper(static_cast<unsigned char>(ref[i])) - 'A' + 1);
+    if (column > kMaxColumns) return false;
     ++i;
   }
   if (i == 0 || i == ref.size()) return false;
@@ -184,6 +191,7 @@ bool parseReference(const std::string& ref, int& row, int& column) {
   for (; i < ref.size(); ++i) {
     if (!std::isdigit(static_cast<unsigned char>(ref[i]))) return false;
     row = row * 10 + (ref[i] - '0');
+    if (row > kMaxRows) return false;
   }
   return row > 0;
 }
@@ -252,7 +260,12 @@ XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::vector<std
   for (auto row : child(child(doc, "worksheet"), "sheetData").children()) {
     if (!is(row, "row")) continue;
     // Row and cell references are optional in the format: missing ones continue from the last.
-    rowNumber = row.attribute("r") ? row.attribute("r").as_int() : rowNumber + 1;
+    const long long r = row.attribute("r") ? row.attribute("r").as_llong() : rowNumber + 1LL;
+    if (r < 1 || r > kMaxRows)
+      throw Error(where + ", sheet " + foundName + ": row number " +
+                  (row.attribute("r") ? "'" + std::string(row.attribute("r").as_string()) + "'" : std::to_string(r)) +
+                  " is outside the sheet (" + kSheetLimits + ")");
+    rowNumber = int(r);
     int columnNumber = 0;
     for (auto c : row.children()) {
       if (!is(c, "c")) continue;
@@ -261,7 +274,11 @@ XlsxSheet readXlsxSheet(const std::filesystem::path& file, const std::vector<std
       cell.column = columnNumber + 1;
       if (const char* ref = c.attribute("r").as_string(); *ref) {
         if (!parseReference(ref, cell.row, cell.column))
-          throw Error(where + ", sheet " + foundName + ": bad cell reference '" + ref + "'");
+          throw Error(where + ", sheet " + foundName + ": bad cell reference '" + ref + "' (expected a column and a row, " +
+                      kSheetLimits + ")");
+      } else if (cell.column > kMaxColumns) {
+        throw Error(where + ", sheet " + foundName + ": row " + std::to_string(rowNumber) + " has more than " +
+                    std::to_string(kMaxColumns) + " cells (" + kSheetLimits + ")");
       }
       columnNumber = cell.column;
       const std::string type = c.attribute("t").as_string();
