@@ -27,6 +27,9 @@ constexpr int kCoarsestSweeps = 40;
 // Piecewise-constant interpolation underestimates smooth corrections; scaling them (Braess 1995;
 // Notay's aggregation AMG) restores a convergence rate close to classical multigrid.
 constexpr float kCoarseScale = 1.8f;
+// CG restarts from the true residual once r'M^-1 r has dropped by this factor since the last
+// restart: the float inner solve is good for ~3 digits of the residual norm (see trueResidual).
+constexpr double kRestartReduction = 1e-6;
 
 // Flag bits of a finest-grid voxel: bit 2a = neighbour at +1 along axis a in the domain,
 // bit 2a+1 = neighbour at -1; kInDomain = the voxel itself is an unknown; kAtEnd = it lies on a
@@ -303,6 +306,32 @@ void precondition(const FineGrid& F, std::vector<Level>& levels, const float* b,
   gaussSeidelFine(F, b, x, 0);
 }
 
+// r = b - A x with the products and sums in double. Why: A is a Laplacian (diagonal ~ 6 g) whose
+// smooth modes have eigenvalues ~ g (pi / n)^2, so A p in float loses ~ eps * kappa of its value to
+// cancellation (about 1 % on a 512-voxel-long axis). The residual CG updates (r -= alpha A p) then
+// drifts from the true one: it shrinks by 20 orders while the fluxes stay several % apart, and
+// once it is far below float rounding the iteration blows up (p'Ap = NaN). Recomputing it from x
+// (exact in double, x itself being float) and restarting CG is iterative refinement: each restart
+// gains the ~2 digits the float inner solve can give.
+void trueResidual(const FineGrid& F, const float* x, float* r) {
+  forEachVoxel(F.n, [&](std::size_t i, int cx, int cy, int cz) {
+    const unsigned f = F.flags[i];
+    if (!(f & kInDomain)) {
+      r[i] = 0.0f;
+      return;
+    }
+    const int c3[3] = {cx, cy, cz};
+    double s = c3[F.axis] == 0 ? double(F.boundary) : 0.0;
+    double diag = (f & kAtEnd) ? double(F.endConductance) : 0.0;
+    for (int a = 0; a < 3; ++a) {
+      const double g = F.g[a];
+      if ((f >> (2 * a)) & 1) s += g * x[i + F.st[a]], diag += g;
+      if ((f >> (2 * a + 1)) & 1) s += g * x[i - F.st[a]], diag += g;
+    }
+    r[i] = float(s - diag * x[i]);
+  });
+}
+
 struct Fluxes {
   double mean = 0, spread = 0;
 };
@@ -430,22 +459,27 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
     const int c3[3] = {cx, cy, cz};
     if (F.flags[i] & kInDomain) x()[i] = float(1.0 - (c3[axis] + 0.5) / F.n[axis]);
   });
-  multiplyFine(F, x(), q());
-  // r = b - A x with b = boundary * 1 on the inlet voxels.
-  forEachVoxel(F.n, [&](std::size_t i, int cx, int cy, int cz) {
-    const int c3[3] = {cx, cy, cz};
-    const float b = (c3[axis] == 0 && (F.flags[i] & kInDomain)) ? F.boundary : 0.0f;
-    r()[i] = b - q()[i];
-  });
-
   Fluxes flux = fluxes(F, x());
-  precondition(F, levels, r(), zv());
-  p.data = zv.data;
-  double rz = dot(r(), zv(), F.size());
   const std::size_t cells = F.size();
-  for (int it = 1; it <= params.maxIterations && flux.spread > params.fluxTolerance; ++it) {
+  double rz = 0, rzRestart = 0;
+  // (Re)starts CG from the true residual of x; false if the preconditioned residual is not a
+  // positive number (a breakdown a restart cannot cure).
+  const auto restart = [&] {
+    trueResidual(F, x(), r());
+    precondition(F, levels, r(), zv());
+    p.data = zv.data;
+    rz = rzRestart = dot(r(), zv(), cells);
+    return rz > 0 && std::isfinite(rz);
+  };
+  bool ok = restart(), fresh = true;  // fresh: no iteration since the last restart
+  for (int it = 1; ok && it <= params.maxIterations && flux.spread > params.fluxTolerance;) {
     const double pq = multiplyFine(F, p(), q());
-    if (!(pq > 0)) break;
+    if (!(pq > 0) || !std::isfinite(pq)) {
+      if (fresh) break;  // breakdown right after a restart: give up (reported below)
+      ok = restart(), fresh = true;
+      continue;
+    }
+    fresh = false;
     const float alpha = float(rz / pq);
     float *xs = x(), *rs = r();
     const float *ps = p(), *qs = q();
@@ -455,11 +489,16 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
         rs[i] -= alpha * qs[i];
       }
     });
-    result.iterations = it;
+    result.iterations = it++;
     flux = fluxes(F, x());
     if (flux.spread <= params.fluxTolerance) break;
     precondition(F, levels, r(), zv());
     const double rzNew = dot(r(), zv(), cells);
+    // Past kRestartReduction the updated residual no longer tracks the true one (see trueResidual).
+    if (!(rzNew > kRestartReduction * rzRestart) || !std::isfinite(rzNew)) {
+      ok = restart(), fresh = true;
+      continue;
+    }
     const float beta = float(rzNew / rz);
     rz = rzNew;
     float* pw = p();
