@@ -13,26 +13,15 @@
 #include "fibseg/report/csv_table.hpp"
 
 namespace fs = std::filesystem;
+using fibseg::test::listedInRun;
+using fibseg::test::readJson;
+using fibseg::test::readText;
 using fibseg::test::runCli;
 using fibseg::test::TempFolder;
 using testing::HasSubstr;
 
 namespace {
 
-nlohmann::json readJson(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
-// run.json "outputs": [{file, size, sha256}, ...]
-bool listedInRun(const nlohmann::json& run, const std::string& file) {
-  for (const auto& o : run["outputs"])
-    if (o.value("file", "") == file && o.contains("sha256")) return true;
-  return false;
-}
-std::string readText(const fs::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // [slab][phase]: mean over the slices of each phase's fraction in the rows floor(y * slabs / ny)
 // = slab, counted here from labels.tif itself.

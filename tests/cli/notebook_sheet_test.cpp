@@ -15,6 +15,9 @@ namespace fs = std::filesystem;
 using fibseg::config::testing::editCells;
 using fibseg::config::testing::editPart;
 using fibseg::config::testing::inlineText;
+using fibseg::test::listedInRun;
+using fibseg::test::readJson;
+using fibseg::test::readText;
 using fibseg::test::runCli;
 using fibseg::test::TempFolder;
 using testing::HasSubstr;
@@ -27,20 +30,6 @@ const std::string kEmpty = "Inputs_FIB-SEM_ASSB.xlsx";
 // fractions and interface areas per slab are measured.
 const std::string kQuickMeasure = " --set measure.tortuosity=false --set measure.sizes=false";
 
-nlohmann::json readJson(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
-// run.json "outputs": [{file, size, sha256}, ...]
-bool listedInRun(const nlohmann::json& run, const std::string& file) {
-  for (const auto& o : run["outputs"])
-    if (o.value("file", "") == file && o.contains("sha256")) return true;
-  return false;
-}
-std::string readText(const fs::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // A folder holding both detectors' images, as the notebook's users have: BSE_* and SE_*.
 void makeMixedFolder(const fs::path& lcoFolder, const fs::path& folder) {

@@ -6,6 +6,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace fibseg::test {
@@ -14,6 +17,21 @@ struct CliResult {
   int exitCode;
   std::string output;  // stdout and stderr
 };
+
+inline nlohmann::json readJson(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+// run.json "outputs": [{file, size, sha256}, ...]
+inline bool listedInRun(const nlohmann::json& run, const std::string& file) {
+  for (const auto& o : run["outputs"])
+    if (o.value("file", "") == file && o.contains("sha256")) return true;
+  return false;
+}
+inline std::string readText(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
 
 inline CliResult runCli(const std::string& arguments) {
   const std::string command = std::string(FIBSEG_CLI) + " " + arguments + " 2>&1";
