@@ -1,4 +1,4 @@
-#include "fibseg/report/measure_section.hpp"
+#include "fibseg/report/sections/measure.hpp"
 
 #include <nlohmann/json.hpp>
 
