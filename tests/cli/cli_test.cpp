@@ -30,10 +30,7 @@ void writeConfig(const fs::path& file, const std::string& input, const std::stri
                       << "[measure]\ntortuosity = false\nsizes = false\n";
 }
 
-nlohmann::json readJson(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
+using fibseg::test::readJson;
 }  // namespace
 
 TEST(Cli, PhantomRunScoreEndToEnd) {

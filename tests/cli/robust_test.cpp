@@ -72,12 +72,7 @@ int wait(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string readText(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using fibseg::test::readText;
 
 int run(Launch launch) { return wait(start(launch)); }
 
@@ -152,8 +147,12 @@ TEST(Robust, KilledAtRandomMomentsTheFolderIsAlwaysOneWholeRun) {
     // A run that got as far as saying what it runs has first cleaned up and said so.
     const std::string said = readText(log);
     if (said.find("fibseg run:") != std::string::npos) {
-      if (leftovers) EXPECT_THAT(said, HasSubstr("removed")) << "trial " << trial;
-      if (halfSwitched) EXPECT_THAT(said, HasSubstr("finishing the switch-in")) << "trial " << trial;
+      if (leftovers) {
+        EXPECT_THAT(said, HasSubstr("removed")) << "trial " << trial;
+      }
+      if (halfSwitched) {
+        EXPECT_THAT(said, HasSubstr("finishing the switch-in")) << "trial " << trial;
+      }
       cleanedUp += leftovers || halfSwitched;
     }
   }
@@ -194,8 +193,9 @@ TEST(Robust, KilledAtEveryStepOfTheSwitchInTheNextRunFinishesIt) {
     EXPECT_EQ(run({runArguments(config), w.path / "recover.log"}), 1);
     const std::string said = readText(w.path / "recover.log");
     EXPECT_THAT(said, HasSubstr("already holds a run")) << "step " << step;
-    if (fs::exists(staged) || check.state == FolderState::Incomplete)
+    if (fs::exists(staged) || check.state == FolderState::Incomplete) {
       EXPECT_THAT(said, HasSubstr("finishing the switch-in")) << "step " << step;
+    }
     EXPECT_EQ(checkOutputFolder(out).state, FolderState::Complete) << "step " << step << ": " << checkOutputFolder(out).detail;
     EXPECT_EQ(readText(out / "run.json"), expected) << "step " << step;
     EXPECT_EQ(fs::exists(out / "aligned.tif"), step % 2 == 0) << "step " << step;
