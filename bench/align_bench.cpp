@@ -6,6 +6,8 @@
 //                        parallel for several slices
 //   RegistrarAdd/r/s     the part that runs in order, per slice: pair with the previous slice +
 //                        running reference of r aligned slices (r warps, mean, one more FFT)
+//   RegistrarFinalise/n  the solve for every slice's shift (and the comparison offset) once n
+//                        slices were added (512 x 384 cuts of the pair, so setting up is quick)
 //   ApplyShift         bicubic sub-pixel move of one slice onto the common area
 #include <benchmark/benchmark.h>
 
@@ -64,6 +66,16 @@ void RegistrarAdd(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(registrar.add(i++ % 2 ? *b : *a));
 }
 BENCHMARK(RegistrarAdd)->Args({8, 0})->Args({2, 0})->Args({1, 0})->Args({8, 1})->Unit(benchmark::kMillisecond);
+
+void RegistrarFinalise(benchmark::State& state) {
+  const auto& p = pair();
+  const cv::Rect cut(0, 0, 512, 384);
+  align::Registrar registrar(registrationParams(8, 0), cut.size());
+  const auto a = registrar.prepare(p.a(cut)), b = registrar.prepare(p.b(cut));
+  for (int i = 0; i < int(state.range(0)); ++i) registrar.add(i % 2 ? *b : *a);
+  for (auto _ : state) benchmark::DoNotOptimize(registrar.finalise());
+}
+BENCHMARK(RegistrarFinalise)->Arg(48)->Arg(500)->Unit(benchmark::kMillisecond);
 
 void ApplyShift(benchmark::State& state) {
   const auto& p = pair();

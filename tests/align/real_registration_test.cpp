@@ -29,31 +29,40 @@ std::vector<cv::Mat> readSeries(const std::filesystem::path& folder) {
   return slices;
 }
 
-std::vector<SliceTransform> registerSeries(const std::vector<cv::Mat>& slices) {
+std::vector<SliceTransform> registerSeries(const std::vector<cv::Mat>& slices, cv::Point2d* offset = nullptr) {
   Registrar registrar(defaults());
   for (const auto& s : slices) registrar.add(s);
-  return registrar.finalise();
+  return registrar.finalise(offset);
 }
 
 // The BSE and SE images of a slice are co-registered (two detectors, one scan), so registering
 // each series on its own must give the same drift; the stack drifts ~230 px in y (the README of
 // the data). A plain consecutive phase-correlation chain (scikit-image) gives BSE and SE drifts
-// 4.5 px RMS apart; this must do at least as well, and bridge nothing.
+// 4.5 px RMS apart, fibseg before the comparison offset 2.37 px; issue 13 asks <= 2 px, and no
+// slice bridged. Each detector's comparisons carry their own offset in y (the lag-1 chain and the
+// direct lag-L pairs disagree by (L - 1) x ~0.7 px for BSE, ~0.2 px for SE), which the solve
+// finds; none in x.
 TEST(RealRegistration, LcoBseAndSeAgree) {
   FIBSEG_REQUIRE_REAL_DATA(bse, "lco-fibsem/bse");
   FIBSEG_REQUIRE_REAL_DATA(se, "lco-fibsem/se");
-  const auto a = registerSeries(readSeries(bse));
-  const auto b = registerSeries(readSeries(se));
+  cv::Point2d offsetA, offsetB;
+  const auto a = registerSeries(readSeries(bse), &offsetA);
+  const auto b = registerSeries(readSeries(se), &offsetB);
   ASSERT_EQ(a.size(), 30u);
   ASSERT_EQ(b.size(), 30u);
   EXPECT_EQ(bridgedCount(a), 0);
   EXPECT_EQ(bridgedCount(b), 0);
-  double sum = 0;
-  for (size_t z = 0; z < a.size(); ++z) sum += std::pow(cv::norm(a[z].shift - b[z].shift), 2);
+  double sum = 0, worst = 0;
+  for (size_t z = 0; z < a.size(); ++z) {
+    sum += std::pow(cv::norm(a[z].shift - b[z].shift), 2);
+    worst = std::max(worst, cv::norm(a[z].shift - b[z].shift));
+  }
   const double rms = std::sqrt(sum / a.size());
-  std::printf("lco drift: BSE (%.1f, %.1f) px, SE (%.1f, %.1f) px, %.2f px RMS apart\n", a.back().shift.x,
-              a.back().shift.y, b.back().shift.x, b.back().shift.y, rms);
-  EXPECT_LT(rms, 4.5);  // 2.37 px measured; issue 13 asks <= 2 (not met, see bench/README.md)
+  std::printf("lco drift: BSE (%.1f, %.1f) px, SE (%.1f, %.1f) px, %.2f px RMS apart (max %.2f); comparison offsets "
+              "BSE (%.3f, %.3f), SE (%.3f, %.3f) px\n",
+              a.back().shift.x, a.back().shift.y, b.back().shift.x, b.back().shift.y, rms, worst, offsetA.x, offsetA.y,
+              offsetB.x, offsetB.y);
+  EXPECT_LE(rms, 2.0);  // issue 13's target; 0.44 px measured (bench/README.md)
   for (const auto* t : {&a, &b}) {
     EXPECT_GE(t->back().shift.y, 200);
     EXPECT_LE(t->back().shift.y, 260);
@@ -71,8 +80,10 @@ TEST(RealRegistration, HeliosDriftMatchesTheCap) {
   for (const auto& s : readSeries(folder)) slices.push_back(s.channels() == 1 ? s : cv::Mat());
   ASSERT_EQ(slices.size(), 3u);
   ASSERT_EQ(detectDataBarRows(slices[0]), 0);  // DatabarHeight=0 in its metadata
-  const auto t = registerSeries(slices);
+  cv::Point2d offset(1, 1);
+  const auto t = registerSeries(slices, &offset);
   EXPECT_EQ(bridgedCount(t), 0);
+  EXPECT_EQ(offset, cv::Point2d(0, 0));  // three measurements for two shifts and an offset: nothing left to judge it by
   EXPECT_LT(cv::norm(t[1].shift - cv::Point2d(-26.35, 2.20)), 1.0) << t[1].shift;
   EXPECT_LT(cv::norm(t[2].shift - cv::Point2d(-64.95, -6.85)), 1.0) << t[2].shift;
 }

@@ -120,9 +120,10 @@ int bridgedCount(const std::vector<SliceTransform>& transforms);
 /// pairs; when it does not (structure changing fast, a sparse series), they count. A comparison is
 /// trusted when its peak's significance (PairShift::quality) reaches minQuality. finalise() solves
 /// all trusted measurements together (weighted least squares, false peaks dropped; a slice nothing
-/// measured is bridged from its neighbours' steps and flagged), so errors do not simply add up
-/// along the stack as they do when chaining pairs. Keeps the last `referenceSlices` slices (pixels,
-/// transform and whitened spectrum) in memory.
+/// measured is bridged from its neighbours' steps and flagged; an offset every comparison carries,
+/// whatever slices it spans, is solved for too and removed where it is significant), so errors
+/// do not simply add up along the stack as they do when chaining pairs. Keeps the last
+/// `referenceSlices` slices (pixels, transform and whitened spectrum) in memory.
 class Registrar {
  public:
   /// `sliceSize`: the cropped slices' size, needed before prepare(); empty = taken from the
@@ -143,7 +144,9 @@ class Registrar {
   ShiftEstimate add(const Prepared& prepared);
   int slices() const;
   /// One transform per slice added (a single slice: {(0,0), 1, false}; none: empty).
-  std::vector<SliceTransform> finalise() const;
+  /// `comparisonOffset`, when given, receives the offset every comparison was found to carry
+  /// (px; (0, 0) on an axis where the data show none; see registrar.cpp, solveShifts).
+  std::vector<SliceTransform> finalise(cv::Point2d* comparisonOffset = nullptr) const;
 
  private:
   ShiftEstimate finishAdd(ShiftEstimate estimate, cv::Point2d shift, std::shared_ptr<const Prepared> slice, bool matched);

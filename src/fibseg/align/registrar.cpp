@@ -50,9 +50,9 @@ struct Measurement {
   }
 };
 
-// Solves the symmetric positive-definite banded system A s = b in place (Cholesky); `band`[i][k]
-// holds A(i, i - k) for k = 0..bandwidth.
-void solveBanded(std::vector<std::vector<double>>& band, std::vector<cv::Point2d>& rhs) {
+// Factors the symmetric positive-definite banded matrix A = L L^T in place (Cholesky); `band`[i][k]
+// holds A(i, i - k) for k = 0..bandwidth, and L(i, i - k) afterwards.
+void factorBanded(std::vector<std::vector<double>>& band) {
   const int n = int(band.size());
   if (n == 0) return;
   const int bw = int(band[0].size()) - 1;
@@ -70,44 +70,127 @@ void solveBanded(std::vector<std::vector<double>>& band, std::vector<cv::Point2d
       }
     }
   }
+}
+
+// Solves A x = rhs in place with the factor from factorBanded.
+template <class T>
+void solveFactored(const std::vector<std::vector<double>>& band, std::vector<T>& rhs) {
+  const int n = int(band.size());
+  if (n == 0) return;
+  const int bw = int(band[0].size()) - 1;
   for (int i = 0; i < n; ++i) {  // L y = b
-    cv::Point2d sum = rhs[i];
+    T sum = rhs[i];
     for (int k = 1; k <= bw && i - k >= 0; ++k) sum -= band[i][k] * rhs[i - k];
     rhs[i] = sum / band[i][0];
   }
   for (int i = n - 1; i >= 0; --i) {  // L^T x = y
-    cv::Point2d sum = rhs[i];
+    T sum = rhs[i];
     for (int k = 1; k <= bw && i + k < n; ++k) sum -= band[i + k][k] * rhs[i + k];
     rhs[i] = sum / band[i][0];
   }
 }
 
+// Two-sided critical value of Student's t with `dof` degrees of freedom at the level of 3 sigma
+// of a normal distribution (99.73 %), by the Cornish-Fisher expansion (Abramowitz & Stegun
+// 26.7.5; scipy's t.ppf: 3.303 at 27 degrees of freedom, 3.85 at 11, 3.18 at 45, all as this;
+// at 1 and 2 it gives 58 and 15 where the exact values are 236 and 19): a spread estimated from
+// few residuals is itself uncertain, so few residuals need a larger ratio.
+double threeSigmaT(int dof) {
+  const double z = 3.0, v = dof, z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
+  return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v) +
+         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v);
+}
+
+struct Solution {
+  std::vector<cv::Point2d> shifts;  // per slice, slice 0 at (0, 0)
+  cv::Point2d offset{0, 0};         // the comparison offset, px (see solveShifts)
+};
+
 // Shifts of slices 0..n-1 (slice 0 fixed at 0) best agreeing with the used measurements
 // (weighted least squares; the normal equations are banded, as no measurement spans more than
 // `bandwidth` slices).
-std::vector<cv::Point2d> solveShifts(int n, const std::vector<Measurement>& measurements, int bandwidth) {
-  std::vector<cv::Point2d> shifts(n, {0, 0});
-  if (n < 2) return shifts;
-  // Unknowns are slices 1..n-1 (index - 1).
+//
+// Every comparison may also carry one common offset: measured = true relation + offset, the same
+// for a pair with the previous slice, a longer pair and a comparison with the running reference.
+// That is what lco-fibsem shows (every 10th slice kept, so any two slices compared hold different
+// cross-sections): a chain of lag-1 pairs and the direct pair across the same slices disagree by
+// (lag - 1) x the same ~0.7 px (BSE) / ~0.2 px (SE) in y, whatever the sign of the step, so each
+// comparison is off by about that much once, and a chain of pairs adds it once per slice (the
+// solve finds -0.48 px for BSE: 14 px over 29 pairs). Comparisons spanning different numbers of slices (the pair with the previous slice,
+// the reference 1-8 slices back) tell the offset apart from the drift, so it is solved for as
+// one more unknown per axis, and kept only where the data show it: where it stands out of its own
+// uncertainty (from the spread of the residuals) by the 3-sigma t value. On the phantom (dense
+// slices, the pair chain and the long pairs agree on average) it stays within 1.7 of its
+// uncertainty and is not used; so too on shale (2.6) and on helios (3 slices: no residual left).
+Solution solveShifts(int n, const std::vector<Measurement>& measurements, int bandwidth) {
+  Solution out;
+  out.shifts.assign(n, {0, 0});
+  if (n < 2) return out;
+  // Unknowns are slices 1..n-1 (index - 1), then the offset: the normal matrix is banded plus one
+  // dense row and column (`offsetColumn`, `offsetDiagonal`), solved through its Schur complement.
   std::vector<std::vector<double>> band(n - 1, std::vector<double>(bandwidth + 1, 0.0));
   std::vector<cv::Point2d> rhs(n - 1, {0, 0});
+  std::vector<double> offsetColumn(n - 1, 0.0);
+  double offsetDiagonal = 0;
+  cv::Point2d offsetRhs(0, 0);
   std::vector<std::pair<int, double>> row;
+  auto weightOf = [](const Measurement& m) {
+    // A peak that stands out clearly means a trustworthy measurement.
+    return m.trust * std::max(m.quality, 1e-3) * std::max(m.quality, 1e-3);
+  };
   for (const auto& m : measurements) {
     if (!m.used) continue;
-    // A peak that stands out clearly means a trustworthy measurement.
-    const double w = m.trust * std::max(m.quality, 1e-3) * std::max(m.quality, 1e-3);
+    const double w = weightOf(m);
     row.assign(1, {m.to, 1.0});
     for (const auto& [j, c] : m.terms) row.push_back({j, -c});
     for (const auto& [a, ca] : row) {
       if (a == 0) continue;
       rhs[a - 1] += w * ca * m.value;
+      offsetColumn[a - 1] += w * ca;
       for (const auto& [b, cb] : row)
         if (b != 0 && b <= a) band[a - 1][a - b] += w * ca * cb;
     }
+    offsetDiagonal += w;
+    offsetRhs += w * m.value;
   }
-  solveBanded(band, rhs);
-  for (int z = 1; z < n; ++z) shifts[z] = rhs[z - 1];
-  return shifts;
+  factorBanded(band);
+  std::vector<cv::Point2d> withoutOffset = rhs;
+  solveFactored(band, withoutOffset);
+  std::vector<double> response = offsetColumn;  // how the shifts move per px of offset
+  solveFactored(band, response);
+  double schur = offsetDiagonal;
+  cv::Point2d offsetRhsLeft = offsetRhs;
+  for (int i = 0; i < n - 1; ++i) schur -= offsetColumn[i] * response[i], offsetRhsLeft -= offsetColumn[i] * withoutOffset[i];
+  for (int z = 1; z < n; ++z) out.shifts[z] = withoutOffset[z - 1];
+  // Pairs with the previous slice alone (reference_slices = 1) cannot tell an offset from the
+  // drift: the complement vanishes (to rounding) and there is nothing to solve for.
+  if (!(schur > 1e-9 * offsetDiagonal)) return out;
+  const cv::Point2d offset = offsetRhsLeft / schur;
+  std::vector<cv::Point2d> withOffset(n, {0, 0});
+  for (int z = 1; z < n; ++z) withOffset[z] = withoutOffset[z - 1] - response[z - 1] * offset;
+
+  // Its uncertainty per axis: the weighted residual spread of the measurements (not the bridges,
+  // which only fill gaps) over the degrees of freedom left, divided by the complement.
+  cv::Point2d squares(0, 0);
+  int count = 0;
+  for (const auto& m : measurements) {
+    if (!m.used || m.trust <= kBridgeTrust) continue;
+    cv::Point2d r = withOffset[m.to] + offset - m.value;
+    for (const auto& [j, c] : m.terms) r -= c * withOffset[j];
+    squares += weightOf(m) * cv::Point2d(r.x * r.x, r.y * r.y);
+    ++count;
+  }
+  const int dof = count - n;  // n - 1 shifts and the offset
+  if (dof < 1) return out;
+  const double critical = threeSigmaT(dof);
+  const bool useX = std::abs(offset.x) > critical * std::sqrt(squares.x / dof / schur);
+  const bool useY = std::abs(offset.y) > critical * std::sqrt(squares.y / dof / schur);
+  for (int z = 1; z < n; ++z) {
+    if (useX) out.shifts[z].x = withOffset[z].x;
+    if (useY) out.shifts[z].y = withOffset[z].y;
+  }
+  out.offset = {useX ? offset.x : 0.0, useY ? offset.y : 0.0};
+  return out;
 }
 
 std::vector<cv::Point2d> smooth(const std::vector<cv::Point2d>& shifts, int window) {
@@ -415,10 +498,11 @@ ShiftEstimate Registrar::finishAdd(ShiftEstimate estimate, cv::Point2d shift, st
   return estimate;
 }
 
-std::vector<SliceTransform> Registrar::finalise() const {
+std::vector<SliceTransform> Registrar::finalise(cv::Point2d* comparisonOffset) const {
   const State& s = *state_;
   const int n = s.count;
   std::vector<SliceTransform> out(n);
+  if (comparisonOffset) *comparisonOffset = {0, 0};
   if (n == 0) return out;
   std::vector<Measurement> measurements = s.measurements;
   // Untrusted comparisons are left out; a weak pair with the previous slice is kept only if the
@@ -451,19 +535,21 @@ std::vector<SliceTransform> Registrar::finalise() const {
   int bandwidth = 1;
   for (const auto& m : measurements) bandwidth = std::max(bandwidth, m.to - m.first());
   std::vector<cv::Point2d> shifts;
+  cv::Point2d offset(0, 0);
   // Measurements that disagree with the solution (a false peak) are dropped one at a time, worst
   // first, and the rest solved again. "Disagree": further off than kOutlierPx, or than three
   // times the typical disagreement where the structure itself moves (apparent motion of
   // changing cross-sections makes every comparison of a sparse series a little off).
   const int used = int(std::count_if(measurements.begin(), measurements.end(), [](const Measurement& m) { return m.used; }));
   for (int round = 0;; ++round) {
-    shifts = solveShifts(n, withBridges(measurements), bandwidth);
+    Solution solution = solveShifts(n, withBridges(measurements), bandwidth);
+    shifts = std::move(solution.shifts), offset = solution.offset;
     if (round >= kMaxOutlierRounds + used / 3) break;
     std::vector<double> residuals(measurements.size(), 0.0), usedResiduals;
     for (int i = 0; i < int(measurements.size()); ++i) {
       const auto& m = measurements[i];
       if (!m.used) continue;
-      cv::Point2d predicted = shifts[m.to];
+      cv::Point2d predicted = shifts[m.to] + offset;
       for (const auto& [j, c] : m.terms) predicted -= c * shifts[j];
       residuals[i] = cv::norm(predicted - m.value);
       usedResiduals.push_back(residuals[i]);
@@ -478,6 +564,7 @@ std::vector<SliceTransform> Registrar::finalise() const {
     if (worstIndex < 0) break;
     measurements[worstIndex].used = false;
   }
+  if (comparisonOffset) *comparisonOffset = offset;
   if (s.params.smoothingSlices > 1) shifts = smooth(shifts, s.params.smoothingSlices);
 
   // Slice z is bridged when no trusted comparison spans the gap between z-1 and z: then only the
