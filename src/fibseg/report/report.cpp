@@ -21,7 +21,7 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   const auto run = readRunJson(page, runNote);
   addRunSection(page, run, runNote);
   addParametersSection(page);
-  addDriftSection(page);
+  addDriftSection(page, run);
   addOrthoAlignmentSection(page, run);
   addBrightnessSection(page);
   addHistogramSection(page, run);

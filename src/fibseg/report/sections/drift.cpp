@@ -9,7 +9,7 @@
 
 namespace fibseg::report::detail {
 
-void addDriftSection(Page& page) {
+void addDriftSection(Page& page, const std::optional<json>& run) {
   const std::string relative = "transforms.csv";
   const fs::path path = page.folder() / relative;
   if (!fs::exists(path)) {
@@ -55,6 +55,12 @@ void addDriftSection(Page& page) {
                    "noisy images (align.bandpass_fine)."
                  : "") +
             "</p>";
+    if (const json* offset = run ? findKey(*run, "registration_comparison_offset_px") : nullptr;
+        offset && offset->is_array() && offset->size() == 2 && ((*offset)[0] != 0.0 || (*offset)[1] != 0.0))
+      body += "<p id=\"drift-offset\">Every comparison of two slices carried the same offset, whatever slices it "
+              "spanned: (" + formatNumber((*offset)[0].get<double>(), 3) + ", " + formatNumber((*offset)[1].get<double>(), 3) +
+              ") px (significant at 3 sigma; apparent motion of structure that changes from slice to slice). The "
+              "registration removed it, so it does not add up along the stack.</p>";
     Plot shifts{"Shift per slice", "slice", "shift (px)"};
     shifts.series = {dx, dy};
     if (!flaggedSlices.empty()) shifts.series.push_back(flaggedDx), shifts.series.push_back(flaggedDy);

@@ -21,7 +21,7 @@ Fractions readFractions(const fs::path& path);
 
 void addRunSection(Page& page, const std::optional<json>& run, const std::string& runNote);  // run.json, timings
 void addParametersSection(Page& page);                                                        // parameters_used.toml
-void addDriftSection(Page& page);                                                             // transforms.csv
+void addDriftSection(Page& page, const std::optional<json>& run);                            // transforms.csv
 void addOrthoAlignmentSection(Page& page, const std::optional<json>& run);
 void addBrightnessSection(Page& page);                                                        // brightness.csv
 void addHistogramSection(Page& page, const std::optional<json>& run);                        // preview/histogram.csv
