@@ -170,4 +170,73 @@ void BM_PredictStrokeModelZContext(benchmark::State& state) {
 }
 BENCHMARK(BM_PredictStrokeModelZContext)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Opt-in parts (issue 13): rank features (learn.rank_features) and auto-context
+// (learn.auto_context_scales = 1, 2, 4, 8: a second stage, so the bank is computed twice), 2D and
+// with z context; models from strokes on phantom slices as above (two slices for auto-context,
+// so its first stage is trained out of fold as on real annotations).
+learn::Classifier trainedOn(const learn::FeatureSpec& spec) {
+  phantom::PhantomParams p;
+  p.width = 256;
+  p.height = 224;
+  p.slices = 4;
+  p.seed = 7;
+  p.randomWalk = 0;
+  p.steadyDriftX = 0;
+  p.steadyDriftY = 0;
+  const phantom::Phantom ph(p);
+  auto content = [&](int z) { return ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(); };
+  std::vector<learn::AnnotatedSlice> examples;
+  for (int z : {1, 2})
+    examples.push_back({content(z), strokes(ph.truthLabels(z), 0.01, 3 + z), std::to_string(z),
+                        {content(z - 1), content(z + 1)}});
+  return learn::Classifier::train(examples, spec, defaultTraining(), {{"pore", "SE", "CAM"}, {0, 1, 2}, {}, 0, "none"});
+}
+
+void predictWith(benchmark::State& state, const learn::Classifier& model) {
+  const auto& f = Fixture::get();
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) benchmark::DoNotOptimize(model.predict(f.slice, {f.slice, f.slice}));
+  setRate(state, f.slice, processCpuSeconds() - cpu);
+}
+
+void BM_FeatureBankRank(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  auto spec = defaultSpec();
+  spec.rankFeatures = true;
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) benchmark::DoNotOptimize(learn::computeFeatures(f.slice, spec));
+  setRate(state, f.slice, processCpuSeconds() - cpu);
+}
+BENCHMARK(BM_FeatureBankRank)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModelRank(benchmark::State& state) {
+  static const learn::Classifier model = [] {
+    auto s = defaultSpec();
+    s.rankFeatures = true;
+    return trainedOn(s);
+  }();
+  predictWith(state, model);
+}
+BENCHMARK(BM_PredictStrokeModelRank)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModelAutoContext(benchmark::State& state) {
+  static const learn::Classifier model = [] {
+    auto s = defaultSpec();
+    s.autoContextScales = {1, 2, 4, 8};
+    return trainedOn(s);
+  }();
+  predictWith(state, model);
+}
+BENCHMARK(BM_PredictStrokeModelAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModelZContextAutoContext(benchmark::State& state) {
+  static const learn::Classifier model = [] {
+    auto s = zContextSpec();
+    s.autoContextScales = {1, 2, 4, 8};
+    return trainedOn(s);
+  }();
+  predictWith(state, model);
+}
+BENCHMARK(BM_PredictStrokeModelZContextAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace

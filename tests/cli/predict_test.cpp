@@ -209,3 +209,33 @@ TEST_F(Predict, ZContextModelTrainsOnAStackAndPredictsStacksButNotSingleImages) 
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   EXPECT_TRUE(fs::exists(f / "outz/labels.tif"));
 }
+
+// Auto-context and rank features through the command line: train records both stages in the
+// model file, predict applies them (the labels still match the phantom's truth), and a run whose
+// configuration asks for one stage refuses the two-stage model, naming the parameter.
+TEST_F(Predict, AutoContextModelKeepsItsTwoStagesThroughTrainPredictAndRun) {
+  const Folder& f = *folder_;
+  cv::imwrite(f / "strokes1ac.png", strokesOf(truth_[1], 3));
+  const std::string ac = " --set learn.auto_context_scales=2,4 --set learn.rank_features=true";
+  const auto trained = run("train --image " + (f / "ph/raw/slice_0001.tif") + " --annotation " + (f / "strokes1ac.png") +
+                           " --model " + (f / "ac.json") + ac);
+  ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  const auto doc = fibseg::test::readJson(f / "ac.json");
+  EXPECT_TRUE(doc.contains("xgboost_stage2"));
+  EXPECT_EQ(doc["feature_spec"]["auto_context_scales"], nlohmann::json::array({2, 4}));
+  EXPECT_EQ(doc["feature_spec"]["rank_features"], true);
+  const auto predicted = run("predict " + (f / "ac.json") + " " + (f / "ph/raw/slice_0002.tif") + " --out " + (f / "ac"));
+  ASSERT_EQ(predicted.exitCode, 0) << predicted.output;
+  const cv::Mat labels = cv::imread(f / "ac/labels_0000.png", cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(labels.size(), truth_[2].size());
+  EXPECT_GT(agreement(labels, truth_[2]), 0.9);
+  std::ofstream(f / "ac.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "outac")
+                               << "\"\n";
+  const auto oneStage = run("run " + (f / "ac.toml") + " --set segment.method=classifier --set learn.model=" +
+                            (f / "ac.json") + " --set learn.rank_features=true");
+  EXPECT_NE(oneStage.exitCode, 0);
+  EXPECT_THAT(oneStage.output, HasSubstr("learn.auto_context_scales: model [2, 4], configuration []"));
+  const auto ran = run("run " + (f / "ac.toml") + " --set segment.method=classifier --set learn.model=" + (f / "ac.json") + ac);
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  EXPECT_TRUE(fs::exists(f / "outac/labels.tif"));
+}

@@ -531,3 +531,81 @@ TEST(Classifier, ZContextIsRecordedAndANeedForNeighboursIsAClearError) {
   EXPECT_EQ(learn::Classifier::load(file, spec).featureSpec().zContext, "above_below");
   fs::remove(file);
 }
+
+namespace {
+
+// Bright disks (radius 10) on a dark background under noise as strong as their contrast: one
+// pixel's grey and a 0.7 px neighbourhood cannot tell them apart reliably, the disk around it can.
+struct NoisyDisks {
+  cv::Mat slice, disks;  // disks: 1 inside
+};
+
+NoisyDisks noisyDisks(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> place(12, 147);
+  NoisyDisks d;
+  d.disks = cv::Mat::zeros(160, 160, CV_8U);
+  for (int i = 0; i < 25; ++i) cv::circle(d.disks, {place(rng), place(rng)}, 10, 1, cv::FILLED);
+  cv::Mat grey(d.disks.size(), CV_32F);
+  cv::theRNG().state = seed;
+  cv::randn(grey, 0, 40);
+  grey += 100;
+  cv::Mat bright(d.disks.size(), CV_32F);
+  cv::randn(bright, 140, 40);
+  bright.copyTo(grey, d.disks);
+  grey.convertTo(d.slice, CV_8U);
+  return d;
+}
+
+}  // namespace
+
+// Auto-context: with features at 0.7 px only, the first stage labels pixel by pixel and the noise
+// scatters its answer; the second stage also sees the first stage's probabilities smoothed over
+// 2 and 4 px, i.e. how much of the neighbourhood looks like a disk, and recovers the disks.
+TEST(Classifier, AutoContextCleansAnswersThatNoiseScatters) {
+  const learn::TrainingContext two{{"background", "disk"}, {0, 1}, {}, 0, "none"};
+  const auto a = noisyDisks(1), b = noisyDisks(2), test = noisyDisks(3);
+  const std::vector<learn::AnnotatedSlice> examples = {{a.slice, innerStrokes(a.disks, 2, 0.03, 5), "a"},
+                                                       {b.slice, innerStrokes(b.disks, 2, 0.03, 6), "b"}};
+  auto spec = defaultSpec();
+  spec.scales = {0.7};
+  spec.gaborWavelengths = {};
+  const auto oneStage = learn::Classifier::train(examples, spec, defaultTraining(), two);
+  spec.autoContextScales = {2, 4};
+  const auto twoStages = learn::Classifier::train(examples, spec, defaultTraining(), two);
+  const double first = iouOf(oneStage.predict(test.slice).labels, test.disks, 1);
+  const auto prediction = twoStages.predict(test.slice, true);
+  const double second = iouOf(prediction.labels, test.disks, 1);
+  std::cout << "noisy disks, IoU of disk: one stage " << first << ", auto-context " << second << "\n";
+  EXPECT_LT(first, 0.85);          // the noise is as strong as the contrast (measured 0.82)
+  EXPECT_GT(second, first + 0.05);  // the disk around a pixel tells (measured 0.91)
+  ASSERT_EQ(prediction.probabilities.size(), 2u);
+  EXPECT_LT(cv::norm(prediction.probabilities[0] + prediction.probabilities[1] - 1.0, cv::NORM_INF), 1e-5);
+
+  // The model file carries both stages; loaded, it predicts the same; a file claiming auto-context
+  // without its second stage is refused; one without either (written before auto-context) is a
+  // one-stage model.
+  const fs::path file = tempDir() / "auto_context.json";
+  twoStages.save(file);
+  const auto loaded = learn::Classifier::load(file, spec);
+  EXPECT_EQ(cv::countNonZero(loaded.predict(test.slice).labels != prediction.labels), 0);
+  nlohmann::json doc;
+  std::ifstream(file) >> doc;
+  EXPECT_EQ(doc["feature_spec"]["auto_context_scales"], nlohmann::json::array({2, 4}));
+  EXPECT_EQ(doc["training"]["stages"], 2);
+  doc.erase("xgboost_stage2");
+  std::ofstream(file) << doc.dump();
+  EXPECT_THAT([&] { learn::Classifier::load(file); }, testing::ThrowsMessage<Error>(HasSubstr("no second stage")));
+  doc["feature_spec"].erase("auto_context_scales");
+  doc["feature_spec"].erase("rank_features");
+  std::ofstream(file) << doc.dump();
+  const auto old = learn::Classifier::load(file);
+  EXPECT_TRUE(old.featureSpec().autoContextScales.empty());
+  EXPECT_EQ(old.predict(test.slice).labels.size(), test.slice.size());
+  auto differentScales = spec;
+  differentScales.autoContextScales = {3};
+  twoStages.save(file);
+  EXPECT_THAT([&] { learn::Classifier::load(file, differentScales); },
+              testing::ThrowsMessage<Error>(HasSubstr("learn.auto_context_scales: model [2, 4], configuration [3]")));
+  fs::remove(file);
+}

@@ -104,8 +104,35 @@ TEST(FeatureBank, GaborAnswersStripesOfItsOrientation) {
   EXPECT_LT(diagonal, 0.5 * across);
 }
 
+// A step 0.2 | 0.8 at column 20: in the (2r+1)^2 window (r = 2s) the maximum is bright from r
+// columns before the edge, the minimum from r columns after it, the median (a majority of the
+// window's columns) from the edge on. s = 1: 5x5 (OpenCV's float median); s = 3.5: 15x15 (the
+// median on 8 bits, exact here since 0.2 and 0.8 are multiples of 1/255).
+TEST(FeatureBank, RankFeaturesSeeTheBrightSideWithinTheirWindow) {
+  auto s = spec({1, 3.5});
+  s.rankFeatures = true;
+  cv::Mat edge(48, 48, CV_8U, cv::Scalar(51));
+  edge.colRange(20, 48).setTo(204);
+  const auto planes = learn::computeFeatures(edge, s);
+  const auto names = learn::featureNames(s);
+  ASSERT_EQ(planes.size(), names.size());
+  ASSERT_EQ(names.size(), 1u + 2 * 10 + 2 * 3);
+  for (const auto& [scale, r] : {std::pair<std::string, int>{"1", 2}, {"3.5", 7}}) {
+    const cv::Mat& maximum = planes[indexOf(names, "maximum s=" + scale)];
+    const cv::Mat& minimum = planes[indexOf(names, "minimum s=" + scale)];
+    const cv::Mat& median = planes[indexOf(names, "median s=" + scale)];
+    for (int y : {0, 24, 47})
+      for (int x = 0; x < 48; ++x) {
+        EXPECT_NEAR(maximum.at<float>(y, x), x >= 20 - r ? 0.8 : 0.2, 1e-6) << scale << " " << x;
+        EXPECT_NEAR(minimum.at<float>(y, x), x >= 20 + r ? 0.8 : 0.2, 1e-6) << scale << " " << x;
+        EXPECT_NEAR(median.at<float>(y, x), x >= 20 ? 0.8 : 0.2, 1e-6) << scale << " " << x;
+      }
+  }
+}
+
 TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
-  const auto s = spec({0.7, 3.5}, {4});
+  auto s = spec({0.7, 3.5}, {4});
+  s.rankFeatures = true;
   cv::Mat slice(150, 40, CV_16U);
   cv::randu(slice, 0, 65535);
   cv::GaussianBlur(slice, slice, {5, 5}, 1.5);
@@ -154,6 +181,55 @@ TEST(FeatureSpec, JsonRoundTripAndDifferences) {
   EXPECT_NE(diff.find("learn.scales: model [0.7, 1.6], configuration [1]"), std::string::npos) << diff;
   EXPECT_NE(diff.find("learn.normalisation"), std::string::npos) << diff;
   EXPECT_THROW(learn::featureSpecFromJson(R"({"scales": [1]})", "x.json"), Error);
+  // Rank features and auto-context scales round-trip, differ by name, and default to off in
+  // specifications written before they existed.
+  auto ranked = s;
+  ranked.rankFeatures = true;
+  ranked.autoContextScales = {2, 4};
+  const auto rankedBack = learn::featureSpecFromJson(learn::featureSpecToJson(ranked), "test");
+  EXPECT_TRUE(rankedBack.rankFeatures);
+  EXPECT_EQ(rankedBack.autoContextScales, (std::vector<double>{2, 4}));
+  const std::string rankedDiff = learn::describeFeatureDifferences(s, ranked);
+  EXPECT_NE(rankedDiff.find("learn.rank_features: model false, configuration true"), std::string::npos) << rankedDiff;
+  EXPECT_NE(rankedDiff.find("learn.auto_context_scales: model [], configuration [2, 4]"), std::string::npos)
+      << rankedDiff;
+  const auto old = learn::featureSpecFromJson(
+      R"({"scales": [1], "gabor_wavelengths": [], "gabor_orientations": 4, "normalisation": "fixed",
+          "cnn_model": "", "cnn_model_digest": "", "cnn_channels": 0})", "old.json");
+  EXPECT_FALSE(old.rankFeatures);
+  EXPECT_TRUE(old.autoContextScales.empty());
+}
+
+// The auto-context features of a band equal those of the whole slice (the blur's halo), and are
+// the probability then its Gaussian smoothing per scale: a flat probability stays flat.
+TEST(AutoContext, FeaturesOfABandEqualThoseOfTheWholeSlice) {
+  auto s = spec({1});
+  s.autoContextScales = {1, 4};
+  cv::Mat p0(90, 30, CV_32F), p1(90, 30, CV_32F, cv::Scalar(0.25));
+  cv::randu(p0, 0, 1);
+  std::vector<cv::Mat> whole;
+  learn::detail::appendAutoContextFeatures(whole, {p0, p1}, cv::Range(0, 90), s);
+  ASSERT_EQ(whole.size(), 6u);
+  EXPECT_EQ(whole.size(), learn::autoContextFeatureNames(s, {"rest", "particle"}).size());
+  EXPECT_EQ(learn::autoContextFeatureNames(s, {"rest", "particle"})[4], "stage 1 p(particle) s=1");
+  EXPECT_LT(maxAbs(whole[0] - p0), 1e-7);
+  for (int f = 3; f < 6; ++f) EXPECT_LT(maxAbs(whole[f] - 0.25), 1e-6) << f;
+  // Smoothing random values at sigma 4 leaves much less spread than at sigma 1.
+  cv::Scalar mean, sd1, sd4;
+  cv::meanStdDev(whole[1], mean, sd1);
+  cv::meanStdDev(whole[2], mean, sd4);
+  EXPECT_LT(sd4[0], 0.5 * sd1[0]);
+  for (int start = 0; start < 90; start += 20) {
+    const cv::Range rows(start, std::min(90, start + 20));
+    std::vector<cv::Mat> band;
+    learn::detail::appendAutoContextFeatures(band, {p0, p1}, rows, s);
+    ASSERT_EQ(band.size(), whole.size());
+    for (std::size_t f = 0; f < band.size(); ++f) {
+      ASSERT_EQ(band[f].rows, rows.size());
+      EXPECT_LT(maxAbs(band[f] - whole[f].rowRange(rows)), 1e-6) << f << " rows " << start;
+    }
+  }
+  EXPECT_TRUE(learn::autoContextFeatureNames(spec({1}), {"a", "b"}).empty());
 }
 
 TEST(FeatureBank, RefusesAnEmptyOrInvalidSpecification) {

@@ -55,4 +55,13 @@ void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts
                  CnnRunner* cnn, long long bandPixels,
                  const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit);
 
+/// Rows of context the auto-context features need on each side of a band.
+int autoContextHalo(const FeatureSpec& spec);
+
+/// The auto-context features of rows `rows` of the stage-1 probability planes (whole-slice,
+/// one CV_32F plane per phase): per phase the probability, then its Gaussian smoothing at each
+/// of spec.autoContextScales (as if computed on the whole slice), appended to `planes`.
+void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
+                               cv::Range rows, const FeatureSpec& spec);
+
 }  // namespace fibseg::learn::detail

@@ -152,6 +152,25 @@ void localStatistics(const cv::Mat& image, double s, cv::Mat* out) {
   }
 }
 
+// Grey maximum, minimum and median in the local statistics' (4s+1)^2 window. A square window
+// keeps the maximum and minimum separable (two 1D passes); OpenCV's median of a float image stops
+// at 5x5, so larger windows take it on the image quantised to 1/255 of the normalised range.
+void rankStatistics(const cv::Mat& image, double s, cv::Mat* out) {
+  const int r = std::max(1, static_cast<int>(std::lround(2 * s)));
+  const int k = 2 * r + 1;
+  const cv::Mat window = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k));
+  cv::dilate(image, out[0], window);  // outside the image: neutral (OpenCV's default border)
+  cv::erode(image, out[1], window);
+  if (k <= 5) {
+    cv::medianBlur(image, out[2], k);
+    return;
+  }
+  cv::Mat bytes, median;
+  image.convertTo(bytes, CV_8U, 255.0);  // saturates below 0 and above 1
+  cv::medianBlur(bytes, median, k);
+  median.convertTo(out[2], CV_32F, 1.0 / 255.0);
+}
+
 // The part of the bank computed on the neighbours: the same scales and Gabor filters, not the
 // CNN (its cost would double, and its maps are already contextual).
 FeatureSpec contextSpec(const FeatureSpec& spec) {
@@ -206,6 +225,8 @@ void checkSpec(const FeatureSpec& spec) {
     throw Error("feature specification: normalisation '" + spec.normalisation + "'; expected percentile or fixed");
   if (spec.zContext != "none" && spec.zContext != "neighbours" && spec.zContext != "above_below")
     throw Error("feature specification: z context '" + spec.zContext + "'; expected none, neighbours or above_below");
+  for (double s : spec.autoContextScales)
+    if (!(s > 0)) throw Error("feature specification: auto-context scale " + number(s) + " px; expected scales > 0");
   if (!spec.cnnModel.empty() && (spec.cnnModelDigest.empty() || spec.cnnChannels < 1))
     throw Error("feature specification: CNN model " + spec.cnnModel +
                 " not resolved (internal: call resolveCnnModel before computing features)");
@@ -224,6 +245,9 @@ std::vector<std::string> featureNames(const FeatureSpec& spec) {
   for (double l : spec.gaborWavelengths)
     for (int o = 0; o < spec.gaborOrientations; ++o)
       names.push_back("gabor l=" + number(l) + " o=" + number(180.0 * o / spec.gaborOrientations));
+  if (spec.rankFeatures)
+    for (double s : spec.scales)
+      for (const char* name : {"maximum", "minimum", "median"}) names.push_back(std::string(name) + " s=" + number(s));
   if (!spec.cnnModel.empty())
     for (int c = 0; c < spec.cnnChannels; ++c) names.push_back("cnn " + std::to_string(c));
   for (const auto& side : contextNames(spec))
@@ -231,6 +255,16 @@ std::vector<std::string> featureNames(const FeatureSpec& spec) {
   for (const auto& side : contextNames(spec)) {
     names.push_back(side + "change grey");
     for (double s : spec.scales) names.push_back(side + "change gaussian s=" + number(s));
+  }
+  return names;
+}
+
+std::vector<std::string> autoContextFeatureNames(const FeatureSpec& spec, const std::vector<std::string>& phases) {
+  std::vector<std::string> names;
+  if (spec.autoContextScales.empty()) return names;
+  for (const auto& phase : phases) {
+    names.push_back("stage 1 p(" + phase + ")");
+    for (double s : spec.autoContextScales) names.push_back("stage 1 p(" + phase + ") s=" + number(s));
   }
   return names;
 }
@@ -245,6 +279,8 @@ std::string featureSpecToJson(const FeatureSpec& spec) {
   j["cnn_model_digest"] = spec.cnnModelDigest;
   j["cnn_channels"] = spec.cnnChannels;
   j["z_context"] = spec.zContext;
+  j["rank_features"] = spec.rankFeatures;
+  j["auto_context_scales"] = spec.autoContextScales;
   j["feature_names"] = featureNames(spec);
   return j.dump(2);
 }
@@ -261,6 +297,9 @@ FeatureSpec featureSpecFromJson(const std::string& text, const std::string& wher
     spec.cnnModelDigest = j.at("cnn_model_digest").get<std::string>();
     spec.cnnChannels = j.at("cnn_channels").get<int>();
     spec.zContext = j.value("z_context", std::string("none"));  // models from before z context: none
+    // Models from before these existed: no rank features, one stage.
+    spec.rankFeatures = j.value("rank_features", false);
+    spec.autoContextScales = j.value("auto_context_scales", std::vector<double>{});
     return spec;
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": not a feature specification (" + e.what() +
@@ -285,6 +324,8 @@ std::string describeFeatureDifferences(const FeatureSpec& model, const FeatureSp
     differ("learn.gabor_orientations", std::to_string(model.gaborOrientations), std::to_string(wanted.gaborOrientations));
   differ("learn.normalisation", model.normalisation, wanted.normalisation);
   differ("learn.z_context", model.zContext, wanted.zContext);
+  differ("learn.rank_features", model.rankFeatures ? "true" : "false", wanted.rankFeatures ? "true" : "false");
+  differ("learn.auto_context_scales", list(model.autoContextScales), list(wanted.autoContextScales));
   if (model.cnnModel.empty() != wanted.cnnModel.empty())
     differ("learn.cnn_model", model.cnnModel.empty() ? "none" : model.cnnModel,
            wanted.cnnModel.empty() ? "none" : wanted.cnnModel);
@@ -418,11 +459,12 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
   checkSpec(spec);
   const int scales = static_cast<int>(spec.scales.size());
   const int gabors = static_cast<int>(spec.gaborWavelengths.size()) * spec.gaborOrientations;
-  std::vector<cv::Mat> planes(1 + kPerScale * scales + gabors);
+  const int ranked = spec.rankFeatures ? scales : 0;
+  std::vector<cv::Mat> planes(1 + kPerScale * scales + gabors + 3 * ranked);
   planes[0] = normalised.clone();
   // Independent tasks: per scale the derivative features, the partner blur of the difference of
   // Gaussians and the local statistics; one per Gabor filter.
-  const int tasks = 3 * scales + gabors;
+  const int tasks = 3 * scales + gabors + ranked;
   tbb::parallel_for(0, tasks, [&](int t) {
     if (t < 3 * scales) {
       cv::Mat* out = &planes[1 + kPerScale * (t / 3)];
@@ -430,6 +472,9 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
       if (t % 3 == 0) derivativeFeatures(normalised, s, out);
       if (t % 3 == 1) out[1] = gaussian(normalised, kDogRatio * s);
       if (t % 3 == 2) localStatistics(normalised, s, out);
+    } else if (t >= 3 * scales + gabors) {
+      const int k = t - 3 * scales - gabors;
+      rankStatistics(normalised, spec.scales[k], &planes[1 + kPerScale * scales + gabors + 3 * k]);
     } else {
       const int g = t - 3 * scales;
       const double lambda = spec.gaborWavelengths[g / spec.gaborOrientations];
@@ -471,6 +516,28 @@ void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts
     if (top != y0 || bottom != y1)
       for (auto& plane : planes) plane = plane.rowRange(y0 - top, y1 - top);
     visit(cv::Range(y0, y1), planes);
+  }
+}
+
+int autoContextHalo(const FeatureSpec& spec) {
+  int halo = 0;
+  for (double s : spec.autoContextScales) halo = std::max(halo, gaussianRadius(s));
+  return halo;
+}
+
+void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
+                               cv::Range rows, const FeatureSpec& spec) {
+  if (spec.autoContextScales.empty()) return;
+  const int rowsTotal = probabilities.empty() ? 0 : probabilities[0].rows;
+  const int halo = autoContextHalo(spec);
+  const int top = std::max(0, rows.start - halo), bottom = std::min(rowsTotal, rows.end + halo);
+  for (const auto& p : probabilities) {
+    planes.push_back(p.rowRange(rows));
+    // A copy with halo, so the blur reflects at the halo's edge, far from the band, as the bank's
+    // filters do: with the halo at least the kernel's radius, band features equal whole-slice ones.
+    const cv::Mat withHalo = p.rowRange(top, bottom).clone();
+    for (double s : spec.autoContextScales)
+      planes.push_back(gaussian(withHalo, s).rowRange(rows.start - top, rows.end - top));
   }
 }
 

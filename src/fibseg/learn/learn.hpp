@@ -43,11 +43,27 @@ struct FeatureSpec {
   // against one cut by the plane), the slices above and below often are not. A model trained with
   // it needs the neighbours to predict.
   std::string zContext = "none";
+  // Rank features (as Fiji's Trainable Weka Segmentation has them): at each scale the grey
+  // maximum, minimum and median in the same (4s+1)^2 window as the local mean and variance, named
+  // "maximum s=..", "minimum s=..", "median s=..", after the Gabor features. A maximum says "a
+  // bright body within r px", which smoothed features blur to mid-grey at a body's rim.
+  bool rankFeatures = false;
+  // Auto-context (ilastik's two-stage classification), empty = one stage: a second model is
+  // trained on the same strokes with every feature above plus the first model's probability of
+  // each phase, raw and smoothed at these Gaussian scales (px). The first stage's answer around a
+  // pixel (a particle's interior 5 px away) then describes the pixel too. With two or more
+  // annotated slices, the probabilities a slice's strokes are trained on come from a first
+  // stage trained on the other slices (leave-one-slice-out), as they will on unseen slices.
+  std::vector<double> autoContextScales = {};
 };
 
 /// Feature names in column order ("gaussian s=1.6", "gabor l=4 o=45", "cnn 3"); their count is
 /// the number of features per pixel.
 std::vector<std::string> featureNames(const FeatureSpec& spec);
+/// The second stage's extra features when spec.autoContextScales is set (none otherwise): per
+/// phase "stage 1 p(<phase>)" then "stage 1 p(<phase>) s=<scale>" per scale; the second stage
+/// sees featureNames(spec) followed by these.
+std::vector<std::string> autoContextFeatureNames(const FeatureSpec& spec, const std::vector<std::string>& phases);
 std::string featureSpecToJson(const FeatureSpec& spec);
 /// Throws naming `where` when the JSON is not a feature specification.
 FeatureSpec featureSpecFromJson(const std::string& json, const std::string& where);
