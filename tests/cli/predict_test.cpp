@@ -170,7 +170,7 @@ TEST_F(Predict, TwoPhaseRunWritesItsPhasesEverywhere) {
   EXPECT_THAT(text, HasSubstr("\"particle\""));
   const cv::Mat labels = cv::imread(f / "out2/segmented/labels_0001.png", cv::IMREAD_UNCHANGED);
   ASSERT_FALSE(labels.empty());
-  EXPECT_EQ(cv::countNonZero(labels != 0 & labels != 255), 0);  // only the two phase values
+  EXPECT_EQ(cv::countNonZero((labels != 0) & (labels != 255)), 0);  // only the two phase values
   EXPECT_GT(cv::countNonZero(labels == 255), 0.3 * labels.total());
   std::ifstream report(f / "out2/report.html");
   const std::string html((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
