@@ -68,7 +68,102 @@ std::vector<float> squaredDistanceToOutside(const LabelVolume& v, const std::vec
   return f;
 }
 
-SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool localThickness) {
+namespace {
+
+std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std::uint8_t>& inside) {
+  // Local thickness as Hildebrand & Rüegsegger define it, computed exactly for balls centred on
+  // voxel centres: a ball of radius dt (the distance to the nearest voxel outside the phase, as in
+  // PoreSpy and BoneJ) at each centre on the distance ridge, i.e. whose ball no neighbour's ball
+  // contains; every voxel takes the largest diameter 2 dt among the balls covering it. Radii are
+  // the distances themselves, not rounded to whole voxels (rounding them down is what read a
+  // sphere of r = 10 as 18). A phase that fills the volume has no outside: its balls stop at the
+  // volume's longest side.
+  auto dt2 = squaredDistanceToOutside(v, inside);
+  const double longest = std::max({v.nx * v.voxelUm[0], v.ny * v.voxelUm[1], v.nz * v.voxelUm[2]});
+  for (auto& d : dt2)
+    if (std::isinf(d)) d = float(longest * longest);
+  struct Centre { int x, y; double radius; };
+  std::vector<std::vector<Centre>> centresBySlice(v.nz);
+  double gap[27];  // distance to each neighbour, (dx, dy, dz) in -1..1 at (dz + 1) * 9 + (dy + 1) * 3 + dx + 1
+  for (int k = 0; k < 27; ++k) {
+    const int dx = k % 3 - 1, dy = k / 3 % 3 - 1, dz = k / 9 - 1;
+    gap[k] = std::sqrt(dx * dx * v.voxelUm[0] * v.voxelUm[0] + dy * dy * v.voxelUm[1] * v.voxelUm[1] +
+                       dz * dz * v.voxelUm[2] * v.voxelUm[2]);
+  }
+  tbb::parallel_for(0, v.nz, [&](int z) {
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) {
+        const std::size_t i = v.index(x, y, z);
+        if (!inside[i]) continue;
+        const double radius = std::sqrt(double(dt2[i]));
+        bool ridge = true;
+        for (int dz = -1; dz <= 1 && ridge; ++dz)
+          for (int dy = -1; dy <= 1 && ridge; ++dy)
+            for (int dx = -1; dx <= 1 && ridge; ++dx) {
+              const int nx = x + dx, ny = y + dy, nz = z + dz;
+              if ((!dx && !dy && !dz) || nx < 0 || ny < 0 || nz < 0 || nx >= v.nx || ny >= v.ny || nz >= v.nz) continue;
+              const std::size_t j = v.index(nx, ny, nz);
+              if (!inside[j]) continue;
+              // Else that ball contains this one; compared squared (both sides are positive).
+              const double reach = radius + gap[(dz + 1) * 9 + (dy + 1) * 3 + dx + 1] - 1e-6;
+              ridge = double(dt2[j]) < reach * reach;
+            }
+        if (ridge) centresBySlice[z].push_back({x, y, radius});
+      }
+    // Largest first, so a slice further away than a ball reaches stops the scan of its centres.
+    std::sort(centresBySlice[z].begin(), centresBySlice[z].end(),
+              [](const Centre& a, const Centre& b) { return a.radius > b.radius; });
+  });
+  double maxRadius = 0;
+  for (const auto& slice : centresBySlice)
+    for (const auto& c : slice) maxRadius = std::max(maxRadius, c.radius);
+  std::vector<float> thickness(v.voxels(), 0.0f);
+  // Each task paints one output slice from the balls reaching it, so no two tasks write a voxel.
+  // A ball is painted as one run per row it crosses (its chord there), a plain max over a span of
+  // floats that the compiler vectorises, instead of a distance test, a phase test and a square
+  // root per voxel or row: same voxels (centre strictly inside the ball), same values, about 5x
+  // faster (bench/README.md, Measure). Voxels outside the phase are cleared at the end. Most of
+  // the cost left is the number of balls: the ridge test only drops a ball that a neighbour's
+  // contains exactly, and since dt is 1-Lipschitz that is rare (~90 % of a phase's voxels stay).
+  const int reachZ = int(std::ceil(maxRadius / v.voxelUm[2]));
+  const double hx = v.voxelUm[0];
+  tbb::parallel_for(0, v.nz, [&](int z) {
+    for (int cz = std::max(0, z - reachZ); cz <= std::min(v.nz - 1, z + reachZ); ++cz)
+      for (const auto& c : centresBySlice[cz]) {
+        const double r2 = c.radius * c.radius, ez = (z - cz) * v.voxelUm[2];
+        if (ez * ez >= r2) break;
+        const float diameter = float(2 * c.radius);
+        // Rows outward from the centre's: the chord only shortens, so its half width is found by
+        // stepping down from the previous row's (one square root per ball and slice, not per row).
+        const double disc2 = r2 - ez * ez;
+        int half = int(std::ceil(std::sqrt(disc2) / hx));
+        for (int dy = 0;; ++dy) {
+          const double ey = dy * v.voxelUm[1], rest = disc2 - ey * ey;
+          if (rest <= 0 || (c.y - dy < 0 && c.y + dy >= v.ny)) break;
+          while (half > 0 && (half * hx) * (half * hx) >= rest) --half;
+          const int x0 = std::max(0, c.x - half), x1 = std::min(v.nx - 1, c.x + half);
+          for (int y = c.y - dy; y <= c.y + dy; y += dy ? 2 * dy : 1) {
+            if (y < 0 || y >= v.ny) continue;
+            float* row = thickness.data() + v.index(0, y, z);
+            for (int x = x0; x <= x1; ++x) row[x] = std::max(row[x], diameter);
+          }
+        }
+      }
+  });
+  for (std::size_t i = 0; i < thickness.size(); ++i)
+    if (!inside[i]) thickness[i] = 0.0f;
+  return thickness;
+}
+
+}  // namespace
+
+std::vector<float> localThickness(const LabelVolume& v, int phase) {
+  std::vector<std::uint8_t> inside(v.voxels());
+  for (std::size_t i = 0; i < inside.size(); ++i) inside[i] = v.phase[i] == phase;
+  return localThicknessOf(v, inside);
+}
+
+SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool withLocalThickness) {
   SizeDistribution s;
   std::vector<std::uint8_t> inside(v.voxels());
   long long count = 0;
@@ -85,71 +180,14 @@ SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool localThi
         }
     s.meanChordUm[axis] = runs ? double(count) / runs * v.voxelUm[axis] : 0.0;
   }
-  if (!localThickness || count == 0) return s;
+  if (!withLocalThickness || count == 0) return s;
 
-  // Local thickness as Hildebrand & Rüegsegger define it, computed exactly for balls centred on
-  // voxel centres: a ball of radius dt (the distance to the nearest voxel outside the phase, as in
-  // PoreSpy and BoneJ) at each centre on the distance ridge, i.e. whose ball no neighbour's ball
-  // contains; every voxel takes the largest diameter 2 dt among the balls covering it. Radii are
-  // the distances themselves, not rounded to whole voxels (rounding them down is what read a
-  // sphere of r = 10 as 18). A phase that fills the volume has no outside: its balls stop at the
-  // volume's longest side.
-  auto dt2 = squaredDistanceToOutside(v, inside);
-  const double longest = std::max({v.nx * v.voxelUm[0], v.ny * v.voxelUm[1], v.nz * v.voxelUm[2]});
-  for (auto& d : dt2)
-    if (std::isinf(d)) d = float(longest * longest);
-  struct Centre { int x, y, z; double radius; };
-  std::vector<std::vector<Centre>> centresBySlice(v.nz);
-  tbb::parallel_for(0, v.nz, [&](int z) {
-    for (int y = 0; y < v.ny; ++y)
-      for (int x = 0; x < v.nx; ++x) {
-        const std::size_t i = v.index(x, y, z);
-        if (!inside[i]) continue;
-        const double radius = std::sqrt(double(dt2[i]));
-        bool ridge = true;
-        for (int dz = -1; dz <= 1 && ridge; ++dz)
-          for (int dy = -1; dy <= 1 && ridge; ++dy)
-            for (int dx = -1; dx <= 1 && ridge; ++dx) {
-              const int nx = x + dx, ny = y + dy, nz = z + dz;
-              if ((!dx && !dy && !dz) || nx < 0 || ny < 0 || nz < 0 || nx >= v.nx || ny >= v.ny || nz >= v.nz) continue;
-              const std::size_t j = v.index(nx, ny, nz);
-              if (!inside[j]) continue;
-              const double gap = std::sqrt(dx * dx * v.voxelUm[0] * v.voxelUm[0] + dy * dy * v.voxelUm[1] * v.voxelUm[1] +
-                                           dz * dz * v.voxelUm[2] * v.voxelUm[2]);
-              ridge = std::sqrt(double(dt2[j])) < radius + gap - 1e-6;  // else that ball contains this one
-            }
-        if (ridge) centresBySlice[z].push_back({x, y, z, radius});
-      }
-  });
-  double maxRadius = 0;
-  for (const auto& slice : centresBySlice)
-    for (const auto& c : slice) maxRadius = std::max(maxRadius, c.radius);
-  std::vector<float> thickness(v.voxels(), 0.0f);
-  // Each task paints one output slice from the balls reaching it, so no two tasks write a voxel.
-  const int reachZ = int(std::ceil(maxRadius / v.voxelUm[2]));
-  tbb::parallel_for(0, v.nz, [&](int z) {
-    for (int cz = std::max(0, z - reachZ); cz <= std::min(v.nz - 1, z + reachZ); ++cz)
-      for (const auto& c : centresBySlice[cz]) {
-        const double r2 = c.radius * c.radius, ez = (z - cz) * v.voxelUm[2];
-        if (ez * ez >= r2) continue;
-        const int reachY = int(std::ceil(std::sqrt(r2 - ez * ez) / v.voxelUm[1]));
-        for (int y = std::max(0, c.y - reachY); y <= std::min(v.ny - 1, c.y + reachY); ++y) {
-          const double ey = (y - c.y) * v.voxelUm[1], rest = r2 - ez * ez - ey * ey;
-          if (rest <= 0) continue;
-          const int reachX = int(std::ceil(std::sqrt(rest) / v.voxelUm[0]));
-          for (int x = std::max(0, c.x - reachX); x <= std::min(v.nx - 1, c.x + reachX); ++x) {
-            const double ex = (x - c.x) * v.voxelUm[0];
-            const std::size_t i = v.index(x, y, z);
-            if (ex * ex < rest && inside[i]) thickness[i] = std::max(thickness[i], float(2 * c.radius));
-          }
-        }
-      }
-  });
+  const auto thickness = localThicknessOf(v, inside);
+  const float maxThickness = *std::max_element(thickness.begin(), thickness.end());
   const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
-  const float maxDt2 = float(maxRadius * maxRadius);
   // Histogram bins one step (the smallest voxel side) wide, centred on whole multiples of it.
   std::vector<double> bins;
-  for (double d = step; d <= 2 * std::sqrt(maxDt2) + 2 * step; d += step) bins.push_back(d);
+  for (double d = step; d <= double(maxThickness) + 2 * step; d += step) bins.push_back(d);
   std::vector<long long> hist(bins.size() + 1, 0);
   for (std::size_t i = 0; i < thickness.size(); ++i)
     if (inside[i]) ++hist[std::min(bins.size(), std::size_t(std::lround(thickness[i] / step)) - 1)];
