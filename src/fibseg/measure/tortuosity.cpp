@@ -11,6 +11,7 @@
 #include "fibseg/measure/tortuosity.hpp"
 
 #include <tbb/parallel_for.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
@@ -37,6 +38,16 @@ constexpr double kRestartReduction = 1e-6;
 // has flags 0, diagonal 0 and inverse diagonal 0, so every loop below runs without a branch on
 // the (random) domain, which costs more than the arithmetic it saves.
 constexpr unsigned kInDomain = 1u << 6, kAtEnd = 1u << 7;
+
+// The finest-grid loops (one z plane per call) are compiled twice, for AVX2 + FMA (x86-64-v3) and
+// for the baseline x86-64, and the loader picks one for the CPU it runs on (GCC function
+// multiversioning, an ifunc): the stencil is arithmetic-bound in SSE (8 flag bits decoded per
+// voxel), and 8 lanes instead of 4 cut the whole solve's CPU time by a third (bench/README.md).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define FIBSEG_PLANE_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FIBSEG_PLANE_KERNEL
+#endif
 
 // A float field on the finest grid with one plane of zeros on each side, so that the stencil may
 // read i +- stride for every voxel and mask the term with the flag bit instead of branching.
@@ -95,86 +106,153 @@ inline void stencilRow(const FineGrid& F, const float* u, std::size_t row, Op op
   }
 }
 
-// out = A u on the finest grid; returns dot(u, out).
-double multiplyFine(const FineGrid& F, const float* u, float* out) {
-  return tbb::parallel_reduce(
-      tbb::blocked_range<int>(0, F.n[2]), 0.0,
-      [&](const tbb::blocked_range<int>& r, double s) {
-        for (int z = r.begin(); z < r.end(); ++z)
-          for (int y = 0; y < F.n[1]; ++y) {
-            const std::size_t row = F.st[2] * z + F.st[1] * y;
-            const float* ur = u + row;
-            float* o = out + row;
-            stencilRow(F, u, row, [&](int j, float diag, float off) { o[j] = diag * ur[j] - off; });
-            float rowSum = 0;
+// out = A u on plane z of the finest grid; returns the plane's part of dot(u, out).
+FIBSEG_PLANE_KERNEL double multiplyPlane(const FineGrid& F, const float* u, float* out, int z) {
+  double s = 0;
+  for (int y = 0; y < F.n[1]; ++y) {
+    const std::size_t row = F.st[2] * z + F.st[1] * y;
+    const float* ur = u + row;
+    float* o = out + row;
+    stencilRow(F, u, row, [&](int j, float diag, float off) { o[j] = diag * ur[j] - off; });
+    float rowSum = 0;
 #pragma omp simd reduction(+ : rowSum)
-            for (int j = 0; j < F.n[0]; ++j) rowSum += ur[j] * o[j];
-            s += rowSum;
-          }
-        return s;
-      },
-      std::plus<>());
-}
-
-// One colour of red-black Gauss-Seidel for A x = b on the finest grid. The whole row is computed
-// and only the colour's voxels are kept: a voxel's new value depends only on the other colour, so
-// this is the red-black sweep, vectorised instead of stepping by 2.
-void gaussSeidelFine(const FineGrid& F, const float* b, float* x, int colour) {
-  tbb::parallel_for(0, F.n[2], [&](int z) {
-    for (int y = 0; y < F.n[1]; ++y) {
-      const std::size_t row = F.st[2] * z + F.st[1] * y;
-      const int first = (colour + y + z) & 1;
-      float* xr = x + row;
-      const float* br = b + row;
-      stencilRow(F, x, row, [&](int j, float diag, float off) {
-        const float keep = float((j & 1) == first);  // arithmetic, not a branch: vectorised
-        xr[j] += keep * ((br[j] + off) / diag - xr[j]);
-      });
-    }
-  });
-}
-
-// One coarse grid: c[a][i] = conductance between cell i and its + neighbour along a.
-struct Level {
-  int n[3] = {0, 0, 0};
-  std::vector<float> c[3];
-  std::vector<float> diag;  // 0 = no cell (no domain voxel in the aggregate)
-  std::vector<float> b, x;
-  std::size_t size() const { return std::size_t(n[0]) * n[1] * n[2]; }
-  std::size_t stride(int a) const { return a == 0 ? 1 : a == 1 ? std::size_t(n[0]) : std::size_t(n[0]) * n[1]; }
-};
-
-double dot(const float* a, const float* b, std::size_t n) {
-  return tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, n, 1 << 16), 0.0,
-      [&](const tbb::blocked_range<std::size_t>& r, double s) {
-        for (std::size_t i = r.begin(); i < r.end(); ++i) s += double(a[i]) * b[i];
-        return s;
-      },
-      std::plus<>());
-}
-
-// Sum of c * u over the neighbours of cell i.
-inline float neighbourSum(const Level& L, const std::vector<float>& u, std::size_t i, int x, int y, int z) {
-  float s = 0;
-  const int c3[3] = {x, y, z};
-  for (int a = 0; a < 3; ++a) {
-    const std::size_t st = L.stride(a);
-    if (c3[a] + 1 < L.n[a]) s += L.c[a][i] * u[i + st];
-    if (c3[a] > 0) s += L.c[a][i - st] * u[i - st];
+    for (int j = 0; j < F.n[0]; ++j) rowSum += ur[j] * o[j];
+    s += rowSum;
   }
   return s;
 }
 
-void gaussSeidelColour(Level& L, int colour) {
-  tbb::parallel_for(0, L.n[2], [&](int z) {
-    for (int y = 0; y < L.n[1]; ++y) {
-      int x = (colour + y + z) & 1;
-      std::size_t i = L.stride(2) * z + L.stride(1) * y + x;
-      for (; x < L.n[0]; x += 2, i += 2)
-        if (L.diag[i] > 0) L.x[i] = (L.b[i] + neighbourSum(L, L.x, i, x, y, z)) / L.diag[i];
+// Sum over the z planes of plane(z) (a double), in parallel.
+template <class Plane>
+double sumOverPlanes(const FineGrid& F, Plane plane) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<int>(0, F.n[2]), 0.0,
+      [&](const tbb::blocked_range<int>& r, double s) {
+        for (int z = r.begin(); z < r.end(); ++z) s += plane(z);
+        return s;
+      },
+      std::plus<>());
+}
+
+// One colour of red-black Gauss-Seidel for A x = b on plane z of the finest grid. The whole row is
+// computed and only the colour's voxels are kept: a voxel's new value depends only on the other
+// colour, so this is the red-black sweep, vectorised instead of stepping by 2. The row goes to a
+// buffer first and is blended into x in a second loop: written straight into x, the loop reads and
+// writes the same array and GCC gives up vectorising it ("complicated access pattern"), which made
+// this sweep 60 % of the solve. Returns the plane's part of dot(b, x) after the sweep when asked
+// (the last sweep of the preconditioner leaves x final, so CG's r'z costs no pass of its own).
+FIBSEG_PLANE_KERNEL double gaussSeidelPlane(const FineGrid& F, const float* b, float* x, int colour, int z,
+                                            float* __restrict t, bool withDot) {
+  double s = 0;
+  for (int y = 0; y < F.n[1]; ++y) {
+    const std::size_t row = F.st[2] * z + F.st[1] * y;
+    const int first = (colour + y + z) & 1;
+    float* __restrict xr = x + row;
+    const float* __restrict br = b + row;
+    stencilRow(F, x, row, [&](int j, float diag, float off) { t[j] = (br[j] + off) / diag; });
+#pragma omp simd
+    for (int j = 0; j < F.n[0]; ++j) {
+      const float keep = float(1 - ((j ^ first) & 1));  // arithmetic, not a branch: vectorised
+      xr[j] += keep * (t[j] - xr[j]);
     }
-  });
+    if (withDot) {
+      float rowSum = 0;
+#pragma omp simd reduction(+ : rowSum)
+      for (int j = 0; j < F.n[0]; ++j) rowSum += br[j] * xr[j];
+      s += rowSum;
+    }
+  }
+  return s;
+}
+
+double gaussSeidelFine(const FineGrid& F, const float* b, float* x, int colour, bool withDot = false) {
+  tbb::enumerable_thread_specific<std::vector<float>> buffers([&] { return std::vector<float>(F.n[0]); });
+  return sumOverPlanes(F, [&](int z) { return gaussSeidelPlane(F, b, x, colour, z, buffers.local().data(), withDot); });
+}
+
+// One coarse grid: c(a)[i] = conductance between cell i and its + neighbour along a (0 from the
+// last cell along a). The conductances and x carry one plane (+ 1) of zeros on each side, so the
+// loops below read every neighbour of every cell without bounds tests: a missing neighbour's
+// conductance is 0 (the previous row's or plane's last cell, or the padding).
+struct Level {
+  int n[3] = {0, 0, 0};
+  std::size_t pad = 0;
+  std::vector<float> conductance[3], solution;  // padded
+  std::vector<float> diag;                      // 0 = no cell (no domain voxel in the aggregate)
+  std::vector<float> b;
+  std::size_t size() const { return std::size_t(n[0]) * n[1] * n[2]; }
+  std::size_t stride(int a) const { return a == 0 ? 1 : a == 1 ? std::size_t(n[0]) : std::size_t(n[0]) * n[1]; }
+  float* c(int a) { return conductance[a].data() + pad; }
+  const float* c(int a) const { return conductance[a].data() + pad; }
+  float* x() { return solution.data() + pad; }
+  const float* x() const { return solution.data() + pad; }
+};
+
+// Calls op(j, diagonal, neighbourSum) for every cell j of the row of level L starting at cell
+// `row`; the diagonal of a no-cell is 1 (its b and neighbour sum are 0, so it stays 0).
+template <class Op>
+inline void levelRow(const Level& L, std::size_t row, Op op) {
+  const float *c0 = L.c(0) + row, *c1 = L.c(1) + row, *c2 = L.c(2) + row;
+  const float* u = L.x() + row;
+  const float* d = L.diag.data() + row;
+  const std::ptrdiff_t sy = std::ptrdiff_t(L.stride(1)), sz = std::ptrdiff_t(L.stride(2));
+  const int n = L.n[0];
+#pragma omp simd
+  for (int j = 0; j < n; ++j) {
+    const float s = c0[j] * u[j + 1] + c0[j - 1] * u[j - 1] + c1[j] * u[j + sy] + c1[j - sy] * u[j - sy] +
+                    c2[j] * u[j + sz] + c2[j - sz] * u[j - sz];
+    op(j, d[j] + float(d[j] <= 0.0f), s);
+  }
+}
+
+// One colour of red-black Gauss-Seidel on plane z of level L (whole rows, then blended, as on the
+// finest grid).
+FIBSEG_PLANE_KERNEL void gaussSeidelLevelPlane(Level& L, int colour, int z, float* __restrict t) {
+  for (int y = 0; y < L.n[1]; ++y) {
+    const std::size_t row = L.stride(2) * z + L.stride(1) * y;
+    const int first = (colour + y + z) & 1;
+    float* __restrict xr = L.x() + row;
+    const float* __restrict br = L.b.data() + row;
+    levelRow(L, row, [&](int j, float diag, float s) { t[j] = (br[j] + s) / diag; });
+#pragma omp simd
+    for (int j = 0; j < L.n[0]; ++j) {
+      const float keep = float(1 - ((j ^ first) & 1));
+      xr[j] += keep * (t[j] - xr[j]);
+    }
+  }
+}
+
+void gaussSeidelColour(Level& L, int colour) {
+  tbb::enumerable_thread_specific<std::vector<float>> buffers([&] { return std::vector<float>(L.n[0]); });
+  tbb::parallel_for(0, L.n[2], [&](int z) { gaussSeidelLevelPlane(L, colour, z, buffers.local().data()); });
+}
+
+// Residual b - A x of planes 2Z and 2Z + 1 of level L, summed over the aggregates into plane Z of C.
+FIBSEG_PLANE_KERNEL void restrictLevelPlanes(const Level& L, Level& C, int Z, float* __restrict res) {
+  std::fill(C.b.begin() + C.stride(2) * Z, C.b.begin() + C.stride(2) * (Z + 1), 0.0f);
+  res[L.n[0]] = 0.0f;  // an odd row's last aggregate has one cell
+  for (int z = 2 * Z; z < std::min(L.n[2], 2 * Z + 2); ++z)
+    for (int y = 0; y < L.n[1]; ++y) {
+      const std::size_t row = L.stride(2) * z + L.stride(1) * y;
+      const float* xr = L.x() + row;
+      const float* br = L.b.data() + row;
+      const float* d = L.diag.data() + row;
+      levelRow(L, row, [&](int j, float, float s) { res[j] = br[j] - (d[j] * xr[j] - s); });
+      float* coarse = C.b.data() + C.stride(2) * Z + C.stride(1) * (y / 2);
+      for (int k = 0; k < C.n[0]; ++k) coarse[k] += res[2 * k] + res[2 * k + 1];
+    }
+}
+
+// L.x += kCoarseScale * C.x (piecewise constant) on plane z, cells only.
+FIBSEG_PLANE_KERNEL void prolongLevelPlane(Level& L, const Level& C, int z) {
+  for (int y = 0; y < L.n[1]; ++y) {
+    const std::size_t row = L.stride(2) * z + L.stride(1) * y;
+    const float* coarse = C.x() + C.stride(2) * (z / 2) + C.stride(1) * (y / 2);
+    const float* d = L.diag.data() + row;
+    float* xr = L.x() + row;
+#pragma omp simd
+    for (int j = 0; j < L.n[0]; ++j) xr[j] += float(d[j] > 0.0f) * kCoarseScale * coarse[j / 2];
+  }
 }
 
 // The 2x2x2 aggregation of a grid of size n whose conductance along a from cell i is
@@ -184,7 +262,8 @@ Level coarsen(const int n[3], Conductance conductance, Diagonal diagonal) {
   Level c;
   for (int a = 0; a < 3; ++a) c.n[a] = (n[a] + 1) / 2;
   const std::size_t cells = c.size();
-  for (int a = 0; a < 3; ++a) c.c[a].assign(cells, 0.0f);
+  c.pad = c.stride(2) + 1;
+  for (int a = 0; a < 3; ++a) c.conductance[a].assign(cells + 2 * c.pad, 0.0f);
   std::vector<double> diag(cells, 0.0);
   // Each coarse plane Z gathers fine planes 2Z and 2Z+1 only, so coarse planes run in parallel.
   tbb::parallel_for(0, c.n[2], [&](int Z) {
@@ -199,14 +278,14 @@ Level coarsen(const int n[3], Conductance conductance, Diagonal diagonal) {
             if (c3[a] + 1 >= n[a]) continue;
             const float k = conductance(a, i);
             if (c3[a] % 2 == 0) diag[I] -= 2.0 * k;  // both cells in the same aggregate
-            else c.c[a][I] += k;
+            else c.c(a)[I] += k;
           }
         }
   });
   c.diag.resize(cells);
   for (std::size_t I = 0; I < cells; ++I) c.diag[I] = diag[I] > 1e-12 ? float(diag[I]) : 0.0f;
   c.b.assign(cells, 0.0f);
-  c.x.assign(cells, 0.0f);
+  c.solution.assign(cells + 2 * c.pad, 0.0f);
   return c;
 }
 
@@ -218,28 +297,13 @@ Level coarsenFine(const FineGrid& F) {
 
 Level coarsenLevel(const Level& f) {
   return coarsen(
-      f.n, [&](int a, std::size_t i) { return f.c[a][i]; }, [&](std::size_t i) { return double(f.diag[i]); });
-}
-
-// coarse.b = restriction of (b - A x) on grid `fine` (sum over each aggregate), in parallel over
-// coarse planes. residual(i, x, y, z) gives the fine residual.
-template <class Residual>
-void restrictResidual(const int n[3], Level& C, Residual residual) {
-  tbb::parallel_for(0, C.n[2], [&](int Z) {
-    std::fill(C.b.begin() + C.stride(2) * Z, C.b.begin() + C.stride(2) * (Z + 1), 0.0f);
-    for (int z = 2 * Z; z < std::min(n[2], 2 * Z + 2); ++z)
-      for (int y = 0; y < n[1]; ++y) {
-        std::size_t i = std::size_t(n[0]) * (y + std::size_t(n[1]) * z);
-        float* row = C.b.data() + C.stride(2) * Z + C.stride(1) * (y / 2);
-        for (int x = 0; x < n[0]; ++x, ++i) row[x / 2] += residual(i, x, y, z);
-      }
-  });
+      f.n, [&](int a, std::size_t i) { return f.c(a)[i]; }, [&](std::size_t i) { return double(f.diag[i]); });
 }
 
 // x = one multigrid cycle's approximation of A^-1 b on coarse level l; x starts at 0.
 void coarseCycle(std::vector<Level>& levels, std::size_t l) {
   Level& L = levels[l];
-  std::fill(L.x.begin(), L.x.end(), 0.0f);
+  std::fill(L.solution.begin(), L.solution.end(), 0.0f);
   if (l + 1 == levels.size()) {
     for (int s = 0; s < kCoarsestSweeps; ++s) {
       gaussSeidelColour(L, s & 1);
@@ -250,60 +314,66 @@ void coarseCycle(std::vector<Level>& levels, std::size_t l) {
   gaussSeidelColour(L, 0);
   gaussSeidelColour(L, 1);
   Level& C = levels[l + 1];
-  restrictResidual(L.n, C, [&](std::size_t i, int x, int y, int z) {
-    return L.diag[i] > 0 ? L.b[i] - (L.diag[i] * L.x[i] - neighbourSum(L, L.x, i, x, y, z)) : 0.0f;
-  });
+  tbb::enumerable_thread_specific<std::vector<float>> buffers([&] { return std::vector<float>(L.n[0] + 1); });
+  tbb::parallel_for(0, C.n[2], [&](int Z) { restrictLevelPlanes(L, C, Z, buffers.local().data()); });
   coarseCycle(levels, l + 1);
-  forEachVoxel(L.n, [&](std::size_t i, int x, int y, int z) {
-    if (L.diag[i] > 0) L.x[i] += kCoarseScale * C.x[C.stride(2) * (z / 2) + C.stride(1) * (y / 2) + x / 2];
-  });
+  tbb::parallel_for(0, L.n[2], [&](int z) { prolongLevelPlane(L, C, z); });
   gaussSeidelColour(L, 1);
   gaussSeidelColour(L, 0);
 }
 
-// x = the preconditioner applied to b on the finest grid (the same cycle, x starts at 0).
-void precondition(const FineGrid& F, std::vector<Level>& levels, const float* b, float* x) {
-  // The first red sweep from x = 0 sees no neighbours: x = b / diag on red voxels, 0 elsewhere.
-  tbb::parallel_for(0, F.n[2], [&](int z) {
+// The first red sweep from x = 0 sees no neighbours: x = b / diag on red voxels, 0 elsewhere.
+FIBSEG_PLANE_KERNEL void firstRedPlane(const FineGrid& F, const float* b, float* x, int z) {
+  for (int y = 0; y < F.n[1]; ++y) {
+    const std::size_t row = F.st[2] * z + F.st[1] * y;
+    const int red = (y + z) & 1;
+    float* xr = x + row;
+    const float* br = b + row;
+    // (The stencil reads b, which no thread writes, for the unused neighbour sum.)
+    stencilRow(F, b, row, [&](int j, float diag, float) { xr[j] = float((j & 1) == red) * br[j] / diag; });
+  }
+}
+
+// Residual b - A x of fine planes 2Z and 2Z + 1, summed over the aggregates into coarse plane Z.
+FIBSEG_PLANE_KERNEL void restrictPlanes(const FineGrid& F, const float* b, const float* x, Level& C, int Z,
+                                        float* __restrict res) {
+  std::fill(C.b.begin() + C.stride(2) * Z, C.b.begin() + C.stride(2) * (Z + 1), 0.0f);
+  res[F.n[0]] = 0.0f;  // an odd row's last aggregate has one voxel
+  for (int z = 2 * Z; z < std::min(F.n[2], 2 * Z + 2); ++z)
     for (int y = 0; y < F.n[1]; ++y) {
       const std::size_t row = F.st[2] * z + F.st[1] * y;
-      const int red = (y + z) & 1;
-      float* xr = x + row;
+      const float* xr = x + row;
       const float* br = b + row;
-      // (The stencil reads b, which no thread writes, for the unused neighbour sum.)
-      stencilRow(F, b, row, [&](int j, float diag, float) { xr[j] = float((j & 1) == red) * br[j] / diag; });
+      stencilRow(F, x, row, [&](int j, float diag, float off) { res[j] = br[j] - (diag * xr[j] - off); });
+      float* coarse = C.b.data() + C.stride(2) * Z + C.stride(1) * (y / 2);
+      for (int k = 0; k < C.n[0]; ++k) coarse[k] += res[2 * k] + res[2 * k + 1];
     }
-  });
+}
+
+// x += kCoarseScale * the coarse correction (piecewise constant) on plane z.
+FIBSEG_PLANE_KERNEL void prolongPlane(const FineGrid& F, const Level& C, float* x, int z) {
+  for (int y = 0; y < F.n[1]; ++y) {
+    const std::size_t row = F.st[2] * z + F.st[1] * y;
+    const float* coarse = C.x() + C.stride(2) * (z / 2) + C.stride(1) * (y / 2);
+    const std::uint8_t* f = F.flags.data() + row;
+    float* xr = x + row;
+#pragma omp simd
+    for (int j = 0; j < F.n[0]; ++j) xr[j] += float((f[j] >> 6) & 1) * kCoarseScale * coarse[j / 2];
+  }
+}
+
+// x = the preconditioner applied to b on the finest grid (the same cycle, x starts at 0); returns
+// dot(b, x).
+double precondition(const FineGrid& F, std::vector<Level>& levels, const float* b, float* x) {
+  tbb::parallel_for(0, F.n[2], [&](int z) { firstRedPlane(F, b, x, z); });
   gaussSeidelFine(F, b, x, 1);
   Level& C = levels[0];
-  // Residual of each row (black voxels' are 0 after the black sweep), summed over the aggregates.
-  tbb::parallel_for(0, C.n[2], [&](int Z) {
-    std::fill(C.b.begin() + C.stride(2) * Z, C.b.begin() + C.stride(2) * (Z + 1), 0.0f);
-    std::vector<float> residual(F.n[0] + 1, 0.0f);
-    for (int z = 2 * Z; z < std::min(F.n[2], 2 * Z + 2); ++z)
-      for (int y = 0; y < F.n[1]; ++y) {
-        const std::size_t row = F.st[2] * z + F.st[1] * y;
-        const float* xr = x + row;
-        const float* br = b + row;
-        float* res = residual.data();
-        stencilRow(F, x, row, [&](int j, float diag, float off) { res[j] = br[j] - (diag * xr[j] - off); });
-        float* coarse = C.b.data() + C.stride(2) * Z + C.stride(1) * (y / 2);
-        for (int k = 0; k < C.n[0]; ++k) coarse[k] += res[2 * k] + res[2 * k + 1];  // res[n] stays 0
-      }
-  });
+  tbb::enumerable_thread_specific<std::vector<float>> buffers([&] { return std::vector<float>(F.n[0] + 1); });
+  tbb::parallel_for(0, C.n[2], [&](int Z) { restrictPlanes(F, b, x, C, Z, buffers.local().data()); });
   coarseCycle(levels, 0);
-  tbb::parallel_for(0, F.n[2], [&](int z) {
-    for (int y = 0; y < F.n[1]; ++y) {
-      const std::size_t row = F.st[2] * z + F.st[1] * y;
-      const float* coarse = C.x.data() + C.stride(2) * (z / 2) + C.stride(1) * (y / 2);
-      const std::uint8_t* f = F.flags.data() + row;
-      float* xr = x + row;
-#pragma omp simd
-      for (int j = 0; j < F.n[0]; ++j) xr[j] += float((f[j] >> 6) & 1) * kCoarseScale * coarse[j / 2];
-    }
-  });
+  tbb::parallel_for(0, F.n[2], [&](int z) { prolongPlane(F, C, x, z); });
   gaussSeidelFine(F, b, x, 1);
-  gaussSeidelFine(F, b, x, 0);
+  return gaussSeidelFine(F, b, x, 0, true);
 }
 
 // r = b - A x with the products and sums in double. Why: A is a Laplacian (diagonal ~ 6 g) whose
@@ -332,58 +402,96 @@ void trueResidual(const FineGrid& F, const float* x, float* r) {
   });
 }
 
-struct Fluxes {
-  double mean = 0, spread = 0;
-};
+// Flux through the inlet (index 0), every plane between voxel layers and the outlet (index n).
+using Planes = std::vector<double>;
 
-// Flux through the inlet, every plane between voxel layers, and the outlet. Summed in parallel over
-// z planes, each adding to its own copy of the per-plane totals.
-Fluxes fluxes(const FineGrid& F, const float* u) {
+// Adds plane z's part of the fluxes of u to p[0 .. n], the inlet at concentration `inlet` (1 for
+// the solution; 0 for the linear part, flux(x + alpha p) = flux(x) + alpha flux0(p)).
+FIBSEG_PLANE_KERNEL void fluxPlane(const FineGrid& F, const float* u, int z, double inlet, double* p,
+                                   float* __restrict along) {
   const int axis = F.axis, n = F.n[axis];
   const std::size_t st = F.st[axis];
   const float g = F.g[axis];
-  using Planes = std::vector<double>;
-  const Planes planes = tbb::parallel_reduce(
-      tbb::blocked_range<int>(0, F.n[2]), Planes(n + 1, 0.0),
+  for (int y = 0; y < F.n[1]; ++y) {
+    const std::size_t row = F.st[2] * z + F.st[1] * y;
+    const std::uint8_t* f = F.flags.data() + row;
+    const float* c = u + row;
+    float* a = along;
+    // Flux from each voxel to its + neighbour along the axis.
+#pragma omp simd
+    for (int j = 0; j < F.n[0]; ++j) a[j] = g * float((f[j] >> (2 * axis)) & 1) * (c[j] - c[j + st]);
+    if (axis == X) {
+      for (int j = 0; j < F.n[0]; ++j) p[j + 1] += a[j];
+    } else {
+      float rowSum = 0;
+#pragma omp simd reduction(+ : rowSum)
+      for (int j = 0; j < F.n[0]; ++j) rowSum += a[j];
+      p[(axis == Y ? y : z) + 1] += rowSum;
+    }
+    const int c3[3] = {0, y, z};
+    for (int j = 0; j < F.n[0]; ++j) {
+      if (!(f[j] & kAtEnd)) continue;
+      const int k = axis == X ? j : c3[axis];
+      if (k == 0) p[0] += double(F.boundary) * (inlet - c[j]);
+      if (k == n - 1) p[n] += double(F.boundary) * c[j];
+    }
+  }
+}
+
+Planes addPlanes(Planes a, const Planes& b) {
+  for (std::size_t k = 0; k < a.size(); ++k) a[k] += b[k];
+  return a;
+}
+
+// The fluxes of the solution u, summed in parallel over z planes, each adding to its own copy of
+// the per-plane totals.
+Planes fluxes(const FineGrid& F, const float* u) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<int>(0, F.n[2]), Planes(F.n[F.axis] + 1, 0.0),
       [&](const tbb::blocked_range<int>& r, Planes p) {
         std::vector<float> along(F.n[0]);
-        for (int z = r.begin(); z < r.end(); ++z)
-          for (int y = 0; y < F.n[1]; ++y) {
-            const std::size_t row = F.st[2] * z + F.st[1] * y;
-            const std::uint8_t* f = F.flags.data() + row;
-            const float* c = u + row;
-            float* a = along.data();
-            // Flux from each voxel to its + neighbour along the axis.
-#pragma omp simd
-            for (int j = 0; j < F.n[0]; ++j) a[j] = g * float((f[j] >> (2 * axis)) & 1) * (c[j] - c[j + st]);
-            if (axis == X) {
-              for (int j = 0; j < F.n[0]; ++j) p[j + 1] += a[j];
-            } else {
-              float rowSum = 0;
-#pragma omp simd reduction(+ : rowSum)
-              for (int j = 0; j < F.n[0]; ++j) rowSum += a[j];
-              p[(axis == Y ? y : z) + 1] += rowSum;
-            }
-            const int c3[3] = {0, y, z};
-            for (int j = 0; j < F.n[0]; ++j) {
-              if (!(f[j] & kAtEnd)) continue;
-              const int k = axis == X ? j : c3[axis];
-              if (k == 0) p[0] += double(F.boundary) * (1.0 - c[j]);
-              if (k == n - 1) p[n] += double(F.boundary) * c[j];
-            }
-          }
+        for (int z = r.begin(); z < r.end(); ++z) fluxPlane(F, u, z, 1.0, p.data(), along.data());
         return p;
       },
-      [](Planes a, const Planes& b) {
-        for (std::size_t k = 0; k < a.size(); ++k) a[k] += b[k];
-        return a;
-      });
+      addPlanes);
+}
+
+// (max - min) / mean of the fluxes.
+double spreadOf(const Planes& planes, double* mean = nullptr) {
   double lo = planes[0], hi = planes[0], sum = 0;
   for (double p : planes) lo = std::min(lo, p), hi = std::max(hi, p), sum += p;
-  Fluxes f;
-  f.mean = sum / (n + 1);
-  f.spread = f.mean > 0 ? (hi - lo) / f.mean : 1.0;
-  return f;
+  const double m = sum / double(planes.size());
+  if (mean) *mean = m;
+  return m > 0 ? (hi - lo) / m : 1.0;
+}
+
+struct Product {
+  double uAu = 0;  // dot(u, A u)
+  Planes flux;     // flux0(u)
+};
+
+// out = A u and the linear part of the fluxes of u, in one pass over u (the flux reads the rows the
+// stencil has just brought into cache): CG then updates the solution's fluxes by alpha flux0(p)
+// instead of reading x and the flags again every iteration (checked against the true fluxes of
+// x before it stops, see tortuosity()).
+Product multiplyFine(const FineGrid& F, const float* u, float* out) {
+  Product empty;
+  empty.flux.assign(F.n[F.axis] + 1, 0.0);
+  return tbb::parallel_reduce(
+      tbb::blocked_range<int>(0, F.n[2]), empty,
+      [&](const tbb::blocked_range<int>& r, Product p) {
+        std::vector<float> along(F.n[0]);
+        for (int z = r.begin(); z < r.end(); ++z) {
+          p.uAu += multiplyPlane(F, u, out, z);
+          fluxPlane(F, u, z, 0.0, p.flux.data(), along.data());
+        }
+        return p;
+      },
+      [](Product a, const Product& b) {
+        a.uAu += b.uAu;
+        a.flux = addPlanes(std::move(a.flux), b.flux);
+        return a;
+      });
 }
 
 }  // namespace
@@ -459,41 +567,59 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
     const int c3[3] = {cx, cy, cz};
     if (F.flags[i] & kInDomain) x()[i] = float(1.0 - (c3[axis] + 0.5) / F.n[axis]);
   });
-  Fluxes flux = fluxes(F, x());
+  Planes flux;  // of x, set by restart()
+  double spread = 1;
   const std::size_t cells = F.size();
   double rz = 0, rzRestart = 0;
+  // x += alpha p is deferred to the pass that updates p (one pass over x and p instead of two);
+  // `pending` is the alpha not yet applied.
+  float pending = 0;
+  float *xs = x(), *rs = r(), *pw = p();
+  const float *qs = q(), *zs = zv();
+  const auto applyPending = [&] {
+    if (pending == 0) return;
+    const float alpha = pending;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 1 << 16), [&](const tbb::blocked_range<std::size_t>& b) {
+      for (std::size_t i = b.begin(); i < b.end(); ++i) xs[i] += alpha * pw[i];
+    });
+    pending = 0;
+  };
   // (Re)starts CG from the true residual of x; false if the preconditioned residual is not a
   // positive number (a breakdown a restart cannot cure).
   const auto restart = [&] {
+    applyPending();
     trueResidual(F, x(), r());
-    precondition(F, levels, r(), zv());
+    flux = fluxes(F, x());  // drop the drift of the updated fluxes too
+    spread = spreadOf(flux);
+    rz = rzRestart = precondition(F, levels, r(), zv());
     p.data = zv.data;
-    rz = rzRestart = dot(r(), zv(), cells);
     return rz > 0 && std::isfinite(rz);
   };
   bool ok = restart(), fresh = true;  // fresh: no iteration since the last restart
-  for (int it = 1; ok && it <= params.maxIterations && flux.spread > params.fluxTolerance;) {
-    const double pq = multiplyFine(F, p(), q());
-    if (!(pq > 0) || !std::isfinite(pq)) {
+  for (int it = 1; ok && it <= params.maxIterations && spread > params.fluxTolerance;) {
+    const Product pq = multiplyFine(F, p(), q());
+    if (!(pq.uAu > 0) || !std::isfinite(pq.uAu)) {
       if (fresh) break;  // breakdown right after a restart: give up (reported below)
       ok = restart(), fresh = true;
       continue;
     }
     fresh = false;
-    const float alpha = float(rz / pq);
-    float *xs = x(), *rs = r();
-    const float *ps = p(), *qs = q();
+    const float alpha = float(rz / pq.uAu);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 1 << 16), [&](const tbb::blocked_range<std::size_t>& b) {
-      for (std::size_t i = b.begin(); i < b.end(); ++i) {
-        xs[i] += alpha * ps[i];
-        rs[i] -= alpha * qs[i];
-      }
+      for (std::size_t i = b.begin(); i < b.end(); ++i) rs[i] -= alpha * qs[i];
     });
+    pending = alpha;
+    for (std::size_t k = 0; k < flux.size(); ++k) flux[k] += double(alpha) * pq.flux[k];
+    spread = spreadOf(flux);
     result.iterations = it++;
-    flux = fluxes(F, x());
-    if (flux.spread <= params.fluxTolerance) break;
-    precondition(F, levels, r(), zv());
-    const double rzNew = dot(r(), zv(), cells);
+    if (spread <= params.fluxTolerance) {
+      // Stop on the fluxes of x itself, not on their update.
+      applyPending();
+      flux = fluxes(F, x());
+      spread = spreadOf(flux);
+      if (spread <= params.fluxTolerance) break;
+    }
+    const double rzNew = precondition(F, levels, r(), zv());
     // Past kRestartReduction the updated residual no longer tracks the true one (see trueResidual).
     if (!(rzNew > kRestartReduction * rzRestart) || !std::isfinite(rzNew)) {
       ok = restart(), fresh = true;
@@ -501,22 +627,29 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
     }
     const float beta = float(rzNew / rz);
     rz = rzNew;
-    float* pw = p();
-    const float* zs = zv();
+    const float a = pending;  // 0 if already applied
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 1 << 16), [&](const tbb::blocked_range<std::size_t>& b) {
-      for (std::size_t i = b.begin(); i < b.end(); ++i) pw[i] = zs[i] + beta * pw[i];
+      for (std::size_t i = b.begin(); i < b.end(); ++i) {
+        xs[i] += a * pw[i];
+        pw[i] = zs[i] + beta * pw[i];
+      }
     });
+    pending = 0;
   }
-  result.fluxSpread = flux.spread;
-  if (flux.spread > params.fluxTolerance) {
-    result.reason = "did not converge: flux through the planes differs by " + std::to_string(flux.spread * 100) +
+  applyPending();
+  flux = fluxes(F, x());  // what is reported is the fluxes of x itself
+  double meanFlux = 0;
+  spread = spreadOf(flux, &meanFlux);
+  result.fluxSpread = spread;
+  if (spread > params.fluxTolerance) {
+    result.reason = "did not converge: flux through the planes differs by " + std::to_string(spread * 100) +
                     " % after " + std::to_string(result.iterations) + " iterations";
     return result;
   }
   const int b1 = (axis + 1) % 3, b2 = (axis + 2) % 3;
   const double length = v.size(axis) * s[axis];
   const double area = v.size(b1) * s[b1] * v.size(b2) * s[b2];
-  const double relative = flux.mean * length / area;  // D_eff / D with unit concentration drop
+  const double relative = meanFlux * length / area;  // D_eff / D with unit concentration drop
   result.relativeDiffusivity = relative;
   result.tau = result.volumeFraction / relative;
   result.tauPercolating = result.percolatingFraction / relative;
