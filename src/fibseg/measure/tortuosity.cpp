@@ -122,17 +122,6 @@ FIBSEG_PLANE_KERNEL double multiplyPlane(const FineGrid& F, const float* u, floa
   return s;
 }
 
-// Sum over the z planes of plane(z) (a double), in parallel.
-template <class Plane>
-double sumOverPlanes(const FineGrid& F, Plane plane) {
-  return tbb::parallel_reduce(
-      tbb::blocked_range<int>(0, F.n[2]), 0.0,
-      [&](const tbb::blocked_range<int>& r, double s) {
-        for (int z = r.begin(); z < r.end(); ++z) s += plane(z);
-        return s;
-      },
-      std::plus<>());
-}
 
 // One colour of red-black Gauss-Seidel for A x = b on plane z of the finest grid. The whole row is
 // computed and only the colour's voxels are kept: a voxel's new value depends only on the other
@@ -165,10 +154,6 @@ FIBSEG_PLANE_KERNEL double gaussSeidelPlane(const FineGrid& F, const float* b, f
   return s;
 }
 
-double gaussSeidelFine(const FineGrid& F, const float* b, float* x, int colour, bool withDot = false) {
-  tbb::enumerable_thread_specific<std::vector<float>> buffers([&] { return std::vector<float>(F.n[0]); });
-  return sumOverPlanes(F, [&](int z) { return gaussSeidelPlane(F, b, x, colour, z, buffers.local().data(), withDot); });
-}
 
 // One coarse grid: c(a)[i] = conductance between cell i and its + neighbour along a (0 from the
 // last cell along a). The conductances and x carry one plane (+ 1) of zeros on each side, so the
@@ -322,32 +307,40 @@ void coarseCycle(std::vector<Level>& levels, std::size_t l) {
   gaussSeidelColour(L, 0);
 }
 
-// The first red sweep from x = 0 sees no neighbours: x = b / diag on red voxels, 0 elsewhere.
-FIBSEG_PLANE_KERNEL void firstRedPlane(const FineGrid& F, const float* b, float* x, int z) {
+// The first red sweep from x = 0 sees no neighbours: x = b / diag on red voxels, 0 elsewhere. CG's
+// residual update b -= alpha q is done here too, row by row (it changes no neighbour's input), so
+// that it costs no pass over b and q of its own.
+FIBSEG_PLANE_KERNEL void firstRedPlane(const FineGrid& F, float* b, const float* q, float alpha, float* x, int z) {
   for (int y = 0; y < F.n[1]; ++y) {
     const std::size_t row = F.st[2] * z + F.st[1] * y;
     const int red = (y + z) & 1;
-    float* xr = x + row;
-    const float* br = b + row;
-    // (The stencil reads b, which no thread writes, for the unused neighbour sum.)
+    float* __restrict xr = x + row;
+    float* __restrict br = b + row;
+    const float* __restrict qr = q + row;
+    if (alpha != 0) {
+#pragma omp simd
+      for (int j = 0; j < F.n[0]; ++j) br[j] -= alpha * qr[j];
+    }
+    // (The stencil reads b for a neighbour sum the operation ignores, which the compiler drops.)
     stencilRow(F, b, row, [&](int j, float diag, float) { xr[j] = float((j & 1) == red) * br[j] / diag; });
   }
 }
 
-// Residual b - A x of fine planes 2Z and 2Z + 1, summed over the aggregates into coarse plane Z.
-FIBSEG_PLANE_KERNEL void restrictPlanes(const FineGrid& F, const float* b, const float* x, Level& C, int Z,
-                                        float* __restrict res) {
-  std::fill(C.b.begin() + C.stride(2) * Z, C.b.begin() + C.stride(2) * (Z + 1), 0.0f);
+// Residual b - A x of fine plane z, summed over the aggregates into coarse plane z / 2 (which the
+// even plane clears first, so the planes of a pair must come in order).
+FIBSEG_PLANE_KERNEL void restrictPlane(const FineGrid& F, const float* b, const float* x, Level& C, int z,
+                                       float* __restrict res) {
+  float* plane = C.b.data() + C.stride(2) * (z / 2);
+  if (z % 2 == 0) std::fill(plane, plane + C.stride(2), 0.0f);
   res[F.n[0]] = 0.0f;  // an odd row's last aggregate has one voxel
-  for (int z = 2 * Z; z < std::min(F.n[2], 2 * Z + 2); ++z)
-    for (int y = 0; y < F.n[1]; ++y) {
-      const std::size_t row = F.st[2] * z + F.st[1] * y;
-      const float* xr = x + row;
-      const float* br = b + row;
-      stencilRow(F, x, row, [&](int j, float diag, float off) { res[j] = br[j] - (diag * xr[j] - off); });
-      float* coarse = C.b.data() + C.stride(2) * Z + C.stride(1) * (y / 2);
-      for (int k = 0; k < C.n[0]; ++k) coarse[k] += res[2 * k] + res[2 * k + 1];
-    }
+  for (int y = 0; y < F.n[1]; ++y) {
+    const std::size_t row = F.st[2] * z + F.st[1] * y;
+    const float* xr = x + row;
+    const float* br = b + row;
+    stencilRow(F, x, row, [&](int j, float diag, float off) { res[j] = br[j] - (diag * xr[j] - off); });
+    float* coarse = plane + C.stride(1) * (y / 2);
+    for (int k = 0; k < C.n[0]; ++k) coarse[k] += res[2 * k] + res[2 * k + 1];
+  }
 }
 
 // x += kCoarseScale * the coarse correction (piecewise constant) on plane z.
@@ -362,18 +355,63 @@ FIBSEG_PLANE_KERNEL void prolongPlane(const FineGrid& F, const Level& C, float* 
   }
 }
 
-// x = the preconditioner applied to b on the finest grid (the same cycle, x starts at 0); returns
-// dot(b, x).
-double precondition(const FineGrid& F, std::vector<Level>& levels, const float* b, float* x) {
-  tbb::parallel_for(0, F.n[2], [&](int z) { firstRedPlane(F, b, x, z); });
-  gaussSeidelFine(F, b, x, 1);
+// Runs three plane operations over z planes 0 .. nz - 1 where first(z) needs nothing, second(z)
+// reads what first wrote on planes z - 1 .. z + 1 and must come before first's output there is
+// overwritten by third, and third(z) reads what second wrote on planes z - 1 .. z + 1; returns the
+// sum of third's results. Run one after the other, each is a pass over the volume (x, b and the
+// flags, ~220 MB on 256^3, read from memory three times). Instead each chunk of z planes runs them
+// as a wavefront, first(k), second(k - 1), third(k - 2), so the planes are still in cache when the
+// next operation reads them; the planes at a chunk's ends, which depend on the neighbouring chunk,
+// wait for a second and a third parallel step. third() runs in increasing z within a chunk.
+template <class First, class Second, class Third>
+double wavefront(int nz, First first, Second second, Third third) {
+  constexpr int kChunk = 16;  // even: a coarse plane's two fine planes stay in one chunk
+  const int chunks = (nz + kChunk - 1) / kChunk;
+  // Interior planes of chunk [z0, z1): second on z0 + 1 .. z1 - 2, third on z0 + 2 .. z1 - 3.
+  const auto secondInside = [](int z, int z0, int z1) { return z >= z0 + 1 && z <= z1 - 2; };
+  const auto thirdInside = [](int z, int z0, int z1) { return z >= z0 + 2 && z <= z1 - 3; };
+  tbb::enumerable_thread_specific<double> sums(0.0);
+  const auto forChunks = [&](auto step) {
+    tbb::parallel_for(0, chunks, [&](int c) { step(c * kChunk, std::min(nz, (c + 1) * kChunk)); });
+  };
+  forChunks([&](int z0, int z1) {
+    double& sum = sums.local();
+    for (int k = z0; k < z1 + 2; ++k) {
+      if (k < z1) first(k);
+      if (secondInside(k - 1, z0, z1)) second(k - 1);
+      if (thirdInside(k - 2, z0, z1)) sum += third(k - 2);
+    }
+  });
+  forChunks([&](int z0, int z1) {
+    for (int z = z0; z < z1; ++z)
+      if (!secondInside(z, z0, z1)) second(z);
+  });
+  forChunks([&](int z0, int z1) {
+    double& sum = sums.local();
+    for (int z = z0; z < z1; ++z)
+      if (!thirdInside(z, z0, z1)) sum += third(z);
+  });
+  return sums.combine(std::plus<>());
+}
+
+// b -= alpha q, then x = the preconditioner applied to b on the finest grid (the same cycle, x
+// starts at 0); returns dot(b, x). Pre-smoothing: red (from 0), black, then the restriction of
+// the residual; post-smoothing: the coarse correction, black, red (symmetric, as CG needs).
+double precondition(const FineGrid& F, std::vector<Level>& levels, float* b, const float* q, float alpha, float* x) {
   Level& C = levels[0];
   tbb::enumerable_thread_specific<std::vector<float>> buffers([&] { return std::vector<float>(F.n[0] + 1); });
-  tbb::parallel_for(0, C.n[2], [&](int Z) { restrictPlanes(F, b, x, C, Z, buffers.local().data()); });
+  wavefront(
+      F.n[2], [&](int z) { firstRedPlane(F, b, q, alpha, x, z); },
+      [&](int z) { gaussSeidelPlane(F, b, x, 1, z, buffers.local().data(), false); },
+      [&](int z) {
+        restrictPlane(F, b, x, C, z, buffers.local().data());
+        return 0.0;
+      });
   coarseCycle(levels, 0);
-  tbb::parallel_for(0, F.n[2], [&](int z) { prolongPlane(F, C, x, z); });
-  gaussSeidelFine(F, b, x, 1);
-  return gaussSeidelFine(F, b, x, 0, true);
+  return wavefront(
+      F.n[2], [&](int z) { prolongPlane(F, C, x, z); },
+      [&](int z) { gaussSeidelPlane(F, b, x, 1, z, buffers.local().data(), false); },
+      [&](int z) { return gaussSeidelPlane(F, b, x, 0, z, buffers.local().data(), true); });
 }
 
 // r = b - A x with the products and sums in double. Why: A is a Laplacian (diagonal ~ 6 g) whose
@@ -574,8 +612,8 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
   // x += alpha p is deferred to the pass that updates p (one pass over x and p instead of two);
   // `pending` is the alpha not yet applied.
   float pending = 0;
-  float *xs = x(), *rs = r(), *pw = p();
-  const float *qs = q(), *zs = zv();
+  float *xs = x(), *pw = p();
+  const float* zs = zv();
   const auto applyPending = [&] {
     if (pending == 0) return;
     const float alpha = pending;
@@ -591,7 +629,7 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
     trueResidual(F, x(), r());
     flux = fluxes(F, x());  // drop the drift of the updated fluxes too
     spread = spreadOf(flux);
-    rz = rzRestart = precondition(F, levels, r(), zv());
+    rz = rzRestart = precondition(F, levels, r(), q(), 0.0f, zv());
     p.data = zv.data;
     return rz > 0 && std::isfinite(rz);
   };
@@ -604,10 +642,7 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
       continue;
     }
     fresh = false;
-    const float alpha = float(rz / pq.uAu);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 1 << 16), [&](const tbb::blocked_range<std::size_t>& b) {
-      for (std::size_t i = b.begin(); i < b.end(); ++i) rs[i] -= alpha * qs[i];
-    });
+    const float alpha = float(rz / pq.uAu);  // r -= alpha q is done by precondition() below
     pending = alpha;
     for (std::size_t k = 0; k < flux.size(); ++k) flux[k] += double(alpha) * pq.flux[k];
     spread = spreadOf(flux);
@@ -619,7 +654,7 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
       spread = spreadOf(flux);
       if (spread <= params.fluxTolerance) break;
     }
-    const double rzNew = precondition(F, levels, r(), zv());
+    const double rzNew = precondition(F, levels, r(), q(), alpha, zv());
     // Past kRestartReduction the updated residual no longer tracks the true one (see trueResidual).
     if (!(rzNew > kRestartReduction * rzRestart) || !std::isfinite(rzNew)) {
       ok = restart(), fresh = true;
