@@ -466,12 +466,18 @@ FIBSEG_PLANE_KERNEL void fluxPlane(const FineGrid& F, const float* u, int z, dou
       for (int j = 0; j < F.n[0]; ++j) rowSum += a[j];
       p[(axis == Y ? y : z) + 1] += rowSum;
     }
+    // The ends: along x the first and last voxel of every row, along y or z whole rows.
     const int c3[3] = {0, y, z};
-    for (int j = 0; j < F.n[0]; ++j) {
-      if (!(f[j] & kAtEnd)) continue;
-      const int k = axis == X ? j : c3[axis];
+    const auto end = [&](int j, int k) {
+      if (!(f[j] & kAtEnd)) return;
       if (k == 0) p[0] += double(F.boundary) * (inlet - c[j]);
       if (k == n - 1) p[n] += double(F.boundary) * c[j];
+    };
+    if (axis == X) {
+      end(0, 0);
+      if (n > 1) end(n - 1, n - 1);
+    } else if (c3[axis] == 0 || c3[axis] == n - 1) {
+      for (int j = 0; j < F.n[0]; ++j) end(j, c3[axis]);
     }
   }
 }
