@@ -7,6 +7,10 @@
 //   interpolation: a coarse face's conductance is the sum of the fine conductances crossing it).
 // - Red-black Gauss-Seidel in symmetric order (pre: red, black; post: black, red), so the
 //   preconditioner is symmetric and CG applies.
+// - Speed (bench/README.md, issue 15 part 4): every finest-grid loop is a vectorised row kernel
+//   compiled for AVX2 and the baseline; the smoothing sweeps of one cycle half run as a wavefront
+//   over z planes (one pass over memory, not three); CG's own updates, r'z and the flux check ride
+//   on passes that read the same data anyway.
 // Why hand-written rather than hypre: see bench/README.md (Measure), where both were timed.
 #include "fibseg/measure/tortuosity.hpp"
 
@@ -68,7 +72,7 @@ struct Field {
   const float* operator()() const { return data.get() + pad; }
 };
 
-// The finest grid: flags + the per-axis conductance; diagonal and its inverse by flag lookup.
+// The finest grid: flags + the per-axis conductance (the diagonal is computed from the flag bits).
 struct FineGrid {
   int n[3] = {0, 0, 0};
   std::size_t st[3] = {0, 0, 0};
@@ -76,7 +80,6 @@ struct FineGrid {
   float g[3] = {0, 0, 0};
   int axis = 0;
   float boundary = 0;  // conductance to the fixed concentration half a voxel outside
-  float diag[256] = {}, invDiag[256] = {};  // by flag byte
   std::size_t size() const { return std::size_t(n[0]) * n[1] * n[2]; }
   float endConductance = 0;  // boundary, twice on a one-voxel-thick volume (both ends)
 };
@@ -680,14 +683,6 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
   // A voxel at both ends (a one-voxel-thick volume) has both boundaries.
   const int ends = F.n[axis] == 1 ? 2 : 1;
   F.endConductance = float(ends) * F.boundary;
-  for (unsigned k = kInDomain; k < 256; ++k) {
-    if (!(k & kInDomain)) continue;
-    double d = 0;
-    for (int a = 0; a < 3; ++a) d += F.g[a] * (((k >> (2 * a)) & 1) + ((k >> (2 * a + 1)) & 1));
-    if (k & kAtEnd) d += ends * F.boundary;
-    F.diag[k] = float(d);
-    F.invDiag[k] = d > 0 ? float(1.0 / d) : 0.0f;
-  }
 
   std::vector<Level> levels;
   levels.push_back(coarsenFine(F));
