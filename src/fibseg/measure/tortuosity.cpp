@@ -8,14 +8,15 @@
 // - Red-black Gauss-Seidel in symmetric order (pre: red, black; post: black, red), so the
 //   preconditioner is symmetric and CG applies.
 // - Speed (bench/README.md, issue 15 part 4): every finest-grid loop is a vectorised row kernel
-//   compiled for AVX2 and the baseline; the smoothing sweeps of one cycle half run as a wavefront
-//   over z planes (one pass over memory, not three); CG's own updates, r'z and the flux check ride
-//   on passes that read the same data anyway.
+//   compiled for AVX2 and the baseline; the fine pre-smoothing (with the restriction) and the
+//   post-smoothing (with the correction) each run as a wavefront over z planes (one pass over
+//   memory, not three); CG's own updates, r'z and the flux check ride on passes that read the
+//   same data anyway.
 // Why hand-written rather than hypre: see bench/README.md (Measure), where both were timed.
 #include "fibseg/measure/tortuosity.hpp"
 
-#include <tbb/parallel_for.h>
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
@@ -98,8 +99,9 @@ void forEachVoxel(const int n[3], F f) {
 // Calls op(j, diagonal, offDiagonal) for every voxel j of the row starting at voxel `row`:
 // the diagonal of A and the sum of conductance * u over the present neighbours, both computed from
 // the flag bits (no table: a table lookup is a gather the compiler cannot vectorise). Voxels
-// outside the domain get diagonal 1 and 0, so dividing by the diagonal is always safe.
-template <class Op>
+// outside the domain get diagonal 1 and 0, so dividing by the diagonal is always safe. Without
+// `neighbours` the sum is 0 and u is not read (a loop that writes u's neighbours may run beside it).
+template <bool neighbours = true, class Op>
 inline void stencilRow(const FineGrid& F, const float* u, std::size_t row, Op op) {
   const std::uint8_t* __restrict f = F.flags.data() + row;
   const float* c = u + row;
@@ -111,8 +113,10 @@ inline void stencilRow(const FineGrid& F, const float* u, std::size_t row, Op op
     const int b = f[j];
     const float px = float(b & 1), mx = float((b >> 1) & 1), py = float((b >> 2) & 1), my = float((b >> 3) & 1),
                 pz = float((b >> 4) & 1), mz = float((b >> 5) & 1), in = float((b >> 6) & 1), end = float(b >> 7);
-    const float off = gx * (px * c[j + 1] + mx * c[j - 1]) + gy * (py * c[j + sy] + my * c[j - sy]) +
-                      gz * (pz * c[j + sz] + mz * c[j - sz]);
+    float off = 0;
+    if constexpr (neighbours)
+      off = gx * (px * c[j + 1] + mx * c[j - 1]) + gy * (py * c[j + sy] + my * c[j - sy]) +
+            gz * (pz * c[j + sz] + mz * c[j - sz]);
     const float diag = gx * (px + mx) + gy * (py + my) + gz * (pz + mz) + gEnd * end + (1.0f - in);
     op(j, diag, off);
   }
@@ -134,13 +138,13 @@ FIBSEG_PLANE_KERNEL double multiplyPlane(const FineGrid& F, const float* u, floa
   return s;
 }
 
-
 // One colour of red-black Gauss-Seidel for A x = b on plane z of the finest grid. The whole row is
 // computed and only the colour's voxels are kept: a voxel's new value depends only on the other
 // colour, so this is the red-black sweep, vectorised instead of stepping by 2. The row goes to a
-// buffer first and is blended into x in a second loop: written straight into x, the loop reads and
-// writes the same array and GCC gives up vectorising it ("complicated access pattern"), which made
-// this sweep 60 % of the solve. Returns the plane's part of dot(b, x) after the sweep when asked
+// buffer first and only the colour's voxels are copied into x: written straight into x, the loop
+// reads and writes the same array and GCC gives up vectorising it ("complicated access pattern"),
+// which made this sweep 60 % of the solve. (Copying only the colour, rather than blending the
+// whole row, costs the same and never writes a voxel that another thread's rows read.) Returns the plane's part of dot(b, x) after the sweep when asked
 // (the last sweep of the preconditioner leaves x final, so CG's r'z costs no pass of its own).
 FIBSEG_PLANE_KERNEL double gaussSeidelPlane(const FineGrid& F, const float* b, float* x, int colour, int z,
                                             float* __restrict t, bool withDot) {
@@ -151,11 +155,7 @@ FIBSEG_PLANE_KERNEL double gaussSeidelPlane(const FineGrid& F, const float* b, f
     float* __restrict xr = x + row;
     const float* __restrict br = b + row;
     stencilRow(F, x, row, [&](int j, float diag, float off) { t[j] = (br[j] + off) / diag; });
-#pragma omp simd
-    for (int j = 0; j < F.n[0]; ++j) {
-      const float keep = float(1 - ((j ^ first) & 1));  // arithmetic, not a branch: vectorised
-      xr[j] += keep * (t[j] - xr[j]);
-    }
+    for (int j = first; j < F.n[0]; j += 2) xr[j] = t[j];
     if (withDot) {
       float rowSum = 0;
 #pragma omp simd reduction(+ : rowSum)
@@ -165,7 +165,6 @@ FIBSEG_PLANE_KERNEL double gaussSeidelPlane(const FineGrid& F, const float* b, f
   }
   return s;
 }
-
 
 // One coarse grid: c(a)[i] = conductance between cell i and its + neighbour along a (0 from the
 // last cell along a). The conductances and x carry one plane (+ 1) of zeros on each side, so the
@@ -202,8 +201,8 @@ inline void levelRow(const Level& L, std::size_t row, Op op) {
   }
 }
 
-// One colour of red-black Gauss-Seidel on plane z of level L (whole rows, then blended, as on the
-// finest grid).
+// One colour of red-black Gauss-Seidel on plane z of level L (whole rows, then the colour copied,
+// as on the finest grid).
 FIBSEG_PLANE_KERNEL void gaussSeidelLevelPlane(Level& L, int colour, int z, float* __restrict t) {
   for (int y = 0; y < L.n[1]; ++y) {
     const std::size_t row = L.stride(2) * z + L.stride(1) * y;
@@ -211,11 +210,7 @@ FIBSEG_PLANE_KERNEL void gaussSeidelLevelPlane(Level& L, int colour, int z, floa
     float* __restrict xr = L.x() + row;
     const float* __restrict br = L.b.data() + row;
     levelRow(L, row, [&](int j, float diag, float s) { t[j] = (br[j] + s) / diag; });
-#pragma omp simd
-    for (int j = 0; j < L.n[0]; ++j) {
-      const float keep = float(1 - ((j ^ first) & 1));
-      xr[j] += keep * (t[j] - xr[j]);
-    }
+    for (int j = first; j < L.n[0]; j += 2) xr[j] = t[j];
   }
 }
 
@@ -252,9 +247,7 @@ FIBSEG_PLANE_KERNEL void prolongLevelPlane(Level& L, const Level& C, int z) {
   }
 }
 
-// The 2x2x2 aggregation of a grid of size n whose conductance along a from cell i is
-// conductance(a, i) and whose diagonal is diagonal(i).
-// The coarse grid of a grid of size n, conductances 0; finishCoarse() sets its diagonal from the
+// The coarse grid of size n, conductances 0; finishCoarse() sets its diagonal from the
 // sums of the fine diagonals (less twice the conductances inside each aggregate).
 Level emptyCoarse(const int n[3]) {
   Level c;
@@ -273,6 +266,8 @@ void finishCoarse(Level& c, const std::vector<double>& diag) {
   c.solution.assign(cells + 2 * c.pad, 0.0f);
 }
 
+// The 2x2x2 aggregation of a grid of size n whose conductance along a from cell i is
+// conductance(a, i) and whose diagonal is diagonal(i).
 template <class Conductance, class Diagonal>
 Level coarsen(const int n[3], Conductance conductance, Diagonal diagonal) {
   Level c = emptyCoarse(n);
@@ -305,7 +300,7 @@ FIBSEG_PLANE_KERNEL void coarsenFinePlane(const FineGrid& F, Level& C, double* d
   const double gx = F.g[0], gy = F.g[1], gz = F.g[2], gEnd = F.endConductance;
   // Along y and z a pair of fine rows is inside the aggregate from the even row (its + neighbour
   // conductance is subtracted twice from the diagonal) and crosses to the next one from the odd.
-  const double inY = 1.0, inZ = z % 2 == 0 ? 1.0 : 0.0;
+  const double evenZ = z % 2 == 0 ? 1.0 : 0.0;
   for (int y = 0; y < F.n[1]; ++y) {
     const std::size_t row = F.st[2] * z + F.st[1] * y;
     std::copy(F.flags.begin() + row, F.flags.begin() + row + F.n[0], f);
@@ -315,7 +310,7 @@ FIBSEG_PLANE_KERNEL void coarsenFinePlane(const FineGrid& F, Level& C, double* d
     float* __restrict c0 = C.c(0) + I;
     float* __restrict c1 = C.c(1) + I;
     float* __restrict c2 = C.c(2) + I;
-    const double evenY = y % 2 == 0 ? inY : 0.0;
+    const double evenY = y % 2 == 0 ? 1.0 : 0.0;
 #pragma omp simd
     for (int k = 0; k < C.n[0]; ++k) {
       const int b0 = f[2 * k], b1 = f[2 * k + 1];
@@ -325,10 +320,10 @@ FIBSEG_PLANE_KERNEL void coarsenFinePlane(const FineGrid& F, Level& C, double* d
                gEnd * bit(b, 7);
       };
       const double y2 = gy * (bit(b0, 2) + bit(b1, 2)), z2 = gz * (bit(b0, 4) + bit(b1, 4));
-      d[k] += fineDiag(b0) + fineDiag(b1) - 2.0 * gx * bit(b0, 0) - 2.0 * evenY * y2 - 2.0 * inZ * z2;
+      d[k] += fineDiag(b0) + fineDiag(b1) - 2.0 * gx * bit(b0, 0) - 2.0 * evenY * y2 - 2.0 * evenZ * z2;
       c0[k] += float(gx * bit(b1, 0));
       c1[k] += float((1.0 - evenY) * y2);
-      c2[k] += float((1.0 - inZ) * z2);
+      c2[k] += float((1.0 - evenZ) * z2);
     }
   }
 }
@@ -386,8 +381,8 @@ FIBSEG_PLANE_KERNEL void firstRedPlane(const FineGrid& F, float* b, const float*
 #pragma omp simd
       for (int j = 0; j < F.n[0]; ++j) br[j] -= alpha * qr[j];
     }
-    // (The stencil reads b for a neighbour sum the operation ignores, which the compiler drops.)
-    stencilRow(F, b, row, [&](int j, float diag, float) { xr[j] = float((j & 1) == red) * br[j] / diag; });
+    // Only the diagonal: the neighbouring planes' b may be being updated by other threads.
+    stencilRow<false>(F, b, row, [&](int j, float diag, float) { xr[j] = float((j & 1) == red) * br[j] / diag; });
   }
 }
 
