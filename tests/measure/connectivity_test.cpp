@@ -22,6 +22,25 @@ TEST(Connectivity, ThroughDeadEndAndIsolatedFractions) {
   EXPECT_DOUBLE_EQ(c.isolated[X], 1.0 / 16);
 }
 
+// A U whose arms are joined only at its top (z = 40), on 48 planes: the labelling joins slabs of
+// z planes in parallel and then across their boundaries, so each arm is one cluster only once the
+// slabs are merged, and the short arm (z = 0 .. 40) percolates along z only through the bridge.
+TEST(Connectivity, ArmsJoinedFarAwayAcrossManyPlanesAreOneCluster) {
+  auto v = makeVolume(5, 1, 48, {"pore", "solid"});
+  for (auto& p : v.phase) p = 1;
+  for (int z = 0; z < 48; ++z) v.phase[v.index(0, 0, z)] = 0;   // long arm, both z faces
+  for (int z = 0; z <= 40; ++z) v.phase[v.index(2, 0, z)] = 0;  // short arm, z = 0 face only
+  v.phase[v.index(1, 0, 40)] = 0;                               // the bridge
+  for (int z = 5; z <= 30; ++z) v.phase[v.index(4, 0, z)] = 0;  // touches no z face
+  const auto c = connectivity(v)[0];
+  EXPECT_EQ(c.voxels, 48 + 41 + 1 + 26);
+  EXPECT_DOUBLE_EQ(c.percolating[Z], 90.0 / 116);
+  EXPECT_DOUBLE_EQ(c.isolated[Z], 26.0 / 116);
+  const auto mask = percolatingMask(v, 0, Z);
+  EXPECT_EQ(mask[v.index(2, 0, 0)], 1);
+  EXPECT_EQ(mask[v.index(4, 0, 20)], 0);
+}
+
 TEST(Connectivity, TauFactorElectrodePublishedFractions) {
   FIBSEG_REQUIRE_REAL_DATA(folder, "taufactor-electrode");
   const auto v = readLabelVolume(folder / "electrode.tiff", {{"pore", 0}, {"nmc", 85}, {"cbd", 170}}, std::nullopt);
