@@ -38,12 +38,7 @@ void addDemoCommand(CLI::App& app) {
                           "roi_y = 80\n"
                           "# Drift is measured on the cap, which is the same in every slice: the grains\n"
                           "# change shape through the depth, which would also look like drift.\n"
-                          "register_height = 40\n"
-                          "[measure]\n"
-                          "# Fractions, areas and the profiles along the thickness are measured; the\n"
-                          "# tortuosity factors and local thickness take minutes on this volume today.\n"
-                          "tortuosity = false\n"
-                          "sizes = false\n");
+                          "register_height = 40\n");
     std::cout << "2. fibseg run " << config.string() << "\n";
     pipeline::RunOptions options;
     options.overwrite = true;

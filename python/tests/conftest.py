@@ -17,7 +17,7 @@ PHANTOM = dict(width=160, height=128, slices=6, seed=3)
 
 
 def run_config(raw, out):
-    # Tortuosity and local thickness take minutes today: left to the measure stage's own tests.
+    # Tortuosity and local thickness (seconds per run) are left to the measure stage's own tests.
     return {"input.path": str(raw), "output.folder": str(out), "output.slice_pngs": False,
             "measure.tortuosity": False, "measure.sizes": False}
 

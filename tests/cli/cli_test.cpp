@@ -25,7 +25,8 @@ struct Workspace : fibseg::test::TempFolder {
 };
 
 void writeConfig(const fs::path& file, const std::string& input, const std::string& output) {
-  // Tortuosity and local thickness are left to the tests of the measure stage (minutes today).
+  // Tortuosity and local thickness (seconds per run) are left to the tests of the measure stage,
+  // so that the many runs here stay short.
   std::ofstream(file) << "[input]\npath = \"" << input << "\"\n[output]\nfolder = \"" << output << "\"\n"
                       << "[measure]\ntortuosity = false\nsizes = false\n";
 }
@@ -103,6 +104,13 @@ TEST(Cli, DemoRunsEndToEndAndScores) {
   EXPECT_LE(s["registration"]["rms_error_px"].get<double>(), 0.25) << demo.output;
   EXPECT_GE(s["segmentation"]["mean_iou"].get<double>(), 0.80) << demo.output;
   EXPECT_TRUE(fs::exists(w.path / "d" / "run" / "report.html"));
+  // The demo measures everything the run measures by default: the SE (what connects the grains)
+  // has a tortuosity factor along z (tau >= 1) and a local thickness.
+  const auto m = readJson(w.path / "d" / "run" / "metrics.json");
+  const auto& se = m["phases"]["se"];
+  ASSERT_TRUE(se["tortuosity_factor"]["z"].is_number()) << m.dump();
+  EXPECT_GE(se["tortuosity_factor"]["z"].get<double>(), 1.0);
+  EXPECT_GT(se["size_distribution"]["local_thickness_d50_um"].get<double>(), 0.0);
 }
 
 TEST(Cli, SecondRunNeedsOverwriteAndFromSegmentReusesTheCache) {
