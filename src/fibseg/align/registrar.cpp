@@ -116,8 +116,9 @@ struct Solution {
 // cross-sections): a chain of lag-1 pairs and the direct pair across the same slices disagree by
 // (lag - 1) x the same ~0.7 px (BSE) / ~0.2 px (SE) in y, whatever the sign of the step, so each
 // comparison is off by about that much once, and a chain of pairs adds it once per slice (the
-// solve finds -0.48 px for BSE: 14 px over 29 pairs). Comparisons spanning different numbers of slices (the pair with the previous slice,
-// the reference 1-8 slices back) tell the offset apart from the drift, so it is solved for as
+// solve finds -0.48 px for BSE: 14 px over 29 pairs). Comparisons spanning different numbers of
+// slices (the pair with the previous slice, the reference 1-8 slices back) tell the offset apart
+// from the drift, so it is solved for as
 // one more unknown per axis, and kept only where the data show it: where it stands out of its own
 // uncertainty (from the spread of the residuals) by the 3-sigma t value. On the phantom (dense
 // slices, the pair chain and the long pairs agree on average) it stays within 1.7 of its

@@ -70,6 +70,12 @@ std::vector<float> squaredDistanceToOutside(const LabelVolume& v, const std::vec
 
 namespace {
 
+std::vector<std::uint8_t> phaseMask(const LabelVolume& v, int phase) {
+  std::vector<std::uint8_t> inside(v.voxels());
+  for (std::size_t i = 0; i < inside.size(); ++i) inside[i] = v.phase[i] == phase;
+  return inside;
+}
+
 std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std::uint8_t>& inside) {
   // Local thickness as Hildebrand & Rüegsegger define it, computed exactly for balls centred on
   // voxel centres: a ball of radius dt (the distance to the nearest voxel outside the phase, as in
@@ -158,16 +164,13 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
 }  // namespace
 
 std::vector<float> localThickness(const LabelVolume& v, int phase) {
-  std::vector<std::uint8_t> inside(v.voxels());
-  for (std::size_t i = 0; i < inside.size(); ++i) inside[i] = v.phase[i] == phase;
-  return localThicknessOf(v, inside);
+  return localThicknessOf(v, phaseMask(v, phase));
 }
 
 SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool withLocalThickness) {
   SizeDistribution s;
-  std::vector<std::uint8_t> inside(v.voxels());
-  long long count = 0;
-  for (std::size_t i = 0; i < inside.size(); ++i) count += inside[i] = v.phase[i] == phase;
+  const std::vector<std::uint8_t> inside = phaseMask(v, phase);
+  const long long count = std::count(inside.begin(), inside.end(), std::uint8_t(1));
   for (int axis = 0; axis < 3; ++axis) {
     long long runs = 0;
     const std::size_t st = v.stride(axis);
