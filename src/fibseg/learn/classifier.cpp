@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -96,47 +97,75 @@ nlohmann::json trainBooster(const std::vector<float>& data, long long rows, int 
   return nlohmann::json::parse(std::string(buffer, length));
 }
 
-// `forest` over every pixel of the normalised slice, band by band: labels, and each class's
-// probability when `probabilities` holds one plane per class. With `stage1` (the first stage's
-// probabilities of the whole slice) the auto-context features follow the bank's.
-void classify(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
-              detail::CnnRunner* cnn, const detail::Forest& forest, const std::vector<cv::Mat>* stage1,
-              cv::Mat& labels, std::vector<cv::Mat>& probabilities) {
+// `forest` over rows `band` of a slice whose features of those rows are `planes` (one CV_32F
+// plane of the band per feature): labels, and each class's probability when `probabilities`
+// holds one plane per class (whole-slice planes).
+void classifyBand(const std::vector<cv::Mat>& planes, cv::Range band, const detail::Forest& forest, cv::Mat& labels,
+                  std::vector<cv::Mat>& probabilities) {
+  if (static_cast<int>(planes.size()) != forest.features())
+    throw Error("classifier: " + std::to_string(planes.size()) + " features computed, the trees expect " +
+                std::to_string(forest.features()));
   const int classes = forest.classes();
   const bool withProbabilities = !probabilities.empty();
+  const int cols = labels.cols;
+  tbb::parallel_for(band.start, band.end, [&](int y) {
+    std::vector<const float*> row(planes.size());
+    for (std::size_t f = 0; f < planes.size(); ++f) row[f] = planes[f].ptr<float>(y - band.start);
+    auto* label = labels.ptr<std::uint8_t>(y);
+    if (!withProbabilities) {  // labels only: settled pixels skip the remaining trees
+      forest.labels(row.data(), cols, label);
+      return;
+    }
+    std::vector<float> scores(static_cast<std::size_t>(cols) * classes);
+    forest.margins(row.data(), cols, scores.data());
+    for (int x = 0; x < cols; ++x) {
+      const float* s = scores.data() + static_cast<std::size_t>(x) * classes;
+      label[x] = static_cast<std::uint8_t>(std::max_element(s, s + classes) - s);
+      // XGBoost's multi:softprob: softmax of the class scores.
+      const float top = s[label[x]];
+      float e[kMaxPhases], sum = 0;
+      for (int c = 0; c < classes; ++c) sum += e[c] = std::exp(s[c] - top);
+      for (int c = 0; c < classes; ++c) probabilities[c].ptr<float>(y)[x] = e[c] / sum;
+    }
+  });
+}
+
+// `forest` over every pixel of the normalised slice, band by band (one stage).
+void classify(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
+              detail::CnnRunner* cnn, const detail::Forest& forest, cv::Mat& labels,
+              std::vector<cv::Mat>& probabilities) {
   detail::forEachBand(normalised, contexts, spec, cnn, kBandPixels,
                       [&](cv::Range band, const std::vector<cv::Mat>& bank) {
-    std::vector<cv::Mat> withStage1;
-    if (stage1) {
-      withStage1 = bank;
-      detail::appendAutoContextFeatures(withStage1, *stage1, band, spec);
-    }
-    const std::vector<cv::Mat>& planes = stage1 ? withStage1 : bank;
-    if (static_cast<int>(planes.size()) != forest.features())
-      throw Error("classifier: " + std::to_string(planes.size()) + " features computed, the trees expect " +
-                  std::to_string(forest.features()));
-    const int cols = normalised.cols;
-    tbb::parallel_for(band.start, band.end, [&](int y) {
-      std::vector<const float*> row(planes.size());
-      for (std::size_t f = 0; f < planes.size(); ++f) row[f] = planes[f].ptr<float>(y - band.start);
-      auto* label = labels.ptr<std::uint8_t>(y);
-      if (!withProbabilities) {  // labels only: settled pixels skip the remaining trees
-        forest.labels(row.data(), cols, label);
-        return;
-      }
-      std::vector<float> scores(static_cast<std::size_t>(cols) * classes);
-      forest.margins(row.data(), cols, scores.data());
-      for (int x = 0; x < cols; ++x) {
-        const float* s = scores.data() + static_cast<std::size_t>(x) * classes;
-        label[x] = static_cast<std::uint8_t>(std::max_element(s, s + classes) - s);
-        // XGBoost's multi:softprob: softmax of the class scores.
-        const float top = s[label[x]];
-        float e[kMaxPhases], sum = 0;
-        for (int c = 0; c < classes; ++c) sum += e[c] = std::exp(s[c] - top);
-        for (int c = 0; c < classes; ++c) probabilities[c].ptr<float>(y)[x] = e[c] / sum;
-      }
-    });
+    classifyBand(bank, band, forest, labels, probabilities);
   });
+}
+
+// Both stages of an auto-context model with one computation of the bank: a band's bank waits
+// until the first stage has classified the rows its auto-context features reach below it (the
+// next band, as a band is far taller than the smoothing's radius), then the second stage
+// classifies it and it is dropped. Memory stays at about two bands' banks.
+void classifyTwoStages(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
+                       detail::CnnRunner* cnn, const detail::Forest& first, const detail::Forest& second,
+                       cv::Mat& labels, std::vector<cv::Mat>& probabilities) {
+  std::vector<cv::Mat> stage1;
+  for (int c = 0; c < first.classes(); ++c) stage1.emplace_back(normalised.size(), CV_32F);
+  const int reach = detail::autoContextHalo(spec);
+  std::deque<std::pair<cv::Range, std::vector<cv::Mat>>> waiting;
+  auto secondStage = [&](const std::pair<cv::Range, std::vector<cv::Mat>>& band) {
+    std::vector<cv::Mat> planes = band.second;
+    detail::appendAutoContextFeatures(planes, stage1, band.first, spec);
+    classifyBand(planes, band.first, second, labels, probabilities);
+  };
+  detail::forEachBand(normalised, contexts, spec, cnn, kBandPixels,
+                      [&](cv::Range band, const std::vector<cv::Mat>& bank) {
+    classifyBand(bank, band, first, labels, stage1);  // labels: overwritten by the second stage
+    waiting.emplace_back(band, bank);
+    while (!waiting.empty() && (waiting.front().first.end + reach <= band.end || band.end == normalised.rows)) {
+      secondStage(waiting.front());
+      waiting.pop_front();
+    }
+  });
+  for (const auto& band : waiting) secondStage(band);
 }
 
 std::vector<cv::Mat> probabilityPlanes(cv::Size size, int classes) {
@@ -290,8 +319,8 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       const auto outOfFold = examples.size() >= 2 ? stage1Without(e) : std::nullopt;
       cv::Mat stage1Labels(example.slice.size(), CV_8U);
       auto stage1 = probabilityPlanes(example.slice.size(), phases);
-      classify(normalised, contexts, features, impl->cnn.get(), outOfFold ? *outOfFold : impl->forest, nullptr,
-               stage1Labels, stage1);
+      classify(normalised, contexts, features, impl->cnn.get(), outOfFold ? *outOfFold : impl->forest, stage1Labels,
+               stage1);
       std::vector<cv::Mat> around;
       detail::appendAutoContextFeatures(around, stage1, cv::Range(0, example.slice.rows), features);
       for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
@@ -434,15 +463,11 @@ Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>&
   if (withProbabilities) out.probabilities = probabilityPlanes(slice.size(), classes);
   const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
   const auto contexts = detail::contextImages(neighbours, impl_->spec, slice.size(), "classifier");
-  if (impl_->spec.autoContextScales.empty()) {
-    classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, nullptr, out.labels, out.probabilities);
-    return out;
-  }
-  // Two stages: the first's probabilities of the whole slice, then the second on them (the bank
-  // is computed once per stage: keeping it between would cost its size, ~50 planes per pixel).
-  auto stage1 = probabilityPlanes(slice.size(), classes);
-  classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, nullptr, out.labels, stage1);
-  classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->stage2, &stage1, out.labels, out.probabilities);
+  if (impl_->spec.autoContextScales.empty())
+    classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, out.labels, out.probabilities);
+  else
+    classifyTwoStages(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, impl_->stage2, out.labels,
+                      out.probabilities);
   return out;
 }
 
