@@ -240,3 +240,37 @@ void BM_PredictStrokeModelZContextAutoContext(benchmark::State& state) {
 BENCHMARK(BM_PredictStrokeModelZContextAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
+
+// A stack predicted in order (learn::StackPredictor, as `fibseg run` and `fibseg predict` do):
+// each slice's bank is computed once and serves as its neighbours' context too. Eight slices of
+// 1024 x 1024 (the fixture's slice stands in for each: the cost does not depend on the content);
+// Mpx/s counts every slice.
+void predictStackWith(benchmark::State& state, const learn::Classifier& model) {
+  const auto& f = Fixture::get();
+  constexpr int kSlices = 8;
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) {
+    learn::StackPredictor predictor(model, false, [](int, learn::Prediction p) { benchmark::DoNotOptimize(p); });
+    for (int z = 0; z < kSlices; ++z) predictor.add(f.slice);
+    predictor.finish();
+  }
+  const double mpx = double(f.slice.total()) * kSlices * state.iterations() / 1e6;
+  state.counters["Mpx/s"] = benchmark::Counter(mpx, benchmark::Counter::kIsRate);
+  state.counters["cpu_s_per_Mpx"] = (processCpuSeconds() - cpu) / mpx;
+}
+
+void BM_PredictStackZContext(benchmark::State& state) {
+  static const learn::Classifier model = trainedOn(zContextSpec());
+  predictStackWith(state, model);
+}
+BENCHMARK(BM_PredictStackZContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStackZContextAutoContext(benchmark::State& state) {
+  static const learn::Classifier model = [] {
+    auto s = zContextSpec();
+    s.autoContextScales = {1, 2, 4, 8};
+    return trainedOn(s);
+  }();
+  predictStackWith(state, model);
+}
+BENCHMARK(BM_PredictStackZContextAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();

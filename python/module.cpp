@@ -511,12 +511,10 @@ PYBIND11_MODULE(fibseg, m) {
     const py::ssize_t n = images.ndim() == 3 ? images.shape(0) : 1;
     {
       py::gil_scoped_release nogil;
-      auto slice = [&](py::ssize_t z) { return intensity::denoise(sliceView(images, type, z), denoise); };
-      for (py::ssize_t z = 0; z < n; ++z) {
-        std::vector<cv::Mat> neighbours;  // learn.z_context: the stack's slices z-1 and z+1
-        for (py::ssize_t k : {z - 1, z + 1}) neighbours.push_back(k >= 0 && k < n ? slice(k) : cv::Mat());
-        copyInto(model.predict(slice(z), neighbours).labels, out, z);
-      }
+      // learn.z_context: the stack in order, each slice's features also serving its neighbours.
+      learn::StackPredictor inOrder(model, false, [&](int z, learn::Prediction p) { copyInto(p.labels, out, z); });
+      for (py::ssize_t z = 0; z < n; ++z) inOrder.add(intensity::denoise(sliceView(images, type, z), denoise));
+      inOrder.finish();
     }
     return out;
   }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when "

@@ -124,20 +124,11 @@ void addPredictCommand(CLI::App& app) {
                   ": it needs each slice's aligned neighbours, but " + o->input +
                   " holds a single image; expected an aligned stack (a multi-page TIFF or a folder of slices), or a "
                   "model trained with learn.z_context = none for single images");
-    for (std::size_t i = 0; i < sources.size(); ++i) {
+    std::vector<int> depths;  // of each image read
+    cv::Size prevSize;
+    auto write = [&](int z, const learn::Prediction& prediction) {
+      const std::size_t i = static_cast<std::size_t>(z);
       const ImageSource& source = sources[i];
-      int depth = 0;
-      const cv::Mat image = imageAsTrained(source, &depth);
-      std::vector<cv::Mat> neighbours;
-      if (model.needsNeighbours()) {
-        neighbours.push_back(i > 0 ? imageAsTrained(sources[i - 1], nullptr) : cv::Mat());
-        neighbours.push_back(i + 1 < sources.size() ? imageAsTrained(sources[i + 1], nullptr) : cv::Mat());
-        for (const auto& n : neighbours)
-          if (!n.empty() && n.size() != image.size())
-            throw Error(source.name() + " and its neighbour in " + o->input +
-                        " differ in size; a model with z context needs an aligned stack of equal-sized slices");
-      }
-      const auto prediction = model.predict(image, neighbours, o->probabilities);
       std::snprintf(name, sizeof name, "_%04zu.png", i);
       io::writePng(out / ("labels" + std::string(name)), segment::labelImage(prediction.labels, phases.values));
       io::writePng(out / ("colour" + std::string(name)), segment::colourLabels(prediction.labels, phases.coloursRgb));
@@ -147,8 +138,9 @@ void addPredictCommand(CLI::App& app) {
         io::writePng(out / ("probability_" + phases.key(static_cast<int>(p)) + name), eight);
       }
       table += std::to_string(i) + "," + csvField(source.file.string()) + "," +
-               (source.page >= 0 ? std::to_string(source.page) : std::string()) + "," + std::to_string(image.cols) + "," +
-               std::to_string(image.rows) + "," + std::to_string(depth) + "\n";
+               (source.page >= 0 ? std::to_string(source.page) : std::string()) + "," +
+               std::to_string(prediction.labels.cols) + "," + std::to_string(prediction.labels.rows) + "," +
+               std::to_string(depths[i]) + "\n";
       all.push_back(segment::phaseFractions(prediction.labels, phases.count()));
       fractionsCsv += std::to_string(i);
       for (double f : all.back().fraction) {
@@ -157,7 +149,20 @@ void addPredictCommand(CLI::App& app) {
         fractionsCsv += cell;
       }
       fractionsCsv += "\n";
+    };
+    // In order: with z context each image's features also describe its neighbours' pixels.
+    learn::StackPredictor inOrder(model, o->probabilities, write);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      int depth = 0;
+      const cv::Mat image = imageAsTrained(sources[i], &depth);
+      depths.push_back(depth);
+      if (model.needsNeighbours() && i > 0 && image.size() != prevSize)
+        throw Error(sources[i].name() + " and its neighbour in " + o->input +
+                    " differ in size; a model with z context needs an aligned stack of equal-sized slices");
+      prevSize = image.size();
+      inOrder.add(image);
     }
+    inOrder.finish();
     const auto total = segment::combineFractions(all).fraction;
     fractionsCsv += "total";
     for (double f : total) {

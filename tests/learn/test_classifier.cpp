@@ -609,3 +609,51 @@ TEST(Classifier, AutoContextCleansAnswersThatNoiseScatters) {
               testing::ThrowsMessage<Error>(HasSubstr("learn.auto_context_scales: model [2, 4], configuration [3]")));
   fs::remove(file);
 }
+
+// A stack predicted in order, each slice's bank computed once (StackPredictor), gives exactly the
+// labels and probabilities of predicting each slice with its neighbours, ends included; for every
+// kind of model (2D, z context of either kind, with auto-context). Sizes that change within the
+// stack and a one-slice stack for a model with z context are clear errors.
+TEST(Classifier, StackPredictorGivesWhatSliceBySlicePredictionGives) {
+  const phantom::Phantom ph(driftFreePhantom());
+  std::vector<cv::Mat> stack;
+  for (int z = 0; z < ph.params().slices; ++z) stack.push_back(contentOf(ph, z));
+  auto train = [&](const std::string& zContext, std::vector<double> autoContext) {
+    auto spec = defaultSpec();
+    spec.zContext = zContext;
+    spec.autoContextScales = autoContext;
+    std::vector<learn::AnnotatedSlice> examples;
+    for (int z : {1, 4})
+      examples.push_back({stack[z], strokeAnnotation(ph.truthLabels(z), 0.01, 3 + z), std::to_string(z),
+                          {stack[z - 1], stack[z + 1]}});
+    return learn::Classifier::train(examples, spec, defaultTraining(), threePhases());
+  };
+  for (const auto& [zContext, autoContext] : std::vector<std::pair<std::string, std::vector<double>>>{
+           {"none", {}}, {"above_below", {}}, {"above_below", {1, 4}}, {"neighbours", {2}}}) {
+    SCOPED_TRACE(zContext + (autoContext.empty() ? "" : " + auto-context"));
+    const auto model = train(zContext, autoContext);
+    std::vector<int> order;
+    learn::StackPredictor predictor(model, true, [&](int z, learn::Prediction p) {
+      order.push_back(z);
+      std::vector<cv::Mat> neighbours;
+      if (model.needsNeighbours())
+        for (int n : {z - 1, z + 1})
+          neighbours.push_back(n >= 0 && n < int(stack.size()) ? stack[n] : cv::Mat());
+      const auto one = model.predict(stack[z], neighbours, true);
+      EXPECT_EQ(cv::countNonZero(p.labels != one.labels), 0) << "slice " << z;
+      ASSERT_EQ(p.probabilities.size(), 3u);
+      for (int c = 0; c < 3; ++c) EXPECT_EQ(cv::norm(p.probabilities[c], one.probabilities[c], cv::NORM_INF), 0.0);
+    });
+    for (const auto& slice : stack) predictor.add(slice);
+    predictor.finish();
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  }
+  const auto model = train("above_below", {});
+  learn::StackPredictor mixed(model, false, [](int, learn::Prediction) {});
+  mixed.add(stack[0]);
+  EXPECT_THAT([&] { mixed.add(stack[1].colRange(0, 100).clone()); },
+              testing::ThrowsMessage<Error>(HasSubstr("slice 1 of the stack is 100x")));
+  learn::StackPredictor single(model, false, [](int, learn::Prediction) {});
+  single.add(stack[0]);
+  EXPECT_THAT([&] { single.finish(); }, testing::ThrowsMessage<Error>(HasSubstr("neighbours z-1 and z+1")));
+}

@@ -472,3 +472,97 @@ Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>&
 }
 
 }  // namespace fibseg::learn
+
+namespace fibseg::learn {
+
+StackPredictor::StackPredictor(const Classifier& model, bool withProbabilities, Done done)
+    : model_(model), withProbabilities_(withProbabilities), done_(std::move(done)) {}
+
+StackPredictor::Held StackPredictor::hold(const cv::Mat& slice) const {
+  Held held{slice, {}, {}};
+  if (cacheBanks_) {
+    held.normalised = detail::normaliseSlice(slice, model_.featureSpec().normalisation);
+    held.bank = detail::contextBank(held.normalised, model_.featureSpec());
+  }
+  return held;
+}
+
+void StackPredictor::add(const cv::Mat& slice) {
+  const int z = added_;
+  if (!model_.needsNeighbours()) {  // a 2D model: each image on its own (sizes may differ)
+    ++added_;
+    done_(next_++, model_.predict(slice, withProbabilities_));
+    return;
+  }
+  if (!window_.empty() && (slice.size() != window_.back().slice.size() || slice.type() != window_.back().slice.type()))
+    throw Error("classifier: slice " + std::to_string(z) + " of the stack is " + std::to_string(slice.cols) + "x" +
+                std::to_string(slice.rows) + ", " + std::to_string(bitDepthOf(slice, "slice")) + "-bit; expected the " +
+                std::to_string(window_.back().slice.cols) + "x" + std::to_string(window_.back().slice.rows) + ", " +
+                std::to_string(bitDepthOf(window_.back().slice, "slice")) + "-bit of the slices before it (an aligned stack)");
+  ++added_;
+  if (!decided_) {
+    // Only above_below uses each neighbour's own bank ("neighbours" takes the bank of their mean).
+    FeatureSpec own = model_.featureSpec();
+    own.zContext = "none";
+    own.cnnModel.clear();
+    own.cnnChannels = 0;
+    const long long bytes = 3LL * static_cast<long long>(featureNames(own).size()) * 4 * static_cast<long long>(slice.total());
+    cacheBanks_ = model_.featureSpec().zContext == "above_below" && bytes <= kBankCacheBytes;
+    decided_ = true;
+  }
+  window_.push_back(hold(slice));
+  if (added_ - 1 > next_) {  // the slice below the next one to predict is known
+    const int first = added_ - static_cast<int>(window_.size());
+    const Held* above = next_ > 0 ? &window_[next_ - 1 - first] : nullptr;
+    predictMiddle(above, window_[next_ - first], &window_[next_ + 1 - first]);
+    ++next_;
+    if (window_.size() > 2) window_.erase(window_.begin());  // slice next_ - 2: no longer a neighbour
+  }
+}
+
+void StackPredictor::finish() {
+  if (next_ >= added_) return;
+  const int first = added_ - static_cast<int>(window_.size());
+  const Held* above = next_ > 0 ? &window_[next_ - 1 - first] : nullptr;
+  predictMiddle(above, window_[next_ - first], nullptr);
+  ++next_;
+  window_.clear();
+}
+
+void StackPredictor::predictMiddle(const Held* above, const Held& slice, const Held* below) {
+  const Classifier::Impl& model = *model_.impl_;
+  if (!cacheBanks_ || (!above && !below)) {
+    done_(next_, model_.predict(slice.slice, {above ? above->slice : cv::Mat(), below ? below->slice : cv::Mat()},
+                                withProbabilities_));
+    return;
+  }
+  // The features predict() computes band by band, here from the kept banks of the whole slices.
+  const FeatureSpec& spec = model.spec;
+  std::vector<cv::Mat> planes = slice.bank;
+  if (model.cnn) {
+    auto maps = model.cnn->run(slice.normalised);
+    if (static_cast<int>(maps.size()) != spec.cnnChannels)
+      throw Error("CNN model " + spec.cnnModel + " gave " + std::to_string(maps.size()) +
+                  " feature maps; the feature specification expects " + std::to_string(spec.cnnChannels));
+    for (auto& m : maps) planes.push_back(std::move(m));
+  }
+  // At a stack's end the one neighbour stands in for the missing one (as contextImages does).
+  const Held& up = above ? *above : *below;
+  const Held& down = below ? *below : *above;
+  detail::appendContextBanks(planes, {up.bank, down.bank}, spec);
+  Prediction out;
+  out.labels.create(slice.slice.size(), CV_8U);
+  if (withProbabilities_) out.probabilities = probabilityPlanes(slice.slice.size(), model.forest.classes());
+  const cv::Range all(0, slice.slice.rows);
+  if (spec.autoContextScales.empty()) {
+    classifyBand(planes, all, model.forest, out.labels, out.probabilities);
+  } else {
+    auto stage1 = probabilityPlanes(slice.slice.size(), model.forest.classes());
+    classifyBand(planes, all, model.forest, out.labels, stage1);
+    detail::appendAutoContextFeatures(planes, stage1, all, spec);
+    classifyBand(planes, all, model.stage2, out.labels, out.probabilities);
+  }
+  done_(next_, std::move(out));
+}
+
+}  // namespace fibseg::learn

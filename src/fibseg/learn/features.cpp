@@ -191,23 +191,11 @@ std::vector<std::string> contextNames(const FeatureSpec& spec) {
   return {};
 }
 
-// Each context image's bank, then its change from the slice (smoothed grey at every scale, and
-// the raw grey): a tree compares one feature with a threshold, so "the same grey above as here"
-// (a cut body continuing, or a view through a pore that stays the same) is easier to learn from
-// a difference than from two separate grey levels.
 void appendContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& contexts,
                            const FeatureSpec& spec) {
   std::vector<std::vector<cv::Mat>> banks;
-  for (const auto& context : contexts) banks.push_back(detail::bankFeatures(context, contextSpec(spec), nullptr));
-  for (auto& bank : banks)
-    for (const auto& plane : bank) planes.push_back(plane);
-  for (auto& bank : banks) {
-    planes.push_back(bank[0] - planes[0]);
-    for (std::size_t k = 0; k < spec.scales.size(); ++k) {
-      const std::size_t g = 1 + kPerScale * k;
-      planes.push_back(bank[g] - planes[g]);
-    }
-  }
+  for (const auto& context : contexts) banks.push_back(detail::contextBank(context, spec));
+  detail::appendContextBanks(planes, banks, spec);
 }
 
 void checkSpec(const FeatureSpec& spec) {
@@ -494,6 +482,29 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
     for (auto& m : maps) planes.push_back(std::move(m));
   }
   return planes;
+}
+
+std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec) {
+  return bankFeatures(context, contextSpec(spec), nullptr);
+}
+
+// Each context image's bank, then its change from the slice (smoothed grey at every scale, and
+// the raw grey): a tree compares one feature with a threshold, so "the same grey above as here"
+// (a cut body continuing, or a view through a pore that stays the same) is easier to learn from
+// a difference than from two separate grey levels.
+void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
+                        const FeatureSpec& spec) {
+  const std::size_t ownPlanes = planes.size();
+  for (const auto& bank : banks)
+    for (const auto& plane : bank) planes.push_back(plane);
+  for (const auto& bank : banks) {
+    if (ownPlanes == 0 || bank.empty()) throw Error("feature bank: z context without the slice's bank (internal)");
+    planes.push_back(bank[0] - planes[0]);
+    for (std::size_t k = 0; k < spec.scales.size(); ++k) {
+      const std::size_t g = 1 + kPerScale * k;
+      planes.push_back(bank[g] - planes[g]);
+    }
+  }
 }
 
 void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,

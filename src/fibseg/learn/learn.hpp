@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -161,8 +162,46 @@ class Classifier {
   struct Impl;
 
  private:
+  friend class StackPredictor;
   explicit Classifier(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
+};
+
+/// Predicts the slices of an aligned stack in order (z = 0, 1, ...), with the same labels as
+/// Classifier::predict given each slice's neighbours. A model with learn.z_context = above_below
+/// describes a pixel by the bank of its slice and of both neighbours: predicted slice by slice
+/// that is three banks per slice; here each slice's bank is computed once and kept while its
+/// neighbours need it. That holds three slices' banks (4 bytes per pixel per bank feature: about
+/// 420 bytes per pixel with the default features); above kBankCacheBytes it predicts slice by slice.
+class StackPredictor {
+ public:
+  static constexpr long long kBankCacheBytes = 3LL << 30;
+  using Done = std::function<void(int z, Prediction prediction)>;
+  /// `done` receives each slice's prediction, in order, once it can be made (for a model with z
+  /// context: when the slice below it has been added, or at finish).
+  StackPredictor(const Classifier& model, bool withProbabilities, Done done);
+  /// The next slice of the stack (CV_8U or CV_16U, all of one size).
+  void add(const cv::Mat& slice);
+  /// The stack is complete: predicts what is left. A model with z context on a stack of one slice
+  /// is an error saying so.
+  void finish();
+
+ private:
+  struct Held {
+    cv::Mat slice, normalised;
+    std::vector<cv::Mat> bank;  // contextBank of `normalised` (empty when not cached)
+  };
+  void predictMiddle(const Held* above, const Held& slice, const Held* below);
+  Held hold(const cv::Mat& slice) const;
+
+  const Classifier& model_;
+  bool withProbabilities_;
+  Done done_;
+  bool cacheBanks_ = false;
+  bool decided_ = false;
+  std::vector<Held> window_;  // the last slices added, at most 3
+  int next_ = 0;              // the next slice to predict
+  int added_ = 0;
 };
 
 /// The parameters of `method = classifier` (section "learn" of the registry).

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -497,15 +498,24 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
     int z;
     cv::Mat slice, labelImage;
     std::vector<cv::Mat> probabilities;
-    std::vector<cv::Mat> neighbours;  // z-1, z+1 (empty at the ends) for a classifier with z context
+    std::optional<learn::Prediction> prediction;  // made in order (a classifier with z context)
   };
-  // A classifier with z context (learn.z_context) also sees the aligned slices above and below.
+  auto asTrained = [&](const cv::Mat& slice) {
+    return plan.learn.denoiseInput && !slice.empty() ? intensity::denoise(slice, plan.denoise) : slice;
+  };
+  // A classifier with z context (learn.z_context) also sees the aligned slices above and below:
+  // the stack goes through it in order, so each slice's features serve its neighbours too.
   const bool withNeighbours = classifier && classifier->needsNeighbours();
   if (withNeighbours && plan.slices < 2)
     throw Error("learn.model " + plan.learn.model.string() + " was trained with learn.z_context = " +
                 classifier->featureSpec().zContext + ", which needs each slice's neighbours; the input has " +
                 std::to_string(plan.slices) + " slice; expected a stack, or a model trained with learn.z_context = none");
-  int next = 0;
+  std::deque<learn::Prediction> madeInOrder;
+  std::optional<learn::StackPredictor> inOrder;
+  if (withNeighbours)
+    inOrder.emplace(*classifier, !probabilityTiffs.empty(),
+                    [&](int, learn::Prediction prediction) { madeInOrder.push_back(std::move(prediction)); });
+  int next = 0, fed = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
       tbb::make_filter<void, Item>(tbb::filter_mode::serial_in_order,
@@ -515,10 +525,15 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                                        return Item{};
                                      }
                                      const int z = next++;
-                                     Item item{z, corrected.read(z), {}, {}, {}};
-                                     if (withNeighbours)
-                                       for (int n : {z - 1, z + 1})
-                                         item.neighbours.push_back(n >= 0 && n < plan.slices ? corrected.read(n) : cv::Mat());
+                                     if (!withNeighbours) return Item{z, corrected.read(z), {}, {}, {}};
+                                     while (madeInOrder.empty()) {
+                                       if (fed < plan.slices)
+                                         inOrder->add(asTrained(corrected.read(fed++)));
+                                       else
+                                         inOrder->finish();
+                                     }
+                                     Item item{z, {}, {}, {}, std::move(madeInOrder.front())};
+                                     madeInOrder.pop_front();
                                      return item;
                                    }) &
           tbb::make_filter<Item, Item>(
@@ -527,12 +542,8 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                 const int z = item.z;
                 cv::Mat labels;
                 if (classifier) {
-                  auto asTrained = [&](const cv::Mat& slice) {
-                    return plan.learn.denoiseInput && !slice.empty() ? intensity::denoise(slice, plan.denoise) : slice;
-                  };
-                  std::vector<cv::Mat> neighbours;
-                  for (const auto& n : item.neighbours) neighbours.push_back(asTrained(n));
-                  auto prediction = classifier->predict(asTrained(item.slice), neighbours, !probabilityTiffs.empty());
+                  auto prediction = item.prediction ? std::move(*item.prediction)
+                                                    : classifier->predict(asTrained(item.slice), !probabilityTiffs.empty());
                   labels = prediction.labels;
                   for (const auto& p : prediction.probabilities) {
                     cv::Mat eight;
