@@ -274,3 +274,36 @@ void BM_PredictStackZContextAutoContext(benchmark::State& state) {
   predictStackWith(state, model);
 }
 BENCHMARK(BM_PredictStackZContextAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The setting of the best CAM IoU on lco-fibsem (bench/README.md, Real data): two phases, z
+// context, auto-context 1, 2, 4, 8, 30 rounds of depth 6; trained from strokes on two phantom
+// slices (CAM against the rest): the same trees' count and depth, and the same features.
+void BM_PredictStackBestLcoSetting(benchmark::State& state) {
+  static const learn::Classifier model = [] {
+    auto s = zContextSpec();
+    s.autoContextScales = {1, 2, 4, 8};
+    phantom::PhantomParams p;
+    p.width = 256;
+    p.height = 224;
+    p.slices = 4;
+    p.seed = 7;
+    p.randomWalk = 0;
+    p.steadyDriftX = 0;
+    p.steadyDriftY = 0;
+    const phantom::Phantom ph(p);
+    auto content = [&](int z) { return ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(); };
+    std::vector<learn::AnnotatedSlice> examples;
+    for (int z : {1, 2}) {
+      cv::Mat camOrRest = strokes(ph.truthLabels(z), 0.01, 3 + z);  // 1 pore, 2 SE, 3 CAM -> 1 rest, 2 CAM
+      camOrRest.setTo(1, camOrRest == 2);
+      camOrRest.setTo(2, camOrRest == 3);
+      examples.push_back({content(z), camOrRest, std::to_string(z), {content(z - 1), content(z + 1)}});
+    }
+    auto training = defaultTraining();
+    training.rounds = 30;
+    training.maxDepth = 6;
+    return learn::Classifier::train(examples, s, training, {{"rest", "CAM"}, {0, 1}, {}, 0, "none"});
+  }();
+  predictStackWith(state, model);
+}
+BENCHMARK(BM_PredictStackBestLcoSetting)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -502,9 +502,12 @@ PYBIND11_MODULE(fibseg, m) {
     requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(images, "images");
     const int type = cvTypeOf(images, "images");
+    const auto refine = config::learnParamsFrom(all).refine;
+    const int phases = static_cast<int>(model.context().phaseNames.size());
     if (!model.needsNeighbours())
       return resultPerSlice(images, type, CV_8U, [&](const cv::Mat& slice) {
-        return model.predict(intensity::denoise(slice, denoise)).labels;
+        const cv::Mat seen = intensity::denoise(slice, denoise);
+        return learn::refineBoundaries(model.predict(seen).labels, seen, refine, phases);
       });
     std::vector<py::ssize_t> shape(images.shape(), images.shape() + images.ndim());
     auto out = newArray(CV_8U, shape);
@@ -512,13 +515,15 @@ PYBIND11_MODULE(fibseg, m) {
     {
       py::gil_scoped_release nogil;
       // learn.z_context: the stack in order, each slice's features also serving its neighbours.
-      learn::StackPredictor inOrder(model, false, [&](int z, learn::Prediction p) { copyInto(p.labels, out, z); });
+      learn::StackPredictor inOrder(
+          model, false, [&](int z, learn::Prediction p) { copyInto(p.labels, out, z); }, refine);
       for (py::ssize_t z = 0; z < n; ++z) inOrder.add(intensity::denoise(sliceView(images, type, z), denoise));
       inOrder.finish();
     }
     return out;
   }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when "
-     "learn.denoise_input, as in train; a model with learn.z_context needs a Z x H x W stack).");
+     "learn.denoise_input, as in train; a model with learn.z_context needs a Z x H x W stack; boundaries "
+     "refined when learn.refine_band > 0).");
 
   m.def("measure", [](const py::array& labels, const py::object& voxelSize, const py::object& phases,
                        const py::kwargs& kw) {

@@ -84,6 +84,7 @@ void addPredictCommand(CLI::App& app) {
     const auto denoise =
         config::learnParamsFrom(params).denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
     const std::string denoiseText = intensity::describeDenoise(denoise);
+    const learn::BoundaryRefinement refine = config::learnParamsFrom(params).refine;  // learn.refine_band
     const auto& trained = model.context();
     if (trained.denoise != denoiseText)
       throw Error("model " + o->model + " was trained on images denoised with '" + trained.denoise +
@@ -151,7 +152,7 @@ void addPredictCommand(CLI::App& app) {
       fractionsCsv += "\n";
     };
     // In order: with z context each image's features also describe its neighbours' pixels.
-    learn::StackPredictor inOrder(model, o->probabilities, write);
+    learn::StackPredictor inOrder(model, o->probabilities, write, refine);
     for (std::size_t i = 0; i < sources.size(); ++i) {
       int depth = 0;
       const cv::Mat image = imageAsTrained(sources[i], &depth);

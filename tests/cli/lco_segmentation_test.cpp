@@ -166,21 +166,32 @@ class StackScoring {
   /// section (registry: no denoising for the classifier).
   double meanIou(const config::ParamSet& params) const {
     const auto learnParams = config::learnParamsFrom(params);
+    return meanIous(params, {learnParams.refine})[0];
+  }
+
+  /// The same for one model and several boundary refinements (learn.refine_band, refine_sigma).
+  std::vector<double> meanIous(const config::ParamSet& params, const std::vector<learn::BoundaryRefinement>& refinements) const {
+    const auto learnParams = config::learnParamsFrom(params);
     std::vector<learn::AnnotatedSlice> examples;
     for (std::size_t i : kTrained)
       examples.push_back({slices_[i].bse, strokes(slices_[i].particle, 0.015, 11 + unsigned(i)), slices_[i].name,
                           neighboursOf(slices_[i].name)});
     const learn::TrainingContext context{{"rest", "particle"}, {0, 1}, {}, 0, "none"};
     const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training, context);
-    double iou = 0;
+    std::vector<double> iou(refinements.size(), 0.0);
     int scored = 0;
     for (std::size_t i = 0; i < slices_.size(); ++i) {
       if (std::find(kTrained.begin(), kTrained.end(), i) != kTrained.end()) continue;
-      iou += particleIou(model.predict(slices_[i].bse, neighboursOf(slices_[i].name)).labels, slices_[i].particle);
+      const cv::Mat labels = model.predict(slices_[i].bse, neighboursOf(slices_[i].name)).labels;
+      for (std::size_t r = 0; r < refinements.size(); ++r)
+        iou[r] += particleIou(
+            learn::refineBoundaries(labels, slices_[i].bse, refinements[r], 2),
+            slices_[i].particle);
       ++scored;
     }
     EXPECT_EQ(scored, 25);
-    return iou / scored;
+    for (double& v : iou) v /= scored;
+    return iou;
   }
 
  private:
@@ -223,22 +234,46 @@ TEST(LcoFibsem, ClassifierWithTheNeighbouringSlicesBeatsTheSameStrokesIn2D) {
 }
 
 // Issue 13's target, CAM IoU >= 0.88 from the same strokes: z context, auto-context (a second
-// stage on the first stage's probabilities smoothed at 1, 2, 4, 8 px) and 30 rounds of depth 6.
-// Each part alone stays below (bench/README.md, Classifier (issue 13)).
-// Issue 13's target is CAM IoU >= 0.88. This setting measured 0.8837 on the registration before
-// the comparison offset (branch ctxfeat) and 0.8783 after it (main, 2026-12-02): the target sits
-// inside what the registration moves, so it is not asserted; what is asserted is the gain the
-// second stage brings over the same z context alone (+0.054 measured), with a margin.
-TEST(LcoFibsem, ClassifierAutoContextLiftsTheZContextClassifier) {
+// stage on the first stage's probabilities smoothed at 1, 2, 4, 8 px), 30 rounds of depth 6, and
+// the boundaries refined within 3 px onto the grey edge (learn.refine_band = 3, refine_sigma =
+// 1.5). The classifier alone measured 0.8783 (main, 2026-12-02), with the refinement 0.8866; the
+// refinement gives 0.881-0.887 for any band of 2-6 px and sigma of 1-2 px (bench/README.md, Real
+// data). Also asserted: the gain the second stage brings over the same z context alone.
+TEST(LcoFibsem, ClassifierAutoContextAndRefinedBoundariesReachCamIou088) {
   FIBSEG_REQUIRE_REAL_DATA(root, "lco-fibsem");
   const StackScoring scoring(root);
   const auto zOnly = withSettings(config::ParamSet::defaults(), {{"learn.z_context", "above_below"},
                                                                  {"learn.rounds", "30"},
                                                                  {"learn.max_depth", "6"}});
   const auto twoStage = withSettings(zOnly, {{"learn.auto_context_scales", "1, 2, 4, 8"}});
-  const double zIou = scoring.meanIou(zOnly), twoStageIou = scoring.meanIou(twoStage);
+  const double zIou = scoring.meanIou(zOnly);
+  const auto twoStageIou = scoring.meanIous(twoStage, {{0, 1.0}, {3, 1.5}});
   std::printf("classifier, strokes on 1.5 %% of 2 slices, CAM IoU mean of the other 25, learn.z_context = "
-              "above_below, 30 rounds of depth 6: %.4f; + learn.auto_context_scales = 1, 2, 4, 8: %.4f "
-              "(issue 13's target 0.88)\n", zIou, twoStageIou);
-  EXPECT_GE(twoStageIou, zIou + 0.03);
+              "above_below, 30 rounds of depth 6: %.4f; + learn.auto_context_scales = 1, 2, 4, 8: %.4f; "
+              "+ learn.refine_band = 3, refine_sigma = 1.5: %.4f (issue 13's target 0.88)\n",
+              zIou, twoStageIou[0], twoStageIou[1]);
+  EXPECT_GE(twoStageIou[0], zIou + 0.03);
+  EXPECT_GE(twoStageIou[1], 0.88);
+  EXPECT_GT(twoStageIou[1], twoStageIou[0]);
+}
+
+// The table of bench/README.md (Real data, boundary refinement): three classifiers, bands 0-6 px,
+// sigma 0-2 px. About 4 min: `build/tests/test_cli --gtest_also_run_disabled_tests
+// --gtest_filter=LcoFibsem.DISABLED_RefineBandScan`.
+TEST(LcoFibsem, DISABLED_RefineBandScan) {
+  FIBSEG_REQUIRE_REAL_DATA(root, "lco-fibsem");
+  const StackScoring scoring(root);
+  const auto defaults = config::ParamSet::defaults();
+  const auto zOnly = withSettings(defaults, {{"learn.z_context", "above_below"}, {"learn.rounds", "30"}, {"learn.max_depth", "6"}});
+  const auto best = withSettings(zOnly, {{"learn.auto_context_scales", "1, 2, 4, 8"}});
+  std::vector<learn::BoundaryRefinement> refinements;
+  for (int band : {0, 1, 2, 3, 4, 5, 6})
+    for (double sigma : {0.0, 1.0, 1.5, 2.0}) refinements.push_back({band, sigma});
+  for (const auto& [name, params] : {std::pair{std::string("defaults"), defaults}, std::pair{std::string("z only"), zOnly},
+                                     std::pair{std::string("best"), best}}) {
+    const auto iou = scoring.meanIous(params, refinements);
+    for (std::size_t r = 0; r < refinements.size(); ++r)
+      std::printf("%s band %d sigma %.1f: %.4f\n", name.c_str(), refinements[r].bandPx, refinements[r].sigma, iou[r]);
+    std::fflush(stdout);
+  }
 }

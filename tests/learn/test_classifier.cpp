@@ -15,6 +15,7 @@
 
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/image.hpp"
+#include "fibseg/learn/forest.hpp"
 #include "fibseg/learn/learn.hpp"
 #include "fibseg/measure/score.hpp"
 #include "fibseg/phantom/phantom.hpp"
@@ -248,49 +249,64 @@ TEST(Classifier, CnnFeaturesTrainAndTheModelFindsItsCnnBesideIt) {
   fs::remove_all(dir);
 }
 
+// fibseg walks XGBoost's trees itself (faster); check it against XGBoost's own predictor, with
+// three phases and with two (whose rounds fibseg walks once for both classes' trees).
 TEST(Classifier, PredictsExactlyWhatXGBoostPredicts) {
-  // fibseg walks XGBoost's trees itself (faster); check it against XGBoost's own predictor.
   SmallModel m;
   auto training = m.training;
   training.rounds = 20;
-  const auto model = learn::Classifier::train(m.examples, defaultSpec(), training, threePhases());
-  const fs::path file = tempDir() / "model.json";
-  model.save(file);
-  std::ifstream in(file);
-  const std::string booster = nlohmann::json::parse(in)["xgboost"].dump();
-
-  const cv::Mat slice = contentOf(m.ph, 1);
-  const auto planes = learn::computeFeatures(slice, defaultSpec());
-  cv::Mat rows(static_cast<int>(slice.total()), static_cast<int>(planes.size()), CV_32F);
-  for (int f = 0; f < rows.cols; ++f)
-    for (int i = 0; i < rows.rows; ++i) rows.at<float>(i, f) = planes[f].at<float>(i / slice.cols, i % slice.cols);
-
-  BoosterHandle handle = nullptr;
-  ASSERT_EQ(XGBoosterCreate(nullptr, 0, &handle), 0);
-  ASSERT_EQ(XGBoosterLoadModelFromBuffer(handle, booster.data(), booster.size()), 0);
-  DMatrixHandle matrix = nullptr;
-  ASSERT_EQ(XGDMatrixCreateFromMat(rows.ptr<float>(), rows.rows, rows.cols, NAN, &matrix), 0);
-  bst_ulong length = 0;
-  const float* probabilities = nullptr;
-  ASSERT_EQ(XGBoosterPredict(handle, matrix, 0, 0, 0, &length, &probabilities), 0);
-  ASSERT_EQ(length, slice.total() * 3);
-
-  const auto ours = model.predict(slice, true);
-  double worst = 0;
-  long long labelDifferences = 0;
-  for (int i = 0; i < rows.rows; ++i) {
-    const int y = i / slice.cols, x = i % slice.cols;
-    const float* p = probabilities + 3 * i;
-    for (int c = 0; c < 3; ++c) worst = std::max(worst, double(std::fabs(ours.probabilities[c].at<float>(y, x) - p[c])));
-    labelDifferences += ours.labels.at<std::uint8_t>(y, x) != std::max_element(p, p + 3) - p;
+  auto camOrRest = m.examples;  // 1 pore, 2 SE -> 1 rest; 3 CAM -> 2
+  for (auto& e : camOrRest) {
+    e.annotation = e.annotation.clone();
+    e.annotation.setTo(1, e.annotation == 2);
+    e.annotation.setTo(2, e.annotation == 3);
   }
-  EXPECT_LT(worst, 1e-5);
-  EXPECT_EQ(labelDifferences, 0);
-  // Labels alone (pixels leave the walk once the later trees cannot change them): the same.
-  EXPECT_EQ(cv::countNonZero(model.predict(slice).labels != ours.labels), 0);
-  XGDMatrixFree(matrix);
-  XGBoosterFree(handle);
-  fs::remove_all(file.parent_path());
+  const learn::TrainingContext twoPhases{{"rest", "CAM"}, {0, 1}, {}, 0, "none"};
+  for (const auto& [examples, context] : {std::pair{m.examples, threePhases()}, std::pair{camOrRest, twoPhases}}) {
+    const int classes = static_cast<int>(context.phaseNames.size());
+    SCOPED_TRACE(std::to_string(classes) + " phases");
+    const auto model = learn::Classifier::train(examples, defaultSpec(), training, context);
+    const fs::path file = tempDir() / "model.json";
+    model.save(file);
+    std::ifstream in(file);
+    const auto xgboost = nlohmann::json::parse(in)["xgboost"];
+    const std::string booster = xgboost.dump();
+    EXPECT_EQ(learn::detail::Forest::fromXGBoostJson(xgboost).walksPerRound(), classes == 2 ? 1 : 3);
+
+    const cv::Mat slice = contentOf(m.ph, 1);
+    const auto planes = learn::computeFeatures(slice, defaultSpec());
+    cv::Mat rows(static_cast<int>(slice.total()), static_cast<int>(planes.size()), CV_32F);
+    for (int f = 0; f < rows.cols; ++f)
+      for (int i = 0; i < rows.rows; ++i) rows.at<float>(i, f) = planes[f].at<float>(i / slice.cols, i % slice.cols);
+
+    BoosterHandle handle = nullptr;
+    ASSERT_EQ(XGBoosterCreate(nullptr, 0, &handle), 0);
+    ASSERT_EQ(XGBoosterLoadModelFromBuffer(handle, booster.data(), booster.size()), 0);
+    DMatrixHandle matrix = nullptr;
+    ASSERT_EQ(XGDMatrixCreateFromMat(rows.ptr<float>(), rows.rows, rows.cols, NAN, &matrix), 0);
+    bst_ulong length = 0;
+    const float* probabilities = nullptr;
+    ASSERT_EQ(XGBoosterPredict(handle, matrix, 0, 0, 0, &length, &probabilities), 0);
+    ASSERT_EQ(length, slice.total() * classes);
+
+    const auto ours = model.predict(slice, true);
+    double worst = 0;
+    long long labelDifferences = 0;
+    for (int i = 0; i < rows.rows; ++i) {
+      const int y = i / slice.cols, x = i % slice.cols;
+      const float* p = probabilities + classes * i;
+      for (int c = 0; c < classes; ++c)
+        worst = std::max(worst, double(std::fabs(ours.probabilities[c].at<float>(y, x) - p[c])));
+      labelDifferences += ours.labels.at<std::uint8_t>(y, x) != std::max_element(p, p + classes) - p;
+    }
+    EXPECT_LT(worst, 1e-5);
+    EXPECT_EQ(labelDifferences, 0);
+    // Labels alone (pixels leave the walk once the later trees cannot change them): the same.
+    EXPECT_EQ(cv::countNonZero(model.predict(slice).labels != ours.labels), 0);
+    XGDMatrixFree(matrix);
+    XGBoosterFree(handle);
+    fs::remove_all(file.parent_path());
+  }
 }
 
 TEST(Classifier, TinyAndOddSizedSlices) {

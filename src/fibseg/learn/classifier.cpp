@@ -475,8 +475,14 @@ Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>&
 
 namespace fibseg::learn {
 
-StackPredictor::StackPredictor(const Classifier& model, bool withProbabilities, Done done)
-    : model_(model), withProbabilities_(withProbabilities), done_(std::move(done)) {}
+StackPredictor::StackPredictor(const Classifier& model, bool withProbabilities, Done done, BoundaryRefinement refine)
+    : model_(model), withProbabilities_(withProbabilities), done_(std::move(done)), refine_(refine) {}
+
+void StackPredictor::deliver(int z, const cv::Mat& slice, Prediction prediction) {
+  if (refine_.bandPx > 0)
+    prediction.labels = refineBoundaries(prediction.labels, slice, refine_, model_.impl_->forest.classes());
+  done_(z, std::move(prediction));
+}
 
 StackPredictor::Held StackPredictor::hold(const cv::Mat& slice) const {
   Held held{slice, {}, {}};
@@ -491,7 +497,7 @@ void StackPredictor::add(const cv::Mat& slice) {
   const int z = added_;
   if (!model_.needsNeighbours()) {  // a 2D model: each image on its own (sizes may differ)
     ++added_;
-    done_(next_++, model_.predict(slice, withProbabilities_));
+    deliver(next_++, slice, model_.predict(slice, withProbabilities_));
     return;
   }
   if (!window_.empty() && (slice.size() != window_.back().slice.size() || slice.type() != window_.back().slice.type()))
@@ -532,8 +538,9 @@ void StackPredictor::finish() {
 void StackPredictor::predictMiddle(const Held* above, const Held& slice, const Held* below) {
   const Classifier::Impl& model = *model_.impl_;
   if (!cacheBanks_ || (!above && !below)) {
-    done_(next_, model_.predict(slice.slice, {above ? above->slice : cv::Mat(), below ? below->slice : cv::Mat()},
-                                withProbabilities_));
+    deliver(next_, slice.slice,
+            model_.predict(slice.slice, {above ? above->slice : cv::Mat(), below ? below->slice : cv::Mat()},
+                           withProbabilities_));
     return;
   }
   // The features predict() computes band by band, here from the kept banks of the whole slices.
@@ -562,7 +569,7 @@ void StackPredictor::predictMiddle(const Held* above, const Held& slice, const H
     detail::appendAutoContextFeatures(planes, stage1, all, spec);
     classifyBand(planes, all, model.stage2, out.labels, out.probabilities);
   }
-  done_(next_, std::move(out));
+  deliver(next_, slice.slice, std::move(out));
 }
 
 }  // namespace fibseg::learn

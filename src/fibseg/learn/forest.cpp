@@ -118,6 +118,8 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
     if (f.class_.empty() || f.classes_ < 2) throw Error("XGBoost model: no trees or not multiclass");
     for (int c : f.class_)
       if (c < 0 || c >= f.classes_) throw Error("XGBoost model: tree class out of range");
+    f.walksPerRound_ = f.classes_;
+    f.mergeTwinTrees();
     const std::size_t trees_ = f.root_.size();
     f.laterMax_.assign((trees_ + 1) * f.classes_, 0.0f);
     f.laterMin_.assign((trees_ + 1) * f.classes_, 0.0f);
@@ -126,9 +128,18 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
       float most = -std::numeric_limits<float>::infinity(), least = std::numeric_limits<float>::infinity();
       for (int n = f.root_[t]; n < end; ++n)
         if (f.nodes_[n].left == n) most = std::max(most, f.leafValue_[n]), least = std::min(least, f.leafValue_[n]);
+      float twinMost = 0, twinLeast = 0;  // class 1's leaves of a twinned round
+      if (!f.twinLeaf_.empty()) {
+        twinMost = -std::numeric_limits<float>::infinity(), twinLeast = std::numeric_limits<float>::infinity();
+        for (int n = f.root_[t]; n < end; ++n)
+          if (f.nodes_[n].left == n) twinMost = std::max(twinMost, f.twinLeaf_[n]), twinLeast = std::min(twinLeast, f.twinLeaf_[n]);
+      }
       for (int c = 0; c < f.classes_; ++c) {
-        f.laterMax_[t * f.classes_ + c] = f.laterMax_[(t + 1) * f.classes_ + c] + (c == f.class_[t] ? most : 0.0f);
-        f.laterMin_[t * f.classes_ + c] = f.laterMin_[(t + 1) * f.classes_ + c] + (c == f.class_[t] ? least : 0.0f);
+        const bool twin = !f.twinLeaf_.empty() && c == 1;
+        f.laterMax_[t * f.classes_ + c] =
+            f.laterMax_[(t + 1) * f.classes_ + c] + (twin ? twinMost : c == f.class_[t] ? most : 0.0f);
+        f.laterMin_[t * f.classes_ + c] =
+            f.laterMin_[(t + 1) * f.classes_ + c] + (twin ? twinLeast : c == f.class_[t] ? least : 0.0f);
       }
     }
   } catch (const nlohmann::json::exception& e) {
@@ -137,6 +148,41 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
     throw Error(std::string("XGBoost model: a count is not a number (") + e.what() + ")");
   }
   return f;
+}
+
+void Forest::mergeTwinTrees() {
+  if (classes_ != 2 || root_.size() % 2 != 0) return;
+  auto end = [&](std::size_t t) { return t + 1 < root_.size() ? root_[t + 1] : static_cast<int>(nodes_.size()); };
+  for (std::size_t t = 0; t < root_.size(); t += 2) {
+    if (class_[t] != 0 || class_[t + 1] != 1 || depth_[t] != depth_[t + 1]) return;
+    const int a = root_[t], b = root_[t + 1], size = end(t) - a;
+    if (end(t + 1) - b != size) return;
+    for (int i = 0; i < size; ++i) {
+      const Node& x = nodes_[a + i];
+      const Node& y = nodes_[b + i];
+      if (x.feature != y.feature || !(x.split == y.split) || x.left - a != y.left - b) return;
+    }
+  }
+  // Every round twinned: keep class 0's trees, with class 1's leaf values beside them.
+  std::vector<Node> nodes;
+  std::vector<float> leaf, twin;
+  std::vector<std::int32_t> root, depth, cls;
+  for (std::size_t t = 0; t < root_.size(); t += 2) {
+    const int a = root_[t], b = root_[t + 1], size = end(t) - a, at = static_cast<int>(nodes.size());
+    for (int i = 0; i < size; ++i) {
+      Node n = nodes_[a + i];
+      n.left = n.left - a + at;
+      nodes.push_back(n);
+      leaf.push_back(leafValue_[a + i]);
+      twin.push_back(leafValue_[b + i]);
+    }
+    root.push_back(at);
+    depth.push_back(depth_[t]);
+    cls.push_back(0);
+  }
+  nodes_ = std::move(nodes), leafValue_ = std::move(leaf), twinLeaf_ = std::move(twin);
+  root_ = std::move(root), depth_ = std::move(depth), class_ = std::move(cls);
+  walksPerRound_ = 1;
 }
 
 const Forest::Step* Forest::prepare(const float* const* planes) const {
@@ -155,6 +201,7 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
   // depends on data: a mispredicted branch per comparison cost more than the comparison.
   const Step* node = prepare(planes);
   const float* leaf = leafValue_.data();
+  const float* twin = twinLeaf_.empty() ? nullptr : twinLeaf_.data();
   constexpr int kBlock = 64, kLanes = 8;
   std::fill(out, out + static_cast<std::size_t>(count) * classes_, 0.0f);
   for (int b0 = 0; b0 < count; b0 += kBlock) {
@@ -171,6 +218,8 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
             n[k] = s.left + !(s.plane[r + k] < s.split);
           }
         for (int k = 0; k < kLanes; ++k) out[(r + k) * classes_ + c] += leaf[n[k]];
+        if (twin)
+          for (int k = 0; k < kLanes; ++k) out[(r + k) * classes_ + 1] += twin[n[k]];
       }
       for (; r < b1; ++r) {
         std::int32_t n = root;
@@ -179,6 +228,7 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
           n = s.left + !(s.plane[r] < s.split);
         }
         out[r * classes_ + c] += leaf[n];
+        if (twin) out[r * classes_ + 1] += twin[n];
       }
     }
   }
@@ -187,11 +237,12 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
 void Forest::labels(const float* const* planes, int count, std::uint8_t* out) const {
   const Step* node = prepare(planes);
   const float* leaf = leafValue_.data();
+  const float* twin = twinLeaf_.empty() ? nullptr : twinLeaf_.data();
   constexpr int kBlock = 64, kLanes = 8, kMaxClasses = 16;
   if (classes_ > kMaxClasses) throw Error("XGBoost model: too many classes");
   // Checked at round boundaries, every other round: often enough to drop pixels early, rarely
   // enough that the bookkeeping stays small next to the walks.
-  const int checkEvery = 2 * classes_;
+  const int checkEvery = 2 * walksPerRound_;
   const int trees = static_cast<int>(root_.size());
   float score[kBlock * kMaxClasses];
   int active[kBlock];
@@ -232,6 +283,8 @@ void Forest::labels(const float* const* planes, int count, std::uint8_t* out) co
             n[k] = s.left + !(s.plane[active[i + k]] < s.split);
           }
         for (int k = 0; k < kLanes; ++k) score[(active[i + k] - b0) * classes_ + c] += leaf[n[k]];
+        if (twin)
+          for (int k = 0; k < kLanes; ++k) score[(active[i + k] - b0) * classes_ + 1] += twin[n[k]];
       }
       for (; i < alive; ++i) {
         std::int32_t n = root;
@@ -240,6 +293,7 @@ void Forest::labels(const float* const* planes, int count, std::uint8_t* out) co
           n = s.left + !(s.plane[active[i]] < s.split);
         }
         score[(active[i] - b0) * classes_ + c] += leaf[n];
+        if (twin) score[(active[i] - b0) * classes_ + 1] += twin[n];
       }
     }
     for (int i = 0; i < alive; ++i) out[active[i]] = static_cast<std::uint8_t>(best(score + (active[i] - b0) * classes_));

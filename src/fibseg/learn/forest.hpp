@@ -19,6 +19,9 @@ class Forest {
 
   int classes() const { return classes_; }
   int features() const { return features_; }
+  /// Tree walks per boosting round: the number of classes, or 1 for a two-class model whose
+  /// rounds' trees share their splits (see twinLeaf_).
+  int walksPerRound() const { return walksPerRound_; }
 
   /// Class scores (margins; softmax gives probabilities) of `count` consecutive pixels whose
   /// feature f is planes[f][0 .. count-1]: out[i * classes() + c].
@@ -39,6 +42,12 @@ class Forest {
   std::vector<std::int32_t> root_;    // per tree: index of its root in nodes_
   std::vector<std::int32_t> depth_;   // per tree: steps from root to the deepest leaf
   std::vector<std::int32_t> class_;   // per tree
+  // Two-class models: XGBoost grows the two classes' trees of a round on gradients that are each
+  // other's negatives, so they come out with the same splits (not exactly negated leaves). Then
+  // each round is walked once and the leaf reached gives both classes' values: twinLeaf_ holds
+  // class 1's (class_ is 0). Same sums in the same order, half the walks. Empty otherwise.
+  std::vector<float> twinLeaf_;
+  int walksPerRound_ = 0;
   // Sums of the largest / smallest leaf of the trees from index t on, per class: [t * classes + c].
   std::vector<float> laterMax_, laterMin_;
 
@@ -48,6 +57,7 @@ class Forest {
     std::int32_t left;
   };
   const Step* prepare(const float* const* planes) const;
+  void mergeTwinTrees();
   int classes_ = 0, features_ = 0;
 };
 

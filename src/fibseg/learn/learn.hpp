@@ -167,6 +167,20 @@ class Classifier {
   std::shared_ptr<Impl> impl_;
 };
 
+/// learn.refine_band and learn.refine_sigma (see refineBoundaries).
+struct BoundaryRefinement {
+  int bandPx = 0;      // 0 = labels as classified
+  double sigma = 1.0;  // px
+};
+
+/// Moves the phase boundaries of `labels` (phase indices, CV_8U) onto the strongest grey edge
+/// of `slice` within refinement.bandPx px of them: the pixels farther than that from another
+/// phase keep their phase and seed a watershed of the slice's gradient magnitude after a Gaussian
+/// of refinement.sigma px, which floods the band between them. A region no wider than the band
+/// keeps a seed (its pixels beyond half its inner width), so no region found is deleted.
+/// `phases`: the number of phases.
+cv::Mat refineBoundaries(const cv::Mat& labels, const cv::Mat& slice, const BoundaryRefinement& refinement, int phases);
+
 /// Predicts the slices of an aligned stack in order (z = 0, 1, ...), with the same labels as
 /// Classifier::predict given each slice's neighbours. A model with learn.z_context = above_below
 /// describes a pixel by the bank of its slice and of both neighbours: predicted slice by slice
@@ -179,7 +193,8 @@ class StackPredictor {
   using Done = std::function<void(int z, Prediction prediction)>;
   /// `done` receives each slice's prediction, in order, once it can be made (for a model with z
   /// context: when the slice below it has been added, or at finish).
-  StackPredictor(const Classifier& model, bool withProbabilities, Done done);
+  /// `refine`: applied to each slice's labels (refineBoundaries), probabilities unchanged.
+  StackPredictor(const Classifier& model, bool withProbabilities, Done done, BoundaryRefinement refine = {});
   /// The next slice of the stack (CV_8U or CV_16U, all of one size).
   void add(const cv::Mat& slice);
   /// The stack is complete: predicts what is left. A model with z context on a stack of one slice
@@ -194,9 +209,12 @@ class StackPredictor {
   void predictMiddle(const Held* above, const Held& slice, const Held* below);
   Held hold(const cv::Mat& slice) const;
 
+  void deliver(int z, const cv::Mat& slice, Prediction prediction);
+
   const Classifier& model_;
   bool withProbabilities_;
   Done done_;
+  BoundaryRefinement refine_;
   bool cacheBanks_ = false;
   bool decided_ = false;
   std::vector<Held> window_;  // the last slices added, at most 3
@@ -211,6 +229,7 @@ struct LearnParams {
   TrainingParams training;
   bool writeProbabilities;       // per-phase probability TIFF beside labels.tif
   bool denoiseInput;             // the classifier sees the slice after intensity.denoise
+  BoundaryRefinement refine;     // of the labels after prediction (not of the probabilities)
 };
 
 }  // namespace fibseg::learn

@@ -513,8 +513,9 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   std::deque<learn::Prediction> madeInOrder;
   std::optional<learn::StackPredictor> inOrder;
   if (withNeighbours)
-    inOrder.emplace(*classifier, !probabilityTiffs.empty(),
-                    [&](int, learn::Prediction prediction) { madeInOrder.push_back(std::move(prediction)); });
+    inOrder.emplace(
+        *classifier, !probabilityTiffs.empty(),
+        [&](int, learn::Prediction prediction) { madeInOrder.push_back(std::move(prediction)); }, plan.learn.refine);
   int next = 0, fed = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
@@ -542,8 +543,16 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                 const int z = item.z;
                 cv::Mat labels;
                 if (classifier) {
-                  auto prediction = item.prediction ? std::move(*item.prediction)
-                                                    : classifier->predict(asTrained(item.slice), !probabilityTiffs.empty());
+                  learn::Prediction prediction;
+                  if (item.prediction) {
+                    prediction = std::move(*item.prediction);  // refined by the StackPredictor
+                  } else {
+                    const cv::Mat seen = asTrained(item.slice);
+                    prediction = classifier->predict(seen, !probabilityTiffs.empty());
+                    if (plan.learn.refine.bandPx > 0)
+                      prediction.labels =
+                          learn::refineBoundaries(prediction.labels, seen, plan.learn.refine, plan.phases.count());
+                  }
                   labels = prediction.labels;
                   for (const auto& p : prediction.probabilities) {
                     cv::Mat eight;
