@@ -307,3 +307,14 @@ void BM_PredictStackBestLcoSetting(benchmark::State& state) {
   predictStackWith(state, model);
 }
 BENCHMARK(BM_PredictStackBestLcoSetting)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// learn.refine_band = 3, refine_sigma = 1.5 on the default stroke model's labels of the 1024 x
+// 1024 slice: the refinement alone (one thread: a priority flood).
+void BM_RefineBoundaries(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  const cv::Mat labels = f.sparse.predict(f.slice).labels;
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) benchmark::DoNotOptimize(learn::refineBoundaries(labels, f.slice, {3, 1.5}, 3));
+  setRate(state, f.slice, processCpuSeconds() - cpu);
+}
+BENCHMARK(BM_RefineBoundaries)->Unit(benchmark::kMillisecond)->UseRealTime();

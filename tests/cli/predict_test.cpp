@@ -208,6 +208,19 @@ TEST_F(Predict, ZContextModelTrainsOnAStackAndPredictsStacksButNotSingleImages) 
   const auto ran = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" + (f / "z.json") + z);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   EXPECT_TRUE(fs::exists(f / "outz/labels.tif"));
+  // learn.refine_band in a run (the stack predicted in order, boundaries refined after): only
+  // pixels near boundaries change.
+  const auto refined = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" +
+                           (f / "z.json") + z + " --set learn.refine_band=2 --set output.folder=" + (f / "outz2"));
+  ASSERT_EQ(refined.exitCode, 0) << refined.output;
+  std::vector<cv::Mat> plain, moved;
+  ASSERT_TRUE(cv::imreadmulti(f / "outz/labels.tif", plain, cv::IMREAD_UNCHANGED));
+  ASSERT_TRUE(cv::imreadmulti(f / "outz2/labels.tif", moved, cv::IMREAD_UNCHANGED));
+  ASSERT_EQ(plain.size(), moved.size());
+  double changed = 0, total = 0;
+  for (std::size_t z = 0; z < plain.size(); ++z) changed += cv::countNonZero(plain[z] != moved[z]), total += plain[z].total();
+  EXPECT_GT(changed, 0);
+  EXPECT_LT(changed / total, 0.2);
 }
 
 // Auto-context and rank features through the command line: train records both stages in the

@@ -513,9 +513,9 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   std::deque<learn::Prediction> madeInOrder;
   std::optional<learn::StackPredictor> inOrder;
   if (withNeighbours)
-    inOrder.emplace(
-        *classifier, !probabilityTiffs.empty(),
-        [&](int, learn::Prediction prediction) { madeInOrder.push_back(std::move(prediction)); }, plan.learn.refine);
+    inOrder.emplace(*classifier, !probabilityTiffs.empty(),
+                    [&](int, learn::Prediction prediction) { madeInOrder.push_back(std::move(prediction)); });
+  std::deque<cv::Mat> fedSlices;  // as the classifier saw them, for the refinement
   int next = 0, fed = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
@@ -528,12 +528,15 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                                      const int z = next++;
                                      if (!withNeighbours) return Item{z, corrected.read(z), {}, {}, {}};
                                      while (madeInOrder.empty()) {
-                                       if (fed < plan.slices)
-                                         inOrder->add(asTrained(corrected.read(fed++)));
-                                       else
+                                       if (fed < plan.slices) {
+                                         fedSlices.push_back(asTrained(corrected.read(fed++)));
+                                         inOrder->add(fedSlices.back());
+                                       } else {
                                          inOrder->finish();
+                                       }
                                      }
-                                     Item item{z, {}, {}, {}, std::move(madeInOrder.front())};
+                                     Item item{z, std::move(fedSlices.front()), {}, {}, std::move(madeInOrder.front())};
+                                     fedSlices.pop_front();
                                      madeInOrder.pop_front();
                                      return item;
                                    }) &
@@ -543,16 +546,13 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
                 const int z = item.z;
                 cv::Mat labels;
                 if (classifier) {
-                  learn::Prediction prediction;
-                  if (item.prediction) {
-                    prediction = std::move(*item.prediction);  // refined by the StackPredictor
-                  } else {
-                    const cv::Mat seen = asTrained(item.slice);
-                    prediction = classifier->predict(seen, !probabilityTiffs.empty());
-                    if (plan.learn.refine.bandPx > 0)
-                      prediction.labels =
-                          learn::refineBoundaries(prediction.labels, seen, plan.learn.refine, plan.phases.count());
-                  }
+                  // With z context the slice was predicted in order and is already as trained.
+                  const cv::Mat seen = item.prediction ? item.slice : asTrained(item.slice);
+                  auto prediction = item.prediction ? std::move(*item.prediction)
+                                                    : classifier->predict(seen, !probabilityTiffs.empty());
+                  if (plan.learn.refine.bandPx > 0)  // here, in parallel with the next slices' prediction
+                    prediction.labels =
+                        learn::refineBoundaries(prediction.labels, seen, plan.learn.refine, plan.phases.count());
                   labels = prediction.labels;
                   for (const auto& p : prediction.probabilities) {
                     cv::Mat eight;
