@@ -174,7 +174,9 @@ BENCHMARK(BM_PredictStrokeModelZContext)->Unit(benchmark::kMillisecond)->UseReal
 // (learn.auto_context_scales = 1, 2, 4, 8: a second stage, so the bank is computed twice), 2D and
 // with z context; models from strokes on phantom slices as above (two slices for auto-context,
 // so its first stage is trained out of fold as on real annotations).
-learn::Classifier trainedOn(const learn::FeatureSpec& spec) {
+// With `camOrRest`, two phases (pore and SE strokes become "rest"), as lco-fibsem's particle masks.
+learn::Classifier trainedOn(const learn::FeatureSpec& spec, const learn::TrainingParams& training = defaultTraining(),
+                            bool camOrRest = false) {
   phantom::PhantomParams p;
   p.width = 256;
   p.height = 224;
@@ -186,10 +188,17 @@ learn::Classifier trainedOn(const learn::FeatureSpec& spec) {
   const phantom::Phantom ph(p);
   auto content = [&](int z) { return ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(); };
   std::vector<learn::AnnotatedSlice> examples;
-  for (int z : {1, 2})
-    examples.push_back({content(z), strokes(ph.truthLabels(z), 0.01, 3 + z), std::to_string(z),
-                        {content(z - 1), content(z + 1)}});
-  return learn::Classifier::train(examples, spec, defaultTraining(), {{"pore", "SE", "CAM"}, {0, 1, 2}, {}, 0, "none"});
+  for (int z : {1, 2}) {
+    cv::Mat annotation = strokes(ph.truthLabels(z), 0.01, 3 + z);  // 1 pore, 2 SE, 3 CAM
+    if (camOrRest) {
+      annotation.setTo(1, annotation == 2);
+      annotation.setTo(2, annotation == 3);
+    }
+    examples.push_back({content(z), annotation, std::to_string(z), {content(z - 1), content(z + 1)}});
+  }
+  const learn::TrainingContext phases = camOrRest ? learn::TrainingContext{{"rest", "CAM"}, {0, 1}, {}, 0, "none"}
+                                                  : learn::TrainingContext{{"pore", "SE", "CAM"}, {0, 1, 2}, {}, 0, "none"};
+  return learn::Classifier::train(examples, spec, training, phases);
 }
 
 void predictWith(benchmark::State& state, const learn::Classifier& model) {
@@ -282,27 +291,10 @@ void BM_PredictStackBestLcoSetting(benchmark::State& state) {
   static const learn::Classifier model = [] {
     auto s = zContextSpec();
     s.autoContextScales = {1, 2, 4, 8};
-    phantom::PhantomParams p;
-    p.width = 256;
-    p.height = 224;
-    p.slices = 4;
-    p.seed = 7;
-    p.randomWalk = 0;
-    p.steadyDriftX = 0;
-    p.steadyDriftY = 0;
-    const phantom::Phantom ph(p);
-    auto content = [&](int z) { return ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(); };
-    std::vector<learn::AnnotatedSlice> examples;
-    for (int z : {1, 2}) {
-      cv::Mat camOrRest = strokes(ph.truthLabels(z), 0.01, 3 + z);  // 1 pore, 2 SE, 3 CAM -> 1 rest, 2 CAM
-      camOrRest.setTo(1, camOrRest == 2);
-      camOrRest.setTo(2, camOrRest == 3);
-      examples.push_back({content(z), camOrRest, std::to_string(z), {content(z - 1), content(z + 1)}});
-    }
     auto training = defaultTraining();
     training.rounds = 30;
     training.maxDepth = 6;
-    return learn::Classifier::train(examples, s, training, {{"rest", "CAM"}, {0, 1}, {}, 0, "none"});
+    return trainedOn(s, training, true);
   }();
   predictStackWith(state, model);
 }

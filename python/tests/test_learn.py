@@ -66,32 +66,31 @@ def test_train_then_predict_reproduces_the_strokes(cli_run, tmp_path):
     assert fibseg.predict(model, images[0]).tobytes() == predicted[0].tobytes()
 
 
-def test_predict_gives_the_cli_labels(cli_run, tmp_path):
-    """`fibseg predict` with a model saved from Python labels the stack as fibseg.predict does."""
+def cli_and_python_labels(cli_run, tmp_path, *cli_args, **python_kw):
+    """A model trained from strokes on the phantom's slice 0, applied to the stack by `fibseg predict`
+    (labels read back from its PNGs) and by fibseg.predict."""
     corrected, _ = fibseg.read_series(str(cli_run / "cache" / "corrected.tif"))
     labels, _ = fibseg.read_series(str(cli_run / "labels.tif"))
     model = fibseg.train([np.ascontiguousarray(corrected[0])], [strokes(labels[0])], learn={"rounds": 10})
     model.save(str(tmp_path / "model.json"))
     subprocess.run([CLI, "predict", str(tmp_path / "model.json"), str(cli_run / "cache" / "corrected.tif"),
-                    "--out", str(tmp_path / "out")], check=True, capture_output=True)
+                    "--out", str(tmp_path / "out"), *cli_args], check=True, capture_output=True)
     image = pytest.importorskip("PIL.Image", reason="python3-pil missing: reads the CLI's label PNGs")
     # labels_NNNN.png hold phases.values, by default 0 pore, 1 SE, 2 CAM: the label indices
     from_cli = np.stack([np.asarray(image.open(tmp_path / "out" / f"labels_{z:04d}.png")) for z in range(len(corrected))])
-    assert from_cli.tobytes() == fibseg.predict(model, corrected).tobytes()
+    return from_cli, fibseg.predict(model, corrected, **python_kw), fibseg.predict(model, corrected)
+
+
+def test_predict_gives_the_cli_labels(cli_run, tmp_path):
+    """`fibseg predict` with a model saved from Python labels the stack as fibseg.predict does."""
+    from_cli, from_python, _ = cli_and_python_labels(cli_run, tmp_path)
+    assert from_cli.tobytes() == from_python.tobytes()
 
 
 def test_refined_boundaries_are_the_same_from_the_cli_and_python(cli_run, tmp_path):
     """learn.refine_band moves boundaries after prediction, in `fibseg predict` as in fibseg.predict."""
-    corrected, _ = fibseg.read_series(str(cli_run / "cache" / "corrected.tif"))
-    labels, _ = fibseg.read_series(str(cli_run / "labels.tif"))
-    model = fibseg.train([np.ascontiguousarray(corrected[0])], [strokes(labels[0])], learn={"rounds": 10})
-    model.save(str(tmp_path / "model.json"))
-    subprocess.run([CLI, "predict", str(tmp_path / "model.json"), str(cli_run / "cache" / "corrected.tif"),
-                    "--out", str(tmp_path / "out"), "--set", "learn.refine_band=3"], check=True, capture_output=True)
-    image = pytest.importorskip("PIL.Image", reason="python3-pil missing: reads the CLI's label PNGs")
-    from_cli = np.stack([np.asarray(image.open(tmp_path / "out" / f"labels_{z:04d}.png")) for z in range(len(corrected))])
-    refined = fibseg.predict(model, corrected, learn={"refine_band": 3})
+    from_cli, refined, plain = cli_and_python_labels(cli_run, tmp_path, "--set", "learn.refine_band=3",
+                                                     learn={"refine_band": 3})
     assert from_cli.tobytes() == refined.tobytes()
-    plain = fibseg.predict(model, corrected)
     changed = (refined != plain).mean()
     assert 0 < changed < 0.2  # boundaries moved, nothing else
