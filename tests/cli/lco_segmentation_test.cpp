@@ -10,6 +10,7 @@
 #include <iostream>
 #include <random>
 #include <cstdio>
+#include <cstdlib>
 
 #include "fibseg/align/align.hpp"
 #include "fibseg/config/param_set.hpp"
@@ -269,8 +270,12 @@ TEST(LcoFibsem, DISABLED_RefineBandScan) {
   std::vector<learn::BoundaryRefinement> refinements;
   for (int band : {0, 1, 2, 3, 4, 5, 6})
     for (double sigma : {0.0, 1.0, 1.5, 2.0}) refinements.push_back({band, sigma});
+  const auto lighter = withSettings(defaults, {{"learn.z_context", "above_below"}, {"learn.auto_context_scales", "1, 2, 4, 8"}});
+  const char* only = std::getenv("FIBSEG_SCAN_ONLY");  // one row's name, to rerun it alone
   for (const auto& [name, params] : {std::pair{std::string("defaults"), defaults}, std::pair{std::string("z only"), zOnly},
-                                     std::pair{std::string("best"), best}}) {
+                                     std::pair{std::string("best"), best},
+                                     std::pair{std::string("z + auto-context, 15 rounds of depth 4"), lighter}}) {
+    if (only && name != only) continue;
     const auto iou = scoring.meanIous(params, refinements);
     for (std::size_t r = 0; r < refinements.size(); ++r)
       std::printf("%s band %d sigma %.1f: %.4f\n", name.c_str(), refinements[r].bandPx, refinements[r].sigma, iou[r]);

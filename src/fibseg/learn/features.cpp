@@ -495,16 +495,17 @@ std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
                         const FeatureSpec& spec) {
   const std::size_t ownPlanes = planes.size();
-  for (const auto& bank : banks)
-    for (const auto& plane : bank) planes.push_back(plane);
   for (const auto& bank : banks) {
     if (ownPlanes == 0 || bank.empty()) throw Error("feature bank: z context without the slice's bank (internal)");
-    planes.push_back(bank[0] - planes[0]);
-    for (std::size_t k = 0; k < spec.scales.size(); ++k) {
-      const std::size_t g = 1 + kPerScale * k;
-      planes.push_back(bank[g] - planes[g]);
-    }
+    for (const auto& plane : bank) planes.push_back(plane);
   }
+  // Per context the change of the raw grey, then of the smoothed grey at each scale.
+  const std::size_t perBank = 1 + spec.scales.size(), first = planes.size();
+  planes.resize(first + banks.size() * perBank);
+  tbb::parallel_for(std::size_t{0}, banks.size() * perBank, [&](std::size_t task) {
+    const std::size_t k = task % perBank, g = k == 0 ? 0 : 1 + kPerScale * (k - 1);
+    planes[first + task] = banks[task / perBank][g] - planes[g];
+  });
 }
 
 void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
@@ -542,14 +543,21 @@ void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<c
   const int rowsTotal = probabilities.empty() ? 0 : probabilities[0].rows;
   const int halo = autoContextHalo(spec);
   const int top = std::max(0, rows.start - halo), bottom = std::min(rowsTotal, rows.end + halo);
-  for (const auto& p : probabilities) {
-    planes.push_back(p.rowRange(rows));
+  // Per phase the probability, then its blur at each scale; the blurs are independent tasks.
+  const std::size_t scales = spec.autoContextScales.size(), first = planes.size();
+  planes.resize(first + probabilities.size() * (1 + scales));
+  tbb::parallel_for(std::size_t{0}, probabilities.size() * (1 + scales), [&](std::size_t task) {
+    const cv::Mat& p = probabilities[task / (1 + scales)];
+    const std::size_t k = task % (1 + scales);
+    if (k == 0) {
+      planes[first + task] = p.rowRange(rows);
+      return;
+    }
     // A copy with halo, so the blur reflects at the halo's edge, far from the band, as the bank's
     // filters do: with the halo at least the kernel's radius, band features equal whole-slice ones.
     const cv::Mat withHalo = p.rowRange(top, bottom).clone();
-    for (double s : spec.autoContextScales)
-      planes.push_back(gaussian(withHalo, s).rowRange(rows.start - top, rows.end - top));
-  }
+    planes[first + task] = gaussian(withHalo, spec.autoContextScales[k - 1]).rowRange(rows.start - top, rows.end - top);
+  });
 }
 
 }  // namespace detail
