@@ -241,3 +241,26 @@ TEST(Tiff, HeaderAskingForAHugeImageIsRefused) {
   EXPECT_THAT(errorOf([&] { io::readTiffPage(file, 0); }), HasSubstr("header asks for 320000x320000 px"));
   EXPECT_THAT(errorOf([&] { io::probeTiff(file); }), HasSubstr("corrupt or not a slice"));
 }
+
+// PNG reading decodes PNG only: another format under a .png name is refused, and so is a file
+// that OpenCV would hand to its DICOM decoder ("DICM" at byte 128: GDCM aborted the process on
+// the fuzzer's input, kept in fuzz/regression/png/); a real PNG round-trips.
+TEST(Png, OnlyPngIsDecodedAndADicomSignatureIsRefused) {
+  TempDir dir("png");
+  const fs::path good = dir.path / "good.png";
+  const cv::Mat grey = ramp(40, 30, CV_16U, 100);
+  io::writePng(good, grey);
+  EXPECT_EQ(cv::countNonZero(io::readPngGrey(good) != grey), 0);
+  const fs::path bmp = dir.path / "really_a.png";
+  std::vector<uchar> bytes;
+  cv::imencode(".bmp", ramp(40, 30, CV_8U, 1), bytes);
+  std::ofstream(bmp, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  EXPECT_THAT(errorOf([&] { io::readPngGrey(bmp); }), HasSubstr("not a PNG file"));
+  std::ifstream in(good, std::ios::binary);
+  std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(png.size(), 132u);
+  png.replace(128, 4, "DICM");
+  const fs::path dicom = dir.path / "dicm.png";
+  std::ofstream(dicom, std::ios::binary) << png;
+  EXPECT_THAT(errorOf([&] { io::readPngAsStored(dicom); }), HasSubstr("would decode as DICOM"));
+}

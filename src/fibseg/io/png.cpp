@@ -16,6 +16,15 @@ cv::Mat decode(const fs::path& path, int flags) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open (missing or unreadable)");
   std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+  if (bytes.size() < sizeof signature || std::memcmp(bytes.data(), signature, sizeof signature) != 0)
+    throw Error(path.string() + ": not a PNG file (no PNG signature); expected a PNG image");
+  // cv::imdecode picks the first decoder whose signature matches, and OpenCV 4.6 asks its DICOM
+  // decoder (GDCM: "DICM" at byte 128) before PNG's; GDCM aborts the process on such a file
+  // (found by fuzzing). A real PNG has "DICM" there with odds of 1 in 2^32.
+  if (bytes.size() >= 132 && std::memcmp(bytes.data() + 128, "DICM", 4) == 0)
+    throw Error(path.string() + ": bytes 128-131 read DICM, which OpenCV would decode as DICOM, not PNG; "
+                "expected a PNG image (re-save it)");
   cv::Mat image;
   try {
     image = cv::imdecode(bytes, flags);
