@@ -19,6 +19,7 @@ struct MeasureOptions {
   std::vector<double> voxel;
   measure::MetricsOptions metrics;
   std::string slabAxis = "y";
+  std::string tortuosity;  // --tortuosity PHASE[:AXES],... | all | none
 };
 
 void measureVolume(MeasureOptions o) {
@@ -30,6 +31,9 @@ void measureVolume(MeasureOptions o) {
   const std::string axis = toLower(o.slabAxis);
   if (axis != "x" && axis != "y" && axis != "z") throw Error("--slab-axis " + o.slabAxis + ": expected x, y or z");
   o.metrics.slabAxis = axis == "x" ? measure::X : axis == "y" ? measure::Y : measure::Z;
+  if (!o.tortuosity.empty())
+    o.metrics.tortuositySelection = measure::parseTortuositySelection(o.tortuosity, "--tortuosity");
+  o.metrics.log = [](const std::string& line) { std::cout << line << std::endl; };
   const auto phases = measure::parsePhaseValues(o.phases);
   fs::create_directories(o.out);
   const auto metrics = pipeline::measureLabelFile(o.volume, phases, voxel, o.metrics, o.out);
@@ -49,6 +53,9 @@ void addMeasureCommand(CLI::App& app) {
   cmd->add_option("--phases", o->phases, "name=grey level,... (default pore=0,se=1,cam=2)");
   cmd->add_option("--voxel-size", o->voxel, "X,Y,Z in µm (default: file metadata, else 1)")->delimiter(',');
   cmd->add_flag("!--no-tortuosity", o->metrics.tortuosity, "skip the tortuosity factors");
+  cmd->add_option("--tortuosity", o->tortuosity,
+                  "solve only these: PHASE[:AXES],... (e.g. pore:z,se), all or none; named solves run even where "
+                  "the volume is too short to be representative (default: every phase and axis where it is not)");
   cmd->add_flag("!--no-sizes", o->metrics.sizes, "skip local thickness");
   cmd->add_option("--slabs", o->metrics.slabs, "slabs along the thickness axis (default 10)");
   cmd->add_option("--slab-axis", o->slabAxis, "thickness axis: x, y (image rows, default) or z");

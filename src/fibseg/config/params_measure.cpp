@@ -18,6 +18,24 @@ std::vector<ParamSpec> measureParameterSpecs() {
   specs.push_back({.section = s, .key = "tortuosity", .type = ParamType::Boolean, .defaultValue = "true",
                    .description = "Tortuosity factors of every phase along x, y and z (steady-state diffusion, "
                                   "TauFactor's convention). The costliest part: turn it off for a quick look."});
+  specs.push_back({.section = s, .key = "tortuosity_phases", .type = ParamType::Text, .defaultValue = "all",
+                   .description = "Phases whose tortuosity factors are solved: all, none, or names of phases.names "
+                                  "separated by commas (e.g. SE). Set in a file, the solves asked for are run even "
+                                  "where the volume is too short to be representative. `fibseg measure "
+                                  "--tortuosity PHASE[:AXES],...` says the same per phase."});
+  specs.push_back({.section = s, .key = "tortuosity_axes", .type = ParamType::Text, .defaultValue = "x,y,z",
+                   .description = "Axes the tortuosity factors are solved along, for every phase of "
+                                  "measure.tortuosity_phases: any of x, y, z (e.g. y for the thickness only)."});
+  specs.push_back({.section = s, .key = "tortuosity_min_chords", .type = ParamType::Real, .defaultValue = "10",
+                   .min = 0.0, .max = 1000.0,
+                   .description = "Solve a phase's tortuosity only where the volume spans at least this many of "
+                                  "the phase's mean chord lengths (its feature size) along every axis; else null "
+                                  "with the reason. Ten features: the entrance and exit layers (about a chord "
+                                  "each, where the fixed faces force the flux into whatever meets them) stay a "
+                                  "small part of the path, and a volume a few features thin has lost the 3D "
+                                  "paths around obstacles (3 FIB-SEM slices give a 2D-like tau of hundreds). "
+                                  "0 = always solve. Phases and axes named in a file or with --tortuosity are "
+                                  "solved regardless."});
   specs.push_back({.section = s, .key = "sizes", .type = ParamType::Boolean, .defaultValue = "true",
                    .description = "Local thickness of every phase (histogram, d10/d50/d90 in µm; the particle "
                                   "radius of metrics_pybamm.json). Mean chord lengths are always measured."});
@@ -51,6 +69,13 @@ std::vector<ParamSpec> measureParameterSpecs() {
 measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
   measure::MetricsOptions o;
   o.tortuosity = params.boolean("measure.tortuosity");
+  o.tortuosityMinChords = params.real("measure.tortuosity_min_chords");
+  o.tortuositySelection = measure::tortuositySelectionFrom(
+      params.text("measure.tortuosity_phases"), params.text("measure.tortuosity_axes"),
+      "measure.tortuosity_phases / measure.tortuosity_axes");
+  // Named in a file (not the defaults): the user asked for exactly these solves.
+  o.tortuositySelection.named = params.resolved("measure.tortuosity_phases").origin != "default" ||
+                                params.resolved("measure.tortuosity_axes").origin != "default";
   o.sizes = params.boolean("measure.sizes");
   o.slabs = static_cast<int>(params.integer("measure.slabs"));
   const std::string axis = params.text("measure.slab_axis");

@@ -86,16 +86,24 @@ LabelFileInfo probeLabelFile(const std::filesystem::path& path, std::optional<st
 LabelVolume readLabelVolume(const std::filesystem::path& path, const std::vector<PhaseValue>& phases,
                             std::optional<std::array<double, 3>> voxelUm) {
   const auto info = probeLabelFile(path, voxelUm);
+  return readLabelSlices(path, phases, info, 0, info.pages);
+}
+
+LabelVolume readLabelSlices(const std::filesystem::path& path, const std::vector<PhaseValue>& phases,
+                            const LabelFileInfo& info, int z0, int z1) {
+  if (z0 < 0 || z1 > info.pages || z0 >= z1)
+    throw Error(path.string() + ": pages " + std::to_string(z0) + " to " + std::to_string(z1) + " asked of " +
+                std::to_string(info.pages));
   std::vector<std::string> names;
   std::vector<int> lut(65536, -1);
   for (std::size_t p = 0; p < phases.size(); ++p) names.push_back(phases[p].name), lut[phases[p].value] = int(p);
-  LabelVolume v = makeVolume(info.width, info.height, info.pages, names, info.voxelUm);
+  LabelVolume v = makeVolume(info.width, info.height, z1 - z0, names, info.voxelUm);
   std::set<int> found, unknown;
   io::TiffPageReader reader(path);
-  for (int z = 0; z < info.pages; ++z) {
-    cv::Mat page = reader.read(z);
+  for (int z = 0; z < v.nz; ++z) {
+    cv::Mat page = reader.read(z0 + z);
     if (page.cols != info.width || page.rows != info.height)
-      throw Error(path.string() + ": page " + std::to_string(z) + " is " + std::to_string(page.cols) + "x" +
+      throw Error(path.string() + ": page " + std::to_string(z0 + z) + " is " + std::to_string(page.cols) + "x" +
                   std::to_string(page.rows) + ", page 0 is " + std::to_string(info.width) + "x" +
                   std::to_string(info.height));
     for (int y = 0; y < page.rows; ++y)

@@ -32,6 +32,10 @@ LabelFileInfo probeLabelFile(const std::filesystem::path& path, std::optional<st
 LabelVolume readLabelVolume(const std::filesystem::path& path, const std::vector<PhaseValue>& phases,
                             std::optional<std::array<double, 3>> voxelUm);
 
+/// Pages [z0, z1) only (a block of slices of the streamed metrics); same checks and errors.
+LabelVolume readLabelSlices(const std::filesystem::path& path, const std::vector<PhaseValue>& phases,
+                            const LabelFileInfo& info, int z0, int z1);
+
 /// Memory the machine has available now (MemAvailable), bytes; 0 when unknown.
 std::size_t availableMemoryBytes();
 

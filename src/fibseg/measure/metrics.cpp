@@ -109,6 +109,32 @@ std::string unitOf(const std::string& metric) {
   return "";
 }
 
+/// The tortuosity keys of one phase: the planned solves, null with the plan's reason elsewhere.
+void addTortuosity(json& ph, int phase, const std::array<PlannedSolve, 3>& plan,
+                   const std::function<TortuosityResult(int, int)>& solve) {
+  for (int a = 0; a < 3; ++a) {
+    TortuosityResult t;
+    if (plan[a].solve) t = solve(phase, a);
+    else t.reason = plan[a].reason;
+    ph["tortuosity_factor"][axisName(a)] = orNull(t.tau);
+    ph["tortuosity_factor_percolating"][axisName(a)] = orNull(t.tauPercolating);
+    ph["effective_diffusivity"][axisName(a)] = orNull(t.relativeDiffusivity);
+    ph["macmullin_number"][axisName(a)] = orNull(t.macmullin);
+    if (!t.tau) ph["tortuosity_null_reason"][axisName(a)] = t.reason;
+  }
+}
+
+/// Mean chords always; local thickness when asked (null for an absent phase).
+void addSizes(json& ph, const SizeDistribution& s, bool present, bool localThickness) {
+  auto& sd = ph["size_distribution"];
+  for (int a = 0; a < 3; ++a) sd["mean_chord_um"][axisName(a)] = present ? json(s.meanChordUm[a]) : json(nullptr);
+  if (!localThickness) return;
+  sd["local_thickness_d10_um"] = present ? json(s.d10) : json(nullptr);
+  sd["local_thickness_d50_um"] = present ? json(s.d50) : json(nullptr);
+  sd["local_thickness_d90_um"] = present ? json(s.d90) : json(nullptr);
+  sd["local_thickness_histogram"] = {{"diameter_um", s.diameterUm}, {"voxels", s.voxels}};
+}
+
 }  // namespace
 
 std::size_t metricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
@@ -120,28 +146,71 @@ std::size_t metricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
   return peak + v.voxels() * sizeof(std::uint32_t);
 }
 
-json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
+namespace {
+void checkOptions(const MetricsOptions& o) {
   if (o.electrode != "positive" && o.electrode != "negative")
     throw Error("measure.electrode = '" + o.electrode + "': expected positive or negative");
   if (o.slabAxis < 0 || o.slabAxis > 2) throw Error("measure.slab_axis: expected x, y or z");
-  const auto counts = countPhases(v, o.slabAxis, o.slabs);  // throws naming measure.slabs
+}
+}  // namespace
+
+double areaSmoothingUm(const LabelVolume& v, const MetricsOptions& o) {
+  return o.areaSmoothingUm > 0 ? o.areaSmoothingUm : *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
+}
+
+json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
+  checkOptions(o);
+  MeasuredParts parts;
+  parts.counts = countPhases(v, o.slabAxis, o.slabs);  // throws naming measure.slabs
+  parts.areas = surfaceAreas(v, areaSmoothingUm(v, o), o.slabAxis, o.slabs);
+  parts.connectivity = connectivity(v);
+  for (int p = 0; p < v.phases(); ++p) parts.sizes.push_back(sizeDistribution(v, p, o.sizes && parts.counts.total[p] > 0));
+  return metricsFromParts(v, parts, o, [&](int p, int a) { return tortuosity(v, p, a, {}); });
+}
+
+json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const MetricsOptions& o,
+                      const std::function<TortuosityResult(int phase, int axis)>& solve) {
+  checkOptions(o);
+  const auto& counts = parts.counts;
+  const auto& areas = parts.areas;
+  const auto& conn = parts.connectivity;
+  const auto& sizes = parts.sizes;
   const auto fractions = volumeFractions(counts, v.voxels());
-  const double smoothing = o.areaSmoothingUm > 0 ? o.areaSmoothingUm : *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
-  const auto areas = surfaceAreas(v, smoothing, o.slabAxis, o.slabs);
-  const auto conn = connectivity(v);
   const double volumeUm3 = double(v.voxels()) * v.voxelVolumeUm3();
   const int activeMaterial = phaseIndex(v, o.activeMaterialPhase);
 
   json j;
   j["voxel_size_um"] = v.voxelUm;
   j["size_voxels"] = {v.nx, v.ny, v.nz};
+  json asked = json::array();
+  for (const auto& [name, axes] : o.tortuositySelection.entries) {
+    std::string text = name == "*" ? "all" : name;
+    text += ":";
+    for (int a = 0; a < 3; ++a)
+      if (axes[a]) text += axisName(a);
+    asked.push_back(text);
+  }
   j["options"] = {{"tortuosity", o.tortuosity},
+                  {"tortuosity_selection", asked},
+                  {"tortuosity_selection_from", o.tortuositySelection.origin},
+                  {"tortuosity_min_chords", o.tortuosityMinChords},
                   {"sizes", o.sizes},
                   {"slabs", o.slabs},
                   {"slab_axis", axisName(o.slabAxis)},
                   {"electrolyte_phase", o.electrolytePhase},
                   {"active_material_phase", o.activeMaterialPhase},
                   {"electrode", o.electrode}};
+  // The tortuosity plan needs each phase's feature size (mean chord) along each axis.
+  std::vector<std::array<double, 3>> chordVoxels;
+  for (int p = 0; p < v.phases(); ++p) {
+    chordVoxels.push_back({});
+    for (int a = 0; a < 3; ++a) chordVoxels.back()[a] = sizes[p].meanChordUm[a] / v.voxelUm[a];
+  }
+  TortuosityPlan plan;
+  if (o.tortuosity) {
+    plan = planTortuosity(v, o.tortuositySelection, o.tortuosityMinChords, chordVoxels, counts.total);
+    if (o.log) o.log(plan.summary);
+  }
   j["phases"] = json::object();
   for (int p = 0; p < v.phases(); ++p) {
     json ph;
@@ -158,25 +227,8 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
       ph["isolated_fraction"][axisName(a)] = conn[p].isolated[a];
     }
     ph["connected_to_all_faces_fraction"] = conn[p].connectedToAllFaces;
-    if (o.tortuosity) {
-      for (int a = 0; a < 3; ++a) {
-        const auto t = tortuosity(v, p, a, {});
-        ph["tortuosity_factor"][axisName(a)] = orNull(t.tau);
-        ph["tortuosity_factor_percolating"][axisName(a)] = orNull(t.tauPercolating);
-        ph["effective_diffusivity"][axisName(a)] = orNull(t.relativeDiffusivity);
-        ph["macmullin_number"][axisName(a)] = orNull(t.macmullin);
-        if (!t.tau) ph["tortuosity_null_reason"][axisName(a)] = present ? t.reason : "the phase is absent";
-      }
-    }
-    auto& sd = ph["size_distribution"];
-    const auto s = sizeDistribution(v, p, o.sizes && present);
-    for (int a = 0; a < 3; ++a) sd["mean_chord_um"][axisName(a)] = present ? json(s.meanChordUm[a]) : json(nullptr);
-    if (o.sizes) {
-      sd["local_thickness_d10_um"] = present ? json(s.d10) : json(nullptr);
-      sd["local_thickness_d50_um"] = present ? json(s.d50) : json(nullptr);
-      sd["local_thickness_d90_um"] = present ? json(s.d90) : json(nullptr);
-      sd["local_thickness_histogram"] = {{"diameter_um", s.diameterUm}, {"voxels", s.voxels}};
-    }
+    if (o.tortuosity) addTortuosity(ph, p, plan.phases[p], solve);
+    addSizes(ph, sizes[p], present, o.sizes);
     j["phases"][v.phaseNames[p]] = ph;
   }
   j["interfaces"] = json::object();
@@ -192,7 +244,11 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
       {"connectivity", "6-connected clusters; percolating = touching both faces normal to the direction"},
       {"tortuosity", o.tortuosity ? "steady-state diffusion through the phase, fixed concentrations half a voxel "
                                     "outside the two faces normal to the direction, no flux elsewhere; tau = "
-                                    "eps D / D_eff with eps the phase's whole volume fraction (TauFactor's)"
+                                    "eps D / D_eff with eps the phase's whole volume fraction (TauFactor's); solved "
+                                    "for the phases and axes asked for (--tortuosity, measure.tortuosity_phases/_axes) "
+                                    "and, unless asked for by name, only where the volume spans at least "
+                                    "measure.tortuosity_min_chords of the phase's mean chord lengths along every axis "
+                                    "(else null, with the reason in tortuosity_null_reason)"
                                   : "not computed (measure.tortuosity = false)"},
       {"sizes", o.sizes ? "local thickness (largest inscribed sphere covering the voxel, Hildebrand & "
                           "Rueegsegger), d10/d50/d90 by volume; mean chord length of runs along each axis"
@@ -304,6 +360,15 @@ json pybammParameters(const json& m) {
   const json* s = findPhase(am);
   const auto epsE = number(e, "volume_fraction"), epsS = number(s, "volume_fraction");
   const auto tauE = number(e, "tortuosity_factor", axis), tauS = number(s, "tortuosity_factor", axis);
+  // Why a tortuosity factor is missing (not asked for, not representative, not percolating), so
+  // the file says which values the choice of solves left out.
+  auto whyNoTau = [&](const json* ph) -> std::string {
+    if (!ph) return "";
+    if (!ph->contains("tortuosity_factor")) return " [not computed: measure.tortuosity = false or --tortuosity none]";
+    if (ph->contains("tortuosity_null_reason") && (*ph)["tortuosity_null_reason"].contains(axis))
+      return " [not available: " + (*ph)["tortuosity_null_reason"][axis].get<std::string>() + "]";
+    return "";
+  };
   const std::string eWhere = "phase '" + electrolyte + "' (measure.electrolyte_phase)";
   const std::string sWhere = "phase '" + am + "' (measure.active_material_phase)";
   const std::string along = " along " + axis + " (measure.slab_axis, the thickness)";
@@ -318,12 +383,13 @@ json pybammParameters(const json& m) {
   }
   put(prefix + " particle radius [m]", radius,
       "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)");
-  put(prefix + " electrode tortuosity factor (electrolyte)", tauE, "tortuosity factor of " + eWhere + along);
+  const std::string whyE = tauE ? "" : whyNoTau(e), whyS = tauS ? "" : whyNoTau(s);
+  put(prefix + " electrode tortuosity factor (electrolyte)", tauE, "tortuosity factor of " + eWhere + along + whyE);
   put(prefix + " electrode Bruggeman coefficient (electrolyte)", bruggeman(epsE, tauE),
-      "b from tau = eps^(1 - b), eps and tau of " + eWhere + along);
-  put(prefix + " electrode tortuosity factor (electrode)", tauS, "tortuosity factor of " + sWhere + along);
+      "b from tau = eps^(1 - b), eps and tau of " + eWhere + along + whyE);
+  put(prefix + " electrode tortuosity factor (electrode)", tauS, "tortuosity factor of " + sWhere + along + whyS);
   put(prefix + " electrode Bruggeman coefficient (electrode)", bruggeman(epsS, tauS),
-      "b from tau = eps^(1 - b), eps and tau of " + sWhere + along);
+      "b from tau = eps^(1 - b), eps and tau of " + sWhere + along + whyS);
   json derived;
   if (epsE && tauE && *tauE > 0) derived["electrolyte transport efficiency (eps/tau)"] = *epsE / *tauE;
   else derived["electrolyte transport efficiency (eps/tau)"] = nullptr;

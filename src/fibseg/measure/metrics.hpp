@@ -6,17 +6,23 @@
 // the last stage of `fibseg run` and the Python binding all call measureMetrics, so the three
 // give the same numbers under the same keys. The tables (metrics.csv, slab CSVs) and the
 // battery-model parameters (metrics_pybamm.json) are made from that object alone.
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "fibseg/measure/streamed.hpp"
 #include "fibseg/measure/surface_area.hpp"
+#include "fibseg/measure/tortuosity.hpp"
+#include "fibseg/measure/tortuosity_plan.hpp"
 #include "fibseg/measure/volume.hpp"
 
 namespace fibseg::measure {
 
 
 struct MetricsOptions {
-  bool tortuosity = true;  // the diffusion solves (costly: 3 per phase)
+  bool tortuosity = true;  // the diffusion solves (costly: 3 per phase); false = none at all
+  TortuositySelection tortuositySelection;  // which phases and axes (default all; tortuosity_plan.hpp)
+  double tortuosityMinChords = 10;  // solve only where the volume spans this many mean chords (0 = always)
   bool sizes = true;       // local thickness (mean chords are always computed)
   int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)
   int slabAxis = Y;        // the thickness axis: image rows by default, as in the notebook
@@ -27,12 +33,21 @@ struct MetricsOptions {
   std::string electrode = "positive";       // "positive" or "negative": PyBaMM's name prefix
   double areaSmoothingUm = 0;               // Gaussian of the area estimate; 0 = the smallest voxel side
   std::string areasMethod = kSurfaceAreaMethod;  // the estimator's description, for the reader
+  std::function<void(const std::string&)> log;  // told what will be solved before the solves (may be empty)
 };
 
 /// The metrics object (keys in metrics.json; see README "fibseg measure"). Throws fibseg::Error
 /// for slabs outside 1 .. the size along the slab axis, and for an electrode that is neither
 /// positive nor negative. An absent phase gives 0 fractions and areas, null tortuosity and sizes.
 nlohmann::ordered_json measureMetrics(const LabelVolume& volume, const MetricsOptions& options);
+
+/// The metrics object from its parts (whole volume or streamed): `volume` gives the shape, voxel
+/// size and phase names only; `solve(phase, axis)` runs each planned tortuosity solve.
+nlohmann::ordered_json metricsFromParts(const LabelVolume& volume, const MeasuredParts& parts,
+                                        const MetricsOptions& options,
+                                        const std::function<TortuosityResult(int phase, int axis)>& solve);
+/// The Gaussian sigma (µm) the area estimate uses with these options.
+double areaSmoothingUm(const LabelVolume& volume, const MetricsOptions& options);
 
 /// Bytes measureMetrics needs besides the volume itself (the area estimate's float volumes, the
 /// solver's, the distance transform's): for a clear refusal before any work.

@@ -76,7 +76,10 @@ std::vector<std::uint8_t> phaseMask(const LabelVolume& v, int phase) {
   return inside;
 }
 
-std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std::uint8_t>& inside) {
+// Balls are centred on slices centreFrom .. centreTo - 1 only (a block's, see sizes.hpp).
+std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std::uint8_t>& inside, double longest,
+                                    int centreFrom = 0, int centreTo = -1) {
+  if (centreTo < 0) centreTo = v.nz;
   // Local thickness as Hildebrand & Rüegsegger define it, computed exactly for balls centred on
   // voxel centres: a ball of radius dt (the distance to the nearest voxel outside the phase, as in
   // PoreSpy and BoneJ) at each centre on the distance ridge, i.e. whose ball no neighbour's ball
@@ -85,7 +88,6 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
   // sphere of r = 10 as 18). A phase that fills the volume has no outside: its balls stop at the
   // volume's longest side.
   auto dt2 = squaredDistanceToOutside(v, inside);
-  const double longest = std::max({v.nx * v.voxelUm[0], v.ny * v.voxelUm[1], v.nz * v.voxelUm[2]});
   for (auto& d : dt2)
     if (std::isinf(d)) d = float(longest * longest);
   struct Centre { int x, y; double radius; };
@@ -96,7 +98,7 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
     gap[k] = std::sqrt(dx * dx * v.voxelUm[0] * v.voxelUm[0] + dy * dy * v.voxelUm[1] * v.voxelUm[1] +
                        dz * dz * v.voxelUm[2] * v.voxelUm[2]);
   }
-  tbb::parallel_for(0, v.nz, [&](int z) {
+  tbb::parallel_for(std::max(0, centreFrom), std::min(v.nz, centreTo), [&](int z) {
     for (int y = 0; y < v.ny; ++y)
       for (int x = 0; x < v.nx; ++x) {
         const std::size_t i = v.index(x, y, z);
@@ -163,8 +165,49 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
 
 }  // namespace
 
+double longestSideUm(const LabelVolume& v) {
+  return std::max({v.nx * v.voxelUm[0], v.ny * v.voxelUm[1], v.nz * v.voxelUm[2]});
+}
+
 std::vector<float> localThickness(const LabelVolume& v, int phase) {
-  return localThicknessOf(v, phaseMask(v, phase));
+  return localThicknessOf(v, phaseMask(v, phase), longestSideUm(v));
+}
+
+std::vector<float> localThicknessInBlock(const LabelVolume& block, int phase, double longestUm, int centreFrom,
+                                        int centreTo) {
+  return localThicknessOf(block, phaseMask(block, phase), longestUm, centreFrom, centreTo);
+}
+
+double largestDistanceInBlock(const LabelVolume& block, int phase, int zFrom, int zTo) {
+  const auto dt2 = squaredDistanceToOutside(block, phaseMask(block, phase));
+  float largest = 0;
+  for (std::size_t i = block.index(0, 0, zFrom); i < block.index(0, 0, zTo); ++i) largest = std::max(largest, dt2[i]);
+  return std::sqrt(double(largest));
+}
+
+void addThicknessHistogram(const std::vector<float>& thickness, const LabelVolume& block, int phase, int zFrom, int zTo,
+                           double step, std::vector<long long>& hist) {
+  for (std::size_t i = block.index(0, 0, zFrom); i < block.index(0, 0, zTo); ++i) {
+    if (block.phase[i] != phase) continue;
+    const std::size_t b = std::size_t(std::lround(thickness[i] / step)) - 1;
+    if (b >= hist.size()) hist.resize(b + 1, 0);
+    ++hist[b];
+  }
+}
+
+void finishThickness(SizeDistribution& s, const std::vector<long long>& hist, long long count, double step) {
+  // Bins as sizeDistribution makes them: one step apart by repeated addition (the same doubles).
+  double d = step;
+  for (std::size_t b = 0; b < hist.size(); ++b, d += step)
+    if (hist[b]) s.diameterUm.push_back(d), s.voxels.push_back(hist[b]);
+  long long acc = 0;
+  double* targets[3] = {&s.d10, &s.d50, &s.d90};
+  const double q[3] = {0.1, 0.5, 0.9};
+  int t = 0;
+  for (std::size_t b = 0; b < s.voxels.size() && t < 3; ++b) {
+    acc += s.voxels[b];
+    while (t < 3 && acc >= q[t] * count) *targets[t++] = s.diameterUm[b];
+  }
 }
 
 SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool withLocalThickness) {
@@ -185,25 +228,11 @@ SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool withLoca
   }
   if (!withLocalThickness || count == 0) return s;
 
-  const auto thickness = localThicknessOf(v, inside);
-  const float maxThickness = *std::max_element(thickness.begin(), thickness.end());
+  const auto thickness = localThicknessOf(v, inside, longestSideUm(v));
   const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
-  // Histogram bins one step (the smallest voxel side) wide, centred on whole multiples of it.
-  std::vector<double> bins;
-  for (double d = step; d <= double(maxThickness) + 2 * step; d += step) bins.push_back(d);
-  std::vector<long long> hist(bins.size() + 1, 0);
-  for (std::size_t i = 0; i < thickness.size(); ++i)
-    if (inside[i]) ++hist[std::min(bins.size(), std::size_t(std::lround(thickness[i] / step)) - 1)];
-  for (std::size_t b = 0; b < bins.size(); ++b)
-    if (hist[b]) s.diameterUm.push_back(bins[b]), s.voxels.push_back(hist[b]);
-  long long acc = 0;
-  double* targets[3] = {&s.d10, &s.d50, &s.d90};
-  const double q[3] = {0.1, 0.5, 0.9};
-  int t = 0;
-  for (std::size_t b = 0; b < s.voxels.size() && t < 3; ++b) {
-    acc += s.voxels[b];
-    while (t < 3 && acc >= q[t] * count) *targets[t++] = s.diameterUm[b];
-  }
+  std::vector<long long> hist;
+  addThicknessHistogram(thickness, v, phase, 0, v.nz, step, hist);
+  finishThickness(s, hist, count, step);
   return s;
 }
 

@@ -24,6 +24,27 @@ SizeDistribution sizeDistribution(const LabelVolume& volume, int phase, bool wit
 /// Each voxel's local thickness (µm, the diameter 2 r of the largest ball covering it); 0 outside the phase.
 std::vector<float> localThickness(const LabelVolume& volume, int phase);
 
+// Block by block (the streamed metrics): a block of slices with a halo of H slices on each side
+// gives the exact local thickness on its own slices when H >= 2 ceil(R / h_z) + 1, R the largest
+// inscribed radius of the phase in the whole volume, and balls are centred only within
+// ceil(R / h_z) slices of the own ones: every ball reaching an own slice is centred there, and
+// that centre's distance (at most R) and ridge test see only voxels within R + 1 slice of it. R is found first, block by block: a block's own largest distance
+// is exact once it is no more than its halo (h_z H), as the nearest outside voxel then lies
+// within the block; the halo is doubled until it is.
+double longestSideUm(const LabelVolume& volume);
+/// Local thickness of `phase` in `block`, from balls centred on slices centreFrom .. centreTo - 1
+/// (those within R of the block's own slices: further centres' distances are not exact there);
+/// `longestUm`: the whole volume's longestSideUm.
+std::vector<float> localThicknessInBlock(const LabelVolume& block, int phase, double longestUm, int centreFrom,
+                                        int centreTo);
+/// The largest distance to the outside (µm) of the phase's voxels in slices zFrom .. zTo - 1 of the block, as the block sees it.
+double largestDistanceInBlock(const LabelVolume& block, int phase, int zFrom, int zTo);
+/// Adds the thickness histogram of the phase's voxels in slices zFrom .. zTo - 1 of the block (bin b: diameter (b + 1) step).
+void addThicknessHistogram(const std::vector<float>& thickness, const LabelVolume& block, int phase, int zFrom, int zTo,
+                           double step, std::vector<long long>& hist);
+/// Histogram, d10/d50/d90 from the bins; `count` the phase's voxels.
+void finishThickness(SizeDistribution& s, const std::vector<long long>& hist, long long count, double step);
+
 /// Squared Euclidean distance (µm^2) from each voxel of the mask to the nearest voxel not in it.
 std::vector<float> squaredDistanceToOutside(const LabelVolume& volume, const std::vector<std::uint8_t>& inside);
 

@@ -126,7 +126,11 @@ inline int reflect(int i, int n) {
 
 // In-place 1D convolution of every line of `f` along `axis`. Along y and z whole x rows are
 // combined at once (contiguous, vectorised) instead of gathering strided lines.
-void smoothAlong(std::vector<float>& f, const LabelVolume& v, int axis, const std::vector<float>& k) {
+// `zOffset`, `nzTotal`: v holds slices zOffset .. of a volume of nzTotal (a block of the streamed
+// metrics); along z the faces reflected about are the whole volume's, and an output slice is
+// exact where its whole kernel lies in the block (the block's halo sees to that).
+void smoothAlong(std::vector<float>& f, const LabelVolume& v, int axis, const std::vector<float>& k, int zOffset,
+                 int nzTotal) {
   if (k.size() == 1) return;
   const int n = v.size(axis);
   const int radius = int(k.size() / 2);
@@ -154,7 +158,8 @@ void smoothAlong(std::vector<float>& f, const LabelVolume& v, int axis, const st
       std::fill_n(out, v.nx, 0.0f);
       for (int t = -radius; t <= radius; ++t) {
         const float w = k[t + radius];
-        const float* in = &copy[std::size_t(reflect(c + t, n)) * v.nx];
+        const int from = axis == Z ? std::clamp(reflect(zOffset + c + t, nzTotal) - zOffset, 0, n - 1) : reflect(c + t, n);
+        const float* in = &copy[std::size_t(from) * v.nx];
         for (int x = 0; x < v.nx; ++x) out[x] += w * in[x];
       }
     }
@@ -206,16 +211,28 @@ std::size_t surfaceAreaMemoryBytes(const LabelVolume& v) {
 }
 
 AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, int slabs) {
+  AreaLayers layers(v.phases(), v.nz, slabs);
+  addAreaLayers(v, 0, v.nz, smoothingUm, slabAxis, slabs, -1, v.nz, layers);
+  return finishAreas(layers, v.phases(), v.nz, slabs);
+}
+
+int areaHaloSlices(const LabelVolume& v, double smoothingUm) {
+  return 1 + (smoothingUm > 0 ? int(gaussianKernel(smoothingUm / v.voxelUm[Z]).size() / 2) : 0);
+}
+
+AreaLayers::AreaLayers(int phases, int nz, int slabs) {
+  const int pairs = phases * (phases - 1) / 2;
+  acc.assign(nz + 1, std::vector<double>(2 * std::size_t(slabs) * (phases + pairs), 0.0));
+}
+
+void addAreaLayers(const LabelVolume& v, int zOffset, int nzTotal, double smoothingUm, int slabAxis, int slabs,
+                   int czFrom, int czTo, AreaLayers& layers) {
   const int phases = v.phases();
-  AreaSums r;
+  std::vector<std::pair<int, int>> pairList;
   for (int a = 0; a < phases; ++a)
-    for (int b = a + 1; b < phases; ++b) r.pairs.push_back({a, b});
-  const int pairs = int(r.pairs.size());
-  r.phaseTotalUm2.assign(phases, 0);
-  r.interfaceTotalUm2.assign(pairs, 0);
-  r.phasePerSlabSlice.assign(slabs, std::vector<std::vector<double>>(v.nz, std::vector<double>(phases, 0)));
-  r.interfacePerSlabSlice.assign(slabs, std::vector<std::vector<double>>(v.nz, std::vector<double>(pairs, 0)));
-  if (v.voxels() == 0 || phases == 0) return r;
+    for (int b = a + 1; b < phases; ++b) pairList.push_back({a, b});
+  const int pairs = int(pairList.size());
+  if (v.voxels() == 0 || phases == 0) return;
 
   const auto& h = v.voxelUm;
   const auto area = patternAreas(h);
@@ -225,9 +242,9 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
     for (int p = 0; p < phases; ++p) {
       f[p].resize(v.voxels());
       for (std::size_t i = 0; i < v.voxels(); ++i) f[p][i] = v.phase[i] == p ? 1.0f : 0.0f;
-      for (int axis = 0; axis < 3; ++axis) smoothAlong(f[p], v, axis, gaussianKernel(smoothingUm / h[axis]));
+      for (int axis = 0; axis < 3; ++axis)
+        smoothAlong(f[p], v, axis, gaussianKernel(smoothingUm / h[axis]), zOffset, nzTotal);
     }
-
   // Gradient at the cell centre from its 8 corner values (central differences over the cell).
   auto gradient = [&](const float* corner, std::array<double, 3>& g) {
     g = {0, 0, 0};
@@ -262,13 +279,13 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
     return planar ? area[pattern] / overReadAt(g) : area[pattern];
   };
 
-  const int n = v.size(slabAxis);
+  const int n = slabAxis == Z ? nzTotal : v.size(slabAxis);
   const int quantities = phases + pairs;
   // Cells span corner voxels c and c+1 on each axis, c from -1 to size-1; corners outside read
-  // the nearest voxel. acc[cz + 1][side][slab][quantity] is what cell layer cz gives slice cz + side.
-  std::vector<std::vector<double>> acc(v.nz + 1, std::vector<double>(2 * slabs * quantities, 0.0));
-  tbb::parallel_for(-1, v.nz, [&](int cz) {
-    auto& out = acc[cz + 1];
+  // the nearest voxel. acc[cz + 1][side][slab][quantity] is what cell layer cz (of the whole
+  // volume) gives slice cz + side; this block adds the layers czFrom .. czTo - 1.
+  tbb::parallel_for(czFrom, czTo, [&](int cz) {
+    auto& out = layers.acc[cz + 1];
     std::vector<std::array<double, 3>> g(phases);
     std::vector<double> cellArea(quantities);
     std::vector<int> pattern(phases);
@@ -276,7 +293,8 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
     std::uint8_t label[8];
     std::size_t index[8];
     const std::size_t plane = std::size_t(v.nx) * v.ny;
-    const std::size_t z0 = std::max(cz, 0) * plane, z1 = std::min(cz + 1, v.nz - 1) * plane;
+    const std::size_t z0 = std::size_t(std::max(cz, 0) - zOffset) * plane,
+                      z1 = std::size_t(std::min(cz + 1, nzTotal - 1) - zOffset) * plane;
     for (int cy = -1; cy < v.ny; ++cy) {
       const std::size_t y0 = std::size_t(std::max(cy, 0)) * v.nx, y1 = std::size_t(std::min(cy + 1, v.ny - 1)) * v.nx;
       const std::size_t row[4] = {z0 + y0, z0 + y1, z1 + y0, z1 + y1};  // corners' (y, z) bits 1 and 2
@@ -302,13 +320,13 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
           cellArea[p] = correctedArea(pattern[p], g[p]);
         }
         for (int k = 0; k < pairs; ++k) {
-          const auto [a, b] = r.pairs[k];
+          const auto [a, b] = pairList[k];
           const std::array<double, 3> sum{g[a][0] + g[b][0], g[a][1] + g[b][1], g[a][2] + g[b][2]};
           cellArea[phases + k] = 0.5 * (cellArea[a] + cellArea[b] - correctedArea(pattern[a] | pattern[b], sum));
         }
         for (int c = 0; c < 8; ++c) {
           const int x = cx + cornerBit(c, 0), y = cy + cornerBit(c, 1), z = cz + cornerBit(c, 2);
-          if (x < 0 || x >= v.nx || y < 0 || y >= v.ny || z < 0 || z >= v.nz) continue;
+          if (x < 0 || x >= v.nx || y < 0 || y >= v.ny || z < 0 || z >= nzTotal) continue;
           const int coord = slabAxis == X ? x : slabAxis == Y ? y : z;
           double* cell = &out[(cornerBit(c, 2) * slabs + slabOf(coord, n, slabs)) * quantities];
           for (int q = 0; q < quantities; ++q) cell[q] += cellArea[q] / 8;
@@ -316,10 +334,23 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
       }
     }
   });
-  for (int cz = -1; cz < v.nz; ++cz)
+}
+
+AreaSums finishAreas(const AreaLayers& layers, int phases, int nz, int slabs) {
+  AreaSums r;
+  for (int a = 0; a < phases; ++a)
+    for (int b = a + 1; b < phases; ++b) r.pairs.push_back({a, b});
+  const int pairs = int(r.pairs.size());
+  const int quantities = phases + pairs;
+  r.phaseTotalUm2.assign(phases, 0);
+  r.interfaceTotalUm2.assign(pairs, 0);
+  r.phasePerSlabSlice.assign(slabs, std::vector<std::vector<double>>(nz, std::vector<double>(phases, 0)));
+  r.interfacePerSlabSlice.assign(slabs, std::vector<std::vector<double>>(nz, std::vector<double>(pairs, 0)));
+  const auto& acc = layers.acc;
+  for (int cz = -1; cz < nz; ++cz)
     for (int side = 0; side < 2; ++side) {
       const int z = cz + side;
-      if (z < 0 || z >= v.nz) continue;
+      if (z < 0 || z >= nz) continue;
       for (int s = 0; s < slabs; ++s) {
         const double* cell = &acc[cz + 1][(side * slabs + s) * quantities];
         for (int p = 0; p < phases; ++p) r.phasePerSlabSlice[s][z][p] += cell[p];
@@ -327,7 +358,7 @@ AreaSums surfaceAreas(const LabelVolume& v, double smoothingUm, int slabAxis, in
       }
     }
   for (int s = 0; s < slabs; ++s)
-    for (int z = 0; z < v.nz; ++z) {
+    for (int z = 0; z < nz; ++z) {
       for (int p = 0; p < phases; ++p) r.phaseTotalUm2[p] += r.phasePerSlabSlice[s][z][p];
       for (int k = 0; k < pairs; ++k) r.interfaceTotalUm2[k] += r.interfacePerSlabSlice[s][z][k];
     }

@@ -42,6 +42,22 @@ std::size_t surfaceAreaMemoryBytes(const LabelVolume& volume);
 /// right (spheres r >= 10 and planes within 1.5 %), 0 uses the raw 2x2x2 pattern's own gradient.
 AreaSums surfaceAreas(const LabelVolume& volume, double smoothingUm, int slabAxis, int slabs);
 
+// The same estimate block by block (the streamed metrics): each block of slices adds its cell
+// layers into one AreaLayers (small: per layer, slab and quantity), then finishAreas sums them in
+// the whole-volume order, so the result is the same to the bit.
+struct AreaLayers {
+  AreaLayers(int phases, int nz, int slabs);
+  std::vector<std::vector<double>> acc;  // [cell layer cz + 1][side][slab][phase or pair]
+};
+/// Slices of z a block needs beyond the cell layers it adds, on each side (smoothing and corners).
+int areaHaloSlices(const LabelVolume& volume, double smoothingUm);
+/// `block` holds slices zOffset .. zOffset + block.nz - 1 of a volume of nzTotal slices; adds cell
+/// layers czFrom .. czTo - 1 (-1 .. nzTotal - 1 overall); the block must hold slices
+/// czFrom - halo + 1 .. czTo + halo - 1 (clamped to the volume), halo = areaHaloSlices.
+void addAreaLayers(const LabelVolume& block, int zOffset, int nzTotal, double smoothingUm, int slabAxis, int slabs,
+                   int czFrom, int czTo, AreaLayers& layers);
+AreaSums finishAreas(const AreaLayers& layers, int phases, int nz, int slabs);
+
 /// Mean marching-cubes area per unit area of a plane of unit normal `n` (in µm, x y z), with
 /// cells of `voxelUm`: 1 on axis planes, about 1.07 at 30 degrees. Exposed for the tests.
 double marchingCubesPlaneOverRead(const std::array<double, 3>& n, const std::array<double, 3>& voxelUm);

@@ -725,8 +725,10 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
     std::vector<measure::PhaseValue> phaseValues;
     for (int p = 0; p < plan.phases.count(); ++p) phaseValues.push_back({plan.phases.key(p), plan.phases.values[p]});
     const double xy = plan.pixelSizeNm / 1000.0;
+    auto metricsOptions = plan.metrics;  // the console is told what will be solved, and roughly how long
+    metricsOptions.log = [&log](const std::string& line) { log << "measure : " << line << "\n" << std::flush; };
     const auto metrics = measureLabelFile(plan.output / "labels.tif", phaseValues,
-                                          std::array<double, 3>{xy, xy, plan.sliceThicknessNm / 1000.0}, plan.metrics,
+                                          std::array<double, 3>{xy, xy, plan.sliceThicknessNm / 1000.0}, metricsOptions,
                                           plan.output);
     timings["measure"] = secondsSince(measureStart);
     measureLine = metricsSummaryLine(metrics);
