@@ -56,6 +56,14 @@ void addMeasureCommand(CLI::App& app) {
   cmd->add_option("--tortuosity", o->tortuosity,
                   "solve only these: PHASE[:AXES],... (e.g. pore:z,se), all or none; named solves run even where "
                   "the volume is too short to be representative (default: every phase and axis where it is not)");
+  cmd->add_option("--memory-limit", o->metrics.memoryLimitGb,
+                  "GB the measurement may use; larger volumes are measured in blocks of slices (default: half "
+                  "the memory available)");
+  cmd->add_option("--tortuosity-mode", o->metrics.tortuosityMode,
+                  "full, rev (sub-volume cubes of growing edge: tau mean +- std per edge) or auto (default: full "
+                  "when the solve fits the memory limit)");
+  cmd->add_option("--rev-positions", o->metrics.rev.positions, "REV cubes per edge (default 5)");
+  cmd->add_option("--block-slices", o->metrics.blockSlices, "force blocks of this many slices (testing)");
   cmd->add_flag("!--no-sizes", o->metrics.sizes, "skip local thickness");
   cmd->add_option("--slabs", o->metrics.slabs, "slabs along the thickness axis (default 10)");
   cmd->add_option("--slab-axis", o->slabAxis, "thickness axis: x, y (image rows, default) or z");

@@ -102,7 +102,8 @@ TEST(Streamed, MetricsJsonEqualsWhole) {
   o.tortuosity = false;
   o.slabs = 3;
   const auto whole = measureMetrics(v, o);
-  const auto parts = measureStreamed(VolumeLabelSource(v), o.slabAxis, o.slabs, areaSmoothingUm(v, o), o.sizes, 8);
+  const auto parts =
+      measureStreamed(VolumeLabelSource(v), o.slabAxis, o.slabs, areaSmoothingUm(v, o), o.sizes, 8, o.sizesMinChords);
   const auto streamed = metricsFromParts(v, parts, o, [](int, int) { return TortuosityResult{}; });
   EXPECT_EQ(streamed["phases"], whole["phases"]);
   EXPECT_EQ(streamed["slabs"], whole["slabs"]);

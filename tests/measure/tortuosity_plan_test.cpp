@@ -71,6 +71,30 @@ TEST(TortuosityPlan, ThinVolumeIsNotRepresentativeUnlessNamed) {
   EXPECT_EQ(planTortuosity(v, TortuositySelection{}, 0, chords, {60000, 0}).solves, 3);
 }
 
+TEST(TortuosityPlan, LocalThicknessNeedsTwoFeaturesAlongEveryAxis) {
+  auto v = makeVolume(200, 200, 3, {"pore"});
+  EXPECT_THAT(sizesNotRepresentative(v, {30, 30, 2.8}, 2), HasSubstr("3 voxels along z"));
+  EXPECT_EQ(sizesNotRepresentative(v, {30, 30, 2.8}, 0), "");
+  v.nz = 60;
+  EXPECT_EQ(sizesNotRepresentative(v, {30, 30, 20}, 2), "");
+  // Metrics: null d50 with the reason, chords still there, the PyBaMM radius says why.
+  auto thin = makeVolume(40, 40, 3, {"pore", "cam"});
+  for (int z = 0; z < 3; ++z)
+    for (int y = 0; y < 40; ++y)
+      for (int x = 0; x < 40; ++x) thin.phase[thin.index(x, y, z)] = (x / 10 + y / 10) % 2;
+  MetricsOptions o;
+  o.tortuosity = false;
+  o.slabs = 2;
+  o.activeMaterialPhase = "cam";
+  const auto m = measureMetrics(thin, o);
+  const auto& sd = m["phases"]["cam"]["size_distribution"];
+  EXPECT_TRUE(sd["local_thickness_d50_um"].is_null());
+  EXPECT_THAT(sd["local_thickness_null_reason"].get<std::string>(), HasSubstr("measure.sizes_min_chords"));
+  EXPECT_NEAR(sd["mean_chord_um"]["x"].get<double>(), 10.0, 1e-9);
+  EXPECT_THAT(pybammParameters(m)["fibseg"]["not_available"]["Positive particle radius [m]"].get<std::string>(),
+              HasSubstr("not representative"));
+}
+
 TEST(TortuosityPlan, ElectrodeSelectionSolvesOnlyThatAndDefaultsKeepAllNine) {
   FIBSEG_REQUIRE_REAL_DATA(folder, "taufactor-electrode");
   const auto v = readLabelVolume(folder / "electrode.tiff", {{"pore", 0}, {"nmc", 85}, {"cbd", 170}}, std::nullopt);

@@ -21,7 +21,8 @@ std::vector<ParamSpec> measureParameterSpecs() {
   specs.push_back({.section = s, .key = "tortuosity_phases", .type = ParamType::Text, .defaultValue = "all",
                    .description = "Phases whose tortuosity factors are solved: all, none, or names of phases.names "
                                   "separated by commas (e.g. SE). Set in a file, the solves asked for are run even "
-                                  "where the volume is too short to be representative. `fibseg measure "
+                                  "where the volume is too short to be representative (all: the default rule, "
+                                  "measure.tortuosity_min_chords). `fibseg measure "
                                   "--tortuosity PHASE[:AXES],...` says the same per phase."});
   specs.push_back({.section = s, .key = "tortuosity_axes", .type = ParamType::Text, .defaultValue = "x,y,z",
                    .description = "Axes the tortuosity factors are solved along, for every phase of "
@@ -36,9 +37,30 @@ std::vector<ParamSpec> measureParameterSpecs() {
                                   "paths around obstacles (3 FIB-SEM slices give a 2D-like tau of hundreds). "
                                   "0 = always solve. Phases and axes named in a file or with --tortuosity are "
                                   "solved regardless."});
+  specs.push_back({.section = s, .key = "tortuosity_mode", .type = ParamType::Choice, .defaultValue = "auto",
+                   .choices = {"full", "rev", "auto"},
+                   .description = "full: solve the whole volume; rev: representative volume elements, cubes of "
+                                  "64, 128, 256, ... voxels at measure.rev_positions positions (seeded), tau mean "
+                                  "and std per edge in metrics.json, the largest edge's mean as the value; auto: "
+                                  "full when the solve fits measure.memory_limit_gb, else rev."});
+  specs.push_back({.section = s, .key = "rev_positions", .type = ParamType::Integer, .defaultValue = "5", .min = 1.0,
+                   .max = 1000.0, .description = "REV cubes per edge, drawn uniformly through the volume."});
+  specs.push_back({.section = s, .key = "rev_seed", .type = ParamType::Integer, .defaultValue = "1", .min = 0.0,
+                   .max = 4294967295.0, .description = "Seed of the REV cube positions (the same seed, the same cubes)."});
+  specs.push_back({.section = s, .key = "memory_limit_gb", .type = ParamType::Real, .defaultValue = "0", .unit = "GB",
+                   .min = 0.0, .max = 1e6,
+                   .description = "Memory the measure stage may use; a volume whose metrics need more is read and "
+                                  "measured in blocks of slices (the same numbers), and a full tortuosity solve "
+                                  "that does not fit is left out with the reason. 0 = half the memory available."});
   specs.push_back({.section = s, .key = "sizes", .type = ParamType::Boolean, .defaultValue = "true",
                    .description = "Local thickness of every phase (histogram, d10/d50/d90 in µm; the particle "
                                   "radius of metrics_pybamm.json). Mean chord lengths are always measured."});
+  specs.push_back({.section = s, .key = "sizes_min_chords", .type = ParamType::Real, .defaultValue = "2", .min = 0.0,
+                   .max = 1000.0,
+                   .description = "Local thickness of a phase only where the volume spans at least this many of its "
+                                  "mean chord lengths along every axis; else null with the reason. Below two "
+                                  "features deep most of them are cut by the volume's faces and the balls are "
+                                  "those of sections (3 FIB-SEM slices of 0.3 µm particles). 0 = always."});
   specs.push_back({.section = s, .key = "slabs", .type = ParamType::Integer, .defaultValue = "10", .min = 1.0,
                    .max = 1000.0,
                    .description = "Number of equal, non-overlapping slabs the volume is cut into along the "
@@ -73,10 +95,17 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
   o.tortuositySelection = measure::tortuositySelectionFrom(
       params.text("measure.tortuosity_phases"), params.text("measure.tortuosity_axes"),
       "measure.tortuosity_phases / measure.tortuosity_axes");
-  // Named in a file (not the defaults): the user asked for exactly these solves.
-  o.tortuositySelection.named = params.resolved("measure.tortuosity_phases").origin != "default" ||
-                                params.resolved("measure.tortuosity_axes").origin != "default";
+  // Narrowed in a file (other than every phase along every axis): the user asked for exactly these
+  // solves. Not the origin: `fibseg init` writes every default into the file.
+  const auto& entries = o.tortuositySelection.entries;
+  o.tortuositySelection.named =
+      !(entries.size() == 1 && entries[0].first == "*" && entries[0].second == std::array<bool, 3>{true, true, true});
   o.sizes = params.boolean("measure.sizes");
+  o.memoryLimitGb = params.real("measure.memory_limit_gb");
+  o.sizesMinChords = params.real("measure.sizes_min_chords");
+  o.tortuosityMode = params.text("measure.tortuosity_mode");
+  o.rev.positions = static_cast<int>(params.integer("measure.rev_positions"));
+  o.rev.seed = static_cast<unsigned>(params.integer("measure.rev_seed"));
   o.slabs = static_cast<int>(params.integer("measure.slabs"));
   const std::string axis = params.text("measure.slab_axis");
   o.slabAxis = axis == "x" ? measure::X : axis == "y" ? measure::Y : measure::Z;

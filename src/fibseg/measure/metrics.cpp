@@ -125,10 +125,12 @@ void addTortuosity(json& ph, int phase, const std::array<PlannedSolve, 3>& plan,
 }
 
 /// Mean chords always; local thickness when asked (null for an absent phase).
-void addSizes(json& ph, const SizeDistribution& s, bool present, bool localThickness) {
+void addSizes(json& ph, const SizeDistribution& s, bool present, bool localThickness, const std::string& nullReason) {
   auto& sd = ph["size_distribution"];
   for (int a = 0; a < 3; ++a) sd["mean_chord_um"][axisName(a)] = present ? json(s.meanChordUm[a]) : json(nullptr);
   if (!localThickness) return;
+  present = present && nullReason.empty();
+  if (!nullReason.empty()) sd["local_thickness_null_reason"] = nullReason;
   sd["local_thickness_d10_um"] = present ? json(s.d10) : json(nullptr);
   sd["local_thickness_d50_um"] = present ? json(s.d50) : json(nullptr);
   sd["local_thickness_d90_um"] = present ? json(s.d90) : json(nullptr);
@@ -164,7 +166,15 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
   parts.counts = countPhases(v, o.slabAxis, o.slabs);  // throws naming measure.slabs
   parts.areas = surfaceAreas(v, areaSmoothingUm(v, o), o.slabAxis, o.slabs);
   parts.connectivity = connectivity(v);
-  for (int p = 0; p < v.phases(); ++p) parts.sizes.push_back(sizeDistribution(v, p, o.sizes && parts.counts.total[p] > 0));
+  for (int p = 0; p < v.phases(); ++p) {
+    auto s = sizeDistribution(v, p, false);  // the chords first: they say whether the thickness means something
+    std::array<double, 3> chord{};
+    for (int a = 0; a < 3; ++a) chord[a] = s.meanChordUm[a] / v.voxelUm[a];
+    const bool present = parts.counts.total[p] > 0;
+    parts.sizesNullReason.push_back(o.sizes && present ? sizesNotRepresentative(v, chord, o.sizesMinChords) : "");
+    if (o.sizes && present && parts.sizesNullReason.back().empty()) s = sizeDistribution(v, p, true);
+    parts.sizes.push_back(s);
+  }
   return metricsFromParts(v, parts, o, [&](int p, int a) { return tortuosity(v, p, a, {}); });
 }
 
@@ -228,7 +238,8 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
     }
     ph["connected_to_all_faces_fraction"] = conn[p].connectedToAllFaces;
     if (o.tortuosity) addTortuosity(ph, p, plan.phases[p], solve);
-    addSizes(ph, sizes[p], present, o.sizes);
+    addSizes(ph, sizes[p], present, o.sizes,
+             p < int(parts.sizesNullReason.size()) ? parts.sizesNullReason[p] : std::string());
     j["phases"][v.phaseNames[p]] = ph;
   }
   j["interfaces"] = json::object();
@@ -376,13 +387,16 @@ json pybammParameters(const json& m) {
       "volume fraction of " + eWhere + ": PyBaMM's porosity is the electrolyte's volume fraction");
   put(prefix + " electrode active material volume fraction", epsS, "volume fraction of " + sWhere);
   std::optional<double> radius;
+  std::string whyNoRadius;
   if (s && s->contains("size_distribution")) {
     const json& sd = (*s)["size_distribution"];
     if (sd.contains("local_thickness_d50_um") && sd["local_thickness_d50_um"].is_number())
       radius = sd["local_thickness_d50_um"].get<double>() / 2 * 1e-6;
+    if (sd.contains("local_thickness_null_reason"))
+      whyNoRadius = " [not available: " + sd["local_thickness_null_reason"].get<std::string>() + "]";
   }
   put(prefix + " particle radius [m]", radius,
-      "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)");
+      "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)" + whyNoRadius);
   const std::string whyE = tauE ? "" : whyNoTau(e), whyS = tauS ? "" : whyNoTau(s);
   put(prefix + " electrode tortuosity factor (electrolyte)", tauE, "tortuosity factor of " + eWhere + along + whyE);
   put(prefix + " electrode Bruggeman coefficient (electrolyte)", bruggeman(epsE, tauE),

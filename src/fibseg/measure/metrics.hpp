@@ -14,6 +14,7 @@
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/tortuosity.hpp"
 #include "fibseg/measure/tortuosity_plan.hpp"
+#include "fibseg/measure/tortuosity_rev.hpp"
 #include "fibseg/measure/volume.hpp"
 
 namespace fibseg::measure {
@@ -24,6 +25,7 @@ struct MetricsOptions {
   TortuositySelection tortuositySelection;  // which phases and axes (default all; tortuosity_plan.hpp)
   double tortuosityMinChords = 10;  // solve only where the volume spans this many mean chords (0 = always)
   bool sizes = true;       // local thickness (mean chords are always computed)
+  double sizesMinChords = 2;  // local thickness only where the volume spans this many mean chords (0 = always)
   int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)
   int slabAxis = Y;        // the thickness axis: image rows by default, as in the notebook
   // Phase names as in LabelVolume::phaseNames, compared ignoring case. Either may be absent
@@ -33,6 +35,10 @@ struct MetricsOptions {
   std::string electrode = "positive";       // "positive" or "negative": PyBaMM's name prefix
   double areaSmoothingUm = 0;               // Gaussian of the area estimate; 0 = the smallest voxel side
   std::string areasMethod = kSurfaceAreaMethod;  // the estimator's description, for the reader
+  std::string tortuosityMode = "auto";  // full | rev | auto (full when the solve fits memoryLimitGb)
+  RevOptions rev;            // the REV sampling (tortuosity_rev.hpp)
+  double memoryLimitGb = 0;  // measure in z-blocks beyond this (0 = half the memory available)
+  int blockSlices = 0;       // force blocks of this many slices (0 = from the memory limit)
   std::function<void(const std::string&)> log;  // told what will be solved before the solves (may be empty)
 };
 

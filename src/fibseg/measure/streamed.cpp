@@ -168,7 +168,7 @@ std::size_t streamedBytesPerSlice(const LabelVolume& shape, bool sizes) {
 }
 
 MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs, double smoothingUm, bool sizes,
-                              int blockSlices) {
+                              int blockSlices, double sizesMinChords) {
   const LabelVolume& shape = source.shape();
   const int nz = shape.nz, phases = shape.phases();
   if (blockSlices < 1) throw Error("streamed metrics: block of " + std::to_string(blockSlices) + " slices");
@@ -194,10 +194,16 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
   r.areas = finishAreas(layers, phases, nz, slabs);
   r.connectivity = connectivity.result();
   r.sizes.resize(phases);
+  r.sizesNullReason.resize(phases);
+  std::vector<bool> thickness(phases, false);
   for (int p = 0; p < phases; ++p) {
     r.sizes[p].meanChordUm = chords.meanChordUm(p, shape.voxelUm);
+    std::array<double, 3> inVoxels{};
+    for (int a = 0; a < 3; ++a) inVoxels[a] = r.sizes[p].meanChordUm[a] / shape.voxelUm[a];
+    if (sizes && chords.voxels[p] > 0) r.sizesNullReason[p] = sizesNotRepresentative(shape, inVoxels, sizesMinChords);
+    thickness[p] = sizes && chords.voxels[p] > 0 && r.sizesNullReason[p].empty();
   }
-  if (!sizes) return r;
+  if (std::none_of(thickness.begin(), thickness.end(), [](bool b) { return b; })) return r;
   // Local thickness: first the largest inscribed radius R (each block's own, with a halo grown
   // until its largest distance fits in it), then each block with a halo of 2 ceil(R / h_z) + 1.
   const double hz = shape.voxelUm[Z];
@@ -210,7 +216,7 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
       bool fits = true;
       std::vector<double> here(phases, 0);
       for (int p = 0; p < phases && fits; ++p) {
-        if (chords.voxels[p] == 0) continue;
+        if (!thickness[p]) continue;
         here[p] = largestDistanceInBlock(block, p, z0 - from, z1 - from);
         // Exact once within the halo on both sides (or the halo reaches the volume's faces).
         fits = here[p] <= halo * hz || (from == 0 && to == nz);
@@ -224,7 +230,7 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
   const double longest = longestSideUm(shape);
   for (int p = 0; p < phases; ++p) {
     const long long count = chords.voxels[p];
-    if (count == 0) continue;
+    if (!thickness[p]) continue;
     const int reach = int(std::ceil(largest[p] / hz)), halo = 2 * reach + 1;
     r.thicknessHaloSlices = std::max(r.thicknessHaloSlices, halo);
     std::vector<long long> hist;

@@ -24,6 +24,7 @@
 #include "fibseg/measure/label_source.hpp"
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
+#include "fibseg/measure/tortuosity_plan.hpp"
 
 namespace fibseg::measure {
 
@@ -64,6 +65,7 @@ struct MeasuredParts {
   AreaSums areas;
   std::vector<PhaseConnectivity> connectivity;
   std::vector<SizeDistribution> sizes;
+  std::vector<std::string> sizesNullReason;  // per phase: why no local thickness (empty: computed or not asked)
   int blockSlices = 0, blocks = 0;
   int thicknessHaloSlices = 0;  // the local thickness' halo (0 when not computed)
 };
@@ -73,6 +75,6 @@ std::size_t streamedBytesPerSlice(const LabelVolume& shape, bool sizes);
 
 /// Everything but tortuosity, in blocks of `blockSlices` slices (the halos come on top).
 MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs, double smoothingUm, bool sizes,
-                              int blockSlices);
+                              int blockSlices, double sizesMinChords = 0);
 
 }  // namespace fibseg::measure

@@ -88,6 +88,16 @@ TortuositySelection tortuositySelectionFrom(const std::string& phases, const std
   return s;
 }
 
+std::string sizesNotRepresentative(const LabelVolume& v, const std::array<double, 3>& chord, double minChords) {
+  if (minChords <= 0) return "";
+  for (int b = 0; b < 3; ++b)
+    if (v.size(b) < minChords * chord[b])
+      return "not representative: the volume is " + std::to_string(v.size(b)) + " voxels along " + axisName(b) +
+             ", fewer than " + fixed(minChords, 0) + " of the phase's mean chords along " + axisName(b) + " (" +
+             fixed(chord[b], 1) + " voxels; measure.sizes_min_chords): its features are cut by the faces";
+  return "";
+}
+
 double estimatedSolveSeconds(std::size_t voxels) {
   // Nine solves took 50 s on TauFactor's 256^3 electrode (2 cores): ~0.3 µs per voxel and solve.
   // A poorly connected phase needs more iterations; this is for "seconds or hours", no more.

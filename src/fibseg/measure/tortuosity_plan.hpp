@@ -51,6 +51,12 @@ TortuosityPlan planTortuosity(const LabelVolume& volume, const TortuositySelecti
                               const std::vector<std::array<double, 3>>& meanChordVoxels,
                               const std::vector<long long>& phaseVoxels);
 
+/// Why a phase's local thickness would not mean something here: the volume spans fewer than
+/// `minChords` of its mean chords along some axis (its features are cut by the faces, the balls
+/// are those of sections); empty when it does, or when minChords <= 0.
+std::string sizesNotRepresentative(const LabelVolume& shape, const std::array<double, 3>& meanChordVoxels,
+                                   double minChords);
+
 /// Seconds one solve of `voxels` roughly takes on this kind of machine (for the console only).
 double estimatedSolveSeconds(std::size_t voxels);
 

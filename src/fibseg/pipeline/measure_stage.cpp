@@ -1,9 +1,12 @@
 #include "fibseg/pipeline/measure_stage.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/measure/label_source.hpp"
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
@@ -23,26 +26,126 @@ void writeMetricsFiles(const fs::path& folder, const json& metrics) {
   writeTextFile(folder / "slab_interfaces.csv", measure::slabInterfacesCsv(metrics));
 }
 
+std::size_t memoryLimitBytes(const measure::MetricsOptions& o) {
+  if (o.memoryLimitGb > 0) return std::size_t(o.memoryLimitGb * double(1ull << 30));
+  const std::size_t have = measure::availableMemoryBytes();
+  return have ? have / 2 : std::size_t(4) << 30;
+}
+
+namespace {
+std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+}  // namespace
+
 json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
                       std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
                       const fs::path& folder) {
-  const auto info = measure::probeLabelFile(labels, voxelUm);
+  const measure::TiffLabelSource source(labels, phases, voxelUm);
+  const auto& info = source.info();
   if (info.pages < 2)
     throw Error(labels.string() + ": one page (a 2D image); the metrics need a 3D volume of 2 or more pages "
                 "(tortuosity, connectivity and sizes have no 2D meaning here)");
-  measure::LabelVolume probe;
-  probe.nx = info.width, probe.ny = info.height, probe.nz = info.pages;
-  probe.phaseNames.resize(phases.size());
-  const std::size_t need = probe.voxels() + measure::metricsMemoryBytes(probe, options);
-  const std::size_t have = measure::availableMemoryBytes();
-  if (have && need > have)
-    throw Error(labels.string() + " (" + std::to_string(info.width) + " x " + std::to_string(info.height) + " x " +
-                std::to_string(info.pages) + " voxels): measuring needs about " + std::to_string(need >> 20) +
-                " MiB, " + std::to_string(have >> 20) +
-                " MiB available; turn off measure.tortuosity / measure.sizes (--no-tortuosity, --no-sizes), "
-                "measure a crop, or use a larger machine");
-  const measure::LabelVolume volume = measure::readLabelVolume(labels, phases, voxelUm);
-  json metrics = measure::measureMetrics(volume, options);
+  const measure::LabelVolume& shape = source.shape();
+  const std::size_t limit = memoryLimitBytes(options);
+  const std::string limitText = mib(limit) + " (measure.memory_limit_gb / --memory-limit" +
+                                (options.memoryLimitGb > 0 ? ")" : ": half the memory available)");
+  const std::size_t wholeNeed = shape.voxels() + measure::metricsMemoryBytes(shape, options);
+  const std::size_t solveNeed = shape.voxels() + measure::tortuosityMemoryBytes(shape);
+  const std::string& mode = options.tortuosityMode;
+  if (mode != "full" && mode != "rev" && mode != "auto")
+    throw Error("measure.tortuosity_mode = '" + mode + "': expected full, rev or auto");
+  const bool rev = mode == "rev" || (mode == "auto" && solveNeed > limit);
+  json metrics;
+  if (options.blockSlices == 0 && wholeNeed <= limit && !rev) {
+    const measure::LabelVolume volume = source.readSlices(0, shape.nz);
+    metrics = measure::measureMetrics(volume, options);
+  } else {
+    // In blocks of slices within the limit (one block when it fits): the same numbers
+    // (measure/streamed.hpp).
+    const std::size_t perSlice = measure::streamedBytesPerSlice(shape, options.sizes);
+    const int haloGuess =
+        2 * measure::areaHaloSlices(shape, measure::areaSmoothingUm(shape, options)) + (options.sizes ? 16 : 0);
+    int block = options.blockSlices;
+    if (block == 0) block = int(std::min<std::size_t>(shape.nz + haloGuess, limit / perSlice)) - haloGuess;
+    if (block < 1)
+      throw Error(labels.string() + " (" + std::to_string(shape.nx) + " x " + std::to_string(shape.ny) +
+                  " per slice): a block of slices needs at least " + mib(perSlice * (haloGuess + 1)) + ", more than " +
+                  limitText + "; raise the limit");
+    if (options.log && block < shape.nz)
+      options.log("reading " + std::to_string(shape.nx) + " x " + std::to_string(shape.ny) + " x " +
+                  std::to_string(shape.nz) + " in blocks of " + std::to_string(block) + " slices (the whole volume's " +
+                  "metrics need " + mib(wholeNeed) + ", limit " + limitText + ")");
+    const auto parts = measure::measureStreamed(source, options.slabAxis, options.slabs,
+                                                measure::areaSmoothingUm(shape, options), options.sizes, block,
+                                                options.sizesMinChords);
+    std::optional<measure::LabelVolume> whole;
+    std::map<std::pair<int, int>, json> revJson, fullTau;
+    measure::RevOptions revOptions = options.rev;
+    std::optional<measure::RevCubes> cubes;
+    if (revOptions.largestEdge == 0)  // a cube, its slices and the solver within the limit
+      revOptions.largestEdge = int(std::cbrt(double(limit) / 32.0));
+    auto solve = [&](int phase, int axis) {
+      measure::TortuosityResult r;
+      if (rev) {
+        if (!cubes) cubes = measure::revCubes(source, revOptions);
+        const auto e = measure::tortuosityRev(*cubes, phase, axis);
+        json edges = json::array();
+        for (const auto& edge : e.edges) {
+          json taus = json::array();
+          for (const auto& t : edge.tau) taus.push_back(t ? json(*t) : json(nullptr));
+          edges.push_back({{"edge_voxels", edge.edge},
+                           {"tau_mean", edge.mean ? json(*edge.mean) : json(nullptr)},
+                           {"tau_std", edge.std ? json(*edge.std) : json(nullptr)},
+                           {"origins_xyz", edge.origins},
+                           {"tau", taus}});
+        }
+        revJson[{phase, axis}] = edges;
+        if (solveNeed <= limit) {  // rev asked for though the full solve fits: both, for the comparison
+          if (!whole) whole = source.readSlices(0, shape.nz);
+          auto full = measure::tortuosity(*whole, phase, axis, {});
+          fullTau[{phase, axis}] = full.tau ? json(*full.tau) : json(nullptr);
+          return full;
+        }
+        r.tau = e.tau;
+        r.reason = e.reason;
+        return r;
+      }
+      if (solveNeed > limit) {
+        r.reason = "the full solve needs " + mib(solveNeed) + ", more than " + limitText +
+                   "; measure.tortuosity_mode = rev estimates it from sub-volumes";
+        return r;
+      }
+      if (!whole) whole = source.readSlices(0, shape.nz);
+      return measure::tortuosity(*whole, phase, axis, {});
+    };
+    metrics = measure::metricsFromParts(shape, parts, options, solve);
+    for (const auto& [key, edges] : revJson) {
+      auto& ph = metrics["phases"][shape.phaseNames[key.first]];
+      ph["tortuosity_rev"][measure::axisName(key.second)] = edges;
+      const bool full = fullTau.count(key);
+      ph["tortuosity_source"][measure::axisName(key.second)] =
+          full ? "full volume (the REV cubes beside it)" : "rev: the largest edge's mean";
+      if (full) ph["tortuosity_full"][measure::axisName(key.second)] = fullTau[key];
+    }
+    if (rev)
+      metrics["tortuosity_rev_sampling"] = {
+          {"edges_voxels", measure::revEdges(shape, revOptions.smallestEdge, revOptions.largestEdge)},
+          {"positions_per_edge", options.rev.positions},
+          {"seed", options.rev.seed},
+          {"why", mode == "rev" ? "measure.tortuosity_mode = rev"
+                                : "auto: the full solve needs " + mib(solveNeed) + ", more than " + limitText},
+          {"method", "cubes at origins drawn uniformly (std::mt19937 with the seed) through the volume, solved "
+                     "as the full solver does; mean and population std over the cubes that percolate"}};
+    if (block < shape.nz)
+      metrics["streamed"] = {{"block_slices", parts.blockSlices},
+                             {"blocks", parts.blocks},
+                             {"memory_limit_mib", limit >> 20},
+                             {"local_thickness_halo_slices", parts.thicknessHaloSlices},
+                             {"method", "read in blocks of slices; counts summed, areas per marching-cubes cell layer "
+                                        "(halo: the smoothing kernel + 1), clusters joined across block faces by "
+                                        "union-find, chord runs with one slice of overlap, local thickness with a "
+                                        "halo of 2 ceil(R / h_z) + 1 slices, R the largest inscribed radius found "
+                                        "block by block first: the same numbers as the whole volume's"}};
+  }
   json out;
   out["voxel_size_source"] = info.voxelSource;
   for (const auto& [k, v] : metrics.items()) out[k] = v;

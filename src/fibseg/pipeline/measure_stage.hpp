@@ -22,11 +22,15 @@ const std::vector<std::string>& metricsFileNames();
 void writeMetricsFiles(const std::filesystem::path& folder, const nlohmann::ordered_json& metrics);
 
 /// Reads `labels` (grey levels named by `phases`), measures it and writes the metrics files
-/// into `folder`. Throws fibseg::Error naming the file and the memory needed when the volume
-/// and the metrics' working memory exceed what the machine has available now.
+/// into `folder`: whole when it fits memoryLimitBytes, else in blocks of slices (the same
+/// numbers; a full tortuosity solve that does not fit is null with the reason). Throws
+/// fibseg::Error naming the file when even one block would not fit.
 nlohmann::ordered_json measureLabelFile(const std::filesystem::path& labels, const std::vector<measure::PhaseValue>& phases,
                                         std::optional<std::array<double, 3>> voxelUm,
                                         const measure::MetricsOptions& options, const std::filesystem::path& folder);
+
+/// The memory the measure stage may use: measure.memory_limit_gb, else half the memory available.
+std::size_t memoryLimitBytes(const measure::MetricsOptions& options);
 
 /// One line with the key figures: fractions, tortuosity along the thickness axis, interface
 /// areas per volume ("measure: pore 0.109, se 0.386 (tau_y 2.31), ...").

@@ -242,7 +242,8 @@ RunPlan makePlan(const config::ParamSet& params) {
     measure::LabelVolume bound;
     bound.nx = plan.cropRect.width, bound.ny = plan.cropRect.height, bound.nz = plan.slices;
     bound.phaseNames.resize(plan.phases.count());
-    const std::size_t need = bound.voxels() + measure::metricsMemoryBytes(bound, plan.metrics);
+    // The stage measures in blocks of slices beyond its memory limit: only a few slices must fit.
+    const std::size_t need = 32 * measure::streamedBytesPerSlice(bound, plan.metrics.sizes);
     const std::size_t have = measure::availableMemoryBytes();
     if (have && need > have)
       throw Error("measure.enabled = true: measuring up to " + std::to_string(bound.nx) + " x " +

@@ -149,6 +149,41 @@ std::string sizeHistograms(const json& m, const std::vector<std::pair<std::strin
   return "<h3>Sizes</h3>" + renderSvg(p) + how(m.at("method").value("sizes", std::string()));
 }
 
+// Is the volume representative? tau mean (+- std) of the REV cubes against their edge, per phase
+// and axis, with the full volume's tau as a dashed level where it was solved too.
+std::string revFigure(const json& m, const std::vector<std::pair<std::string, std::string>>& colours) {
+  Plot p{"Tortuosity factor against sub-volume size (REV)", "cube edge (voxels)", "τ (mean ± std over the cubes)"};
+  int i = 0;
+  for (const auto& [name, ph] : m.at("phases").items()) {
+    if (!ph.contains("tortuosity_rev")) continue;
+    for (const auto& [axis, edges] : ph["tortuosity_rev"].items()) {
+      const std::string colour = colourOf(colours, name, i++);
+      PlotSeries mean{name + " τ_" + axis, colour, {}, {}, PlotStyle::Line};
+      PlotSeries low{name + " τ_" + axis + " − std", colour, {}, {}, PlotStyle::Line, true};
+      PlotSeries high{name + " τ_" + axis + " + std", colour, {}, {}, PlotStyle::Line, true};
+      double lastEdge = 0;
+      for (const auto& e : edges) {
+        const double x = e.at("edge_voxels").get<double>(), mu = numberOr(e.at("tau_mean")), sd = numberOr(e.at("tau_std"));
+        mean.x.push_back(x), mean.y.push_back(mu);
+        low.x.push_back(x), low.y.push_back(mu - sd);
+        high.x.push_back(x), high.y.push_back(mu + sd);
+        lastEdge = x;
+      }
+      p.series.push_back(mean), p.series.push_back(low), p.series.push_back(high);
+      const json full = ph.value("tortuosity_full", json::object()).value(axis, json(nullptr));
+      if (full.is_number() && !edges.empty())
+        p.series.push_back({name + " τ_" + axis + " full volume", colour,
+                            {edges.front().at("edge_voxels").get<double>(), lastEdge},
+                            {full.get<double>(), full.get<double>()}, PlotStyle::Points});
+    }
+  }
+  if (p.series.empty()) return "";
+  const json& sampling = m.value("tortuosity_rev_sampling", json::object());
+  return "<h3>Representative volume</h3>" + renderSvg(p) +
+         how(sampling.value("method", std::string()) + " (" + sampling.value("why", std::string()) + "; seed " +
+             sampling.value("seed", json(0)).dump() + ")");
+}
+
 std::string pybammTable(const fs::path& folder) {
   const auto pybamm = readJson(folder / "metrics_pybamm.json");
   if (!pybamm) return "";
@@ -202,6 +237,7 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     body += how("percolating: " + method.value("connectivity", std::string()) + "; τ: " + method.value("tortuosity", std::string()));
     body += profiles(*m, colours);
     body += sizeHistograms(*m, colours);
+    body += revFigure(*m, colours);
     body += pybammTable(folder);
     section.body = body;
   } catch (const std::exception& e) {
