@@ -137,7 +137,7 @@ TortuosityPlan planTortuosity(const LabelVolume& v, const TortuositySelection& s
             s.reason = "not representative: the volume is " + std::to_string(v.size(b)) + " voxels along " +
                        axisName(b) + ", fewer than " + fixed(minChords, 0) + " of the phase's mean chords along " +
                        axisName(b) + " (" + fixed(chord, 1) + " voxels; measure.tortuosity_min_chords); solve it " +
-                       "anyway with --tortuosity " + label;
+                       "anyway with --tortuosity " + label + " (in a parameter file: measure.tortuosity_phases and _axes)";
         }
         if (!s.reason.empty()) {
           skipped += (skipped.empty() ? "" : ", ") + label;
