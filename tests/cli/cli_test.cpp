@@ -104,14 +104,17 @@ TEST(Cli, DemoRunsEndToEndAndScores) {
   EXPECT_LE(s["registration"]["rms_error_px"].get<double>(), 0.25) << demo.output;
   EXPECT_GE(s["segmentation"]["mean_iou"].get<double>(), 0.80) << demo.output;
   EXPECT_TRUE(fs::exists(w.path / "d" / "run" / "report.html"));
-  // The demo measures everything the run measures by default: the SE (what connects the grains)
-  // has a local thickness; its 12 slices are fewer than 10 features deep, so by default no
-  // tortuosity is solved, and metrics.json says why.
+  // The demo measures what the run measures by default: its 12 slices are fewer than 10 of the
+  // SE's features (what connects the grains) deep, and fewer than 2, so neither its tortuosity
+  // nor its local thickness would mean something; both are null and metrics.json says why.
   const auto m = readJson(w.path / "d" / "run" / "metrics.json");
   const auto& se = m["phases"]["se"];
   ASSERT_TRUE(se["tortuosity_factor"]["z"].is_null()) << m.dump();
   EXPECT_NE(se["tortuosity_null_reason"]["z"].get<std::string>().find("not representative"), std::string::npos);
-  EXPECT_GT(se["size_distribution"]["local_thickness_d50_um"].get<double>(), 0.0);
+  ASSERT_TRUE(se["size_distribution"]["local_thickness_d50_um"].is_null()) << m.dump();
+  EXPECT_NE(se["size_distribution"]["local_thickness_null_reason"].get<std::string>().find("measure.sizes_min_chords"),
+            std::string::npos);
+  EXPECT_GT(se["size_distribution"]["mean_chord_um"]["z"].get<double>(), 0.0);
 }
 
 TEST(Cli, SecondRunNeedsOverwriteAndFromSegmentReusesTheCache) {
