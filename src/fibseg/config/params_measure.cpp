@@ -21,6 +21,10 @@ std::vector<ParamSpec> measureParameterSpecs() {
   specs.push_back({.section = s, .key = "sizes", .type = ParamType::Boolean, .defaultValue = "true",
                    .description = "Local thickness of every phase (histogram, d10/d50/d90 in µm; the particle "
                                   "radius of metrics_pybamm.json). Mean chord lengths are always measured."});
+  specs.push_back({.section = s, .key = "triple_phase_boundaries", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Triple-phase boundary density (µm^-2) of every triple of phases: length of the "
+                                  "lines where three phases meet per unit volume, in all and where each of the "
+                                  "three phases percolates along the thickness axis (measure.slab_axis)."});
   specs.push_back({.section = s, .key = "slabs", .type = ParamType::Integer, .defaultValue = "10", .min = 1.0,
                    .max = 1000.0,
                    .description = "Number of equal, non-overlapping slabs the volume is cut into along the "
@@ -52,6 +56,7 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
   measure::MetricsOptions o;
   o.tortuosity = params.boolean("measure.tortuosity");
   o.sizes = params.boolean("measure.sizes");
+  o.triplePhaseBoundaries = params.boolean("measure.triple_phase_boundaries");
   o.slabs = static_cast<int>(params.integer("measure.slabs"));
   const std::string axis = params.text("measure.slab_axis");
   o.slabAxis = axis == "x" ? measure::X : axis == "y" ? measure::Y : measure::Z;

@@ -10,6 +10,7 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/connectivity.hpp"
 #include "fibseg/measure/fractions.hpp"
+#include "fibseg/measure/modeller_metrics.hpp"
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/tortuosity.hpp"
@@ -105,6 +106,7 @@ std::string cell(const json& v) { return v.is_number() ? number(v.get<double>())
 
 std::string unitOf(const std::string& metric) {
   if (metric.ends_with("_per_um")) return "1/um";
+  if (metric.ends_with("_per_um2")) return "1/um^2";
   if (metric.ends_with("_um")) return "um";
   return "";
 }
@@ -137,6 +139,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
   j["size_voxels"] = {v.nx, v.ny, v.nz};
   j["options"] = {{"tortuosity", o.tortuosity},
                   {"sizes", o.sizes},
+                  {"triple_phase_boundaries", o.triplePhaseBoundaries},
                   {"slabs", o.slabs},
                   {"slab_axis", axisName(o.slabAxis)},
                   {"electrolyte_phase", o.electrolytePhase},
@@ -185,6 +188,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
     j["interfaces"][v.phaseNames[a] + "|" + v.phaseNames[b]]["area_per_volume_per_um"] =
         volumeUm3 > 0 ? areas.interfaceTotalUm2[k] / volumeUm3 : 0.0;
   }
+  if (o.triplePhaseBoundaries) j["triple_phase_boundaries"] = triplePhaseBoundaryMetrics(v, o);
   j["slabs"] = slabProfiles(v, counts, areas, o, activeMaterial);
   j["method"] = {
       {"areas", o.areasMethod},
@@ -198,6 +202,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
                           "Rueegsegger), d10/d50/d90 by volume; mean chord length of runs along each axis"
                         : "local thickness not computed (measure.sizes = false); mean chord length of runs along "
                           "each axis"}};
+  if (o.triplePhaseBoundaries) j["method"]["triple_phase_boundaries"] = triplePhaseBoundaryMethod(o);
   return j;
 }
 
@@ -218,6 +223,8 @@ std::string metricsCsv(const json& m) {
   };
   for (const auto& [name, ph] : m.at("phases").items()) walk(name, ph);
   for (const auto& [name, in] : m.at("interfaces").items()) walk(name, in);
+  if (m.contains("triple_phase_boundaries"))
+    for (const auto& [name, tpb] : m.at("triple_phase_boundaries").items()) walk(name, tpb);
   return csv;
 }
 

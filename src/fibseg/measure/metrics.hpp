@@ -18,6 +18,7 @@ namespace fibseg::measure {
 struct MetricsOptions {
   bool tortuosity = true;  // the diffusion solves (costly: 3 per phase)
   bool sizes = true;       // local thickness (mean chords are always computed)
+  bool triplePhaseBoundaries = true;  // TPB length per volume per phase triple (modeller_metrics.hpp)
   int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)
   int slabAxis = Y;        // the thickness axis: image rows by default, as in the notebook
   // Phase names as in LabelVolume::phaseNames, compared ignoring case. Either may be absent

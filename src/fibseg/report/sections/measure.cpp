@@ -149,6 +149,18 @@ std::string sizeHistograms(const json& m, const std::vector<std::pair<std::strin
   return "<h3>Sizes</h3>" + renderSvg(p) + how(m.at("method").value("sizes", std::string()));
 }
 
+// Triple-phase boundary densities (metrics.json triple_phase_boundaries), one row per triple.
+std::string triplePhaseBoundaryTable(const json& m) {
+  if (!m.contains("triple_phase_boundaries") || m["triple_phase_boundaries"].empty()) return "";
+  std::string t = "<h3>Triple-phase boundaries</h3><table id=\"tpb-table\"><tr><th>phases</th><th>TPB length per "
+                  "volume (µm⁻²)</th><th>active (µm⁻²)</th><th>share of voxel edges</th></tr>";
+  for (const auto& [name, tpb] : m["triple_phase_boundaries"].items())
+    t += "<tr><td>" + escapeHtml(name) + "</td>" + cellOf(tpb.value("length_per_volume_per_um2", json(nullptr)), 4) +
+         cellOf(tpb.value("active_length_per_volume_per_um2", json(nullptr)), 4) +
+         cellOf(tpb.value("edge_fraction", json(nullptr)), 4) + "</tr>";
+  return t + "</table>" + how(m.at("method").value("triple_phase_boundaries", std::string()));
+}
+
 std::string pybammTable(const fs::path& folder) {
   const auto pybamm = readJson(folder / "metrics_pybamm.json");
   if (!pybamm) return "";
@@ -202,6 +214,7 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     body += how("percolating: " + method.value("connectivity", std::string()) + "; τ: " + method.value("tortuosity", std::string()));
     body += profiles(*m, colours);
     body += sizeHistograms(*m, colours);
+    body += triplePhaseBoundaryTable(*m);
     body += pybammTable(folder);
     section.body = body;
   } catch (const std::exception& e) {

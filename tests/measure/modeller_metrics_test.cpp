@@ -1,0 +1,45 @@
+// The modellers' blocks of metrics.json (issue 28) through measureMetrics: keys, units in
+// metrics.csv, and values on hand-built volumes whose answers are known.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fibseg/measure/metrics.hpp"
+
+namespace fibseg::measure {
+namespace {
+using json = nlohmann::ordered_json;
+using testing::HasSubstr;
+
+// Rows 0-9: SE where x < 4, pore where x >= 4; rows 10-19: CAM. Slices identical.
+LabelVolume layered(int nz = 3) {
+  auto v = makeVolume(8, 20, nz, {"pore", "se", "cam"}, {0.5, 0.5, 0.5});
+  for (int z = 0; z < v.nz; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) v.phase[v.index(x, y, z)] = y >= 10 ? 2 : x < 4 ? 1 : 0;
+  return v;
+}
+
+MetricsOptions quick() {
+  MetricsOptions o;
+  o.tortuosity = false;
+  o.sizes = false;
+  o.slabs = 2;
+  return o;
+}
+
+TEST(ModellerMetrics, TriplePhaseBoundaryInJsonAndCsv) {
+  const auto m = measureMetrics(layered(), quick());
+  // The three phases meet on one line along z (x = 4, y = 10): 3 voxels of 0.5 µm in 60 µm^3.
+  const json& t = m.at("triple_phase_boundaries").at("pore|se|cam");
+  EXPECT_DOUBLE_EQ(t["length_per_volume_per_um2"].get<double>(), 1.5 / 60.0);
+  // SE and pore stop at row 9: neither percolates along y (the slab axis), so no line is active.
+  EXPECT_DOUBLE_EQ(t["active_length_per_volume_per_um2"].get<double>(), 0.0);
+  EXPECT_THAT(m["method"]["triple_phase_boundaries"].get<std::string>(), HasSubstr("percolating along y"));
+  EXPECT_THAT(metricsCsv(m), HasSubstr("pore|se|cam,length_per_volume_per_um2,,0.025,1/um^2"));
+  auto o = quick();
+  o.triplePhaseBoundaries = false;
+  EXPECT_FALSE(measureMetrics(layered(), o).contains("triple_phase_boundaries"));
+}
+
+}  // namespace
+}  // namespace fibseg::measure
