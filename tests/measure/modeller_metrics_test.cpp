@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fibseg/core/error.hpp"
 #include "fibseg/measure/metrics.hpp"
 
 namespace fibseg::measure {
@@ -39,6 +40,34 @@ TEST(ModellerMetrics, TriplePhaseBoundaryInJsonAndCsv) {
   auto o = quick();
   o.triplePhaseBoundaries = false;
   EXPECT_FALSE(measureMetrics(layered(), o).contains("triple_phase_boundaries"));
+}
+
+}  // namespace
+}  // namespace fibseg::measure
+
+namespace fibseg::measure {
+namespace {
+
+TEST(ModellerMetrics, MultiPhaseDiffusionInJsonAndCsv) {
+  // SE (x < 4, D = 1) and pore (x >= 4, D = 0.1) over rows 0-9, CAM (D = 0) in rows 10-19:
+  // along y nothing crosses the CAM.
+  auto o = quick();
+  o.tortuosity = true;
+  o.diffusivities = {{"se", 1.0}, {"PORE", 0.1}};
+  const auto m = measureMetrics(layered(), o);
+  const json& d = m.at("multiphase_diffusion");
+  EXPECT_DOUBLE_EQ(d["diffusivities"]["cam"].get<double>(), 0.0);
+  EXPECT_NEAR(d["mean_diffusivity"].get<double>(), 0.25 * 1.0 + 0.25 * 0.1, 1e-12);
+  EXPECT_TRUE(d["tortuosity_factor"]["y"].is_null());
+  EXPECT_THAT(d["null_reason"]["y"].get<std::string>(), HasSubstr("both faces"));
+  // Along z: straight columns of SE and pore, parallel: D_eff = 0.275, tau = 1.
+  EXPECT_NEAR(d["effective_diffusivity"]["z"].get<double>(), 0.275, 1e-6);
+  EXPECT_NEAR(d["tortuosity_factor"]["z"].get<double>(), 1.0, 1e-5);
+  // Along x, each row is 4 voxels of SE then 4 of pore in series: D = 2 / (1 + 10) over half the rows.
+  EXPECT_NEAR(d["effective_diffusivity"]["x"].get<double>(), 0.5 * 2.0 / 11.0, 1e-6);
+  EXPECT_THAT(metricsCsv(m), HasSubstr("multiphase,tortuosity_factor,z,1,"));
+  o.diffusivities = {{"carbon", 1.0}};
+  EXPECT_THROW(measureMetrics(layered(), o), Error);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "fibseg/core/phases.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/metrics.hpp"
+#include "fibseg/measure/multiphase_diffusion.hpp"
 
 namespace fibseg::config {
 
@@ -25,6 +26,13 @@ std::vector<ParamSpec> measureParameterSpecs() {
                    .description = "Triple-phase boundary density (µm^-2) of every triple of phases: length of the "
                                   "lines where three phases meet per unit volume, in all and where each of the "
                                   "three phases percolates along the thickness axis (measure.slab_axis)."});
+  specs.push_back({.section = s, .key = "diffusivities", .type = ParamType::Text, .defaultValue = "",
+                   .description = "Relative diffusivity (or conductivity) of each phase for the multi-phase "
+                                  "transport solve, e.g. \"pore=1, cbd=0.1\" (a carbon-binder domain with "
+                                  "nanopores) or \"se=1, cam=0.01\"; phases not named do not conduct. Gives the "
+                                  "effective diffusivity and tortuosity factor (D_mean / D_eff) of the whole "
+                                  "multi-phase volume along x, y and z (TauFactor's MultiPhaseSolver). Empty: "
+                                  "not computed. Needs measure.tortuosity."});
   specs.push_back({.section = s, .key = "slabs", .type = ParamType::Integer, .defaultValue = "10", .min = 1.0,
                    .max = 1000.0,
                    .description = "Number of equal, non-overlapping slabs the volume is cut into along the "
@@ -76,6 +84,17 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
       throw Error("parameter " + std::string(name) + " (" + params.resolved(name).origin + ") = '" + value +
                   "': expected one of phases.names (" + phases.namesText() + ")");
     (std::string(name) == "measure.electrolyte_phase" ? o.electrolytePhase : o.activeMaterialPhase) = key;
+  }
+  // Diffusivities are named by phase; the volume's phases are named by their keys.
+  for (auto [name, value] : measure::parseDiffusivities(params.text("measure.diffusivities"),
+                                                        "parameter measure.diffusivities")) {
+    std::string key;
+    for (int p = 0; p < phases.count(); ++p)
+      if (toLower(name) == toLower(phases.names[p]) || toLower(name) == phases.key(p)) key = phases.key(p);
+    if (key.empty())
+      throw Error("parameter measure.diffusivities: phase '" + name + "' is none of phases.names (" +
+                  phases.namesText() + ")");
+    o.diffusivities.emplace_back(key, value);
   }
   return o;
 }

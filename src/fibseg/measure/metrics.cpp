@@ -189,6 +189,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
         volumeUm3 > 0 ? areas.interfaceTotalUm2[k] / volumeUm3 : 0.0;
   }
   if (o.triplePhaseBoundaries) j["triple_phase_boundaries"] = triplePhaseBoundaryMetrics(v, o);
+  if (o.tortuosity && !o.diffusivities.empty()) j["multiphase_diffusion"] = multiPhaseDiffusionMetrics(v, o);
   j["slabs"] = slabProfiles(v, counts, areas, o, activeMaterial);
   j["method"] = {
       {"areas", o.areasMethod},
@@ -203,6 +204,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
                         : "local thickness not computed (measure.sizes = false); mean chord length of runs along "
                           "each axis"}};
   if (o.triplePhaseBoundaries) j["method"]["triple_phase_boundaries"] = triplePhaseBoundaryMethod(o);
+  if (j.contains("multiphase_diffusion")) j["method"]["multiphase_diffusion"] = multiPhaseDiffusionMethod();
   return j;
 }
 
@@ -225,6 +227,7 @@ std::string metricsCsv(const json& m) {
   for (const auto& [name, in] : m.at("interfaces").items()) walk(name, in);
   if (m.contains("triple_phase_boundaries"))
     for (const auto& [name, tpb] : m.at("triple_phase_boundaries").items()) walk(name, tpb);
+  if (m.contains("multiphase_diffusion")) walk("multiphase", m.at("multiphase_diffusion"));
   return csv;
 }
 

@@ -8,6 +8,8 @@
 // battery-model parameters (metrics_pybamm.json) are made from that object alone.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/volume.hpp"
@@ -19,6 +21,9 @@ struct MetricsOptions {
   bool tortuosity = true;  // the diffusion solves (costly: 3 per phase)
   bool sizes = true;       // local thickness (mean chords are always computed)
   bool triplePhaseBoundaries = true;  // TPB length per volume per phase triple (modeller_metrics.hpp)
+  // Relative diffusivity per phase name ("pore=1, cbd=0.1"; unnamed phases 0): the multi-phase
+  // effective diffusivity and tortuosity (multiphase_diffusion.hpp); empty = not computed.
+  std::vector<std::pair<std::string, double>> diffusivities;
   int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)
   int slabAxis = Y;        // the thickness axis: image rows by default, as in the notebook
   // Phase names as in LabelVolume::phaseNames, compared ignoring case. Either may be absent

@@ -17,4 +17,11 @@ nlohmann::ordered_json triplePhaseBoundaryMetrics(const LabelVolume& volume, con
 /// The "How:" text of the triple-phase boundaries (metrics.json method.triple_phase_boundaries).
 std::string triplePhaseBoundaryMethod(const MetricsOptions& options);
 
+/// metrics.json "multiphase_diffusion": the diffusivities used, mean_diffusivity (sum eps_p D_p),
+/// effective_diffusivity and tortuosity_factor {x, y, z} of the multi-phase volume, null with a
+/// reason where nothing conducts across. Throws fibseg::Error naming measure.diffusivities when a
+/// phase named there is not in the volume.
+nlohmann::ordered_json multiPhaseDiffusionMetrics(const LabelVolume& volume, const MetricsOptions& options);
+std::string multiPhaseDiffusionMethod();
+
 }  // namespace fibseg::measure

@@ -807,6 +807,7 @@ NetworkSolution solveNetwork(const ConductanceNetwork& net, double tolerance, in
   const std::size_t cells = net.size();
   out.concentration.assign(cells, 0.0);
   std::vector<Level> levels(1);
+  levels.reserve(64);  // F stays valid while the coarse levels are appended
   Level& F = levels[0];
   for (int a = 0; a < 3; ++a) F.n[a] = net.n[a];
   F.pad = F.stride(2) + 1;

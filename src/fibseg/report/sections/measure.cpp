@@ -161,6 +161,24 @@ std::string triplePhaseBoundaryTable(const json& m) {
   return t + "</table>" + how(m.at("method").value("triple_phase_boundaries", std::string()));
 }
 
+// The multi-phase transport solve (metrics.json multiphase_diffusion).
+std::string multiPhaseDiffusionTable(const json& m) {
+  if (!m.contains("multiphase_diffusion")) return "";
+  const json& d = m["multiphase_diffusion"];
+  std::string given;
+  for (const auto& [name, value] : d.value("diffusivities", json::object()).items())
+    given += (given.empty() ? "" : ", ") + name + " = " + formatNumber(numberOr(value, 0), 4);
+  std::string t = "<h3>Transport with a diffusivity per phase (" + escapeHtml(given) +
+                  ")</h3><table id=\"multiphase-table\"><tr><th></th><th>x</th><th>y</th><th>z</th></tr>";
+  for (const auto& [key, label] : {std::pair<std::string, std::string>{"effective_diffusivity", "D_eff / D"},
+                                   {"tortuosity_factor", "τ = D_mean / D_eff"}}) {
+    t += "<tr><td>" + escapeHtml(label) + "</td>";
+    for (const char* a : {"x", "y", "z"}) t += cellOf(d.value(key, json::object()).value(a, json(nullptr)), 4);
+    t += "</tr>";
+  }
+  return t + "</table>" + how(m.at("method").value("multiphase_diffusion", std::string()));
+}
+
 std::string pybammTable(const fs::path& folder) {
   const auto pybamm = readJson(folder / "metrics_pybamm.json");
   if (!pybamm) return "";
@@ -215,6 +233,7 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     body += profiles(*m, colours);
     body += sizeHistograms(*m, colours);
     body += triplePhaseBoundaryTable(*m);
+    body += multiPhaseDiffusionTable(*m);
     body += pybammTable(folder);
     section.body = body;
   } catch (const std::exception& e) {
