@@ -166,7 +166,8 @@ std::string multiPhaseDiffusionTable(const json& m) {
   if (!m.contains("multiphase_diffusion")) return "";
   const json& d = m["multiphase_diffusion"];
   std::string given;
-  for (const auto& [name, value] : d.value("diffusivities", json::object()).items())
+  const json diffusivities = d.value("diffusivities", json::object());  // kept: items() does not own it
+  for (const auto& [name, value] : diffusivities.items())
     given += (given.empty() ? "" : ", ") + name + " = " + formatNumber(numberOr(value, 0), 4);
   std::string t = "<h3>Transport with a diffusivity per phase (" + escapeHtml(given) +
                   ")</h3><table id=\"multiphase-table\"><tr><th></th><th>x</th><th>y</th><th>z</th></tr>";
