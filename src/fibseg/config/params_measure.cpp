@@ -33,6 +33,15 @@ std::vector<ParamSpec> measureParameterSpecs() {
                                   "effective diffusivity and tortuosity factor (D_mean / D_eff) of the whole "
                                   "multi-phase volume along x, y and z (TauFactor's MultiPhaseSolver). Empty: "
                                   "not computed. Needs measure.tortuosity."});
+  specs.push_back({.section = s, .key = "particles", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Split the active material (measure.active_material_phase) into particles by a "
+                                  "distance-transform watershed (PoreSpy's SNOW) and measure each: volume, "
+                                  "equivalent-sphere diameter, sphericity (particles_<phase>.csv; summary and "
+                                  "the PyBaMM particle radius in metrics.json / metrics_pybamm.json)."});
+  specs.push_back({.section = s, .key = "particles_remove_boundary", .type = ParamType::Boolean,
+                   .defaultValue = "true",
+                   .description = "Leave out the particles touching the volume's faces (cut by the crop, so "
+                                  "smaller than they are); the share removed, by count and by volume, is reported."});
   specs.push_back({.section = s, .key = "slabs", .type = ParamType::Integer, .defaultValue = "10", .min = 1.0,
                    .max = 1000.0,
                    .description = "Number of equal, non-overlapping slabs the volume is cut into along the "
@@ -65,6 +74,8 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
   o.tortuosity = params.boolean("measure.tortuosity");
   o.sizes = params.boolean("measure.sizes");
   o.triplePhaseBoundaries = params.boolean("measure.triple_phase_boundaries");
+  o.particles = params.boolean("measure.particles");
+  o.particlesRemoveBoundary = params.boolean("measure.particles_remove_boundary");
   o.slabs = static_cast<int>(params.integer("measure.slabs"));
   const std::string axis = params.text("measure.slab_axis");
   o.slabAxis = axis == "x" ? measure::X : axis == "y" ? measure::Y : measure::Z;

@@ -140,6 +140,8 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
   j["options"] = {{"tortuosity", o.tortuosity},
                   {"sizes", o.sizes},
                   {"triple_phase_boundaries", o.triplePhaseBoundaries},
+                  {"particles", o.particles},
+                  {"particles_remove_boundary", o.particlesRemoveBoundary},
                   {"slabs", o.slabs},
                   {"slab_axis", axisName(o.slabAxis)},
                   {"electrolyte_phase", o.electrolytePhase},
@@ -180,6 +182,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
       sd["local_thickness_d90_um"] = present ? json(s.d90) : json(nullptr);
       sd["local_thickness_histogram"] = {{"diameter_um", s.diameterUm}, {"voxels", s.voxels}};
     }
+    if (o.particles && p == activeMaterial) ph["particles"] = particleMetrics(v, p, o);
     j["phases"][v.phaseNames[p]] = ph;
   }
   j["interfaces"] = json::object();
@@ -205,6 +208,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
                           "each axis"}};
   if (o.triplePhaseBoundaries) j["method"]["triple_phase_boundaries"] = triplePhaseBoundaryMethod(o);
   if (j.contains("multiphase_diffusion")) j["method"]["multiphase_diffusion"] = multiPhaseDiffusionMethod();
+  if (o.particles) j["method"]["particles"] = particleMethod(o);
   return j;
 }
 
@@ -220,7 +224,7 @@ std::string metricsCsv(const json& m) {
       if (v.is_number() || v.is_null()) row(subject, key, "", v);
       else if (v.is_object() && v.contains("x") && (v["x"].is_number() || v["x"].is_null()))
         for (const char* a : {"x", "y", "z"}) row(subject, key, a, v.value(a, json(nullptr)));
-      else if (v.is_object() && key == "size_distribution") walk(subject, v);
+      else if (v.is_object() && (key == "size_distribution" || key == "particles")) walk(subject, v);
     }
   };
   for (const auto& [name, ph] : m.at("phases").items()) walk(name, ph);
@@ -230,6 +234,8 @@ std::string metricsCsv(const json& m) {
   if (m.contains("multiphase_diffusion")) walk("multiphase", m.at("multiphase_diffusion"));
   return csv;
 }
+
+std::string particlesCsv(const json& m, const std::string& phase) { return particleTableCsv(m, phase); }
 
 std::string slabFractionsCsv(const json& m) {
   const auto& rows = m.at("slabs").at("rows");
@@ -321,13 +327,16 @@ json pybammParameters(const json& m) {
       "volume fraction of " + eWhere + ": PyBaMM's porosity is the electrolyte's volume fraction");
   put(prefix + " electrode active material volume fraction", epsS, "volume fraction of " + sWhere);
   std::optional<double> radius;
+  std::string radiusSource =
+      "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)";
   if (s && s->contains("size_distribution")) {
     const json& sd = (*s)["size_distribution"];
     if (sd.contains("local_thickness_d50_um") && sd["local_thickness_d50_um"].is_number())
       radius = sd["local_thickness_d50_um"].get<double>() / 2 * 1e-6;
   }
-  put(prefix + " particle radius [m]", radius,
-      "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)");
+  // The particles split by the watershed give the radius where there are any (modeller_metrics.hpp).
+  if (const auto r = particleRadiusForPybamm(s ? *s : json(nullptr), sWhere)) radius = r->first * 1e-6, radiusSource = r->second;
+  put(prefix + " particle radius [m]", radius, radiusSource);
   put(prefix + " electrode tortuosity factor (electrolyte)", tauE, "tortuosity factor of " + eWhere + along);
   put(prefix + " electrode Bruggeman coefficient (electrolyte)", bruggeman(epsE, tauE),
       "b from tau = eps^(1 - b), eps and tau of " + eWhere + along);

@@ -3,6 +3,10 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/multiphase_diffusion.hpp"
+#include "fibseg/measure/particles.hpp"
+
+#include <algorithm>
+#include <cstdio>
 #include "fibseg/measure/triple_phase_boundary.hpp"
 
 namespace fibseg::measure {
@@ -64,6 +68,95 @@ std::string multiPhaseDiffusionMethod() {
          "concentrations fixed half a voxel outside the faces normal to the direction; effective_diffusivity = "
          "D_eff relative to D = 1, tortuosity_factor = D_mean / D_eff with D_mean = sum of eps_p D_p "
          "(TauFactor's MultiPhaseSolver)";
+}
+
+namespace {
+// Value below which a share `q` of the sorted values lies (linear interpolation, numpy's default).
+double quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  const double at = q * double(sorted.size() - 1);
+  const std::size_t i = std::size_t(at);
+  if (i + 1 >= sorted.size()) return sorted.back();
+  return sorted[i] + (at - double(i)) * (sorted[i + 1] - sorted[i]);
+}
+json numberOrNull(double v, bool any) { return any ? json(v) : json(nullptr); }
+}  // namespace
+
+json particleMetrics(const LabelVolume& v, int phase, const MetricsOptions& o) {
+  const auto s = particleSizes(v, phase, o.particlesRemoveBoundary);
+  std::vector<double> d;
+  double sum = 0, d2 = 0, d3 = 0, sphericity = 0;
+  json table = {{"label", json::array()},          {"volume_um3", json::array()},
+                {"equivalent_diameter_um", json::array()}, {"surface_area_um2", json::array()},
+                {"sphericity", json::array()},     {"centroid_x_um", json::array()},
+                {"centroid_y_um", json::array()},  {"centroid_z_um", json::array()}};
+  for (const auto& p : s.particles) {
+    const double e = p.equivalentDiameterUm;
+    d.push_back(e), sum += e, d2 += e * e, d3 += e * e * e, sphericity += p.sphericity;
+    table["label"].push_back(p.label);
+    table["volume_um3"].push_back(p.volumeUm3);
+    table["equivalent_diameter_um"].push_back(e);
+    table["surface_area_um2"].push_back(p.surfaceAreaUm2);
+    table["sphericity"].push_back(p.sphericity);
+    table["centroid_x_um"].push_back(p.centroidUm[0]);
+    table["centroid_y_um"].push_back(p.centroidUm[1]);
+    table["centroid_z_um"].push_back(p.centroidUm[2]);
+  }
+  std::sort(d.begin(), d.end());
+  const bool any = !d.empty();
+  const double n = double(std::max<std::size_t>(d.size(), 1));
+  return {{"count_initial", s.initialCount},
+          {"count_kept", s.keptCount},
+          {"removed_count_fraction", s.removedCountFraction},
+          {"removed_volume_fraction", s.removedVolumeFraction},
+          {"equivalent_diameter_mean_um", numberOrNull(sum / n, any)},
+          {"equivalent_diameter_d10_um", numberOrNull(quantile(d, 0.1), any)},
+          {"equivalent_diameter_d50_um", numberOrNull(quantile(d, 0.5), any)},
+          {"equivalent_diameter_d90_um", numberOrNull(quantile(d, 0.9), any)},
+          {"sauter_diameter_um", numberOrNull(d2 > 0 ? d3 / d2 : 0, any)},
+          {"sphericity_mean", numberOrNull(sphericity / n, any)},
+          {"table", table}};
+}
+
+std::string particleMethod(const MetricsOptions& o) {
+  return std::string("the active material split into particles by a distance-transform watershed (PoreSpy's SNOW: "
+                     "distance transform smoothed with sigma 0.4 voxel, peaks = maxima within +-4 voxels, plateaus "
+                     "joined, a peak inside a higher peak's inscribed sphere dropped, flooded from the peaks); per "
+                     "particle the equivalent-sphere diameter (6 V / pi)^(1/3), area = voxel faces x 2/3 (unbiased "
+                     "for isotropic surfaces), sphericity = pi^(1/3) (6 V)^(2/3) / area; d10/d50/d90 by number; ") +
+         (o.particlesRemoveBoundary ? "particles touching the volume's faces removed (measure.particles_remove_boundary)"
+                                    : "particles touching the volume's faces kept (measure.particles_remove_boundary = false)");
+}
+
+std::string particleTableCsv(const json& m, const std::string& phase) {
+  const json* ph = nullptr;
+  for (const auto& [name, p] : m.at("phases").items())
+    if (toLower(name) == toLower(phase)) ph = &p;
+  if (!ph || !ph->contains("particles") || !(*ph)["particles"].contains("table")) return "";
+  const json& t = (*ph)["particles"]["table"];
+  std::string csv = "label,volume_um3,equivalent_diameter_um,surface_area_um2,sphericity,centroid_x_um,centroid_y_um,centroid_z_um\n";
+  char text[32];
+  for (std::size_t r = 0; r < t["label"].size(); ++r) {
+    csv += std::to_string(t["label"][r].get<long long>());
+    for (const char* key : {"volume_um3", "equivalent_diameter_um", "surface_area_um2", "sphericity", "centroid_x_um",
+                            "centroid_y_um", "centroid_z_um"}) {
+      std::snprintf(text, sizeof text, ",%.6g", t[key][r].get<double>());
+      csv += text;
+    }
+    csv += "\n";
+  }
+  return csv;
+}
+
+std::optional<std::pair<double, std::string>> particleRadiusForPybamm(const json& phase, const std::string& where) {
+  if (!phase.is_object() || !phase.contains("particles")) return std::nullopt;
+  const json& p = phase["particles"];
+  if (!p.value("sauter_diameter_um", json(nullptr)).is_number() || p.value("count_kept", 0) <= 0) return std::nullopt;
+  return std::pair{p["sauter_diameter_um"].get<double>() / 2,
+                   "half the Sauter mean diameter d32 = sum d^3 / sum d^2 of the equivalent-sphere diameters of the " +
+                       std::to_string(p["count_kept"].get<int>()) + " particles of " + where +
+                       " split by watershed (measure.particles; it keeps the particles' surface per volume, which "
+                       "sets the reaction area)"};
 }
 
 }  // namespace fibseg::measure

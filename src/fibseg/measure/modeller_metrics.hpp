@@ -5,6 +5,10 @@
 // turns their results into JSON with the units in the key names, as the rest of metrics.json.
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "fibseg/measure/metrics.hpp"
 
 namespace fibseg::measure {
@@ -23,5 +27,18 @@ std::string triplePhaseBoundaryMethod(const MetricsOptions& options);
 /// phase named there is not in the volume.
 nlohmann::ordered_json multiPhaseDiffusionMetrics(const LabelVolume& volume, const MetricsOptions& options);
 std::string multiPhaseDiffusionMethod();
+
+/// phases.<phase>.particles: counts, shares removed at the boundary, the diameter distribution
+/// (number-weighted d10/d50/d90, mean, Sauter d32 = sum d^3 / sum d^2), mean sphericity, and
+/// the per-particle table (columns of equal length) that particles_<phase>.csv is written from.
+nlohmann::ordered_json particleMetrics(const LabelVolume& volume, int phase, const MetricsOptions& options);
+std::string particleMethod(const MetricsOptions& options);
+/// particles_<phase>.csv from metrics.json: label,volume_um3,equivalent_diameter_um,
+/// surface_area_um2,sphericity,centroid_x_um,centroid_y_um,centroid_z_um. Empty without a table.
+std::string particleTableCsv(const nlohmann::ordered_json& metrics, const std::string& phase);
+/// The radius (µm) PyBaMM's particle radius is taken from (half the Sauter diameter d32 of the
+/// particles kept) and the sentence saying so; nothing when the phase has no particles measured.
+std::optional<std::pair<double, std::string>> particleRadiusForPybamm(const nlohmann::ordered_json& phase,
+                                                                      const std::string& where);
 
 }  // namespace fibseg::measure

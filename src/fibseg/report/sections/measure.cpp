@@ -180,6 +180,29 @@ std::string multiPhaseDiffusionTable(const json& m) {
   return t + "</table>" + how(m.at("method").value("multiphase_diffusion", std::string()));
 }
 
+// Particles by particle (metrics.json phases.<phase>.particles).
+std::string particleTable(const json& m) {
+  std::string rows;
+  for (const auto& [name, ph] : m.at("phases").items()) {
+    if (!ph.contains("particles")) continue;
+    const json& p = ph["particles"];
+    rows += "<tr><td>" + escapeHtml(name) + "</td><td class=\"num\">" + std::to_string(p.value("count_kept", 0)) +
+            " of " + std::to_string(p.value("count_initial", 0)) + "</td>" +
+            cellOf(p.value("removed_volume_fraction", json(nullptr)), 3) +
+            cellOf(p.value("equivalent_diameter_d10_um", json(nullptr)), 3) +
+            cellOf(p.value("equivalent_diameter_d50_um", json(nullptr)), 3) +
+            cellOf(p.value("equivalent_diameter_d90_um", json(nullptr)), 3) +
+            cellOf(p.value("sauter_diameter_um", json(nullptr)), 3) + cellOf(p.value("sphericity_mean", json(nullptr)), 3) +
+            "</tr>";
+  }
+  if (rows.empty()) return "";
+  return "<h3>Particles</h3><table id=\"particles-table\"><tr><th>phase</th><th>particles kept</th><th>volume share "
+         "removed at the faces</th><th>d10 (µm)</th><th>d50 (µm)</th><th>d90 (µm)</th><th>Sauter d32 (µm)</th><th>mean "
+         "sphericity</th></tr>" +
+         rows + "</table>" + how(m.at("method").value("particles", std::string()) +
+                                 "; one row per particle in particles_<phase>.csv");
+}
+
 std::string pybammTable(const fs::path& folder) {
   const auto pybamm = readJson(folder / "metrics_pybamm.json");
   if (!pybamm) return "";
@@ -235,6 +258,7 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     body += sizeHistograms(*m, colours);
     body += triplePhaseBoundaryTable(*m);
     body += multiPhaseDiffusionTable(*m);
+    body += particleTable(*m);
     body += pybammTable(folder);
     section.body = body;
   } catch (const std::exception& e) {
