@@ -7,6 +7,7 @@
 // outlet, or a reacting surface). Solved by conjugate gradients in double, preconditioned by the
 // aggregation multigrid of the tortuosity solver (defined in tortuosity.cpp beside it).
 #include <array>
+#include <complex>
 #include <cstddef>
 #include <vector>
 
@@ -32,6 +33,19 @@ struct NetworkSolution {
 /// makes the system singular: the caller keeps only connected domains. Stops at relative
 /// residual `tolerance` or after maxIterations.
 NetworkSolution solveNetwork(const ConductanceNetwork& network, double tolerance, int maxIterations);
+
+struct ComplexNetworkSolution {
+  std::vector<std::complex<double>> potential;  // 0 where the voxel has no conductance at all
+  int iterations = 0;
+  double relativeResidual = 0;
+  bool converged = false;
+};
+
+/// The network at angular frequency omega with a capacitance to ground at each voxel:
+/// sum_j g_ij (u_i - u_j) + toOne_i (u_i - 1) + toZero_i u_i + j omega capacitance_i u_i = 0.
+/// Complex-symmetric CG (COCG) with the multigrid of the real part plus omega C.
+ComplexNetworkSolution solveNetworkAtFrequency(const ConductanceNetwork& network, const std::vector<float>& capacitance,
+                                               double omega, double tolerance, int maxIterations);
 
 /// Bytes solveNetwork needs for `voxels` unknowns (fine grid in float, CG vectors in double).
 std::size_t networkSolverMemoryBytes(std::size_t voxels);
