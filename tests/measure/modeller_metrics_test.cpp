@@ -106,3 +106,34 @@ TEST(ModellerMetrics, ParticlesGiveTheTableTheCsvAndThePybammRadius) {
 
 }  // namespace
 }  // namespace fibseg::measure
+
+#include "fibseg/measure/electrode_tortuosity.hpp"
+
+namespace fibseg::measure {
+namespace {
+
+TEST(ModellerMetrics, ElectrodeTortuosityOfTheElectrolyteInJsonCsvAndPybamm) {
+  auto o = quick();
+  o.tortuosity = true;
+  const auto v = layered();
+  const auto m = measureMetrics(v, o);
+  const json& se = m.at("phases").at("se");
+  for (int a = 0; a < 3; ++a) {
+    const auto direct = electrodeTortuosity(v, 1, 2, a);
+    ASSERT_TRUE(direct.tauE) << direct.reason;
+    // Equal to the solve's tolerance (parallel sums are not summed in the same order every run).
+    EXPECT_NEAR(se["electrode_tortuosity_factor"][axisName(a)].get<double>(), *direct.tauE, 1e-5 * *direct.tauE);
+    EXPECT_NEAR(se["electrode_macmullin_number"][axisName(a)].get<double>(), *direct.tauE / 0.25, 1e-5 * *direct.tauE / 0.25);
+  }
+  EXPECT_FALSE(m["phases"]["pore"].contains("electrode_tortuosity_factor"));
+  EXPECT_THAT(metricsCsv(m), HasSubstr("se,electrode_tortuosity_factor,y,"));
+  const auto pybamm = pybammParameters(m);
+  EXPECT_DOUBLE_EQ(pybamm["fibseg"]["electrode_tortuosity_factor"].get<double>(),
+                   se["electrode_tortuosity_factor"]["y"].get<double>());
+  EXPECT_THAT(m["method"]["electrode_tortuosity"].get<std::string>(), HasSubstr("Re Z / Re Z_line"));
+  o.electrodeTortuosity = false;
+  EXPECT_FALSE(measureMetrics(v, o)["phases"]["se"].contains("electrode_tortuosity_factor"));
+}
+
+}  // namespace
+}  // namespace fibseg::measure

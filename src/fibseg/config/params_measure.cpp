@@ -33,6 +33,12 @@ std::vector<ParamSpec> measureParameterSpecs() {
                                   "effective diffusivity and tortuosity factor (D_mean / D_eff) of the whole "
                                   "multi-phase volume along x, y and z (TauFactor's MultiPhaseSolver). Empty: "
                                   "not computed. Needs measure.tortuosity."});
+  specs.push_back({.section = s, .key = "electrode_tortuosity", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Electrode tortuosity factor tau_e (Nguyen et al. 2020; TauFactor's "
+                                  "ImpedanceSolver) of the electrolyte (measure.electrolyte_phase) with the active "
+                                  "material (measure.active_material_phase) as the reacting surface, along x, y "
+                                  "and z (the separator at coordinate 0), with the MacMullin number tau_e / eps. "
+                                  "Needs measure.tortuosity; about as costly as one tortuosity solve per axis."});
   specs.push_back({.section = s, .key = "particles", .type = ParamType::Boolean, .defaultValue = "true",
                    .description = "Split the active material (measure.active_material_phase) into particles by a "
                                   "distance-transform watershed (PoreSpy's SNOW) and measure each: volume, "
@@ -75,6 +81,7 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
   o.sizes = params.boolean("measure.sizes");
   o.triplePhaseBoundaries = params.boolean("measure.triple_phase_boundaries");
   o.particles = params.boolean("measure.particles");
+  o.electrodeTortuosity = params.boolean("measure.electrode_tortuosity");
   o.particlesRemoveBoundary = params.boolean("measure.particles_remove_boundary");
   o.slabs = static_cast<int>(params.integer("measure.slabs"));
   const std::string axis = params.text("measure.slab_axis");

@@ -48,7 +48,7 @@ std::complex<double> ladderImpedance(const std::vector<double>& R, const std::ve
 
 }  // namespace
 
-ElectrodeTortuosity electrodeTortuosity(const LabelVolume& v, int electrolyte, int active, int axis) {
+ElectrodeTortuosity electrodeTortuosity(const LabelVolume& v, int electrolyte, int active, int axis, double tolerance) {
   if (electrolyte == active || electrolyte < 0 || active < 0 || electrolyte >= v.phases() || active >= v.phases())
     throw Error("electrode tortuosity: the electrolyte and the active material must be two phases of the volume");
   ElectrodeTortuosity out;
@@ -112,7 +112,7 @@ ElectrodeTortuosity electrodeTortuosity(const LabelVolume& v, int electrolyte, i
         if (c3[axis] == 0) net.toOne[i] = 2.0f;  // half a voxel to the separator's potential 1
       }
   });
-  const auto solution = solveNetworkAtFrequency(net, reactive, omega, 1e-9, 3000);
+  const auto solution = solveNetworkAtFrequency(net, reactive, omega, tolerance, 3000);
   out.iterations = solution.iterations;
   out.relativeResidual = solution.relativeResidual;
   out.converged = solution.converged;

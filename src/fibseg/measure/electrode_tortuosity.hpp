@@ -17,6 +17,10 @@
 
 namespace fibseg::measure {
 
+// The default relative residual of the solve: tau_e moves by less than 1e-5 below it on the 128^3 crop of
+// TauFactor's electrode (2.18468 at 1e-6 and at 1e-9; bench/README.md, Electrode tortuosity).
+inline constexpr double kElectrodeTortuosityTolerance = 1e-6;
+
 struct ElectrodeTortuosity {
   std::optional<double> tauE;       // null when no electrolyte reaches from the separator face or nothing reacts
   std::string reason;               // why tauE is null
@@ -28,8 +32,10 @@ struct ElectrodeTortuosity {
   bool converged = false;
 };
 
-/// Along `axis`, the separator at coordinate 0. Throws fibseg::Error when electrolyte ==
-/// activeMaterial or either is not a phase of the volume.
-ElectrodeTortuosity electrodeTortuosity(const LabelVolume& volume, int electrolyte, int activeMaterial, int axis);
+/// Along `axis`, the separator at coordinate 0; the linear solve stops at relative residual
+/// `tolerance`. Throws fibseg::Error when electrolyte == activeMaterial or either is not a phase
+/// of the volume.
+ElectrodeTortuosity electrodeTortuosity(const LabelVolume& volume, int electrolyte, int activeMaterial, int axis,
+                                        double tolerance = kElectrodeTortuosityTolerance);
 
 }  // namespace fibseg::measure

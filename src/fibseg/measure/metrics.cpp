@@ -140,6 +140,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
   j["options"] = {{"tortuosity", o.tortuosity},
                   {"sizes", o.sizes},
                   {"triple_phase_boundaries", o.triplePhaseBoundaries},
+                  {"electrode_tortuosity", o.tortuosity && o.electrodeTortuosity},
                   {"particles", o.particles},
                   {"particles_remove_boundary", o.particlesRemoveBoundary},
                   {"slabs", o.slabs},
@@ -183,6 +184,8 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
       sd["local_thickness_histogram"] = {{"diameter_um", s.diameterUm}, {"voxels", s.voxels}};
     }
     if (o.particles && p == activeMaterial) ph["particles"] = particleMetrics(v, p, o);
+    if (o.tortuosity && o.electrodeTortuosity && p == phaseIndex(v, o.electrolytePhase) && activeMaterial >= 0)
+      addElectrodeTortuosity(ph, v, p, activeMaterial);
     j["phases"][v.phaseNames[p]] = ph;
   }
   j["interfaces"] = json::object();
@@ -209,6 +212,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
   if (o.triplePhaseBoundaries) j["method"]["triple_phase_boundaries"] = triplePhaseBoundaryMethod(o);
   if (j.contains("multiphase_diffusion")) j["method"]["multiphase_diffusion"] = multiPhaseDiffusionMethod();
   if (o.particles) j["method"]["particles"] = particleMethod(o);
+  if (o.tortuosity && o.electrodeTortuosity) j["method"]["electrode_tortuosity"] = electrodeTortuosityMethod(o);
   return j;
 }
 
@@ -344,6 +348,8 @@ json pybammParameters(const json& m) {
   put(prefix + " electrode Bruggeman coefficient (electrode)", bruggeman(epsS, tauS),
       "b from tau = eps^(1 - b), eps and tau of " + sWhere + along);
   json derived;
+  // The electrode tortuosity factor has no PyBaMM parameter: it goes to the fibseg block.
+  const auto tauElectrode = number(e, "electrode_tortuosity_factor", axis);
   if (epsE && tauE && *tauE > 0) derived["electrolyte transport efficiency (eps/tau)"] = *epsE / *tauE;
   else derived["electrolyte transport efficiency (eps/tau)"] = nullptr;
   if (epsS && tauS && *tauS > 0) derived["electrode transport efficiency (eps/tau)"] = *epsS / *tauS;
@@ -357,6 +363,11 @@ json pybammParameters(const json& m) {
                    {"voxel_size_um", m.at("voxel_size_um")},
                    {"sources", sources},
                    {"not_available", missing},
+                   {"electrode_tortuosity_factor", tauElectrode ? json(*tauElectrode) : json(nullptr)},
+                   {"electrode_macmullin_number", tauElectrode && epsE && *epsE > 0 ? json(*tauElectrode / *epsE) : json(nullptr)},
+                   {"electrode_tortuosity_source",
+                    "electrode tortuosity factor tau_e (Nguyen et al. 2020, TauFactor's ImpedanceSolver) of " + eWhere +
+                        " with " + sWhere + " reacting, along " + axis + "; MacMullin number tau_e / eps"},
                    {"derived", derived}};
   return out;
 }

@@ -24,6 +24,7 @@ struct MetricsOptions {
   // Relative diffusivity per phase name ("pore=1, cbd=0.1"; unnamed phases 0): the multi-phase
   // effective diffusivity and tortuosity (multiphase_diffusion.hpp); empty = not computed.
   std::vector<std::pair<std::string, double>> diffusivities;
+  bool electrodeTortuosity = true;      // tau_e of the electrolyte, active material reacting (needs tortuosity)
   bool particles = true;                // the active material's particles by watershed (particles.hpp)
   bool particlesRemoveBoundary = true;  // leave out the particles cut by the volume's faces
   int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)

@@ -2,6 +2,7 @@
 
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
+#include "fibseg/measure/electrode_tortuosity.hpp"
 #include "fibseg/measure/multiphase_diffusion.hpp"
 #include "fibseg/measure/particles.hpp"
 
@@ -157,6 +158,27 @@ std::optional<std::pair<double, std::string>> particleRadiusForPybamm(const json
                        std::to_string(p["count_kept"].get<int>()) + " particles of " + where +
                        " split by watershed (measure.particles; it keeps the particles' surface per volume, which "
                        "sets the reaction area)"};
+}
+
+void addElectrodeTortuosity(json& ph, const LabelVolume& v, int electrolyte, int activeMaterial) {
+  for (int a = 0; a < 3; ++a) {
+    const auto r = electrodeTortuosity(v, electrolyte, activeMaterial, a);
+    const bool ok = r.tauE && r.volumeFraction > 0;
+    ph["electrode_tortuosity_factor"][axisName(a)] = ok ? json(*r.tauE) : json(nullptr);
+    ph["electrode_macmullin_number"][axisName(a)] = ok ? json(*r.tauE / r.volumeFraction) : json(nullptr);
+    ph["electrode_tortuosity_iterations"][axisName(a)] = r.iterations;
+    ph["electrode_tortuosity_residual"][axisName(a)] = r.relativeResidual;
+    if (!ok) ph["electrode_tortuosity_null_reason"][axisName(a)] = r.reason.empty() ? "the phase is absent" : r.reason;
+  }
+}
+
+std::string electrodeTortuosityMethod(const MetricsOptions& o) {
+  return "electrode tortuosity factor tau_e (Nguyen et al., npj Comput. Mater. 6, 123 (2020); TauFactor's "
+         "ImpedanceSolver): the " + o.electrolytePhase + " connected to the face at coordinate 0 (the separator) "
+         "conducts, each face it shares with " + o.activeMaterialPhase + " is a capacitance to the solid, the far "
+         "face is closed; the input impedance at omega = eps / (4 a L^2) against the homogeneous transmission line "
+         "of the same mean eps and reacting area a: tau_e = Re Z / Re Z_line; solved by COCG + multigrid to a "
+         "relative residual of 1e-6; MacMullin number tau_e / eps";
 }
 
 }  // namespace fibseg::measure

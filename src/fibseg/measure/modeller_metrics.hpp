@@ -41,4 +41,11 @@ std::string particleTableCsv(const nlohmann::ordered_json& metrics, const std::s
 std::optional<std::pair<double, std::string>> particleRadiusForPybamm(const nlohmann::ordered_json& phase,
                                                                       const std::string& where);
 
+/// Adds to the electrolyte's phase object: electrode_tortuosity_factor, electrode_macmullin_number
+/// (tau_e / eps), electrode_tortuosity_iterations and _residual {x, y, z}, and
+/// electrode_tortuosity_null_reason where null.
+void addElectrodeTortuosity(nlohmann::ordered_json& phase, const LabelVolume& volume, int electrolyte,
+                            int activeMaterial);
+std::string electrodeTortuosityMethod(const MetricsOptions& options);
+
 }  // namespace fibseg::measure

@@ -203,6 +203,24 @@ std::string particleTable(const json& m) {
                                  "; one row per particle in particles_<phase>.csv");
 }
 
+// Electrode tortuosity factor of the electrolyte (metrics.json phases.<electrolyte>.electrode_tortuosity_factor).
+std::string electrodeTortuosityTable(const json& m) {
+  std::string rows;
+  for (const auto& [name, ph] : m.at("phases").items()) {
+    if (!ph.contains("electrode_tortuosity_factor")) continue;
+    for (const auto& [key, label] : {std::pair<std::string, std::string>{"electrode_tortuosity_factor", "τ_e"},
+                                     {"electrode_macmullin_number", "MacMullin τ_e / ε"}}) {
+      rows += "<tr><td>" + escapeHtml(name) + "</td><td>" + escapeHtml(label) + "</td>";
+      for (const char* a : {"x", "y", "z"}) rows += cellOf(ph[key].value(a, json(nullptr)), 4);
+      rows += "</tr>";
+    }
+  }
+  if (rows.empty()) return "";
+  return "<h3>Electrode tortuosity factor</h3><table id=\"electrode-tortuosity-table\"><tr><th>electrolyte</th><th>"
+         "</th><th>x</th><th>y</th><th>z</th></tr>" +
+         rows + "</table>" + how(m.at("method").value("electrode_tortuosity", std::string()));
+}
+
 std::string pybammTable(const fs::path& folder) {
   const auto pybamm = readJson(folder / "metrics_pybamm.json");
   if (!pybamm) return "";
@@ -259,6 +277,7 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     body += triplePhaseBoundaryTable(*m);
     body += multiPhaseDiffusionTable(*m);
     body += particleTable(*m);
+    body += electrodeTortuosityTable(*m);
     body += pybammTable(folder);
     section.body = body;
   } catch (const std::exception& e) {
