@@ -119,6 +119,7 @@ std::size_t metricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
   std::size_t peak = surfaceAreaMemoryBytes(v);
   if (o.tortuosity) peak = std::max(peak, tortuosityMemoryBytes(v));
   if (o.sizes) peak = std::max(peak, v.voxels() * (2 * sizeof(float) + 1));
+  peak = std::max(peak, modellerMetricsMemoryBytes(v, o));
   return peak + v.voxels() * sizeof(std::uint32_t);
 }
 

@@ -4,6 +4,7 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/electrode_tortuosity.hpp"
 #include "fibseg/measure/multiphase_diffusion.hpp"
+#include "fibseg/measure/network_solver.hpp"
 #include "fibseg/measure/particles.hpp"
 
 #include <algorithm>
@@ -179,6 +180,25 @@ std::string electrodeTortuosityMethod(const MetricsOptions& o) {
          "face is closed; the input impedance at omega = eps / (4 a L^2) against the homogeneous transmission line "
          "of the same mean eps and reacting area a: tau_e = Re Z / Re Z_line; solved by COCG + multigrid to a "
          "relative residual of 1e-6; MacMullin number tau_e / eps";
+}
+
+std::size_t modellerMetricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
+  const std::size_t n = v.voxels();
+  std::size_t peak = 0;
+  // The network (3 face + 2 end conductances, float), its domain mask; then the solver's fine level
+  // (6 floats), its double diagonals and the CG vectors (5 double, or 5 complex double), ~1/7 more
+  // for the coarse levels.
+  const std::size_t network = n * (5 * sizeof(float) + 1);
+  if (o.tortuosity && !o.diffusivities.empty())
+    peak = std::max(peak, n + network + networkSolverMemoryBytes(n));
+  if (o.tortuosity && o.electrodeTortuosity)
+    peak = std::max(peak, network + n * sizeof(float) + n * (6 * sizeof(float) + 2 * sizeof(double) + sizeof(float) +
+                                                            5 * 2 * sizeof(double)) * 8 / 7);
+  // Particles: distance transform, its smoothed copy and maximum (float), labels (4), mask (1),
+  // the flooding queue (at most one 24-byte entry per voxel of the phase).
+  if (o.particles) peak = std::max(peak, n * (3 * sizeof(float) + sizeof(std::uint32_t) + 1 + 24));
+  if (o.triplePhaseBoundaries) peak = std::max(peak, n * (1 + sizeof(std::uint32_t) + 2));
+  return peak;
 }
 
 }  // namespace fibseg::measure

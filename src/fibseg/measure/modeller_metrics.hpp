@@ -48,4 +48,8 @@ void addElectrodeTortuosity(nlohmann::ordered_json& phase, const LabelVolume& vo
                             int activeMaterial);
 std::string electrodeTortuosityMethod(const MetricsOptions& options);
 
+/// Peak bytes of the modellers' metrics enabled in `options` (they run one after the other, so
+/// the largest): the electrode tortuosity's complex solve is the largest, ~150 bytes per voxel.
+std::size_t modellerMetricsMemoryBytes(const LabelVolume& volume, const MetricsOptions& options);
+
 }  // namespace fibseg::measure
