@@ -77,31 +77,57 @@ namespace fibseg::measure {
 namespace {
 
 TEST(ModellerMetrics, ParticlesGiveTheTableTheCsvAndThePybammRadius) {
-  // Two CAM spheres of radius 5 voxels (0.5 µm: 2.5 µm) inside SE, one cut by the volume's face.
+  // Twelve CAM spheres of radius 4 voxels (0.5 µm: 2 µm) in SE on a 4 x 3 grid, a thirteenth cut by
+  // the volume's face at x = 63.
+  auto v = makeVolume(64, 40, 24, {"pore", "se", "cam"}, {0.5, 0.5, 0.5});
+  for (auto& p : v.phase) p = 1;
+  const auto sphere = [&](int cx, int cy) {
+    for (int z = 0; z < v.nz; ++z)
+      for (int y = 0; y < v.ny; ++y)
+        for (int x = 0; x < v.nx; ++x)
+          if ((x - cx) * (x - cx) + (y - cy) * (y - cy) + (z - 12) * (z - 12) <= 16) v.phase[v.index(x, y, z)] = 2;
+  };
+  for (int cx : {8, 20, 32, 44})
+    for (int cy : {8, 20, 32}) sphere(cx, cy);
+  sphere(63, 20);
+  auto o = quick();
+  const auto m = measureMetrics(v, o);
+  const json& p = m.at("phases").at("cam").at("particles");
+  EXPECT_EQ(p["count_initial"], 13);
+  EXPECT_EQ(p["count_kept"], 12);
+  EXPECT_DOUBLE_EQ(p["removed_count_fraction"].get<double>(), 1.0 / 13.0);
+  EXPECT_TRUE(p["warning"].is_null());
+  EXPECT_NEAR(p["equivalent_diameter_d50_um"].get<double>(), 4.0, 0.5);
+  const std::string csv = particlesCsv(m, "cam");
+  EXPECT_THAT(csv, HasSubstr("label,volume_um3,equivalent_diameter_um"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 13);  // header + 12 particles
+  EXPECT_THAT(metricsCsv(m), HasSubstr("cam,count_kept,,12,"));
+  const auto pybamm = pybammParameters(m);
+  EXPECT_NEAR(pybamm["Positive particle radius [m]"].get<double>(), 2.0e-6, 0.25e-6);
+  EXPECT_THAT(pybamm["fibseg"]["sources"]["Positive particle radius [m]"].get<std::string>(), HasSubstr("Sauter"));
+  o.particlesRemoveBoundary = false;
+  EXPECT_EQ(measureMetrics(v, o)["phases"]["cam"]["particles"]["count_kept"], 13);
+}
+
+TEST(ModellerMetrics, FewWholeParticlesLeaveThePybammRadiusToTheLocalThickness) {
+  // One CAM sphere inside, two cut by the faces: one whole particle is no distribution.
   auto v = makeVolume(40, 24, 24, {"pore", "se", "cam"}, {0.5, 0.5, 0.5});
   for (auto& p : v.phase) p = 1;
   for (int z = 0; z < v.nz; ++z)
     for (int y = 0; y < v.ny; ++y)
       for (int x = 0; x < v.nx; ++x) {
-        const auto in = [&](double cx) { return (x - cx) * (x - cx) + (y - 12) * (y - 12) + (z - 12) * (z - 12) <= 25; };
-        if (in(12) || in(38)) v.phase[v.index(x, y, z)] = 2;
+        const auto in = [&](double cx, double cy) {
+          return (x - cx) * (x - cx) + (y - cy) * (y - cy) + (z - 12) * (z - 12) <= 25;
+        };
+        if (in(12, 12) || in(38, 12) || in(26, 22)) v.phase[v.index(x, y, z)] = 2;
       }
   auto o = quick();
+  o.sizes = true;
   const auto m = measureMetrics(v, o);
-  const json& p = m.at("phases").at("cam").at("particles");
-  EXPECT_EQ(p["count_initial"], 2);
-  EXPECT_EQ(p["count_kept"], 1);
-  EXPECT_DOUBLE_EQ(p["removed_count_fraction"].get<double>(), 0.5);
-  EXPECT_NEAR(p["equivalent_diameter_d50_um"].get<double>(), 5.0, 0.5);
-  const std::string csv = particlesCsv(m, "cam");
-  EXPECT_THAT(csv, HasSubstr("label,volume_um3,equivalent_diameter_um"));
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2);  // header + one particle
-  EXPECT_THAT(metricsCsv(m), HasSubstr("cam,removed_count_fraction,,0.5,"));
+  EXPECT_EQ(m["phases"]["cam"]["particles"]["count_kept"], 1);
+  EXPECT_THAT(m["phases"]["cam"]["particles"]["warning"].get<std::string>(), HasSubstr("more than half"));
   const auto pybamm = pybammParameters(m);
-  EXPECT_NEAR(pybamm["Positive particle radius [m]"].get<double>(), 2.5e-6, 0.25e-6);
-  EXPECT_THAT(pybamm["fibseg"]["sources"]["Positive particle radius [m]"].get<std::string>(), HasSubstr("Sauter"));
-  o.particlesRemoveBoundary = false;
-  EXPECT_EQ(measureMetrics(v, o)["phases"]["cam"]["particles"]["count_kept"], 2);
+  EXPECT_THAT(pybamm["fibseg"]["sources"]["Positive particle radius [m]"].get<std::string>(), HasSubstr("local thickness"));
 }
 
 }  // namespace

@@ -117,6 +117,10 @@ json particleMetrics(const LabelVolume& v, int phase, const MetricsOptions& o) {
           {"equivalent_diameter_d90_um", numberOrNull(quantile(d, 0.9), any)},
           {"sauter_diameter_um", numberOrNull(d2 > 0 ? d3 / d2 : 0, any)},
           {"sphericity_mean", numberOrNull(sphericity / n, any)},
+          {"warning", s.removedCountFraction > 0.5 || s.removedVolumeFraction > 0.5
+                          ? json("more than half of the particles (by count or volume) touch the volume's faces and "
+                                 "were removed: the distribution is of the few whole ones; measure a larger volume")
+                          : json(nullptr)},
           {"table", table}};
 }
 
@@ -153,7 +157,11 @@ std::string particleTableCsv(const json& m, const std::string& phase) {
 std::optional<std::pair<double, std::string>> particleRadiusForPybamm(const json& phase, const std::string& where) {
   if (!phase.is_object() || !phase.contains("particles")) return std::nullopt;
   const json& p = phase["particles"];
-  if (!p.value("sauter_diameter_um", json(nullptr)).is_number() || p.value("count_kept", 0) <= 0) return std::nullopt;
+  // Fewer whole particles than this (a small crop, where the faces cut most) do not make a
+  // distribution: the local thickness gives the radius instead.
+  constexpr int kFewestParticles = 10;
+  if (!p.value("sauter_diameter_um", json(nullptr)).is_number() || p.value("count_kept", 0) < kFewestParticles)
+    return std::nullopt;
   return std::pair{p["sauter_diameter_um"].get<double>() / 2,
                    "half the Sauter mean diameter d32 = sum d^3 / sum d^2 of the equivalent-sphere diameters of the " +
                        std::to_string(p["count_kept"].get<int>()) + " particles of " + where +

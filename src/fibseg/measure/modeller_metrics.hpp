@@ -37,7 +37,8 @@ std::string particleMethod(const MetricsOptions& options);
 /// surface_area_um2,sphericity,centroid_x_um,centroid_y_um,centroid_z_um. Empty without a table.
 std::string particleTableCsv(const nlohmann::ordered_json& metrics, const std::string& phase);
 /// The radius (µm) PyBaMM's particle radius is taken from (half the Sauter diameter d32 of the
-/// particles kept) and the sentence saying so; nothing when the phase has no particles measured.
+/// particles kept) and the sentence saying so; nothing when the phase has fewer than 10 whole
+/// particles measured (the local thickness is used then).
 std::optional<std::pair<double, std::string>> particleRadiusForPybamm(const nlohmann::ordered_json& phase,
                                                                       const std::string& where);
 
