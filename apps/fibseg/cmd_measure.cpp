@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
+#include "fibseg/measure/multiphase_diffusion.hpp"
 #include "fibseg/pipeline/measure_stage.hpp"
 
 namespace fibseg::cli {
@@ -20,6 +21,7 @@ struct MeasureOptions {
   measure::MetricsOptions metrics;
   std::string slabAxis = "y";
   std::string tortuosity;  // --tortuosity PHASE[:AXES],... | all | none
+  std::string diffusivities;
 };
 
 void measureVolume(MeasureOptions o) {
@@ -35,6 +37,7 @@ void measureVolume(MeasureOptions o) {
     o.metrics.tortuositySelection = measure::parseTortuositySelection(o.tortuosity, "--tortuosity");
   o.metrics.log = [](const std::string& line) { std::cout << line << std::endl; };
   const auto phases = measure::parsePhaseValues(o.phases);
+  o.metrics.diffusivities = measure::parseDiffusivities(o.diffusivities, "--diffusivities");
   fs::create_directories(o.out);
   const auto metrics = pipeline::measureLabelFile(o.volume, phases, voxel, o.metrics, o.out);
   std::cout << pipeline::metricsSummaryLine(metrics) << "\n";
@@ -70,6 +73,13 @@ void addMeasureCommand(CLI::App& app) {
   cmd->add_option("--electrolyte", o->metrics.electrolytePhase, "the ion-conducting phase's name (default se)");
   cmd->add_option("--active-material", o->metrics.activeMaterialPhase, "the active material's name (default cam)");
   cmd->add_option("--electrode", o->metrics.electrode, "positive (default) or negative: PyBaMM name prefix");
+  cmd->add_option("--diffusivities", o->diffusivities,
+                  "relative diffusivity per phase, e.g. \"pore=1, cbd=0.1\": the multi-phase D_eff and tau");
+  cmd->add_flag("!--no-electrode-tortuosity", o->metrics.electrodeTortuosity, "skip the electrode tortuosity factor");
+  cmd->add_flag("!--no-particles", o->metrics.particles, "skip the active material's particles by watershed");
+  cmd->add_flag("!--keep-boundary-particles", o->metrics.particlesRemoveBoundary,
+                "keep the particles touching the volume's faces");
+  cmd->add_flag("!--no-triple-phase-boundaries", o->metrics.triplePhaseBoundaries, "skip the TPB densities");
   cmd->callback([o] { measureVolume(*o); });
 }
 

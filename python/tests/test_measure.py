@@ -74,3 +74,20 @@ def test_bad_arrays_and_arguments_name_what_is_expected():
         fibseg.measure(laminate(), (1, 0, 1))
     with pytest.raises(ValueError, match="measure.slabs"):
         fibseg.measure(laminate(), (1, 1, 1), measure={"slabs": 0})
+
+
+def test_modeller_metrics_come_with_the_dict():
+    """Issue 28's metrics are in fibseg.measure's dict as in metrics.json: along y the pore and SE
+    columns are parallel straight paths (D_eff = 12/30 * 1 + 6/30 * 0.5, tau 1); the three phases
+    never meet on a line (CAM touches only SE); the SE's electrode tortuosity factor is finite;
+    the CAM slab touches the volume's faces, so its only particle is removed."""
+    m = fibseg.measure(laminate(), (0.5, 0.5, 1.0), ["pore", "SE", "CAM"],
+                       measure={"sizes": False, "diffusivities": "pore=1, SE=0.5"})
+    d = m["multiphase_diffusion"]
+    assert d["effective_diffusivity"]["y"] == pytest.approx(12 / 30 + 0.5 * 6 / 30, rel=1e-5)
+    assert d["tortuosity_factor"]["y"] == pytest.approx(1.0, abs=1e-5)
+    assert m["triple_phase_boundaries"]["pore|SE|CAM"]["length_per_volume_per_um2"] == 0
+    assert m["phases"]["SE"]["electrode_tortuosity_factor"]["y"] > 0
+    particles = m["phases"]["CAM"]["particles"]
+    assert particles["count_initial"] >= 1 and particles["count_kept"] == 0
+    assert particles["removed_count_fraction"] == 1

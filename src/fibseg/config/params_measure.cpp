@@ -5,6 +5,7 @@
 #include "fibseg/core/phases.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/metrics.hpp"
+#include "fibseg/measure/multiphase_diffusion.hpp"
 
 namespace fibseg::config {
 
@@ -61,6 +62,32 @@ std::vector<ParamSpec> measureParameterSpecs() {
                                   "mean chord lengths along every axis; else null with the reason. Below two "
                                   "features deep most of them are cut by the volume's faces and the balls are "
                                   "those of sections (3 FIB-SEM slices of 0.3 µm particles). 0 = always."});
+  specs.push_back({.section = s, .key = "triple_phase_boundaries", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Triple-phase boundary density (µm^-2) of every triple of phases: length of the "
+                                  "lines where three phases meet per unit volume, in all and where each of the "
+                                  "three phases percolates along the thickness axis (measure.slab_axis)."});
+  specs.push_back({.section = s, .key = "diffusivities", .type = ParamType::Text, .defaultValue = "",
+                   .description = "Relative diffusivity (or conductivity) of each phase for the multi-phase "
+                                  "transport solve, e.g. \"pore=1, cbd=0.1\" (a carbon-binder domain with "
+                                  "nanopores) or \"se=1, cam=0.01\"; phases not named do not conduct. Gives the "
+                                  "effective diffusivity and tortuosity factor (D_mean / D_eff) of the whole "
+                                  "multi-phase volume along x, y and z (TauFactor's MultiPhaseSolver). Empty: "
+                                  "not computed. Needs measure.tortuosity."});
+  specs.push_back({.section = s, .key = "electrode_tortuosity", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Electrode tortuosity factor tau_e (Nguyen et al. 2020; TauFactor's "
+                                  "ImpedanceSolver) of the electrolyte (measure.electrolyte_phase) with the active "
+                                  "material (measure.active_material_phase) as the reacting surface, along x, y "
+                                  "and z (the separator at coordinate 0), with the MacMullin number tau_e / eps. "
+                                  "Needs measure.tortuosity; about as costly as one tortuosity solve per axis."});
+  specs.push_back({.section = s, .key = "particles", .type = ParamType::Boolean, .defaultValue = "true",
+                   .description = "Split the active material (measure.active_material_phase) into particles by a "
+                                  "distance-transform watershed (PoreSpy's SNOW) and measure each: volume, "
+                                  "equivalent-sphere diameter, sphericity (particles_<phase>.csv; summary and "
+                                  "the PyBaMM particle radius in metrics.json / metrics_pybamm.json)."});
+  specs.push_back({.section = s, .key = "particles_remove_boundary", .type = ParamType::Boolean,
+                   .defaultValue = "true",
+                   .description = "Leave out the particles touching the volume's faces (cut by the crop, so "
+                                  "smaller than they are); the share removed, by count and by volume, is reported."});
   specs.push_back({.section = s, .key = "slabs", .type = ParamType::Integer, .defaultValue = "10", .min = 1.0,
                    .max = 1000.0,
                    .description = "Number of equal, non-overlapping slabs the volume is cut into along the "
@@ -106,6 +133,10 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
   o.tortuosityMode = params.text("measure.tortuosity_mode");
   o.rev.positions = static_cast<int>(params.integer("measure.rev_positions"));
   o.rev.seed = static_cast<unsigned>(params.integer("measure.rev_seed"));
+  o.triplePhaseBoundaries = params.boolean("measure.triple_phase_boundaries");
+  o.particles = params.boolean("measure.particles");
+  o.electrodeTortuosity = params.boolean("measure.electrode_tortuosity");
+  o.particlesRemoveBoundary = params.boolean("measure.particles_remove_boundary");
   o.slabs = static_cast<int>(params.integer("measure.slabs"));
   const std::string axis = params.text("measure.slab_axis");
   o.slabAxis = axis == "x" ? measure::X : axis == "y" ? measure::Y : measure::Z;
@@ -125,6 +156,17 @@ measure::MetricsOptions metricsOptionsFrom(const ParamSet& params) {
       throw Error("parameter " + std::string(name) + " (" + params.resolved(name).origin + ") = '" + value +
                   "': expected one of phases.names (" + phases.namesText() + ")");
     (std::string(name) == "measure.electrolyte_phase" ? o.electrolytePhase : o.activeMaterialPhase) = key;
+  }
+  // Diffusivities are named by phase; the volume's phases are named by their keys.
+  for (auto [name, value] : measure::parseDiffusivities(params.text("measure.diffusivities"),
+                                                        "parameter measure.diffusivities")) {
+    std::string key;
+    for (int p = 0; p < phases.count(); ++p)
+      if (toLower(name) == toLower(phases.names[p]) || toLower(name) == phases.key(p)) key = phases.key(p);
+    if (key.empty())
+      throw Error("parameter measure.diffusivities: phase '" + name + "' is none of phases.names (" +
+                  phases.namesText() + ")");
+    o.diffusivities.emplace_back(key, value);
   }
   return o;
 }

@@ -10,6 +10,7 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/connectivity.hpp"
 #include "fibseg/measure/fractions.hpp"
+#include "fibseg/measure/modeller_metrics.hpp"
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/tortuosity.hpp"
@@ -105,6 +106,7 @@ std::string cell(const json& v) { return v.is_number() ? number(v.get<double>())
 
 std::string unitOf(const std::string& metric) {
   if (metric.ends_with("_per_um")) return "1/um";
+  if (metric.ends_with("_per_um2")) return "1/um^2";
   if (metric.ends_with("_um")) return "um";
   return "";
 }
@@ -145,6 +147,7 @@ std::size_t metricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
   std::size_t peak = surfaceAreaMemoryBytes(v);
   if (o.tortuosity) peak = std::max(peak, tortuosityMemoryBytes(v));
   if (o.sizes) peak = std::max(peak, v.voxels() * (2 * sizeof(float) + 1));
+  peak = std::max(peak, modellerMetricsMemoryBytes(v, o));
   return peak + v.voxels() * sizeof(std::uint32_t);
 }
 
@@ -205,6 +208,10 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
                   {"tortuosity_selection_from", o.tortuositySelection.origin},
                   {"tortuosity_min_chords", o.tortuosityMinChords},
                   {"sizes", o.sizes},
+                  {"triple_phase_boundaries", o.triplePhaseBoundaries},
+                  {"electrode_tortuosity", o.tortuosity && o.electrodeTortuosity},
+                  {"particles", o.particles},
+                  {"particles_remove_boundary", o.particlesRemoveBoundary},
                   {"slabs", o.slabs},
                   {"slab_axis", axisName(o.slabAxis)},
                   {"electrolyte_phase", o.electrolytePhase},
@@ -221,6 +228,9 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
     plan = planTortuosity(v, o.tortuositySelection, o.tortuosityMinChords, chordVoxels, counts.total);
     if (o.log) o.log(plan.summary);
   }
+  const bool whole = v.phase.size() == v.voxels();
+  const std::string notStreamed =
+      "not computed for a volume measured in blocks (larger than measure.memory_limit_gb): it needs the whole volume";
   j["phases"] = json::object();
   for (int p = 0; p < v.phases(); ++p) {
     json ph;
@@ -240,6 +250,17 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
     if (o.tortuosity) addTortuosity(ph, p, plan.phases[p], solve);
     addSizes(ph, sizes[p], present, o.sizes,
              p < int(parts.sizesNullReason.size()) ? parts.sizesNullReason[p] : std::string());
+    // The modellers' metrics need the whole volume in memory; a streamed volume has none.
+    if (o.particles && p == activeMaterial) {
+      if (whole) ph["particles"] = particleMetrics(v, p, o);
+      else ph["particles_null_reason"] = notStreamed;
+    }
+    if (o.tortuosity && o.electrodeTortuosity && p == phaseIndex(v, o.electrolytePhase) && activeMaterial >= 0) {
+      // Along the axes the electrolyte's tortuosity is solved (the same selection and size rule).
+      std::array<std::string, 3> skip;
+      for (int a = 0; a < 3; ++a) skip[a] = !whole ? notStreamed : plan.phases[p][a].solve ? "" : plan.phases[p][a].reason;
+      addElectrodeTortuosity(ph, v, p, activeMaterial, skip);
+    }
     j["phases"][v.phaseNames[p]] = ph;
   }
   j["interfaces"] = json::object();
@@ -248,6 +269,10 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
     j["interfaces"][v.phaseNames[a] + "|" + v.phaseNames[b]]["area_per_volume_per_um"] =
         volumeUm3 > 0 ? areas.interfaceTotalUm2[k] / volumeUm3 : 0.0;
   }
+  if (o.triplePhaseBoundaries && whole) j["triple_phase_boundaries"] = triplePhaseBoundaryMetrics(v, o);
+  if (o.tortuosity && !o.diffusivities.empty() && whole) j["multiphase_diffusion"] = multiPhaseDiffusionMetrics(v, o);
+  if (!whole && (o.triplePhaseBoundaries || (o.tortuosity && !o.diffusivities.empty())))
+    j["not_computed"]["triple_phase_boundaries, multiphase_diffusion"] = notStreamed;
   j["slabs"] = slabProfiles(v, counts, areas, o, activeMaterial);
   j["method"] = {
       {"areas", o.areasMethod},
@@ -265,6 +290,10 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
                           "Rueegsegger), d10/d50/d90 by volume; mean chord length of runs along each axis"
                         : "local thickness not computed (measure.sizes = false); mean chord length of runs along "
                           "each axis"}};
+  if (o.triplePhaseBoundaries) j["method"]["triple_phase_boundaries"] = triplePhaseBoundaryMethod(o);
+  if (j.contains("multiphase_diffusion")) j["method"]["multiphase_diffusion"] = multiPhaseDiffusionMethod();
+  if (o.particles) j["method"]["particles"] = particleMethod(o);
+  if (o.tortuosity && o.electrodeTortuosity) j["method"]["electrode_tortuosity"] = electrodeTortuosityMethod(o);
   return j;
 }
 
@@ -280,13 +309,18 @@ std::string metricsCsv(const json& m) {
       if (v.is_number() || v.is_null()) row(subject, key, "", v);
       else if (v.is_object() && v.contains("x") && (v["x"].is_number() || v["x"].is_null()))
         for (const char* a : {"x", "y", "z"}) row(subject, key, a, v.value(a, json(nullptr)));
-      else if (v.is_object() && key == "size_distribution") walk(subject, v);
+      else if (v.is_object() && (key == "size_distribution" || key == "particles")) walk(subject, v);
     }
   };
   for (const auto& [name, ph] : m.at("phases").items()) walk(name, ph);
   for (const auto& [name, in] : m.at("interfaces").items()) walk(name, in);
+  if (m.contains("triple_phase_boundaries"))
+    for (const auto& [name, tpb] : m.at("triple_phase_boundaries").items()) walk(name, tpb);
+  if (m.contains("multiphase_diffusion")) walk("multiphase", m.at("multiphase_diffusion"));
   return csv;
 }
+
+std::string particlesCsv(const json& m, const std::string& phase) { return particleTableCsv(m, phase); }
 
 std::string slabFractionsCsv(const json& m) {
   const auto& rows = m.at("slabs").at("rows");
@@ -388,6 +422,8 @@ json pybammParameters(const json& m) {
   put(prefix + " electrode active material volume fraction", epsS, "volume fraction of " + sWhere);
   std::optional<double> radius;
   std::string whyNoRadius;
+  std::string radiusSource =
+      "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)";
   if (s && s->contains("size_distribution")) {
     const json& sd = (*s)["size_distribution"];
     if (sd.contains("local_thickness_d50_um") && sd["local_thickness_d50_um"].is_number())
@@ -395,8 +431,10 @@ json pybammParameters(const json& m) {
     if (sd.contains("local_thickness_null_reason"))
       whyNoRadius = " [not available: " + sd["local_thickness_null_reason"].get<std::string>() + "]";
   }
-  put(prefix + " particle radius [m]", radius,
-      "half the volume-weighted median local thickness (d50) of " + sWhere + " (needs measure.sizes)" + whyNoRadius);
+  // The particles split by the watershed give the radius where there are any (modeller_metrics.hpp).
+  if (const auto r = particleRadiusForPybamm(s ? *s : json(nullptr), sWhere))
+    radius = r->first * 1e-6, radiusSource = r->second, whyNoRadius.clear();
+  put(prefix + " particle radius [m]", radius, radiusSource + whyNoRadius);
   const std::string whyE = tauE ? "" : whyNoTau(e), whyS = tauS ? "" : whyNoTau(s);
   put(prefix + " electrode tortuosity factor (electrolyte)", tauE, "tortuosity factor of " + eWhere + along + whyE);
   put(prefix + " electrode Bruggeman coefficient (electrolyte)", bruggeman(epsE, tauE),
@@ -405,6 +443,8 @@ json pybammParameters(const json& m) {
   put(prefix + " electrode Bruggeman coefficient (electrode)", bruggeman(epsS, tauS),
       "b from tau = eps^(1 - b), eps and tau of " + sWhere + along + whyS);
   json derived;
+  // The electrode tortuosity factor has no PyBaMM parameter: it goes to the fibseg block.
+  const auto tauElectrode = number(e, "electrode_tortuosity_factor", axis);
   if (epsE && tauE && *tauE > 0) derived["electrolyte transport efficiency (eps/tau)"] = *epsE / *tauE;
   else derived["electrolyte transport efficiency (eps/tau)"] = nullptr;
   if (epsS && tauS && *tauS > 0) derived["electrode transport efficiency (eps/tau)"] = *epsS / *tauS;
@@ -418,6 +458,11 @@ json pybammParameters(const json& m) {
                    {"voxel_size_um", m.at("voxel_size_um")},
                    {"sources", sources},
                    {"not_available", missing},
+                   {"electrode_tortuosity_factor", tauElectrode ? json(*tauElectrode) : json(nullptr)},
+                   {"electrode_macmullin_number", tauElectrode && epsE && *epsE > 0 ? json(*tauElectrode / *epsE) : json(nullptr)},
+                   {"electrode_tortuosity_source",
+                    "electrode tortuosity factor tau_e (Nguyen et al. 2020, TauFactor's ImpedanceSolver) of " + eWhere +
+                        " with " + sWhere + " reacting, along " + axis + "; MacMullin number tau_e / eps"},
                    {"derived", derived}};
   return out;
 }

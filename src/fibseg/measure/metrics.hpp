@@ -9,6 +9,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fibseg/measure/streamed.hpp"
 #include "fibseg/measure/surface_area.hpp"
@@ -26,6 +28,13 @@ struct MetricsOptions {
   double tortuosityMinChords = 10;  // solve only where the volume spans this many mean chords (0 = always)
   bool sizes = true;       // local thickness (mean chords are always computed)
   double sizesMinChords = 2;  // local thickness only where the volume spans this many mean chords (0 = always)
+  bool triplePhaseBoundaries = true;  // TPB length per volume per phase triple (modeller_metrics.hpp)
+  // Relative diffusivity per phase name ("pore=1, cbd=0.1"; unnamed phases 0): the multi-phase
+  // effective diffusivity and tortuosity (multiphase_diffusion.hpp); empty = not computed.
+  std::vector<std::pair<std::string, double>> diffusivities;
+  bool electrodeTortuosity = true;      // tau_e of the electrolyte, active material reacting (needs tortuosity)
+  bool particles = true;                // the active material's particles by watershed (particles.hpp)
+  bool particlesRemoveBoundary = true;  // leave out the particles cut by the volume's faces
   int slabs = 10;          // bands along the thickness axis (the notebook sheet's Regions)
   int slabAxis = Y;        // the thickness axis: image rows by default, as in the notebook
   // Phase names as in LabelVolume::phaseNames, compared ignoring case. Either may be absent
@@ -68,6 +77,9 @@ std::string slabFractionsCsv(const nlohmann::ordered_json& metrics);
 /// slab_interfaces.csv: one row per slab, each interface's area per unit volume (µm^-1) and the
 /// share of the active material's surface touching each other phase, mean and std over slices.
 std::string slabInterfacesCsv(const nlohmann::ordered_json& metrics);
+/// particles_<phase>.csv: one row per particle of a phase measured by particle (metrics.json
+/// phases.<phase>.particles.table); empty when that phase has none.
+std::string particlesCsv(const nlohmann::ordered_json& metrics, const std::string& phase);
 /// metrics_pybamm.json: PyBaMM parameter names ("Positive electrode porosity", ...) where
 /// they apply, along the slab (thickness) axis, with a "fibseg" block saying where each came from.
 nlohmann::ordered_json pybammParameters(const nlohmann::ordered_json& metrics);

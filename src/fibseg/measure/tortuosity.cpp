@@ -778,3 +778,296 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
 }
 
 }  // namespace fibseg::measure
+
+// ---- The variable-coefficient network solve (network_solver.hpp), on the same multigrid ----
+// The finest grid is a Level (explicit conductances, as the coarse grids) instead of the flag
+// grid: the per-phase diffusivities and the reactive sinks need a conductance per face. The
+// preconditioner is coarseCycle() from the finest level down (a symmetric V-cycle); CG runs in
+// double so that no restart is needed.
+#include "fibseg/measure/network_solver.hpp"
+
+namespace fibseg::measure {
+
+ConductanceNetwork ConductanceNetwork::zeros(int nx, int ny, int nz) {
+  ConductanceNetwork net;
+  net.n[0] = nx, net.n[1] = ny, net.n[2] = nz;
+  for (auto& c : net.toNext) c.assign(net.size(), 0.0f);
+  net.toOne.assign(net.size(), 0.0f);
+  net.toZero.assign(net.size(), 0.0f);
+  return net;
+}
+
+std::size_t networkSolverMemoryBytes(std::size_t voxels) {
+  // Fine level: 3 conductances, diagonal, b, x (float); CG: x, r, p, q, z (double); coarse levels ~1/7.
+  return voxels * (6 * sizeof(float) + 5 * sizeof(double)) * 8 / 7 + voxels * 3 * sizeof(float);
+}
+
+NetworkSolution solveNetwork(const ConductanceNetwork& net, double tolerance, int maxIterations) {
+  NetworkSolution out;
+  const std::size_t cells = net.size();
+  out.concentration.assign(cells, 0.0);
+  std::vector<Level> levels(1);
+  levels.reserve(64);  // F stays valid while the coarse levels are appended
+  Level& F = levels[0];
+  for (int a = 0; a < 3; ++a) F.n[a] = net.n[a];
+  F.pad = F.stride(2) + 1;
+  std::vector<double> diag(cells, 0.0), b(cells, 0.0);
+  for (int a = 0; a < 3; ++a) {
+    F.conductance[a].assign(cells + 2 * F.pad, 0.0f);
+    float* c = F.c(a);
+    const std::size_t st = F.stride(a);
+    forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
+      const int c3[3] = {x, y, z};
+      if (c3[a] + 1 < F.n[a]) c[i] = net.toNext[a][i];  // 0 from the last cell along a
+    });
+    forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
+      const int c3[3] = {x, y, z};
+      double d = c[i];
+      if (c3[a] > 0) d += c[i - st];
+      diag[i] += d;
+    });
+  }
+  double bNorm = 0;
+  for (std::size_t i = 0; i < cells; ++i) {
+    diag[i] += double(net.toOne[i]) + double(net.toZero[i]);
+    b[i] = net.toOne[i];
+    bNorm += b[i] * b[i];
+  }
+  bNorm = std::sqrt(bNorm);
+  finishCoarse(F, diag);  // diag (0 = no unknown), b and x of the finest level
+  if (bNorm == 0) {       // nothing is connected to the inlet: the solution is 0
+    out.converged = true;
+    return out;
+  }
+  while (levels.back().size() > kCoarsestCells) levels.push_back(coarsenLevel(levels.back()));
+
+  const std::size_t pad = F.pad;
+  const auto padded = [&] { return std::vector<double>(cells + 2 * pad, 0.0); };
+  std::vector<double> x = padded(), r = padded(), p = padded(), q = padded(), zv = padded();
+  double *X = x.data() + pad, *R = r.data() + pad, *P = p.data() + pad, *Q = q.data() + pad, *Z = zv.data() + pad;
+  const std::ptrdiff_t sy = std::ptrdiff_t(F.stride(1)), sz = std::ptrdiff_t(F.stride(2));
+  // q = A u in double (a voxel with no unknown has diag 0 and conductances 0: q = 0 there).
+  const auto multiply = [&](const double* u, double* qOut) {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<int>(0, F.n[2]), 0.0,
+        [&](const tbb::blocked_range<int>& range, double s) {
+          for (int z = range.begin(); z < range.end(); ++z)
+            for (int y = 0; y < F.n[1]; ++y) {
+              const std::size_t row = F.stride(2) * z + F.stride(1) * y;
+              const float *c0 = F.c(0) + row, *c1 = F.c(1) + row, *c2 = F.c(2) + row;
+              const double* ur = u + row;
+              double* o = qOut + row;
+              for (int j = 0; j < F.n[0]; ++j) {
+                const double off = double(c0[j]) * ur[j + 1] + double(c0[j - 1]) * ur[j - 1] +
+                                   double(c1[j]) * ur[j + sy] + double(c1[j - sy]) * ur[j - sy] +
+                                   double(c2[j]) * ur[j + sz] + double(c2[j - sz]) * ur[j - sz];
+                o[j] = diag[row + j] * ur[j] - off;
+                s += ur[j] * o[j];
+              }
+            }
+          return s;
+        },
+        std::plus<>());
+  };
+  // z = M r (one V-cycle in float); returns dot(r, z).
+  // Sum over the voxels of f(begin, end), in parallel blocks.
+  const auto sumOver = [&](auto f) {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, cells, 1 << 15), 0.0,
+        [&](const tbb::blocked_range<std::size_t>& r, double s) { return s + f(r.begin(), r.end()); }, std::plus<>());
+  };
+  const auto precondition = [&] {
+    sumOver([&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) F.b[i] = float(R[i]);
+      return 0.0;
+    });
+    coarseCycle(levels, 0);
+    const float* fx = F.x();
+    return sumOver([&](std::size_t from, std::size_t to) {
+      double s = 0;
+      for (std::size_t i = from; i < to; ++i) Z[i] = diag[i] > 0 ? double(fx[i]) : 0.0, s += R[i] * Z[i];
+      return s;
+    });
+  };
+  for (std::size_t i = 0; i < cells; ++i) R[i] = b[i];
+  double rz = precondition();
+  std::copy(Z, Z + cells, P);
+  double rNorm = bNorm;
+  for (int it = 1; it <= maxIterations; ++it) {
+    const double pq = multiply(P, Q);
+    if (!(pq > 0) || !std::isfinite(pq)) break;
+    const double alpha = rz / pq;
+    const double rr = sumOver([&](std::size_t from, std::size_t to) {
+      double s = 0;
+      for (std::size_t i = from; i < to; ++i) X[i] += alpha * P[i], R[i] -= alpha * Q[i], s += R[i] * R[i];
+      return s;
+    });
+    out.iterations = it;
+    rNorm = std::sqrt(rr);
+    if (rNorm <= tolerance * bNorm) break;
+    const double rzNew = precondition();
+    if (!(rzNew > 0) || !std::isfinite(rzNew)) break;
+    const double beta = rzNew / rz;
+    rz = rzNew;
+    sumOver([&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) P[i] = Z[i] + beta * P[i];
+      return 0.0;
+    });
+  }
+  // The residual of the returned solution itself.
+  multiply(X, Q);
+  double rr = 0;
+  for (std::size_t i = 0; i < cells; ++i) {
+    const double res = diag[i] > 0 ? b[i] - Q[i] : 0.0;
+    rr += res * res;
+  }
+  out.relativeResidual = std::sqrt(rr) / bNorm;
+  out.converged = out.relativeResidual <= tolerance * 1.01;
+  std::copy(X, X + cells, out.concentration.begin());
+  return out;
+}
+
+}  // namespace fibseg::measure
+
+// ---- The same network at one frequency (network_solver.hpp): complex potentials ----
+// A = L + j omega C is complex symmetric (not Hermitian): conjugate-orthogonal CG (COCG, van der
+// Vorst & Melissen 1990) is CG with the unconjugated product u^T v. The preconditioner is the real
+// multigrid of L + omega C applied to the real and the imaginary parts (a real symmetric operator,
+// so the preconditioned system stays complex symmetric).
+#include <complex>
+
+namespace fibseg::measure {
+
+ComplexNetworkSolution solveNetworkAtFrequency(const ConductanceNetwork& net, const std::vector<float>& capacitance,
+                                               double omega, double tolerance, int maxIterations) {
+  using cd = std::complex<double>;
+  ComplexNetworkSolution out;
+  const std::size_t cells = net.size();
+  out.potential.assign(cells, cd(0));
+  std::vector<Level> levels(1);
+  levels.reserve(64);  // F stays valid while the coarse levels are appended
+  Level& F = levels[0];
+  for (int a = 0; a < 3; ++a) F.n[a] = net.n[a];
+  F.pad = F.stride(2) + 1;
+  std::vector<double> diag(cells, 0.0), shifted(cells, 0.0);
+  for (int a = 0; a < 3; ++a) {
+    F.conductance[a].assign(cells + 2 * F.pad, 0.0f);
+    float* c = F.c(a);
+    const std::size_t st = F.stride(a);
+    forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
+      const int c3[3] = {x, y, z};
+      if (c3[a] + 1 < F.n[a]) c[i] = net.toNext[a][i];
+    });
+    forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
+      const int c3[3] = {x, y, z};
+      diag[i] += double(c[i]) + (c3[a] > 0 ? double(c[i - st]) : 0.0);
+    });
+  }
+  double bNorm = 0;
+  for (std::size_t i = 0; i < cells; ++i) {
+    diag[i] += double(net.toOne[i]) + double(net.toZero[i]);
+    shifted[i] = diag[i] > 0 ? diag[i] + omega * capacitance[i] : 0.0;
+    bNorm += double(net.toOne[i]) * net.toOne[i];
+  }
+  bNorm = std::sqrt(bNorm);
+  finishCoarse(F, shifted);
+  if (bNorm == 0) {
+    out.converged = true;
+    return out;
+  }
+  while (levels.back().size() > kCoarsestCells) levels.push_back(coarsenLevel(levels.back()));
+
+  const std::size_t pad = F.pad;
+  const auto padded = [&] { return std::vector<cd>(cells + 2 * pad, cd(0)); };
+  std::vector<cd> x = padded(), r = padded(), p = padded(), q = padded(), zv = padded();
+  cd *X = x.data() + pad, *R = r.data() + pad, *P = p.data() + pad, *Q = q.data() + pad, *Z = zv.data() + pad;
+  const std::ptrdiff_t sy = std::ptrdiff_t(F.stride(1)), sz = std::ptrdiff_t(F.stride(2));
+  const auto sumOver = [&](auto f) {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, cells, 1 << 15), cd(0),
+        [&](const tbb::blocked_range<std::size_t>& range, cd s) { return s + f(range.begin(), range.end()); },
+        std::plus<>());
+  };
+  // q = A u; returns u^T q.
+  const auto multiply = [&](const cd* u, cd* qOut) {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<int>(0, F.n[2]), cd(0),
+        [&](const tbb::blocked_range<int>& range, cd s) {
+          for (int z = range.begin(); z < range.end(); ++z)
+            for (int y = 0; y < F.n[1]; ++y) {
+              const std::size_t row = F.stride(2) * z + F.stride(1) * y;
+              const float *c0 = F.c(0) + row, *c1 = F.c(1) + row, *c2 = F.c(2) + row;
+              const cd* ur = u + row;
+              cd* o = qOut + row;
+              for (int j = 0; j < F.n[0]; ++j) {
+                const cd off = double(c0[j]) * ur[j + 1] + double(c0[j - 1]) * ur[j - 1] + double(c1[j]) * ur[j + sy] +
+                               double(c1[j - sy]) * ur[j - sy] + double(c2[j]) * ur[j + sz] +
+                               double(c2[j - sz]) * ur[j - sz];
+                const std::size_t i = row + j;
+                o[j] = cd(diag[i], diag[i] > 0 ? omega * capacitance[i] : 0.0) * ur[j] - off;
+                s += ur[j] * o[j];
+              }
+            }
+          return s;
+        },
+        std::plus<>());
+  };
+  std::vector<float> realPart(cells);
+  // z = M r, real and imaginary parts through one V-cycle each; returns r^T z.
+  const auto precondition = [&] {
+    for (int part = 0; part < 2; ++part) {
+      sumOver([&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) F.b[i] = float(part == 0 ? R[i].real() : R[i].imag());
+        return cd(0);
+      });
+      coarseCycle(levels, 0);
+      const float* fx = F.x();
+      sumOver([&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) {
+          const double v = diag[i] > 0 ? double(fx[i]) : 0.0;
+          if (part == 0) realPart[i] = float(v);
+          else Z[i] = cd(realPart[i], v);
+        }
+        return cd(0);
+      });
+    }
+    return sumOver([&](std::size_t from, std::size_t to) {
+      cd s = 0;
+      for (std::size_t i = from; i < to; ++i) s += R[i] * Z[i];
+      return s;
+    });
+  };
+  for (std::size_t i = 0; i < cells; ++i) R[i] = net.toOne[i];
+  cd rho = precondition();
+  std::copy(Z, Z + cells, P);
+  for (int it = 1; it <= maxIterations; ++it) {
+    const cd pq = multiply(P, Q);
+    if (std::abs(pq) == 0 || !std::isfinite(pq.real()) || !std::isfinite(pq.imag())) break;
+    const cd alpha = rho / pq;
+    const double rr = sumOver([&](std::size_t from, std::size_t to) {
+                        double s = 0;
+                        for (std::size_t i = from; i < to; ++i) X[i] += alpha * P[i], R[i] -= alpha * Q[i], s += std::norm(R[i]);
+                        return cd(s);
+                      }).real();
+    out.iterations = it;
+    if (std::sqrt(rr) <= tolerance * bNorm) break;
+    const cd rhoNew = precondition();
+    if (std::abs(rhoNew) == 0 || !std::isfinite(rhoNew.real())) break;
+    const cd beta = rhoNew / rho;
+    rho = rhoNew;
+    sumOver([&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) P[i] = Z[i] + beta * P[i];
+      return cd(0);
+    });
+  }
+  multiply(X, Q);
+  double rr = 0;
+  for (std::size_t i = 0; i < cells; ++i)
+    if (diag[i] > 0) rr += std::norm(cd(net.toOne[i]) - Q[i]);
+  out.relativeResidual = std::sqrt(rr) / bNorm;
+  out.converged = out.relativeResidual <= tolerance * 1.01;
+  std::copy(X, X + cells, out.potential.begin());
+  return out;
+}
+
+}  // namespace fibseg::measure

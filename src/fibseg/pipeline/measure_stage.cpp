@@ -24,6 +24,8 @@ void writeMetricsFiles(const fs::path& folder, const json& metrics) {
   writeTextFile(folder / "metrics_pybamm.json", measure::pybammParameters(metrics).dump(2) + "\n");
   writeTextFile(folder / "slab_fractions.csv", measure::slabFractionsCsv(metrics));
   writeTextFile(folder / "slab_interfaces.csv", measure::slabInterfacesCsv(metrics));
+  for (const auto& [name, phase] : metrics.at("phases").items())
+    if (phase.contains("particles")) writeTextFile(folder / ("particles_" + name + ".csv"), measure::particlesCsv(metrics, name));
 }
 
 std::size_t memoryLimitBytes(const measure::MetricsOptions& o) {

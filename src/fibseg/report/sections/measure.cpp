@@ -184,6 +184,78 @@ std::string revFigure(const json& m, const std::vector<std::pair<std::string, st
              sampling.value("seed", json(0)).dump() + ")");
 }
 
+// Triple-phase boundary densities (metrics.json triple_phase_boundaries), one row per triple.
+std::string triplePhaseBoundaryTable(const json& m) {
+  if (!m.contains("triple_phase_boundaries") || m["triple_phase_boundaries"].empty()) return "";
+  std::string t = "<h3>Triple-phase boundaries</h3><table id=\"tpb-table\"><tr><th>phases</th><th>TPB length per "
+                  "volume (µm⁻²)</th><th>active (µm⁻²)</th><th>share of voxel edges</th></tr>";
+  for (const auto& [name, tpb] : m["triple_phase_boundaries"].items())
+    t += "<tr><td>" + escapeHtml(name) + "</td>" + cellOf(tpb.value("length_per_volume_per_um2", json(nullptr)), 4) +
+         cellOf(tpb.value("active_length_per_volume_per_um2", json(nullptr)), 4) +
+         cellOf(tpb.value("edge_fraction", json(nullptr)), 4) + "</tr>";
+  return t + "</table>" + how(m.at("method").value("triple_phase_boundaries", std::string()));
+}
+
+// The multi-phase transport solve (metrics.json multiphase_diffusion).
+std::string multiPhaseDiffusionTable(const json& m) {
+  if (!m.contains("multiphase_diffusion")) return "";
+  const json& d = m["multiphase_diffusion"];
+  std::string given;
+  const json diffusivities = d.value("diffusivities", json::object());  // kept: items() does not own it
+  for (const auto& [name, value] : diffusivities.items())
+    given += (given.empty() ? "" : ", ") + name + " = " + formatNumber(numberOr(value, 0), 4);
+  std::string t = "<h3>Transport with a diffusivity per phase (" + escapeHtml(given) +
+                  ")</h3><table id=\"multiphase-table\"><tr><th></th><th>x</th><th>y</th><th>z</th></tr>";
+  for (const auto& [key, label] : {std::pair<std::string, std::string>{"effective_diffusivity", "D_eff / D"},
+                                   {"tortuosity_factor", "τ = D_mean / D_eff"}}) {
+    t += "<tr><td>" + escapeHtml(label) + "</td>";
+    for (const char* a : {"x", "y", "z"}) t += cellOf(d.value(key, json::object()).value(a, json(nullptr)), 4);
+    t += "</tr>";
+  }
+  return t + "</table>" + how(m.at("method").value("multiphase_diffusion", std::string()));
+}
+
+// Particles by particle (metrics.json phases.<phase>.particles).
+std::string particleTable(const json& m) {
+  std::string rows;
+  for (const auto& [name, ph] : m.at("phases").items()) {
+    if (!ph.contains("particles")) continue;
+    const json& p = ph["particles"];
+    rows += "<tr><td>" + escapeHtml(name) + "</td><td class=\"num\">" + std::to_string(p.value("count_kept", 0)) +
+            " of " + std::to_string(p.value("count_initial", 0)) + "</td>" +
+            cellOf(p.value("removed_volume_fraction", json(nullptr)), 3) +
+            cellOf(p.value("equivalent_diameter_d10_um", json(nullptr)), 3) +
+            cellOf(p.value("equivalent_diameter_d50_um", json(nullptr)), 3) +
+            cellOf(p.value("equivalent_diameter_d90_um", json(nullptr)), 3) +
+            cellOf(p.value("sauter_diameter_um", json(nullptr)), 3) + cellOf(p.value("sphericity_mean", json(nullptr)), 3) +
+            "</tr>";
+  }
+  if (rows.empty()) return "";
+  return "<h3>Particles</h3><table id=\"particles-table\"><tr><th>phase</th><th>particles kept</th><th>volume share "
+         "removed at the faces</th><th>d10 (µm)</th><th>d50 (µm)</th><th>d90 (µm)</th><th>Sauter d32 (µm)</th><th>mean "
+         "sphericity</th></tr>" +
+         rows + "</table>" + how(m.at("method").value("particles", std::string()) +
+                                 "; one row per particle in particles_<phase>.csv");
+}
+
+// Electrode tortuosity factor of the electrolyte (metrics.json phases.<electrolyte>.electrode_tortuosity_factor).
+std::string electrodeTortuosityTable(const json& m) {
+  std::string rows;
+  for (const auto& [name, ph] : m.at("phases").items()) {
+    if (!ph.contains("electrode_tortuosity_factor")) continue;
+    for (const auto& [key, label] : {std::pair<std::string, std::string>{"electrode_tortuosity_factor", "τ_e"},
+                                     {"electrode_macmullin_number", "MacMullin τ_e / ε"}}) {
+      rows += "<tr><td>" + escapeHtml(name) + "</td><td>" + escapeHtml(label) + "</td>";
+      for (const char* a : {"x", "y", "z"}) rows += cellOf(ph[key].value(a, json(nullptr)), 4);
+      rows += "</tr>";
+    }
+  }
+  if (rows.empty()) return "";
+  return "<h3>Electrode tortuosity factor</h3><table id=\"electrode-tortuosity-table\"><tr><th>electrolyte</th><th>"
+         "</th><th>x</th><th>y</th><th>z</th></tr>" +
+         rows + "</table>" + how(m.at("method").value("electrode_tortuosity", std::string()));
+}
+
 std::string pybammTable(const fs::path& folder) {
   const auto pybamm = readJson(folder / "metrics_pybamm.json");
   if (!pybamm) return "";
@@ -238,6 +310,10 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     body += profiles(*m, colours);
     body += sizeHistograms(*m, colours);
     body += revFigure(*m, colours);
+    body += triplePhaseBoundaryTable(*m);
+    body += multiPhaseDiffusionTable(*m);
+    body += particleTable(*m);
+    body += electrodeTortuosityTable(*m);
     body += pybammTable(folder);
     section.body = body;
   } catch (const std::exception& e) {
