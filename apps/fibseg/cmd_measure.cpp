@@ -9,6 +9,9 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/pipeline/measure_stage.hpp"
+#ifdef FIBSEG_HAVE_MPI
+#include "fibseg/mpi/measure_over_mpi.hpp"
+#endif
 
 namespace fibseg::cli {
 namespace fs = std::filesystem;
@@ -19,6 +22,7 @@ struct MeasureOptions {
   std::vector<double> voxel;
   measure::MetricsOptions metrics;
   std::string slabAxis = "y";
+  bool mpi = false;
 };
 
 void measureVolume(MeasureOptions o) {
@@ -32,7 +36,18 @@ void measureVolume(MeasureOptions o) {
   o.metrics.slabAxis = axis == "x" ? measure::X : axis == "y" ? measure::Y : measure::Z;
   const auto phases = measure::parsePhaseValues(o.phases);
   fs::create_directories(o.out);
-  const auto metrics = pipeline::measureLabelFile(o.volume, phases, voxel, o.metrics, o.out);
+  nlohmann::ordered_json metrics;
+  if (o.mpi) {
+#ifdef FIBSEG_HAVE_MPI
+    const auto m = mpi::measureOverMpi({o.volume, o.out, phases, voxel, o.metrics}, std::cout);
+    if (!m) return;  // not rank 0: rank 0 writes and reports
+    metrics = *m;
+#else
+    throw Error("--mpi: this fibseg was built without MPI and hypre (install libopenmpi-dev and libhypre-dev, rebuild)");
+#endif
+  } else {
+    metrics = pipeline::measureLabelFile(o.volume, phases, voxel, o.metrics, o.out);
+  }
   std::cout << pipeline::metricsSummaryLine(metrics) << "\n";
   std::string files;
   for (const auto& name : pipeline::metricsFileNames()) files += (files.empty() ? "" : ", ") + name;
@@ -55,6 +70,7 @@ void addMeasureCommand(CLI::App& app) {
   cmd->add_option("--electrolyte", o->metrics.electrolytePhase, "the ion-conducting phase's name (default se)");
   cmd->add_option("--active-material", o->metrics.activeMaterialPhase, "the active material's name (default cam)");
   cmd->add_option("--electrode", o->metrics.electrode, "positive (default) or negative: PyBaMM name prefix");
+  cmd->add_flag("--mpi", o->mpi, "solve the tortuosity factors across MPI ranks (mpirun -np N / srun; rank 0 writes)");
   cmd->callback([o] { measureVolume(*o); });
 }
 

@@ -115,7 +115,7 @@ std::size_t metricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
   // The area estimate, the solver and the distance transforms run one after the other: the
   // largest of them, plus connectivity's cluster labels (4 bytes per voxel), is the peak.
   std::size_t peak = surfaceAreaMemoryBytes(v);
-  if (o.tortuosity) peak = std::max(peak, tortuosityMemoryBytes(v));
+  if (o.tortuosity && !o.tortuositySolver) peak = std::max(peak, tortuosityMemoryBytes(v));
   if (o.sizes) peak = std::max(peak, v.voxels() * (2 * sizeof(float) + 1));
   return peak + v.voxels() * sizeof(std::uint32_t);
 }
@@ -160,7 +160,7 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
     ph["connected_to_all_faces_fraction"] = conn[p].connectedToAllFaces;
     if (o.tortuosity) {
       for (int a = 0; a < 3; ++a) {
-        const auto t = tortuosity(v, p, a, {});
+        const auto t = o.tortuositySolver ? o.tortuositySolver(p, a) : tortuosity(v, p, a, {});
         ph["tortuosity_factor"][axisName(a)] = orNull(t.tau);
         ph["tortuosity_factor_percolating"][axisName(a)] = orNull(t.tauPercolating);
         ph["effective_diffusivity"][axisName(a)] = orNull(t.relativeDiffusivity);

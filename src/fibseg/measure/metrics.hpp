@@ -6,10 +6,12 @@
 // the last stage of `fibseg run` and the Python binding all call measureMetrics, so the three
 // give the same numbers under the same keys. The tables (metrics.csv, slab CSVs) and the
 // battery-model parameters (metrics_pybamm.json) are made from that object alone.
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fibseg/measure/surface_area.hpp"
+#include "fibseg/measure/tortuosity.hpp"
 #include "fibseg/measure/volume.hpp"
 
 namespace fibseg::measure {
@@ -27,6 +29,9 @@ struct MetricsOptions {
   std::string electrode = "positive";       // "positive" or "negative": PyBaMM's name prefix
   double areaSmoothingUm = 0;               // Gaussian of the area estimate; 0 = the smallest voxel side
   std::string areasMethod = kSurfaceAreaMethod;  // the estimator's description, for the reader
+  // When set, solves tau(phase, axis) instead of the in-memory solver (the MPI run's distributed
+  // solve, src/fibseg/mpi/), and the solver's memory is not counted in metricsMemoryBytes.
+  std::function<TortuosityResult(int phase, int axis)> tortuositySolver;
 };
 
 /// The metrics object (keys in metrics.json; see README "fibseg measure"). Throws fibseg::Error
