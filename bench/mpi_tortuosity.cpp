@@ -3,8 +3,9 @@
 //   mpirun --allow-run-as-root -np N build/bench/mpi_tortuosity VOLUME.tif PHASES PHASE AXIS [REPEATS] [--serial]
 // e.g. mpirun -np 2 build/bench/mpi_tortuosity electrode.tiff pore=0,nmc=85,cbd=170 pore z 3 --serial
 // Each repeat is the whole solve (domain labelling, matrix, preconditioner setup, PCG); rank 0
-// prints wall and its own CPU time. --serial: rank 0 then runs measure::tortuosity on the whole
-// volume (its TBB threads) in the same process, same repeats.
+// prints wall and its own CPU time. --serial (one rank only: other ranks would spin in MPI while
+// waiting and take the serial solver's cores): then measure::tortuosity on the whole volume (its
+// TBB threads) in the same process, same repeats.
 #include <HYPRE_utilities.h>
 #include <mpi.h>
 
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
   const std::string volume = argv[1], phaseName = argv[3], axisText = argv[4];
   const int repeats = argc > 5 && argv[5][0] != '-' ? std::stoi(argv[5]) : 1;
   const bool serial = std::string(argv[argc - 1]) == "--serial";
+  if (serial && ranks > 1) {
+    if (rank == 0) std::fprintf(stderr, "mpi_tortuosity: --serial needs -np 1 (waiting ranks spin on the cores)\n");
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
   const auto phases = measure::parsePhaseValues(argv[2]);
   int phase = -1;
   for (std::size_t p = 0; p < phases.size(); ++p)
