@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <sys/resource.h>
 #include <string>
 
 #include "fibseg/measure/label_file.hpp"
@@ -20,6 +21,11 @@
 using namespace fibseg;
 
 namespace {
+double peakRssMiB() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
 double cpuSeconds() {
   timespec t;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -61,9 +67,9 @@ int main(int argc, char** argv) {
     const double w = MPI_Wtime() - wall, c = cpuSeconds() - cpu;
     if (rank == 0)
       std::printf("hypre %d ranks: tau %.6f spread %.2e iterations %d | wall %.2f s (setup %.2f, solve %.2f) "
-                  "%.1f ns/voxel | rank 0 CPU %.2f s\n",
+                  "%.1f ns/voxel | rank 0 CPU %.2f s, peak RSS %.0f MiB\n",
                   ranks, t.tau.value_or(-1), t.fluxSpread, t.iterations, w, stats.setupSeconds, stats.solveSeconds,
-                  1e9 * w / voxels, c);
+                  1e9 * w / voxels, c, peakRssMiB());
   }
   if (serial && rank == 0) {
     const auto whole = measure::readLabelVolume(volume, phases, std::nullopt);
