@@ -10,6 +10,9 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/multiphase_diffusion.hpp"
 #include "fibseg/pipeline/measure_stage.hpp"
+#ifdef FIBSEG_HAVE_MPI
+#include "fibseg/mpi/measure_over_mpi.hpp"
+#endif
 
 namespace fibseg::cli {
 namespace fs = std::filesystem;
@@ -22,6 +25,7 @@ struct MeasureOptions {
   std::string slabAxis = "y";
   std::string tortuosity;  // --tortuosity PHASE[:AXES],... | all | none
   std::string diffusivities;
+  bool mpi = false;
 };
 
 void measureVolume(MeasureOptions o) {
@@ -39,7 +43,18 @@ void measureVolume(MeasureOptions o) {
   const auto phases = measure::parsePhaseValues(o.phases);
   o.metrics.diffusivities = measure::parseDiffusivities(o.diffusivities, "--diffusivities");
   fs::create_directories(o.out);
-  const auto metrics = pipeline::measureLabelFile(o.volume, phases, voxel, o.metrics, o.out);
+  nlohmann::ordered_json metrics;
+  if (o.mpi) {
+#ifdef FIBSEG_HAVE_MPI
+    const auto m = mpi::measureOverMpi({o.volume, o.out, phases, voxel, o.metrics}, std::cout);
+    if (!m) return;  // not rank 0: rank 0 writes and reports
+    metrics = *m;
+#else
+    throw Error("--mpi: this fibseg was built without MPI and hypre (install libopenmpi-dev and libhypre-dev, rebuild)");
+#endif
+  } else {
+    metrics = pipeline::measureLabelFile(o.volume, phases, voxel, o.metrics, o.out);
+  }
   std::cout << pipeline::metricsSummaryLine(metrics) << "\n";
   std::string files;
   for (const auto& name : pipeline::metricsFileNames()) files += (files.empty() ? "" : ", ") + name;
@@ -80,6 +95,7 @@ void addMeasureCommand(CLI::App& app) {
   cmd->add_flag("!--keep-boundary-particles", o->metrics.particlesRemoveBoundary,
                 "keep the particles touching the volume's faces");
   cmd->add_flag("!--no-triple-phase-boundaries", o->metrics.triplePhaseBoundaries, "skip the TPB densities");
+  cmd->add_flag("--mpi", o->mpi, "solve the tortuosity factors across MPI ranks (mpirun -np N / srun; rank 0 writes)");
   cmd->callback([o] { measureVolume(*o); });
 }
 

@@ -145,7 +145,7 @@ std::size_t metricsMemoryBytes(const LabelVolume& v, const MetricsOptions& o) {
   // The area estimate, the solver and the distance transforms run one after the other: the
   // largest of them, plus connectivity's cluster labels (4 bytes per voxel), is the peak.
   std::size_t peak = surfaceAreaMemoryBytes(v);
-  if (o.tortuosity) peak = std::max(peak, tortuosityMemoryBytes(v));
+  if (o.tortuosity && !o.tortuositySolver) peak = std::max(peak, tortuosityMemoryBytes(v));
   if (o.sizes) peak = std::max(peak, v.voxels() * (2 * sizeof(float) + 1));
   peak = std::max(peak, modellerMetricsMemoryBytes(v, o));
   return peak + v.voxels() * sizeof(std::uint32_t);
@@ -178,7 +178,9 @@ json measureMetrics(const LabelVolume& v, const MetricsOptions& o) {
     if (o.sizes && present && parts.sizesNullReason.back().empty()) s = sizeDistribution(v, p, true);
     parts.sizes.push_back(s);
   }
-  return metricsFromParts(v, parts, o, [&](int p, int a) { return tortuosity(v, p, a, {}); });
+  return metricsFromParts(v, parts, o, [&](int p, int a) {
+    return o.tortuositySolver ? o.tortuositySolver(p, a) : tortuosity(v, p, a, {});
+  });
 }
 
 json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const MetricsOptions& o,

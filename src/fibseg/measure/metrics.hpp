@@ -49,6 +49,9 @@ struct MetricsOptions {
   double memoryLimitGb = 0;  // measure in z-blocks beyond this (0 = half the memory available)
   int blockSlices = 0;       // force blocks of this many slices (0 = from the memory limit)
   std::function<void(const std::string&)> log;  // told what will be solved before the solves (may be empty)
+  // When set, solves tau(phase, axis) instead of the in-memory solver (the MPI run's distributed
+  // solve, src/fibseg/mpi/), and the solver's memory is not counted in metricsMemoryBytes.
+  std::function<TortuosityResult(int phase, int axis)> tortuositySolver;
 };
 
 /// The metrics object (keys in metrics.json; see README "fibseg measure"). Throws fibseg::Error

@@ -55,7 +55,8 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
   const std::string& mode = options.tortuosityMode;
   if (mode != "full" && mode != "rev" && mode != "auto")
     throw Error("measure.tortuosity_mode = '" + mode + "': expected full, rev or auto");
-  const bool rev = mode == "rev" || (mode == "auto" && solveNeed > limit);
+  // A distributed solver (fibseg measure --mpi) holds no volume here: the full solve always fits.
+  const bool rev = mode == "rev" || (mode == "auto" && solveNeed > limit && !options.tortuositySolver);
   json metrics;
   if (options.blockSlices == 0 && wholeNeed <= limit && !rev) {
     const measure::LabelVolume volume = source.readSlices(0, shape.nz);
@@ -87,6 +88,7 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
       revOptions.largestEdge = int(std::cbrt(double(limit) / 32.0));
     auto solve = [&](int phase, int axis) {
       measure::TortuosityResult r;
+      if (options.tortuositySolver && !rev) return options.tortuositySolver(phase, axis);
       if (rev) {
         if (!cubes) cubes = measure::revCubes(source, revOptions);
         const auto e = measure::tortuosityRev(*cubes, phase, axis);
