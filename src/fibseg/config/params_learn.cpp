@@ -29,11 +29,15 @@ std::vector<ParamSpec> learnParameterSpecs() {
                    .min = 1.0, .max = 16.0,
                    .description = "Number of Gabor orientations, evenly spread over 180 degrees."});
   specs.push_back({.section = s, .key = "normalisation", .type = ParamType::Choice, .defaultValue = "percentile",
-                   .choices = {"percentile", "fixed"},
-                   .description = "How grey levels are scaled before features are computed. percentile: each "
-                                  "slice's darkest 1% and brightest 1% map to 0 and 1, so slices with different "
-                                  "brightness look alike to the classifier; fixed: grey divided by the largest "
-                                  "value of the bit depth (use when brightness carries meaning across slices)."});
+                   .choices = {"training", "fixed", "percentile"},
+                   .description = "How grey levels are scaled before features are computed. training: the "
+                                  "darkest 1% and brightest 1% of all training slices together map to 0 and 1, "
+                                  "and that one mapping (kept in the model) serves every slice predicted; fixed: "
+                                  "grey divided by the largest value of the bit depth; percentile: each slice's "
+                                  "own darkest and brightest 1% map to 0 and 1, so the mapping follows how much "
+                                  "of each phase the slice holds (a slice with more bright phase looks darker to "
+                                  "the classifier). training and fixed need slices of equal brightness, which "
+                                  "`fibseg run` gives (intensity stage); bench/README.md, Learn, defaults."});
   specs.push_back({.section = s, .key = "cnn_model", .type = ParamType::Path, .defaultValue = "",
                    .description = "Optional ONNX network whose feature maps are added to the features (e.g. the "
                                   "first blocks of VGG16, see bench/README.md section Learn for how to export "

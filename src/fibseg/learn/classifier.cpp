@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
+#include <tuple>
 #include <random>
 #include <sstream>
 
@@ -188,7 +189,7 @@ void Classifier::requirePhases(const std::vector<std::string>& phases, const std
                 "; expected the same phases in the same order (set phases.names to the model's, or retrain)");
 }
 
-Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
+Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& requestedFeatures,
                              const TrainingParams& params, const TrainingContext& context) {
   const int phases = static_cast<int>(context.phaseNames.size());
   if (phases < kMinPhases || phases > kMaxPhases)
@@ -199,7 +200,8 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     throw Error("training: learn.rounds, learn.max_depth, learn.learning_rate and learn.samples_per_phase must be "
                 "positive");
   auto impl = std::make_shared<Impl>();
-  impl->spec = features;
+  impl->spec = requestedFeatures;
+  const FeatureSpec& features = impl->spec;  // with the training slices' grey range once known
   impl->context = context;
   if (!features.cnnModel.empty()) {
     if (features.cnnModelDigest.empty())
@@ -238,6 +240,15 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     throw Error("training: the annotations contain no pixels of " + missing + "; expected strokes of every named "
                 "phase (phases.names: " + joinPhaseNames(context.phaseNames) + ") on at least one slice");
 
+  if (features.normalisation == "training") {
+    // One grey mapping for every slice this model will see: what the training slices span.
+    std::vector<cv::Mat> greys;
+    for (const auto& example : examples) greys.push_back(example.slice);
+    std::tie(impl->spec.greyLow, impl->spec.greyHigh) = detail::greyPercentiles(greys);
+    if (!(impl->spec.greyHigh > impl->spec.greyLow))  // flat training slices: the bit depth's range
+      std::tie(impl->spec.greyLow, impl->spec.greyHigh) = std::pair{0.0, impl->context.bitDepth == 8 ? 255.0 : 65535.0};
+  }
+
   std::mt19937_64 rng(params.seed);
   std::vector<std::vector<char>> chosen(phases);  // by rank among the phase's labelled pixels
   std::vector<long long> used(phases, 0);
@@ -260,7 +271,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   std::vector<std::vector<cv::Point>> where(examples.size());  // of each row, per example
   for (std::size_t e = 0; e < examples.size(); ++e) {
     const auto& example = examples[e];
-    const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
+    const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
     const auto contexts =
         detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
     detail::forEachBand(normalised, contexts, features, impl->cnn.get(), kBandPixels,
@@ -313,7 +324,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     data2.reserve(rows * wide);
     for (std::size_t e = 0; e < examples.size(); ++e) {
       const auto& example = examples[e];
-      const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
+      const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
       const auto contexts =
           detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
       const auto outOfFold = examples.size() >= 2 ? stage1Without(e) : std::nullopt;
@@ -461,13 +472,14 @@ Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>&
   out.labels.create(slice.size(), CV_8U);
   const int classes = impl_->forest.classes();
   if (withProbabilities) out.probabilities = probabilityPlanes(slice.size(), classes);
-  const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
+  const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec);
   const auto contexts = detail::contextImages(neighbours, impl_->spec, slice.size(), "classifier");
   if (impl_->spec.autoContextScales.empty())
     classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, out.labels, out.probabilities);
   else
     classifyTwoStages(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, impl_->stage2, out.labels,
                       out.probabilities);
+  if (withProbabilities) out.uncertainty = uncertaintyOf(out.probabilities);
   return out;
 }
 
@@ -481,13 +493,14 @@ StackPredictor::StackPredictor(const Classifier& model, bool withProbabilities, 
 void StackPredictor::deliver(int z, const cv::Mat& slice, Prediction prediction) {
   if (refine_.bandPx > 0)
     prediction.labels = refineBoundaries(prediction.labels, slice, refine_, model_.impl_->forest.classes());
+  if (withProbabilities_ && prediction.uncertainty.empty()) prediction.uncertainty = uncertaintyOf(prediction.probabilities);
   done_(z, std::move(prediction));
 }
 
 StackPredictor::Held StackPredictor::hold(const cv::Mat& slice) const {
   Held held{slice, {}, {}};
   if (cacheBanks_) {
-    held.normalised = detail::normaliseSlice(slice, model_.featureSpec().normalisation);
+    held.normalised = detail::normaliseSlice(slice, model_.featureSpec());
     held.bank = detail::contextBank(held.normalised, model_.featureSpec());
   }
   return held;

@@ -27,9 +27,14 @@ struct FeatureSpec {
   // Gabor bank: wavelengths (px) x orientations, each an energy (|even + i odd|) response.
   std::vector<double> gaborWavelengths;
   int gaborOrientations;
-  // "percentile": each slice's 1st..99th grey percentile is mapped to 0..1 (robust to brightness
-  // drift between slices); "fixed": grey / largest grey value of the bit depth.
+  // "training": the 1st..99th grey percentile of all training slices together is mapped to 0..1,
+  // the same mapping for every slice predicted (kept in the model as greyRange); "fixed": grey /
+  // largest grey value of the bit depth; "percentile": each slice's own 1st..99th percentile
+  // (follows the slice's phase proportions: a slice with more bright phase is mapped darker).
   std::string normalisation;
+  // With "training": the grey values mapped to 0 and 1, set by Classifier::train. Unset (equal)
+  // before training: the bit depth's range stands in (as "fixed").
+  double greyLow = 0, greyHigh = 0;
   // Optional ONNX model (empty = none): input 1x1xHxW float (the normalised slice), output
   // 1xKxhxw feature maps, resized to the slice and appended. The digest identifies the file's
   // content (so a moved file still matches, an edited one does not); channels = K.
@@ -114,7 +119,21 @@ cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where, cons
 struct Prediction {
   cv::Mat labels;                      // CV_8U: phase index (0 pore, 1 SE, 2 CAM by default)
   std::vector<cv::Mat> probabilities;  // empty unless asked: one CV_32F plane per phase
+  cv::Mat uncertainty;                 // with the probabilities: uncertaintyOf(probabilities)
 };
+
+/// How unsure the classifier is of each pixel: the entropy of its phase probabilities divided by
+/// log(phases), CV_32F in 0..1 (0: one phase certain; 1: all phases equally likely). Where it is
+/// high, more strokes help most. Throws unless given one CV_32F plane per phase (>= 2).
+cv::Mat uncertaintyOf(const std::vector<cv::Mat>& probabilities);
+
+struct UncertainRegion {
+  cv::Rect box;
+  double meanUncertainty;
+};
+/// The `count` (at most) non-overlapping windows of windowPx x windowPx (clipped to the map)
+/// with the highest mean uncertainty, highest first.
+std::vector<UncertainRegion> leastCertainRegions(const cv::Mat& uncertainty, int count, int windowPx);
 
 /// What a model was trained on beyond its features: checked when it is applied.
 struct TrainingContext {
