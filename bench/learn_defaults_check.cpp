@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -93,17 +94,64 @@ learn::TrainingContext contextOf(int phases) {
 }
 
 // Trains on images `trained` (their annotations given) and returns per-phase IoU on the others.
+std::vector<double> medians(const cv::Mat& grey, const cv::Mat& codes, int phases, int offset) {
+  std::vector<std::vector<float>> v(phases);
+  for (int y = 0; y < grey.rows; ++y)
+    for (int x = 0; x < grey.cols; ++x) {
+      const int c = codes.at<std::uint8_t>(y, x) - offset;
+      if (c >= 0 && c < phases) v[c].push_back(grey.type() == CV_8U ? grey.at<std::uint8_t>(y, x) : grey.at<std::uint16_t>(y, x));
+    }
+  std::vector<double> m(phases, -1);
+  for (int p = 0; p < phases; ++p)
+    if (v[p].size() > 20) {
+      std::nth_element(v[p].begin(), v[p].begin() + v[p].size() / 2, v[p].end());
+      m[p] = v[p][v[p].size() / 2];
+    }
+  return m;
+}
+// Gain and offset taking `from` medians to `to` (least squares over phases present in both).
+cv::Mat mapped(const cv::Mat& grey, const std::vector<double>& from, const std::vector<double>& to) {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+  for (std::size_t p = 0; p < from.size(); ++p)
+    if (from[p] >= 0 && to[p] >= 0) sx += from[p], sy += to[p], sxx += from[p] * from[p], sxy += from[p] * to[p], ++n;
+  double a = 1, b = 0;
+  if (n >= 2 && n * sxx - sx * sx > 1e-9) a = (n * sxy - sx * sy) / (n * sxx - sx * sx), b = (sy - a * sx) / n;
+  else if (n >= 1) b = (sy - sx) / n;
+  cv::Mat out;
+  grey.convertTo(out, grey.type(), a, b);
+  return out;
+}
+
 std::vector<double> trainAndScore(const std::vector<Image>& images, const std::vector<std::size_t>& trained,
                                   const std::vector<cv::Mat>& annotations, int phases, const learn::LearnParams& lp) {
+  const bool phaseMap = std::getenv("PHASEMAP") != nullptr;
   std::vector<learn::AnnotatedSlice> examples;
-  for (std::size_t k = 0; k < trained.size(); ++k)
-    examples.push_back({images[trained[k]].grey, annotations[k], "image " + std::to_string(trained[k])});
-  const auto model = learn::Classifier::train(examples, lp.features, lp.training, contextOf(phases));
+  std::vector<double> reference(phases, 0);
+  for (std::size_t k = 0; k < trained.size(); ++k) {
+    const auto m = medians(images[trained[k]].grey, annotations[k], phases, 1);
+    for (int p = 0; p < phases; ++p) reference[p] += m[p] / trained.size();
+  }
+  for (std::size_t k = 0; k < trained.size(); ++k) {
+    cv::Mat g = images[trained[k]].grey;
+    if (phaseMap) g = mapped(g, medians(g, annotations[k], phases, 1), reference);
+    examples.push_back({g, annotations[k], "image " + std::to_string(trained[k])});
+  }
+  const auto model = learn::trainModel(examples, lp, contextOf(phases));
+  if (std::getenv("SHOW_PRESET")) std::printf("%s", model.presetChoiceText().c_str());
   std::vector<cv::Mat> labels, truths;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (std::find(trained.begin(), trained.end(), i) != trained.end()) continue;
-    cv::Mat l = model.predict(images[i].grey).labels;
+    cv::Mat g = images[i].grey;
+    for (int it = 0; phaseMap && it < 2; ++it)
+      g = mapped(g, medians(g, model.predict(g).labels, phases, 0), reference);
+    cv::Mat l = model.predict(g).labels;
     if (lp.refine.bandPx > 0) l = learn::refineBoundaries(l, images[i].grey, lp.refine, phases);
+    if (std::getenv("PER_IMAGE")) {
+      const auto one = ious({l}, {images[i].truth}, phases);
+      std::printf("  image %zu: mean grey %.1f, IoU", i, cv::mean(images[i].grey)[0]);
+      for (double v : one) std::printf(" %.3f", v);
+      std::printf("\n");
+    }
     labels.push_back(l);
     truths.push_back(images[i].truth);
   }

@@ -62,6 +62,7 @@ struct Classifier::Impl {
   detail::Forest stage2;
   nlohmann::json trainingSummary;
   TrainingContext context;
+  std::string presetText;  // PresetChoice::text of learn.preset = auto, empty otherwise
 };
 
 namespace {
@@ -393,6 +394,8 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   auto impl = std::make_shared<Impl>();
   impl->spec = featureSpecFromJson(doc["feature_spec"].dump(), "model " + path.string());
   impl->trainingSummary = doc.value("training", nlohmann::json::object());
+  if (impl->trainingSummary.contains("preset") && impl->trainingSummary["preset"].is_object())
+    impl->presetText = impl->trainingSummary["preset"].value("text", std::string());
   // Models written before phases were configurable hold pore, SE, CAM.
   impl->context.phaseNames = doc.value("phases", std::vector<std::string>{"pore", "SE", "CAM"});
   impl->context.phaseValues = doc.value("phase_values", std::vector<std::uint8_t>{});
@@ -461,6 +464,21 @@ Classifier Classifier::load(const std::filesystem::path& path, const FeatureSpec
 }
 
 bool Classifier::needsNeighbours() const { return impl_->spec.zContext != "none"; }
+
+void Classifier::recordPresetChoice(const PresetChoice& choice) {
+  impl_->presetText = choice.text(impl_->context.phaseNames);
+  nlohmann::json table = nlohmann::json::array();
+  for (const auto& row : choice.table) {
+    nlohmann::json iou;
+    for (std::size_t p = 0; p < row.iou.size() && p < impl_->context.phaseNames.size(); ++p)
+      iou[impl_->context.phaseNames[p]] = std::isnan(row.iou[p]) ? nlohmann::json() : nlohmann::json(row.iou[p]);
+    table.push_back({{"preset", row.name}, {"mean_iou", row.meanIou}, {"iou", iou}, {"folds_scored", row.foldsScored}});
+  }
+  impl_->trainingSummary["preset"] = {{"chosen", choice.chosen}, {"folds", choice.folds}, {"notes", choice.notes},
+                                      {"table", table}, {"text", impl_->presetText}};
+}
+
+const std::string& Classifier::presetChoiceText() const { return impl_->presetText; }
 
 Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) const {
   return predict(slice, {}, withProbabilities);

@@ -199,9 +199,7 @@ RunPlan makePlan(const config::ParamSet& params) {
                 "segment.method = classifier with a model trained on your phases");
   if (plan.classifier) {
     plan.learn = config::learnParamsFrom(params);
-    learn::FeatureSpec wanted = plan.learn.features;
-    learn::resolveCnnModel(wanted);
-    plan.model = learn::Classifier::load(plan.learn.model, wanted);
+    plan.model = learn::loadModelFor(plan.learn);  // learn.preset = auto: the model's normalisation, auto-context
     const std::string where = "learn.model " + plan.learn.model.string();
     plan.model->requirePhases(plan.phases.names, where);
     const auto& trained = plan.model->context();
