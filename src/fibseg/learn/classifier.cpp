@@ -394,8 +394,10 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   auto impl = std::make_shared<Impl>();
   impl->spec = featureSpecFromJson(doc["feature_spec"].dump(), "model " + path.string());
   impl->trainingSummary = doc.value("training", nlohmann::json::object());
-  if (impl->trainingSummary.contains("preset") && impl->trainingSummary["preset"].is_object())
-    impl->presetText = impl->trainingSummary["preset"].value("text", std::string());
+  if (impl->trainingSummary.is_object() && impl->trainingSummary.contains("preset") &&
+      impl->trainingSummary["preset"].is_object() && impl->trainingSummary["preset"].contains("text") &&
+      impl->trainingSummary["preset"]["text"].is_string())
+    impl->presetText = impl->trainingSummary["preset"]["text"].get<std::string>();
   // Models written before phases were configurable hold pore, SE, CAM.
   impl->context.phaseNames = doc.value("phases", std::vector<std::string>{"pore", "SE", "CAM"});
   impl->context.phaseValues = doc.value("phase_values", std::vector<std::uint8_t>{});
