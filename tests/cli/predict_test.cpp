@@ -265,6 +265,14 @@ TEST_F(Predict, AutoPresetPrintsItsTableAndPredictWritesTheUncertainty) {
                                         "connected strokes on the one slice)"));
   EXPECT_THAT(trained.output, HasSubstr("bank, training grey + auto-context"));
   EXPECT_TRUE(fibseg::test::readJson(f / "auto.json")["training"]["preset"].contains("table"));
+  // fibseg run takes the model's choice (whatever learn.normalisation says) and records the table.
+  std::ofstream(f / "auto.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \""
+                                 << (f / "outauto") << "\"\n";
+  const auto ran = run("run " + (f / "auto.toml") + " --set segment.method=classifier --set learn.model=" +
+                       (f / "auto.json") + " --set learn.normalisation=fixed");
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  EXPECT_THAT(fibseg::test::readJson(f / "outauto/run.json")["classifier_preset"].get<std::string>(),
+              HasSubstr("cross-validated IoU"));
   const auto u = run("predict " + (f / "auto.json") + " " + (f / "ph/raw/slice_0001.tif") + " --out " + (f / "unsure") +
                      " --uncertainty --probabilities");
   ASSERT_EQ(u.exitCode, 0) << u.output;

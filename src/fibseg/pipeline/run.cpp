@@ -769,6 +769,8 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
                   : plan.classifier && !plan.learn.denoiseInput ? std::string("none")
                                                                 : intensity::describeDenoise(plan.denoise)},
       {"phases", phasesJson},
+      // learn.preset = auto: the cross-validated table and the choice the model was trained with
+      {"classifier_preset", plan.classifier ? plan.model->presetChoiceText() : std::string()},
       {"otsu_thresholds", segmented.otsuThresholds},
       {"phase_fractions", fractionsJson},
       {"preview_slice", plan.previewSlice},
