@@ -334,3 +334,37 @@ void BM_RefineBoundaries(benchmark::State& state) {
   setRate(state, f.slice, processCpuSeconds() - cpu);
 }
 BENCHMARK(BM_RefineBoundaries)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Issue 25: `learn.preset = auto` training on strokes on 2 slices of 2048 x 1536 (phantom, 1.5 %
+// painted): 4 candidates x 2 leave-one-slice-out folds, then the chosen one on all strokes.
+// Counter cpu_s = CPU seconds of all threads per training; target <= 60 s wall on 2 cores.
+void BM_TrainAutoTwoSlices2048x1536(benchmark::State& state) {
+  phantom::PhantomParams p;
+  p.width = 2048;
+  p.height = 1536 + 100;
+  p.dataBarRows = 100;
+  p.slices = 2;
+  p.seed = 5;
+  const phantom::Phantom ph(p);
+  std::vector<learn::AnnotatedSlice> examples;
+  for (int z = 0; z < 2; ++z)
+    examples.push_back({ph.rawSlice(z).rowRange(0, 1536).clone(), strokes(ph.truthLabels(z), 0.015, 20 + z),
+                        "slice " + std::to_string(z)});
+  learn::LearnParams lp;
+  lp.features = defaultSpec();
+  lp.training = defaultTraining();
+  lp.refine = {};
+  lp.writeProbabilities = false;
+  lp.denoiseInput = false;
+  lp.preset = "auto";
+  const double cpu = processCpuSeconds();
+  std::string chosen;
+  for (auto _ : state) {
+    const auto model = learn::trainModel(examples, lp, {{"pore", "SE", "CAM"}, {0, 1, 2}, {}, 0, "none"});
+    chosen = model.presetChoiceText();
+  }
+  state.counters["cpu_s"] = (processCpuSeconds() - cpu) / state.iterations();
+  state.SetLabel(chosen.substr(chosen.find('*') + 2, chosen.find('\n', chosen.find('*')) - chosen.find('*') - 2));
+}
+BENCHMARK(BM_TrainAutoTwoSlices2048x1536)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+

@@ -452,7 +452,9 @@ PYBIND11_MODULE(fibseg, m) {
       .def_static("load", [](const std::string& path) { return learn::Classifier::load(path); }, py::arg("path"))
       .def_property_readonly("features", [](const learn::Classifier& c) {
         return learn::featureNames(c.featureSpec());
-      });
+      })
+      .def_property_readonly("preset_choice", [](const learn::Classifier& c) { return c.presetChoiceText(); },
+                             "learn.preset = auto: the cross-validated table and the choice (empty for manual)");
 
   m.def("train", [](const py::sequence& images, const py::sequence& annotations, const py::kwargs& kw) {
     if (py::isinstance<py::str>(images) || py::isinstance<py::str>(annotations) ||
@@ -490,7 +492,7 @@ PYBIND11_MODULE(fibseg, m) {
       examples[i].annotation = learn::annotationFromImage(examples[i].annotation, paintedNames[i], phases);
       examples[i].slice = intensity::denoise(examples[i].slice, denoise);
     }
-    return learn::Classifier::train(examples, p.features, p.training, context);
+    return learn::trainModel(examples, p, context);
   }, py::arg("images"), py::arg("annotations"),
      "Trains a classifier from painted slices (annotation 0 unlabelled, phase index + 1: 1 pore, "
      "2 SE, 3 CAM by default); learn.* and phases.* parameters as keywords.");
@@ -524,6 +526,31 @@ PYBIND11_MODULE(fibseg, m) {
   }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when "
      "learn.denoise_input, as in train; a model with learn.z_context needs a Z x H x W stack; boundaries "
      "refined when learn.refine_band > 0).");
+
+  m.def("predict_uncertainty", [](const learn::Classifier& model, const py::array& image, const py::kwargs& kw) {
+    const auto all = paramsFrom(kw);
+    const auto denoiseAll = config::denoiseParamsFrom(all);
+    const auto denoise = config::learnParamsFrom(all).denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
+    requireNdim(image, "image", 2, 2, "an H x W slice");
+    requireContiguous(image, "image");
+    if (model.needsNeighbours())
+      throw py::value_error("predict_uncertainty: the model has learn.z_context; expected a model without z context "
+                            "(for a stack, fibseg predict --uncertainty)");
+    const int type = cvTypeOf(image, "image");
+    learn::Prediction p;
+    {
+      py::gil_scoped_release nogil;
+      const cv::Mat seen = intensity::denoise(sliceView(image, type, 0), denoise);
+      p = model.predict(seen, true);
+      p.labels = learn::refineBoundaries(p.labels, seen, config::learnParamsFrom(all).refine,
+                                         static_cast<int>(p.probabilities.size()));
+    }
+    py::list probabilities;
+    for (auto& plane : p.probabilities) probabilities.append(arrayOwning(std::move(plane)));
+    return py::make_tuple(arrayOwning(std::move(p.labels)), probabilities, arrayOwning(std::move(p.uncertainty)));
+  }, py::arg("model"), py::arg("image"),
+     "(labels, [probability per phase], uncertainty) of one slice: uncertainty is the entropy of the phase "
+     "probabilities / log(phases), float32 0..1 (0 sure, 1 all phases equally likely): paint where it is high.");
 
   m.def("measure", [](const py::array& labels, const py::object& voxelSize, const py::object& phases,
                        const py::kwargs& kw) {

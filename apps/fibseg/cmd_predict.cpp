@@ -58,7 +58,7 @@ void addPredictCommand(CLI::App& app) {
   struct Options {
     std::string model, input, out, config;
     std::vector<std::string> overrides;
-    bool probabilities = false, convertBitDepth = false, overwrite = false;
+    bool probabilities = false, uncertainty = false, convertBitDepth = false, overwrite = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("MODEL", o->model, "Model file written by `fibseg train`")->required()->check(CLI::ExistingFile);
@@ -71,6 +71,10 @@ void addPredictCommand(CLI::App& app) {
   cmd->add_option("--set", o->overrides, "Override one parameter: section.key=value (repeatable)");
   cmd->add_flag("--probabilities", o->probabilities,
                 "Also write probability_<phase>_NNNN.png: each phase's probability x 255");
+  cmd->add_flag("--uncertainty", o->uncertainty,
+                "Also write uncertainty_NNNN.png: the entropy of the phase probabilities / log(phases) x 255 "
+                "(0 = sure, 255 = all phases equally likely: paint strokes there next), and print each image's "
+                "mean and its least certain 64 x 64 px windows");
   cmd->add_flag("--convert-bit-depth", o->convertBitDepth,
                 "Accept images of another bit depth than the training images: 16-bit grey / 257 -> 8-bit, "
                 "8-bit grey x 257 -> 16-bit (without it, such images are an error)");
@@ -133,7 +137,21 @@ void addPredictCommand(CLI::App& app) {
       std::snprintf(name, sizeof name, "_%04zu.png", i);
       io::writePng(out / ("labels" + std::string(name)), segment::labelImage(prediction.labels, phases.values));
       io::writePng(out / ("colour" + std::string(name)), segment::colourLabels(prediction.labels, phases.coloursRgb));
-      for (std::size_t p = 0; p < prediction.probabilities.size(); ++p) {
+      if (o->uncertainty) {
+        cv::Mat eight;
+        prediction.uncertainty.convertTo(eight, CV_8U, 255.0);
+        io::writePng(out / ("uncertainty" + std::string(name)), eight);
+        std::string where;
+        for (const auto& r : learn::leastCertainRegions(prediction.uncertainty, 3, 64)) {
+          char w[96];
+          std::snprintf(w, sizeof w, "%s x %d-%d y %d-%d (%.2f)", where.empty() ? "" : ",", r.box.x,
+                        r.box.x + r.box.width - 1, r.box.y, r.box.y + r.box.height - 1, r.meanUncertainty);
+          where += w;
+        }
+        std::printf("predict: %s: mean uncertainty %.3f; least certain:%s\n", source.name().c_str(),
+                    cv::mean(prediction.uncertainty)[0], where.c_str());
+      }
+      for (std::size_t p = 0; o->probabilities && p < prediction.probabilities.size(); ++p) {
         cv::Mat eight;
         prediction.probabilities[p].convertTo(eight, CV_8U, 255.0);
         io::writePng(out / ("probability_" + phases.key(static_cast<int>(p)) + name), eight);
@@ -152,7 +170,7 @@ void addPredictCommand(CLI::App& app) {
       fractionsCsv += "\n";
     };
     // In order: with z context each image's features also describe its neighbours' pixels.
-    learn::StackPredictor inOrder(model, o->probabilities, write, refine);
+    learn::StackPredictor inOrder(model, o->probabilities || o->uncertainty, write, refine);
     for (std::size_t i = 0; i < sources.size(); ++i) {
       int depth = 0;
       const cv::Mat image = imageAsTrained(sources[i], &depth);

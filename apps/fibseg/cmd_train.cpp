@@ -129,7 +129,7 @@ void addTrainCommand(CLI::App& app) {
     const auto started = std::chrono::steady_clock::now();
     const learn::TrainingContext context{phases.names, phases.values, phases.coloursRgb, 0,
                                          intensity::describeDenoise(denoise)};
-    const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training, context);
+    const auto model = learn::trainModel(examples, learnParams, context);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     model.save(modelPath);
 
@@ -153,8 +153,10 @@ void addTrainCommand(CLI::App& app) {
       counts += (p ? ", " : "") + phases.names[p] + " " + std::to_string(perPhase[p]);
     std::printf("train: %zu slices, painted pixels: %s; denoise %s; %zu features per pixel; %.1f s\n",
                 examples.size(), counts.c_str(), context.denoise.c_str(),
-                learn::featureNames(learnParams.features).size(), seconds);
+                learn::featureNames(model.featureSpec()).size(), seconds);
     std::printf("train: the model agrees with %.2f%% of the painted pixels\n", 100.0 * agree / std::max(1LL, painted));
+    if (!model.presetChoiceText().empty())
+      std::printf("train: learn.preset = auto, %s", model.presetChoiceText().c_str());
     std::printf("train: wrote %s (use it with segment.method = classifier, learn.model = that file)\n",
                 modelPath.string().c_str());
   });

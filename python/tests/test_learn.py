@@ -94,3 +94,18 @@ def test_refined_boundaries_are_the_same_from_the_cli_and_python(cli_run, tmp_pa
     assert from_cli.tobytes() == refined.tobytes()
     changed = (refined != plain).mean()
     assert 0 < changed < 0.2  # boundaries moved, nothing else
+
+
+def test_predict_uncertainty_is_entropy_of_the_probabilities(cli_run):
+    corrected, _ = fibseg.read_series(str(cli_run / "cache" / "corrected.tif"))
+    labels, _ = fibseg.read_series(str(cli_run / "labels.tif"))
+    model = fibseg.train([np.ascontiguousarray(corrected[0])], [strokes(labels[0])], learn={"rounds": 10})
+    assert "cross-validated IoU" in model.preset_choice  # learn.preset = auto, the default
+    s = np.ascontiguousarray(corrected[1])
+    found, probabilities, uncertainty = fibseg.predict_uncertainty(model, s)
+    assert found.tobytes() == fibseg.predict(model, s).tobytes()
+    p = np.stack(probabilities).astype(np.float64)
+    assert p.shape == (3,) + s.shape and uncertainty.shape == s.shape and uncertainty.dtype == np.float32
+    entropy = -(p * np.log(np.clip(p, 1e-7, 1))).sum(axis=0) / np.log(3)
+    assert np.allclose(uncertainty, np.clip(entropy, 0, 1), atol=1e-4)
+    assert 0 <= uncertainty.min() and uncertainty.max() <= 1

@@ -113,7 +113,8 @@ TEST(LcoFibsem, ClassifierFromStrokesOnTwoSlicesScoredOnTheOther25) {
   const double fraction = double(painted) / pixels;
   EXPECT_LE(fraction, 0.02);
   const learn::TrainingContext context{{"rest", "particle"}, {0, 1}, {}, 0, intensity::describeDenoise(denoise)};
-  const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training, context);
+  const auto model = learn::trainModel(examples, learnParams, context);  // learn.preset = auto
+  std::cout << model.presetChoiceText();
   double iou = 0;
   int scored = 0;
   for (std::size_t i = 0; i < slices.size(); ++i) {
@@ -122,7 +123,7 @@ TEST(LcoFibsem, ClassifierFromStrokesOnTwoSlicesScoredOnTheOther25) {
     ++scored;
   }
   iou /= scored;
-  std::cout << "classifier (registry learn defaults, 2D features), strokes on " << 100 * fraction
+  std::cout << "classifier (registry learn defaults, 2D features, learn.preset = auto), strokes on " << 100 * fraction
             << " % of 2 slices: CAM IoU, mean of " << scored << " other slices " << iou << "\n";
   EXPECT_EQ(scored, 25);
   EXPECT_GE(iou, 0.80);
@@ -178,6 +179,7 @@ class StackScoring {
       examples.push_back({slices_[i].bse, strokes(slices_[i].particle, 0.015, 11 + unsigned(i)), slices_[i].name,
                           neighboursOf(slices_[i].name)});
     const learn::TrainingContext context{{"rest", "particle"}, {0, 1}, {}, 0, "none"};
+    // The settings given, as they are (learn.preset = manual): these tests compare settings.
     const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training, context);
     std::vector<double> iou(refinements.size(), 0.0);
     int scored = 0;

@@ -229,7 +229,8 @@ TEST_F(Predict, ZContextModelTrainsOnAStackAndPredictsStacksButNotSingleImages) 
 TEST_F(Predict, AutoContextModelKeepsItsTwoStagesThroughTrainPredictAndRun) {
   const Folder& f = *folder_;
   cv::imwrite(f / "strokes1ac.png", strokesOf(truth_[1], 3));
-  const std::string ac = " --set learn.auto_context_scales=2,4 --set learn.rank_features=true";
+  // learn.preset = manual: exactly these settings (auto would choose auto-context itself).
+  const std::string ac = " --set learn.auto_context_scales=2,4 --set learn.rank_features=true --set learn.preset=manual";
   const auto trained = run("train --image " + (f / "ph/raw/slice_0001.tif") + " --annotation " + (f / "strokes1ac.png") +
                            " --model " + (f / "ac.json") + ac);
   ASSERT_EQ(trained.exitCode, 0) << trained.output;
@@ -245,10 +246,59 @@ TEST_F(Predict, AutoContextModelKeepsItsTwoStagesThroughTrainPredictAndRun) {
   std::ofstream(f / "ac.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "outac")
                                << "\"\n";
   const auto oneStage = run("run " + (f / "ac.toml") + " --set segment.method=classifier --set learn.model=" +
-                            (f / "ac.json") + " --set learn.rank_features=true");
+                            (f / "ac.json") + " --set learn.rank_features=true --set learn.preset=manual");
   EXPECT_NE(oneStage.exitCode, 0);
   EXPECT_THAT(oneStage.output, HasSubstr("learn.auto_context_scales: model [2, 4], configuration []"));
   const auto ran = run("run " + (f / "ac.toml") + " --set segment.method=classifier --set learn.model=" + (f / "ac.json") + ac);
   ASSERT_EQ(ran.exitCode, 0) << ran.output;
   EXPECT_TRUE(fs::exists(f / "outac/labels.tif"));
+}
+
+// learn.preset = auto (the default) prints its cross-validated table; predict --uncertainty writes
+// the entropy map, consistent with the probabilities written beside it.
+TEST_F(Predict, AutoPresetPrintsItsTableAndPredictWritesTheUncertainty) {
+  const Folder& f = *folder_;
+  const auto trained = run("train --image " + (f / "ph/raw/slice_0000.tif") + " --annotation " + (f / "strokes.png") +
+                           " --model " + (f / "auto.json"));
+  ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  EXPECT_THAT(trained.output, HasSubstr("learn.preset = auto, cross-validated IoU on held-out strokes (3 folds of "
+                                        "connected strokes on the one slice)"));
+  EXPECT_THAT(trained.output, HasSubstr("bank, training grey + auto-context"));
+  EXPECT_TRUE(fibseg::test::readJson(f / "auto.json")["training"]["preset"].contains("table"));
+  // fibseg run takes the model's choice (whatever learn.normalisation says) and records the table.
+  std::ofstream(f / "auto.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \""
+                                 << (f / "outauto") << "\"\n";
+  const auto ran = run("run " + (f / "auto.toml") + " --set segment.method=classifier --set learn.model=" +
+                       (f / "auto.json") + " --set learn.normalisation=fixed");
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  EXPECT_THAT(fibseg::test::readJson(f / "outauto/run.json")["classifier_preset"].get<std::string>(),
+              HasSubstr("cross-validated IoU"));
+  const auto u = run("predict " + (f / "auto.json") + " " + (f / "ph/raw/slice_0001.tif") + " --out " + (f / "unsure") +
+                     " --uncertainty --probabilities");
+  ASSERT_EQ(u.exitCode, 0) << u.output;
+  EXPECT_THAT(u.output, HasSubstr("mean uncertainty"));
+  const cv::Mat map = cv::imread(f / "unsure/uncertainty_0000.png", cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(map.size(), truth_[1].size());
+  std::vector<cv::Mat> p;
+  for (const char* phase : {"pore", "se", "cam"}) {
+    cv::Mat q;
+    cv::imread(f / ("unsure/probability_" + std::string(phase) + "_0000.png"), cv::IMREAD_UNCHANGED).convertTo(q, CV_32F, 1 / 255.0);
+    p.push_back(q);
+  }
+  // Entropy / log 3 is at most 0.21 (54 / 255) where one phase has >= 0.95, at least 0.55 (141)
+  // where none has 0.7 (PNG rounding aside).
+  int checked = 0;
+  for (int y = 0; y < map.rows; ++y)
+    for (int x = 0; x < map.cols; ++x) {
+      const float top = std::max({p[0].at<float>(y, x), p[1].at<float>(y, x), p[2].at<float>(y, x)});
+      if (top >= 0.95f) {
+        EXPECT_LE(map.at<uchar>(y, x), 60) << x << "," << y;
+        ++checked;
+      }
+      if (top < 0.69f) {
+        EXPECT_GE(map.at<uchar>(y, x), 120) << x << "," << y;
+        ++checked;
+      }
+    }
+  EXPECT_GT(checked, 5000);
 }

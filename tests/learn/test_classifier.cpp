@@ -125,6 +125,74 @@ TEST(Classifier, SparseStrokesOnTwoSlicesSegmentTheOthers) {
 
 namespace {
 
+// Three phases: a noisy background (0), large disks (1) and small bright disks (2), blurred.
+void disksImage(unsigned seed, cv::Mat& grey, cv::Mat& truth) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> at(0, 255);
+  truth = cv::Mat::zeros(256, 256, CV_8U);
+  for (int k = 0; k < 14; ++k) cv::circle(truth, {at(rng), at(rng)}, 14 + at(rng) % 10, 1, -1);
+  for (int k = 0; k < 25; ++k) cv::circle(truth, {at(rng), at(rng)}, 7 + at(rng) % 4, 2, -1);
+  cv::Mat image(truth.size(), CV_32F);
+  const float greys[3] = {70, 140, 200};
+  for (int y = 0; y < truth.rows; ++y)
+    for (int x = 0; x < truth.cols; ++x) image.at<float>(y, x) = greys[truth.at<std::uint8_t>(y, x)];
+  cv::GaussianBlur(image, image, {0, 0}, 1.0);
+  cv::Mat noise(truth.size(), CV_32F);
+  cv::randn(noise, 0, 12);
+  image += noise;
+  image.convertTo(grey, CV_8U);
+}
+
+// `want[p]` px of 10 px strokes inside phase p (eroded by 1 px), p + 1 as annotation code.
+cv::Mat strokesOf(const cv::Mat& truth, const std::vector<int>& want, unsigned seed) {
+  cv::Mat annotation = cv::Mat::zeros(truth.size(), CV_8U);
+  std::mt19937 rng(seed);
+  for (int p = 0; p < static_cast<int>(want.size()); ++p) {
+    cv::Mat inside;
+    cv::erode(truth == p, inside, cv::Mat());
+    std::vector<cv::Point> candidates;
+    cv::findNonZero(inside, candidates);
+    std::uniform_int_distribution<std::size_t> pick(0, candidates.size() - 1);
+    std::uniform_real_distribution<double> angle(0, CV_PI);
+    for (int painted = 0, attempt = 0; painted < want[p] && attempt < 10000; ++attempt) {
+      const cv::Point a = candidates[pick(rng)];
+      const double t = angle(rng);
+      const int length = std::min(10, want[p] - painted);
+      cv::Mat line = cv::Mat::zeros(truth.size(), CV_8U);
+      cv::line(line, a, a + cv::Point(int(length * std::cos(t)), int(length * std::sin(t))), 255, 1);
+      line &= inside & (annotation == 0);
+      annotation.setTo(p + 1, line);
+      painted += cv::countNonZero(line);
+    }
+  }
+  return annotation;
+}
+
+}  // namespace
+
+// A phase painted with 1 % of the strokes (50 px of 5,000) is still found: the phases are weighted
+// equally in training whatever their stroke count (weight = rows / (phases x rows of the phase)).
+TEST(Classifier, RarePhaseWithOnePercentOfTheStrokesIsFound) {
+  cv::Mat grey, truth, testGrey, testTruth;
+  disksImage(5, grey, truth);
+  disksImage(6, testGrey, testTruth);
+  const cv::Mat annotation = strokesOf(truth, {2475, 2475, 50}, 9);
+  
+  ASSERT_EQ(cv::countNonZero(annotation == 3), 50);
+  ASSERT_GE(cv::countNonZero(annotation), 4950);
+  auto spec = defaultSpec();
+  spec.normalisation = "training";
+  const auto model = learn::Classifier::train({{grey, annotation, "disks"}}, spec, defaultTraining(),
+                                              {{"background", "disk", "rare"}, {0, 1, 2}, {}, 0, "none"});
+  const cv::Mat labels = model.predict(testGrey).labels;
+  const double both = cv::countNonZero((labels == 2) & (testTruth == 2)),
+               either = cv::countNonZero((labels == 2) | (testTruth == 2));
+  std::cout << "rare phase (" << cv::countNonZero(annotation == 3) << " of " << cv::countNonZero(annotation) << " painted px): IoU " << both / either << "\n";
+  EXPECT_GE(both / either, 0.8);
+}
+
+namespace {
+
 // A small, quickly trained model on one phantom slice, for the file and error tests.
 struct SmallModel {
   phantom::Phantom ph{[] {

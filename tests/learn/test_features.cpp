@@ -136,7 +136,7 @@ TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
   cv::Mat slice(150, 40, CV_16U);
   cv::randu(slice, 0, 65535);
   cv::GaussianBlur(slice, slice, {5, 5}, 1.5);
-  const cv::Mat normalised = learn::detail::normaliseSlice(slice, "fixed");
+  const cv::Mat normalised = learn::detail::normaliseSlice(slice, s);
   const auto whole = learn::detail::bankFeatures(normalised, s, nullptr);
   int bands = 0;
   // ~ 20 rows per band: many bands, each needing its halo.
@@ -281,4 +281,52 @@ TEST(CnnFeatures, UnreadableModelIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no_such_model.onnx"), std::string::npos) << e.what();
   }
+}
+
+// learn.normalisation = training: one mapping for every slice, from the training slices' grey
+// percentiles, whatever each slice predicted holds. A slice made mostly of the bright phase keeps
+// its grey levels (percentile would map its bright phase lower, towards the dark phase's place).
+TEST(FeatureBank, TrainingNormalisationDoesNotFollowWhatTheSliceHolds) {
+  auto s = spec({1}, {}, "training");
+  s.greyLow = 50, s.greyHigh = 250;
+  cv::Mat mostlyDark(40, 40, CV_8U, cv::Scalar(50)), mostlyBright(40, 40, CV_8U, cv::Scalar(250));
+  mostlyDark(cv::Rect(0, 0, 10, 40)).setTo(250);
+  mostlyBright(cv::Rect(0, 0, 10, 40)).setTo(50);
+  const cv::Mat a = learn::detail::normaliseSlice(mostlyDark, s), b = learn::detail::normaliseSlice(mostlyBright, s);
+  EXPECT_NEAR(a.at<float>(20, 5), 1.0f, 1e-6);   // 250 -> 1 in both
+  EXPECT_NEAR(b.at<float>(20, 30), 1.0f, 1e-6);
+  EXPECT_NEAR(a.at<float>(20, 30), 0.0f, 1e-6);  // 50 -> 0 in both
+  EXPECT_NEAR(b.at<float>(20, 5), 0.0f, 1e-6);
+  // Not trained yet (no range): the bit depth's range, as "fixed".
+  const auto untrained = spec({1}, {}, "training");
+  EXPECT_NEAR(learn::detail::normaliseSlice(mostlyDark, untrained).at<float>(20, 5), 250.0f / 255.0f, 1e-6);
+  // The pooled percentiles of the training slices: 1st and 99th of all their pixels together.
+  const auto [low, high] = learn::detail::greyPercentiles({mostlyDark, mostlyBright});
+  EXPECT_EQ(low, 50);
+  EXPECT_EQ(high, 250);
+  // The range round-trips through the model's JSON; a "training" spec without it is refused.
+  const auto back = learn::featureSpecFromJson(learn::featureSpecToJson(s), "test");
+  EXPECT_EQ(back.greyLow, 50);
+  EXPECT_EQ(back.greyHigh, 250);
+  std::string json = learn::featureSpecToJson(s);
+  json.replace(json.find("\"grey_range\""), 12, "\"other_key\"");
+  EXPECT_THROW(learn::featureSpecFromJson(json, "model.json"), Error);
+  EXPECT_EQ(learn::describeFeatureDifferences(back, spec({1}, {}, "training")), "");  // the range is the model's
+}
+
+TEST(Uncertainty, EntropyIsZeroWhenSureOneWhenEvenAndFindsTheUnsureWindow) {
+  cv::Mat p0(60, 80, CV_32F, cv::Scalar(1.0f)), p1(60, 80, CV_32F, cv::Scalar(0.0f));
+  p0(cv::Rect(50, 20, 10, 10)).setTo(0.5f);  // a patch where both phases are equally likely
+  p1(cv::Rect(50, 20, 10, 10)).setTo(0.5f);
+  const cv::Mat u = learn::uncertaintyOf({p0, p1});
+  EXPECT_FLOAT_EQ(u.at<float>(0, 0), 0.0f);
+  EXPECT_NEAR(u.at<float>(25, 55), 1.0f, 1e-6);
+  // Three phases at 1/3 each: the largest entropy, 1 after dividing by log 3.
+  const cv::Mat third(4, 4, CV_32F, cv::Scalar(1.0f / 3));
+  EXPECT_NEAR(learn::uncertaintyOf({third, third, third}).at<float>(1, 1), 1.0f, 1e-5);
+  const auto regions = learn::leastCertainRegions(u, 3, 10);
+  ASSERT_EQ(regions.size(), 1u);  // only one window holds any uncertainty
+  EXPECT_EQ(regions[0].box, cv::Rect(50, 20, 10, 10));
+  EXPECT_NEAR(regions[0].meanUncertainty, 1.0, 1e-6);
+  EXPECT_THROW(learn::uncertaintyOf({p0}), Error);
 }

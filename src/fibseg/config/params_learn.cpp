@@ -29,11 +29,15 @@ std::vector<ParamSpec> learnParameterSpecs() {
                    .min = 1.0, .max = 16.0,
                    .description = "Number of Gabor orientations, evenly spread over 180 degrees."});
   specs.push_back({.section = s, .key = "normalisation", .type = ParamType::Choice, .defaultValue = "percentile",
-                   .choices = {"percentile", "fixed"},
-                   .description = "How grey levels are scaled before features are computed. percentile: each "
-                                  "slice's darkest 1% and brightest 1% map to 0 and 1, so slices with different "
-                                  "brightness look alike to the classifier; fixed: grey divided by the largest "
-                                  "value of the bit depth (use when brightness carries meaning across slices)."});
+                   .choices = {"training", "fixed", "percentile"},
+                   .description = "How grey levels are scaled before features are computed. training: the "
+                                  "darkest 1% and brightest 1% of all training slices together map to 0 and 1, "
+                                  "and that one mapping (kept in the model) serves every slice predicted; fixed: "
+                                  "grey divided by the largest value of the bit depth; percentile: each slice's "
+                                  "own darkest and brightest 1% map to 0 and 1, so the mapping follows how much "
+                                  "of each phase the slice holds (a slice with more bright phase looks darker to "
+                                  "the classifier). training and fixed need slices of equal brightness, which "
+                                  "`fibseg run` gives (intensity stage); bench/README.md, Learn, defaults."});
   specs.push_back({.section = s, .key = "cnn_model", .type = ParamType::Path, .defaultValue = "",
                    .description = "Optional ONNX network whose feature maps are added to the features (e.g. the "
                                   "first blocks of VGG16, see bench/README.md section Learn for how to export "
@@ -69,6 +73,21 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "stage's trees and smoothing make prediction about 1.5-2x slower. lco-fibsem "
                                   "CAM IoU with 1, 2, 4, 8: 0.845 (2D, one stage 0.810), 0.878 with "
                                   "learn.z_context = above_below and 30 rounds of depth 6 (bench/README.md)."});
+  specs.push_back({.section = s, .key = "preset", .type = ParamType::Choice, .defaultValue = "auto",
+                   .choices = {"auto", "manual"},
+                   .description = "auto: `fibseg train` scores a few candidate settings by cross-validation on "
+                                  "your strokes (each annotated slice held out in turn; with one slice, its "
+                                  "connected strokes in learn.cv_folds folds) and keeps the best: grey "
+                                  "normalisation per slice (percentile) or from the training slices (training), "
+                                  "each with and without auto-context (learn.auto_context_scales, or 1, 2, 4, 8 "
+                                  "px), on the bank of learn.scales, gabor_*, rank_features, z_context. The "
+                                  "table and the choice are printed and kept in the model; `fibseg run` then "
+                                  "takes the model's features. manual: exactly the learn.* values given."});
+  specs.push_back({.section = s, .key = "cv_folds", .type = ParamType::Integer, .defaultValue = "3",
+                   .min = 2.0, .max = 20.0,
+                   .description = "With learn.preset = auto and strokes on one slice: the folds its connected "
+                                  "strokes are dealt into (per phase, in turn). With two or more annotated "
+                                  "slices each slice is a fold."});
   specs.push_back({.section = s, .key = "rounds", .type = ParamType::Integer, .defaultValue = "15",
                    .min = 1.0, .max = 5000.0,
                    .description = "Boosting rounds when training (each adds one tree per phase). More can fit "
@@ -138,6 +157,8 @@ learn::LearnParams learnParamsFrom(const ParamSet& params) {
   p.denoiseInput = params.boolean("learn.denoise_input");
   p.refine.bandPx = static_cast<int>(params.integer("learn.refine_band"));
   p.refine.sigma = params.real("learn.refine_sigma");
+  p.preset = params.text("learn.preset");
+  p.folds = static_cast<int>(params.integer("learn.cv_folds"));
   return p;
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
+#include <tuple>
 #include <random>
 #include <sstream>
 
@@ -61,6 +62,7 @@ struct Classifier::Impl {
   detail::Forest stage2;
   nlohmann::json trainingSummary;
   TrainingContext context;
+  std::string presetText;  // PresetChoice::text of learn.preset = auto, empty otherwise
 };
 
 namespace {
@@ -188,7 +190,7 @@ void Classifier::requirePhases(const std::vector<std::string>& phases, const std
                 "; expected the same phases in the same order (set phases.names to the model's, or retrain)");
 }
 
-Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
+Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& requestedFeatures,
                              const TrainingParams& params, const TrainingContext& context) {
   const int phases = static_cast<int>(context.phaseNames.size());
   if (phases < kMinPhases || phases > kMaxPhases)
@@ -199,7 +201,8 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     throw Error("training: learn.rounds, learn.max_depth, learn.learning_rate and learn.samples_per_phase must be "
                 "positive");
   auto impl = std::make_shared<Impl>();
-  impl->spec = features;
+  impl->spec = requestedFeatures;
+  const FeatureSpec& features = impl->spec;  // with the training slices' grey range once known
   impl->context = context;
   if (!features.cnnModel.empty()) {
     if (features.cnnModelDigest.empty())
@@ -238,6 +241,15 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     throw Error("training: the annotations contain no pixels of " + missing + "; expected strokes of every named "
                 "phase (phases.names: " + joinPhaseNames(context.phaseNames) + ") on at least one slice");
 
+  if (features.normalisation == "training") {
+    // One grey mapping for every slice this model will see: what the training slices span.
+    std::vector<cv::Mat> greys;
+    for (const auto& example : examples) greys.push_back(example.slice);
+    std::tie(impl->spec.greyLow, impl->spec.greyHigh) = detail::greyPercentiles(greys);
+    if (!(impl->spec.greyHigh > impl->spec.greyLow))  // flat training slices: the bit depth's range
+      std::tie(impl->spec.greyLow, impl->spec.greyHigh) = std::pair{0.0, impl->context.bitDepth == 8 ? 255.0 : 65535.0};
+  }
+
   std::mt19937_64 rng(params.seed);
   std::vector<std::vector<char>> chosen(phases);  // by rank among the phase's labelled pixels
   std::vector<long long> used(phases, 0);
@@ -260,7 +272,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   std::vector<std::vector<cv::Point>> where(examples.size());  // of each row, per example
   for (std::size_t e = 0; e < examples.size(); ++e) {
     const auto& example = examples[e];
-    const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
+    const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
     const auto contexts =
         detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
     detail::forEachBand(normalised, contexts, features, impl->cnn.get(), kBandPixels,
@@ -313,7 +325,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     data2.reserve(rows * wide);
     for (std::size_t e = 0; e < examples.size(); ++e) {
       const auto& example = examples[e];
-      const cv::Mat normalised = detail::normaliseSlice(example.slice, features.normalisation);
+      const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
       const auto contexts =
           detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
       const auto outOfFold = examples.size() >= 2 ? stage1Without(e) : std::nullopt;
@@ -382,6 +394,10 @@ Classifier Classifier::load(const std::filesystem::path& path) {
   auto impl = std::make_shared<Impl>();
   impl->spec = featureSpecFromJson(doc["feature_spec"].dump(), "model " + path.string());
   impl->trainingSummary = doc.value("training", nlohmann::json::object());
+  if (impl->trainingSummary.is_object() && impl->trainingSummary.contains("preset") &&
+      impl->trainingSummary["preset"].is_object() && impl->trainingSummary["preset"].contains("text") &&
+      impl->trainingSummary["preset"]["text"].is_string())
+    impl->presetText = impl->trainingSummary["preset"]["text"].get<std::string>();
   // Models written before phases were configurable hold pore, SE, CAM.
   impl->context.phaseNames = doc.value("phases", std::vector<std::string>{"pore", "SE", "CAM"});
   impl->context.phaseValues = doc.value("phase_values", std::vector<std::uint8_t>{});
@@ -451,6 +467,21 @@ Classifier Classifier::load(const std::filesystem::path& path, const FeatureSpec
 
 bool Classifier::needsNeighbours() const { return impl_->spec.zContext != "none"; }
 
+void Classifier::recordPresetChoice(const PresetChoice& choice) {
+  impl_->presetText = choice.text(impl_->context.phaseNames);
+  nlohmann::json table = nlohmann::json::array();
+  for (const auto& row : choice.table) {
+    nlohmann::json iou;
+    for (std::size_t p = 0; p < row.iou.size() && p < impl_->context.phaseNames.size(); ++p)
+      iou[impl_->context.phaseNames[p]] = std::isnan(row.iou[p]) ? nlohmann::json() : nlohmann::json(row.iou[p]);
+    table.push_back({{"preset", row.name}, {"mean_iou", row.meanIou}, {"iou", iou}, {"folds_scored", row.foldsScored}});
+  }
+  impl_->trainingSummary["preset"] = {{"chosen", choice.chosen}, {"folds", choice.folds}, {"notes", choice.notes},
+                                      {"table", table}, {"text", impl_->presetText}};
+}
+
+const std::string& Classifier::presetChoiceText() const { return impl_->presetText; }
+
 Prediction Classifier::predict(const cv::Mat& slice, bool withProbabilities) const {
   return predict(slice, {}, withProbabilities);
 }
@@ -461,13 +492,14 @@ Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>&
   out.labels.create(slice.size(), CV_8U);
   const int classes = impl_->forest.classes();
   if (withProbabilities) out.probabilities = probabilityPlanes(slice.size(), classes);
-  const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec.normalisation);
+  const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec);
   const auto contexts = detail::contextImages(neighbours, impl_->spec, slice.size(), "classifier");
   if (impl_->spec.autoContextScales.empty())
     classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, out.labels, out.probabilities);
   else
     classifyTwoStages(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, impl_->stage2, out.labels,
                       out.probabilities);
+  if (withProbabilities) out.uncertainty = uncertaintyOf(out.probabilities);
   return out;
 }
 
@@ -481,13 +513,14 @@ StackPredictor::StackPredictor(const Classifier& model, bool withProbabilities, 
 void StackPredictor::deliver(int z, const cv::Mat& slice, Prediction prediction) {
   if (refine_.bandPx > 0)
     prediction.labels = refineBoundaries(prediction.labels, slice, refine_, model_.impl_->forest.classes());
+  if (withProbabilities_ && prediction.uncertainty.empty()) prediction.uncertainty = uncertaintyOf(prediction.probabilities);
   done_(z, std::move(prediction));
 }
 
 StackPredictor::Held StackPredictor::hold(const cv::Mat& slice) const {
   Held held{slice, {}, {}};
   if (cacheBanks_) {
-    held.normalised = detail::normaliseSlice(slice, model_.featureSpec().normalisation);
+    held.normalised = detail::normaliseSlice(slice, model_.featureSpec());
     held.bank = detail::contextBank(held.normalised, model_.featureSpec());
   }
   return held;

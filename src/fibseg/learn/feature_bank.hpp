@@ -31,8 +31,10 @@ class CnnRunner {
 /// FNV-1a 64-bit digest of a file's bytes, as 16 hex digits; throws naming the file.
 std::string fileDigest(const std::string& path);
 
-/// The slice as CV_32F scaled as spec.normalisation says.
-cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation);
+/// The slice as CV_32F scaled as spec.normalisation says (spec.greyLow/greyHigh for "training").
+cv::Mat normaliseSlice(const cv::Mat& slice, const FeatureSpec& spec);
+/// The 1st and 99th grey percentiles of all `slices` together (CV_8U or CV_16U, one depth).
+std::pair<double, double> greyPercentiles(const std::vector<cv::Mat>& slices);
 
 /// The z-context images from the neighbours {z-1, z+1} (an empty Mat or a single entry at a
 /// stack's end), each normalised on its own: for "neighbours" their mean, for "above_below" both

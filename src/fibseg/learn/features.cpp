@@ -209,8 +209,9 @@ void checkSpec(const FeatureSpec& spec) {
   if (!spec.gaborWavelengths.empty() && spec.gaborOrientations < 1)
     throw Error("feature specification: " + std::to_string(spec.gaborOrientations) +
                 " Gabor orientations; expected at least 1");
-  if (spec.normalisation != "percentile" && spec.normalisation != "fixed")
-    throw Error("feature specification: normalisation '" + spec.normalisation + "'; expected percentile or fixed");
+  if (spec.normalisation != "training" && spec.normalisation != "percentile" && spec.normalisation != "fixed")
+    throw Error("feature specification: normalisation '" + spec.normalisation +
+                "'; expected training, fixed or percentile");
   if (spec.zContext != "none" && spec.zContext != "neighbours" && spec.zContext != "above_below")
     throw Error("feature specification: z context '" + spec.zContext + "'; expected none, neighbours or above_below");
   for (double s : spec.autoContextScales)
@@ -263,6 +264,7 @@ std::string featureSpecToJson(const FeatureSpec& spec) {
   j["gabor_wavelengths"] = spec.gaborWavelengths;
   j["gabor_orientations"] = spec.gaborOrientations;
   j["normalisation"] = spec.normalisation;
+  if (spec.normalisation == "training") j["grey_range"] = {spec.greyLow, spec.greyHigh};
   j["cnn_model"] = spec.cnnModel;
   j["cnn_model_digest"] = spec.cnnModelDigest;
   j["cnn_channels"] = spec.cnnChannels;
@@ -281,6 +283,12 @@ FeatureSpec featureSpecFromJson(const std::string& text, const std::string& wher
     spec.gaborWavelengths = j.at("gabor_wavelengths").get<std::vector<double>>();
     spec.gaborOrientations = j.at("gabor_orientations").get<int>();
     spec.normalisation = j.at("normalisation").get<std::string>();
+    if (spec.normalisation == "training") {
+      const auto range = j.at("grey_range").get<std::vector<double>>();
+      if (range.size() != 2 || !(range[1] > range[0]))
+        throw Error(where + ": grey_range of normalisation training must be [low, high] with high > low");
+      spec.greyLow = range[0], spec.greyHigh = range[1];
+    }
     spec.cnnModel = j.at("cnn_model").get<std::string>();
     spec.cnnModelDigest = j.at("cnn_model_digest").get<std::string>();
     spec.cnnChannels = j.at("cnn_channels").get<int>();
@@ -344,7 +352,7 @@ std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const std::vector<cv:
   std::unique_ptr<detail::CnnRunner> cnn;
   if (!spec.cnnModel.empty()) cnn = std::make_unique<detail::CnnRunner>(spec.cnnModel);
   const auto contexts = detail::contextImages(neighbours, spec, slice.size(), "slice");
-  auto planes = detail::bankFeatures(detail::normaliseSlice(slice, spec.normalisation), spec, cnn.get());
+  auto planes = detail::bankFeatures(detail::normaliseSlice(slice, spec), spec, cnn.get());
   appendContextFeatures(planes, contexts, spec);
   return planes;
 }
@@ -367,28 +375,24 @@ std::string fileDigest(const std::string& path) {
   return hex;
 }
 
-cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation) {
-  const int depth = bitDepthOf(slice, "slice to classify");
-  cv::Mat out;
-  if (normalisation == "fixed") {
-    slice.convertTo(out, CV_32F, 1.0 / maxGreyOf(slice));
-    return out;
-  }
-  if (normalisation != "percentile")
-    throw Error("feature specification: normalisation '" + normalisation + "'; expected percentile or fixed");
+std::pair<double, double> greyPercentiles(const std::vector<cv::Mat>& slices) {
   // 1st and 99th percentile from the histogram: robust to a few saturated or dead pixels.
+  const int depth = bitDepthOf(slices.at(0), "slice to classify");
   const int bins = depth == 8 ? 256 : 65536;
   std::vector<long long> histogram(bins, 0);
-  for (int y = 0; y < slice.rows; ++y) {
-    if (depth == 8) {
-      const auto* p = slice.ptr<std::uint8_t>(y);
-      for (int x = 0; x < slice.cols; ++x) ++histogram[p[x]];
-    } else {
-      const auto* p = slice.ptr<std::uint16_t>(y);
-      for (int x = 0; x < slice.cols; ++x) ++histogram[p[x]];
+  long long total = 0;
+  for (const auto& slice : slices) {
+    total += static_cast<long long>(slice.total());
+    for (int y = 0; y < slice.rows; ++y) {
+      if (depth == 8) {
+        const auto* p = slice.ptr<std::uint8_t>(y);
+        for (int x = 0; x < slice.cols; ++x) ++histogram[p[x]];
+      } else {
+        const auto* p = slice.ptr<std::uint16_t>(y);
+        for (int x = 0; x < slice.cols; ++x) ++histogram[p[x]];
+      }
     }
   }
-  const long long total = static_cast<long long>(slice.total());
   auto percentile = [&](double q) {
     const long long rank = static_cast<long long>(q * (total - 1));
     long long seen = 0;
@@ -396,7 +400,21 @@ cv::Mat normaliseSlice(const cv::Mat& slice, const std::string& normalisation) {
       if ((seen += histogram[v]) > rank) return v;
     return bins - 1;
   };
-  const double low = percentile(0.01), high = percentile(0.99);
+  return {percentile(0.01), percentile(0.99)};
+}
+
+cv::Mat normaliseSlice(const cv::Mat& slice, const FeatureSpec& spec) {
+  bitDepthOf(slice, "slice to classify");
+  cv::Mat out;
+  const bool trainedRange = spec.normalisation == "training" && spec.greyHigh > spec.greyLow;
+  if (spec.normalisation == "fixed" || (spec.normalisation == "training" && !trainedRange)) {
+    slice.convertTo(out, CV_32F, 1.0 / maxGreyOf(slice));
+    return out;
+  }
+  if (spec.normalisation != "percentile" && !trainedRange)
+    throw Error("feature specification: normalisation '" + spec.normalisation +
+                "'; expected training, fixed or percentile");
+  const auto [low, high] = trainedRange ? std::pair{spec.greyLow, spec.greyHigh} : greyPercentiles({slice});
   const double range = high > low ? high - low : 1.0;  // a flat slice stays flat
   slice.convertTo(out, CV_32F, 1.0 / range, -low / range);
   return out;
@@ -412,7 +430,7 @@ std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const
       throw Error(where + ": a neighbouring slice is " + std::to_string(neighbour.cols) + "x" +
                   std::to_string(neighbour.rows) + "; expected the slice's size " + std::to_string(size.width) + "x" +
                   std::to_string(size.height) + " (aligned slices of one stack)");
-    given.push_back(normaliseSlice(neighbour, spec.normalisation));
+    given.push_back(normaliseSlice(neighbour, spec));
   }
   if (given.empty() || neighbours.size() > 2)
     throw Error(where + ": the features have z context (learn.z_context = " + spec.zContext +

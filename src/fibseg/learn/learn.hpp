@@ -27,9 +27,14 @@ struct FeatureSpec {
   // Gabor bank: wavelengths (px) x orientations, each an energy (|even + i odd|) response.
   std::vector<double> gaborWavelengths;
   int gaborOrientations;
-  // "percentile": each slice's 1st..99th grey percentile is mapped to 0..1 (robust to brightness
-  // drift between slices); "fixed": grey / largest grey value of the bit depth.
+  // "training": the 1st..99th grey percentile of all training slices together is mapped to 0..1,
+  // the same mapping for every slice predicted (kept in the model as greyRange); "fixed": grey /
+  // largest grey value of the bit depth; "percentile": each slice's own 1st..99th percentile
+  // (follows the slice's phase proportions: a slice with more bright phase is mapped darker).
   std::string normalisation;
+  // With "training": the grey values mapped to 0 and 1, set by Classifier::train. Unset (equal)
+  // before training: the bit depth's range stands in (as "fixed").
+  double greyLow = 0, greyHigh = 0;
   // Optional ONNX model (empty = none): input 1x1xHxW float (the normalised slice), output
   // 1xKxhxw feature maps, resized to the slice and appended. The digest identifies the file's
   // content (so a moved file still matches, an edited one does not); channels = K.
@@ -114,7 +119,21 @@ cv::Mat annotationFromImage(const cv::Mat& image, const std::string& where, cons
 struct Prediction {
   cv::Mat labels;                      // CV_8U: phase index (0 pore, 1 SE, 2 CAM by default)
   std::vector<cv::Mat> probabilities;  // empty unless asked: one CV_32F plane per phase
+  cv::Mat uncertainty;                 // with the probabilities: uncertaintyOf(probabilities)
 };
+
+/// How unsure the classifier is of each pixel: the entropy of its phase probabilities divided by
+/// log(phases), CV_32F in 0..1 (0: one phase certain; 1: all phases equally likely). Where it is
+/// high, more strokes help most. Throws unless given one CV_32F plane per phase (>= 2).
+cv::Mat uncertaintyOf(const std::vector<cv::Mat>& probabilities);
+
+struct UncertainRegion {
+  cv::Rect box;
+  double meanUncertainty;
+};
+/// The `count` (at most) non-overlapping windows of windowPx x windowPx (clipped to the map)
+/// with the highest mean uncertainty, highest first.
+std::vector<UncertainRegion> leastCertainRegions(const cv::Mat& uncertainty, int count, int windowPx);
 
 /// What a model was trained on beyond its features: checked when it is applied.
 struct TrainingContext {
@@ -126,6 +145,8 @@ struct TrainingContext {
   int bitDepth = 0;                     // of the training slices: 8 or 16 (0 = not recorded)
   std::string denoise;                  // intensity::describeDenoise of what the slices went through
 };
+
+struct PresetChoice;
 
 class Classifier {
  public:
@@ -158,6 +179,10 @@ class Classifier {
   Prediction predict(const cv::Mat& slice, const std::vector<cv::Mat>& neighbours, bool withProbabilities = false) const;
   /// True when predict needs the neighbouring slices (the model was trained with z context).
   bool needsNeighbours() const;
+  /// Records what `learn.preset = auto` chose and why (saved in the model file as
+  /// training.preset); empty for a model trained with learn.preset = manual.
+  void recordPresetChoice(const PresetChoice& choice);
+  const std::string& presetChoiceText() const;
 
   struct Impl;
 
@@ -222,6 +247,23 @@ class StackPredictor {
   int added_ = 0;
 };
 
+/// Cross-validated score of one candidate setting (learn.preset = auto).
+struct PresetScore {
+  std::string name;          // "bank, per-slice grey + auto-context"
+  std::vector<double> iou;   // per phase, on the held-out strokes (NaN: no held-out stroke of it)
+  double meanIou = 0;        // over the phases with held-out strokes
+  int foldsScored = 0;
+};
+struct PresetChoice {
+  std::string chosen;        // name of the preset trained on all strokes
+  std::string folds;         // how the strokes were split ("leave one slice out, 2 folds", ...)
+  std::string notes;         // folds skipped and why, fallbacks
+  std::vector<PresetScore> table;
+  /// Plain-text table, one line per preset: name, mean and per-phase IoU (for `fibseg train`,
+  /// run.json and the report).
+  std::string text(const std::vector<std::string>& phases) const;
+};
+
 /// The parameters of `method = classifier` (section "learn" of the registry).
 struct LearnParams {
   std::filesystem::path model;   // trained model used by `fibseg run`
@@ -230,7 +272,40 @@ struct LearnParams {
   bool writeProbabilities;       // per-phase probability TIFF beside labels.tif
   bool denoiseInput;             // the classifier sees the slice after intensity.denoise
   BoundaryRefinement refine;     // of the labels after prediction (not of the probabilities)
+  std::string preset = "manual"; // "auto": trainModel chooses among autoPresets by cross-validation
+  int folds = 3;                 // learn.cv_folds: folds by connected stroke when one slice is annotated
 };
+
+struct Preset {
+  std::string name;
+  FeatureSpec features;
+  TrainingParams training;
+};
+/// The candidates of learn.preset = auto, built on `params`' bank (scales, Gabor, rank, z context,
+/// CNN) and training: grey normalisation per slice (percentile) or from the training slices
+/// (training), each with and without auto-context (params' scales, or 1, 2, 4, 8 px).
+std::vector<Preset> autoPresets(const LearnParams& params);
+
+/// Cross-validated IoU per phase of `preset` on the strokes of `examples`: with two or more
+/// annotated slices each slice is a fold (trained on the others; this is what tells whether a
+/// setting carries over to slices it never saw); with one, its connected strokes (8-connected
+/// runs of one phase) are dealt to `folds` folds, phase by phase. A fold whose training part lacks
+/// a phase is skipped (noted in `notes`); throws when every fold is.
+PresetScore crossValidate(const std::vector<AnnotatedSlice>& examples, const Preset& preset,
+                          const TrainingContext& context, int folds, std::string* foldText = nullptr,
+                          std::string* notes = nullptr);
+
+/// Trains as `params.preset` says: "manual" = Classifier::train with params' features and
+/// training; "auto" = cross-validates every autoPresets candidate, trains the best on all strokes
+/// and records the table in the model (recordPresetChoice). With strokes on one slice and too few
+/// strokes to make folds, auto trains the first candidate and says so in the record.
+Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnParams& params,
+                      const TrainingContext& context);
+
+/// The model `params.model` for `fibseg run`, checked against params' features (CNN resolved
+/// here): with learn.preset = auto the model's grey normalisation and auto-context scales are
+/// what training chose and are not compared; every other feature parameter must match.
+Classifier loadModelFor(const LearnParams& params);
 
 }  // namespace fibseg::learn
 

@@ -199,9 +199,7 @@ RunPlan makePlan(const config::ParamSet& params) {
                 "segment.method = classifier with a model trained on your phases");
   if (plan.classifier) {
     plan.learn = config::learnParamsFrom(params);
-    learn::FeatureSpec wanted = plan.learn.features;
-    learn::resolveCnnModel(wanted);
-    plan.model = learn::Classifier::load(plan.learn.model, wanted);
+    plan.model = learn::loadModelFor(plan.learn);  // learn.preset = auto: the model's normalisation, auto-context
     const std::string where = "learn.model " + plan.learn.model.string();
     plan.model->requirePhases(plan.phases.names, where);
     const auto& trained = plan.model->context();
@@ -774,6 +772,8 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
                   : plan.classifier && !plan.learn.denoiseInput ? std::string("none")
                                                                 : intensity::describeDenoise(plan.denoise)},
       {"phases", phasesJson},
+      // learn.preset = auto: the cross-validated table and the choice the model was trained with
+      {"classifier_preset", plan.classifier ? plan.model->presetChoiceText() : std::string()},
       {"otsu_thresholds", segmented.otsuThresholds},
       {"phase_fractions", fractionsJson},
       {"preview_slice", plan.previewSlice},

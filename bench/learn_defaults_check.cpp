@@ -1,0 +1,311 @@
+// Issue 25: do the classifier's registry defaults hold on data no one tuned them for? Trains on
+// strokes of two images and scores the others, for several image families, with the registry's
+// learn defaults plus any `--set learn.key=value` given, and prints one line per set:
+//   lco      lco-fibsem BSE, the strokes of tests/cli/lco_segmentation_test.cpp (2D), CAM IoU of 25
+//   phantom  the fibseg phantom (3 phases, per-slice gain drift), tests/learn's strokes, seeds 7, 1, 2
+//   blobs    a second family made here: 2, 4 or 5 phases of disks and bands with their own grey and
+//            texture on a textured background, 8- and 16-bit, with and without a per-image gain
+//   rare     blobs with one phase holding 1 % of the strokes
+// Usage: learn_defaults_check [--only lco|phantom|blobs|rare] [--set learn.key=value]...
+// Figures: bench/README.md, "Learn, defaults".
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fibseg/config/param_set.hpp"
+#include "fibseg/learn/learn.hpp"
+#include "fibseg/phantom/phantom.hpp"
+
+namespace fs = std::filesystem;
+using namespace fibseg;
+
+namespace {
+
+// Short 1 px strokes inside each phase's mask eroded by `inset` px, until about `fraction` of
+// the image is painted; phase p gets share[p] of it. Code p + 1.
+cv::Mat strokes(const cv::Mat& truth, int phases, double fraction, const std::vector<double>& share, int inset,
+                unsigned seed, int length = 12) {
+  cv::Mat annotation = cv::Mat::zeros(truth.size(), CV_8U);
+  std::mt19937 rng(seed);
+  for (int p = 0; p < phases; ++p) {
+    cv::Mat inside = truth == p;
+    if (inset > 0)
+      cv::erode(inside, inside, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * inset + 1, 2 * inset + 1}));
+    std::vector<cv::Point> candidates;
+    cv::findNonZero(inside, candidates);
+    if (candidates.empty()) continue;
+    std::uniform_int_distribution<std::size_t> pick(0, candidates.size() - 1);
+    std::uniform_real_distribution<double> angle(0, CV_PI);
+    const long long want = std::max<long long>(1, static_cast<long long>(fraction * truth.total() * share[p]));
+    long long painted = 0;
+    for (int attempt = 0; painted < want && attempt < 20000; ++attempt) {
+      const cv::Point a = candidates[pick(rng)];
+      const double t = angle(rng);
+      const int len = static_cast<int>(std::min<long long>(length, want - painted + 1));
+      cv::Mat line = cv::Mat::zeros(truth.size(), CV_8U);
+      cv::line(line, a, a + cv::Point(int(len * std::cos(t)), int(len * std::sin(t))), 255, 1);
+      line &= inside & (annotation == 0);
+      annotation.setTo(p + 1, line);
+      painted += cv::countNonZero(line);
+    }
+  }
+  return annotation;
+}
+
+std::vector<double> ious(const std::vector<cv::Mat>& labels, const std::vector<cv::Mat>& truths, int phases) {
+  std::vector<double> both(phases, 0), either(phases, 0);
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    for (int p = 0; p < phases; ++p) {
+      const cv::Mat a = labels[i] == p, b = truths[i] == p;
+      both[p] += cv::countNonZero(a & b);
+      either[p] += cv::countNonZero(a | b);
+    }
+  std::vector<double> out(phases);
+  for (int p = 0; p < phases; ++p) out[p] = either[p] > 0 ? both[p] / either[p] : 1.0;
+  return out;
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s / v.size();
+}
+
+struct Image {
+  cv::Mat grey, truth;
+};
+
+learn::TrainingContext contextOf(int phases) {
+  learn::TrainingContext c;
+  for (int p = 0; p < phases; ++p) {
+    c.phaseNames.push_back("phase " + std::to_string(p));
+    c.phaseValues.push_back(static_cast<std::uint8_t>(p));
+  }
+  c.denoise = "none";
+  return c;
+}
+
+// Trains on images `trained` (their annotations given) and returns per-phase IoU on the others.
+std::vector<double> medians(const cv::Mat& grey, const cv::Mat& codes, int phases, int offset) {
+  std::vector<std::vector<float>> v(phases);
+  for (int y = 0; y < grey.rows; ++y)
+    for (int x = 0; x < grey.cols; ++x) {
+      const int c = codes.at<std::uint8_t>(y, x) - offset;
+      if (c >= 0 && c < phases) v[c].push_back(grey.type() == CV_8U ? grey.at<std::uint8_t>(y, x) : grey.at<std::uint16_t>(y, x));
+    }
+  std::vector<double> m(phases, -1);
+  for (int p = 0; p < phases; ++p)
+    if (v[p].size() > 20) {
+      std::nth_element(v[p].begin(), v[p].begin() + v[p].size() / 2, v[p].end());
+      m[p] = v[p][v[p].size() / 2];
+    }
+  return m;
+}
+// Gain and offset taking `from` medians to `to` (least squares over phases present in both).
+cv::Mat mapped(const cv::Mat& grey, const std::vector<double>& from, const std::vector<double>& to) {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+  for (std::size_t p = 0; p < from.size(); ++p)
+    if (from[p] >= 0 && to[p] >= 0) sx += from[p], sy += to[p], sxx += from[p] * from[p], sxy += from[p] * to[p], ++n;
+  double a = 1, b = 0;
+  if (n >= 2 && n * sxx - sx * sx > 1e-9) a = (n * sxy - sx * sy) / (n * sxx - sx * sx), b = (sy - a * sx) / n;
+  else if (n >= 1) b = (sy - sx) / n;
+  cv::Mat out;
+  grey.convertTo(out, grey.type(), a, b);
+  return out;
+}
+
+std::vector<double> trainAndScore(const std::vector<Image>& images, const std::vector<std::size_t>& trained,
+                                  const std::vector<cv::Mat>& annotations, int phases, const learn::LearnParams& lp) {
+  const bool phaseMap = std::getenv("PHASEMAP") != nullptr;
+  std::vector<learn::AnnotatedSlice> examples;
+  std::vector<double> reference(phases, 0);
+  for (std::size_t k = 0; k < trained.size(); ++k) {
+    const auto m = medians(images[trained[k]].grey, annotations[k], phases, 1);
+    for (int p = 0; p < phases; ++p) reference[p] += m[p] / trained.size();
+  }
+  for (std::size_t k = 0; k < trained.size(); ++k) {
+    cv::Mat g = images[trained[k]].grey;
+    if (phaseMap) g = mapped(g, medians(g, annotations[k], phases, 1), reference);
+    examples.push_back({g, annotations[k], "image " + std::to_string(trained[k])});
+  }
+  const auto model = learn::trainModel(examples, lp, contextOf(phases));
+  if (std::getenv("SHOW_PRESET")) std::printf("%s", model.presetChoiceText().c_str());
+  std::vector<cv::Mat> labels, truths;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (std::find(trained.begin(), trained.end(), i) != trained.end()) continue;
+    cv::Mat g = images[i].grey;
+    for (int it = 0; phaseMap && it < 2; ++it)
+      g = mapped(g, medians(g, model.predict(g).labels, phases, 0), reference);
+    cv::Mat l = model.predict(g).labels;
+    if (lp.refine.bandPx > 0) l = learn::refineBoundaries(l, images[i].grey, lp.refine, phases);
+    if (std::getenv("PER_IMAGE")) {
+      const auto one = ious({l}, {images[i].truth}, phases);
+      std::printf("  image %zu: mean grey %.1f, IoU", i, cv::mean(images[i].grey)[0]);
+      for (double v : one) std::printf(" %.3f", v);
+      std::printf("\n");
+    }
+    labels.push_back(l);
+    truths.push_back(images[i].truth);
+  }
+  return ious(labels, truths, phases);
+}
+
+void print(const std::string& name, const std::vector<double>& iou) {
+  std::printf("%-44s mIoU %.4f  per phase", name.c_str(), mean(iou));
+  for (double v : iou) std::printf(" %.3f", v);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void lco(const learn::LearnParams& lp) {
+  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
+  if (!fs::exists(root / "masks")) {
+    std::printf("lco: no data at %s, skipped\n", root.c_str());
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(root / "masks")) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  std::vector<Image> images;
+  for (const auto& n : names)
+    images.push_back({cv::imread((root / "bse" / n).string(), cv::IMREAD_GRAYSCALE),
+                      (cv::imread((root / "masks" / n).string(), cv::IMREAD_GRAYSCALE) == 1) / 255});
+  // The test's strokes: 12 px lines inside each phase eroded by 4 px, 1.5 % of the slice, half each.
+  std::vector<cv::Mat> annotations;
+  for (std::size_t i : {4u, 17u}) annotations.push_back(strokes(images[i].truth, 2, 0.015, {0.5, 0.5}, 4, 11 + i));
+  print("lco 2D (CAM = phase 1)", trainAndScore(images, {4, 17}, annotations, 2, lp));
+}
+
+void phantomSet(const learn::LearnParams& lp, bool equalised) {
+  for (unsigned seed : {7u, 1u, 2u}) {
+    phantom::PhantomParams p;
+    p.width = 256, p.height = 224, p.slices = 6, p.seed = seed, p.randomWalk = 0, p.steadyDriftX = 0,
+    p.steadyDriftY = 0;
+    if (equalised) p.gainJitter = 0, p.offsetJitter = 0, p.brightnessTrend = 0;
+    const phantom::Phantom ph(p);
+    std::vector<Image> images;
+    for (int z = 0; z < p.slices; ++z)
+      images.push_back({ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(), ph.truthLabels(z)});
+    std::vector<cv::Mat> annotations;
+    for (int z : {1, 4}) annotations.push_back(strokes(images[z].truth, 3, 0.01, {1 / 3., 1 / 3., 1 / 3.}, 0, 100 + z, 10));
+    print(std::string("phantom seed ") + std::to_string(seed) + (equalised ? " (no gain drift)" : " (gain drift)"),
+          trainAndScore(images, {1, 4}, annotations, 3, lp));
+  }
+}
+
+// The second family: `phases` phases. Phase 0 is the background (smooth grey + fine noise); the
+// others are disks of their own radius range and bands, each with its own mean grey and texture
+// (noise, stripes or speckle); two of them may share a mean grey and differ only in texture.
+// `gain`: the images' gains spread by this much around 1 (per image), as an uncorrected detector.
+std::vector<Image> blobImages(int phases, int bitDepth, double gain, unsigned seed, int count = 6) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  const cv::Size size(320, 256);
+  std::vector<double> greys(phases), textures(phases);
+  for (int p = 0; p < phases; ++p) greys[p] = 60 + 130.0 * p / std::max(1, phases - 1);
+  if (phases >= 4) greys[3] = greys[1];  // same mean as phase 1: only texture tells them apart
+  for (int p = 0; p < phases; ++p) textures[p] = p % 3;
+  std::vector<Image> out;
+  for (int i = 0; i < count; ++i) {
+    cv::Mat truth(size, CV_8U, cv::Scalar(0));
+    for (int p = 1; p < phases; ++p) {
+      const double rMin = 3 + 3 * p, rMax = 8 + 6 * p;
+      const int n = static_cast<int>(1600.0 / (rMax * rMax) * 8);
+      for (int k = 0; k < n; ++k) {
+        const cv::Point c(int(u(rng) * size.width), int(u(rng) * size.height));
+        if (p == phases - 1 && phases >= 3 && k % 4 == 0)  // some elongated bodies
+          cv::ellipse(truth, c, cv::Size(int(rMax * 1.5), int(rMin * 0.6) + 1), u(rng) * 180, 0, 360, p, -1);
+        else
+          cv::circle(truth, c, int(rMin + u(rng) * (rMax - rMin)), p, -1);
+      }
+    }
+    cv::Mat noise(size, CV_32F), image(size, CV_32F);
+    cv::randn(noise, 0, 1);
+    cv::Mat fine;
+    cv::GaussianBlur(noise, fine, {0, 0}, 0.8);
+    fine *= 1.0 / 0.35;
+    for (int y = 0; y < size.height; ++y)
+      for (int x = 0; x < size.width; ++x) {
+        const int p = truth.at<std::uint8_t>(y, x);
+        double v = greys[p];
+        if (textures[p] == 1) v += 14 * std::sin(2 * CV_PI * (x + y) / 6.0);
+        if (textures[p] == 2) v += 14 * fine.at<float>(y, x);
+        image.at<float>(y, x) = static_cast<float>(v);
+      }
+    cv::GaussianBlur(image, image, {0, 0}, 1.0);
+    cv::Mat shot(size, CV_32F);
+    cv::randn(shot, 0, 9);
+    image += shot;
+    const double g = 1 + gain * (2 * u(rng) - 1);
+    image = image * g;
+    cv::Mat grey;
+    if (bitDepth == 8) image.convertTo(grey, CV_8U);
+    else image.convertTo(grey, CV_16U, 40.0, 2000.0);  // a 16-bit detector using 2000..12000
+    out.push_back({grey, truth});
+  }
+  return out;
+}
+
+void blobs(const learn::LearnParams& lp) {
+  for (int phases : {2, 4, 5})
+    for (int depth : {8, 16})
+      for (double gain : {0.0, 0.15}) {
+        const auto images = blobImages(phases, depth, gain, 1000 + phases * 10 + depth);
+        std::vector<cv::Mat> annotations;
+        for (std::size_t i : {0u, 3u})
+          annotations.push_back(strokes(images[i].truth, phases, 0.01, std::vector<double>(phases, 1.0 / phases), 1,
+                                        200 + i));
+        char name[80];
+        std::snprintf(name, sizeof name, "blobs %d phases %d-bit gain +-%.0f%%", phases, depth, 100 * gain);
+        print(name, trainAndScore(images, {0, 3}, annotations, phases, lp));
+      }
+}
+
+void rare(const learn::LearnParams& lp) {
+  for (int phases : {3, 4}) {
+    const auto images = blobImages(phases, 8, 0.0, 3000 + phases);
+    std::vector<double> share(phases, 0.99 / (phases - 1));
+    share[phases - 1] = 0.01;  // the rarest phase: 1 % of the strokes
+    std::vector<cv::Mat> annotations;
+    for (std::size_t i : {0u, 3u}) annotations.push_back(strokes(images[i].truth, phases, 0.02, share, 1, 300 + i));
+    long long rarePx = 0, all = 0;
+    for (const auto& a : annotations) rarePx += cv::countNonZero(a == phases), all += cv::countNonZero(a);
+    char name[80];
+    std::snprintf(name, sizeof name, "rare: %d phases, last %lld of %lld px", phases, rarePx, all);
+    print(name, trainAndScore(images, {0, 3}, annotations, phases, lp));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto params = config::ParamSet::defaults();
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--set" && i + 1 < argc) {
+      const std::string kv = argv[++i];
+      const auto eq = kv.find('=');
+      params.set(kv.substr(0, eq), kv.substr(eq + 1), "command line");
+    } else if (a == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else {
+      std::cerr << "usage: learn_defaults_check [--only lco|phantom|blobs|rare] [--set learn.key=value]...\n";
+      return 2;
+    }
+  }
+  const auto lp = config::learnParamsFrom(params);
+  if (only.empty() || only == "lco") lco(lp);
+  if (only.empty() || only == "phantom") phantomSet(lp, false), phantomSet(lp, true);
+  if (only.empty() || only == "blobs") blobs(lp);
+  if (only.empty() || only == "rare") rare(lp);
+  return 0;
+}
