@@ -4,6 +4,8 @@
 
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
+#include "fibseg/measure/metrics_2d.hpp"
+#include "fibseg/pipeline/measure_slice_stage.hpp"
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
@@ -27,9 +29,8 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
                       std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
                       const fs::path& folder) {
   const auto info = measure::probeLabelFile(labels, voxelUm);
-  if (info.pages < 2)
-    throw Error(labels.string() + ": one page (a 2D image); the metrics need a 3D volume of 2 or more pages "
-                "(tortuosity, connectivity and sizes have no 2D meaning here)");
+  if (info.pages < 2)  // a single slice or 2D image: its 2D metrics (measure_slice_stage.hpp)
+    return measureLabelSlice(labels, phases, voxelUm, options, folder, info.voxelSource);
   measure::LabelVolume probe;
   probe.nx = info.width, probe.ny = info.height, probe.nz = info.pages;
   probe.phaseNames.resize(phases.size());
@@ -51,6 +52,7 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
 }
 
 std::string metricsSummaryLine(const json& m) {
+  if (measure::isMetrics2d(m)) return measure::metrics2dSummaryLine(m);
   const std::string axis = m.at("options").at("slab_axis");
   std::string line = "measure:";
   char text[160];
