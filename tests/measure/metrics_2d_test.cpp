@@ -113,10 +113,12 @@ TEST(Metrics2d, ThreePhaseInterfacesAddUp) {
     }
   const auto s = boundaryLengths(v, 2.0, Y, 1);
   ASSERT_EQ(s.pairs.size(), 3u);  // pore|se, pore|cam, se|cam
-  EXPECT_NEAR(s.interfaceTotalUm[0], 4 * 60, 0.01 * 240);
+  // A square's sharp corners are cut by marching squares and turn the smoothed normal diagonal
+  // near them: each costs under 1 px (measured 0.75), whatever the square's size.
+  EXPECT_NEAR(s.interfaceTotalUm[0], 4 * 60, 4 * 1.0);
   EXPECT_NEAR(s.interfaceTotalUm[1], 0, 1e-9);
   EXPECT_NEAR(s.interfaceTotalUm[2], 2 * M_PI * 20, 0.01 * 2 * M_PI * 20);
-  EXPECT_NEAR(s.phaseTotalUm[1], 240 + 2 * M_PI * 20, 0.01 * (240 + 2 * M_PI * 20));
+  EXPECT_NEAR(s.phaseTotalUm[1], 240 + 2 * M_PI * 20, 4 * 1.0 + 0.01 * 2 * M_PI * 20);
 }
 
 TEST(Metrics2d, TheMetricsObjectOfASlice) {
