@@ -11,6 +11,7 @@ python3-opencv (run with /usr/bin/python3).
 """
 import os
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -44,11 +45,15 @@ def main():
     folder, slices = args[0], args[1:]
     worst = 1.0
     names = ["pore", "SE", "CAM"]
+    wall = cpu = 0.0
     for path in slices:
         img = io.imread(path)
         if img.ndim == 3:
             img = cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2GRAY)
+        start, cpu_start = time.perf_counter(), time.process_time()
         ref = notebook_labels(img, rvl)
+        wall += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
         ours = io.imread(os.path.join(folder, os.path.basename(path)))
         same = ref == ours
         agreement = same.mean()
@@ -57,6 +62,8 @@ def main():
                 for a in range(3) for b in range(3) if a != b and ((ref == a) & (ours == b)).any()}
         print(f"{os.path.basename(path)}: agreement {agreement:.5f}  differing px (notebook->fibseg): {diff}")
     print(f"lowest agreement {worst:.5f} over {len(slices)} slices")
+    print(f"segmentation per slice: {wall / len(slices):.4f} s wall, {cpu / len(slices):.4f} s CPU "
+          f"(mean of {len(slices)} slices, reading excluded)")
 
 
 if __name__ == "__main__":

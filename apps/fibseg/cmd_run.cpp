@@ -1,5 +1,8 @@
 // `fibseg run CONFIG`: every stage on a slice series, parameters from an .xlsx or .toml file.
+#include <iostream>
+
 #include "commands.hpp"
+#include "fibseg/core/error.hpp"
 #include "fibseg/config/load.hpp"
 #include "fibseg/pipeline/progress.hpp"
 #include "fibseg/pipeline/run.hpp"
@@ -11,6 +14,7 @@ struct RunCommandOptions {
   std::string config;
   std::vector<std::string> overrides;
   pipeline::RunOptions run;
+  bool strict = false;  // a failed measure stage fails the command
 };
 }  // namespace
 
@@ -22,9 +26,19 @@ void addRunCommand(CLI::App& app) {
   cmd->add_option("--from", o->run.from, "Start at this stage, reusing earlier outputs: segment")
       ->check(CLI::IsMember({"segment"}));
   cmd->add_flag("--overwrite", o->run.overwrite, "Replace the outputs of an earlier run in the output folder");
+  cmd->add_flag("--strict", o->strict,
+                "Exit non-zero when the measure stage fails (its failure otherwise keeps every other output and "
+                "exits 0)");
   cmd->callback([o] {
     o->run.terminal = pipeline::stderrIsTerminal();
-    pipeline::runPipeline(config::loadParameters(o->config, o->overrides), o->run);
+    const auto summary = pipeline::runPipeline(config::loadParameters(o->config, o->overrides), o->run);
+    if (!summary.measureError.empty()) {
+      if (o->strict)
+        throw Error("--strict: the measure stage failed (" + summary.measureError + "); every other output is in " +
+                    summary.outputFolder.string());
+      std::cerr << "warning: the measure stage failed (see above); every other output is in "
+                << summary.outputFolder.string() << " (exit code 0; --strict makes it 1)\n";
+    }
   });
 }
 

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "fibseg/core/error.hpp"
+#include "intensity/nl_means_reference.hpp"
 
 namespace fibseg::intensity {
 namespace {
@@ -49,6 +52,35 @@ TEST(NlMeans, TinyStrengthLeavesTheImageAlone) {
 TEST(NlMeans, BadParametersAndTooSmallSlicesAreRefused) {
   EXPECT_THROW(nonLocalMeans(pattern(), {0.0, 3, 2}), Error);
   EXPECT_THROW(nonLocalMeans(pattern(), {0.1, 5, 8}), Error);  // 10 rows <= radius 2 + distance 8 + 1
+}
+
+// The blocked, vectorised form sums each patch window column-wise instead of by the corners of a
+// whole-image integral: the same terms, so distances agree to rounding (~1e-16). Two things then
+// move a pixel: Schraudolph's truncation sitting on that rounding (2^-20 of one weight), and, on
+// integer grey levels, a distance landing exactly on skimage's cutoff of 5 (sum of squared grey
+// steps = 5 h^2 s^2), where rounding decides whether that pair weighs e^-5 or 0. Held against the
+// line-for-line port of scikit-image on textured 8- and 16-bit images, with every parameter path
+// (odd and even patch, a one-pixel patch, sigma > 0, a search wider than the patch): almost every
+// pixel within 1e-9, the rest by at most one cut-off weight's share.
+TEST(NlMeans, BlockedFormAgreesWithTheLineForLinePortOfScikitImage) {
+  cv::Mat texture(83, 121, CV_8U);
+  cv::randu(texture, 0, 256);
+  cv::GaussianBlur(texture, texture, cv::Size(), 1.5);
+  texture(cv::Rect(30, 20, 40, 25)) += 60;
+  cv::Mat texture16;
+  texture.convertTo(texture16, CV_16U, 257);
+  const NlMeansParams cases[] = {{0.04, 5, 6}, {0.1, 3, 2}, {0.08, 4, 3}, {0.05, 1, 4}, {0.06, 5, 6, 0.02}};
+  for (const cv::Mat& img : {texture, texture16})
+    for (const auto& params : cases) {
+      const cv::Mat fast = nonLocalMeansUnitScale(img, params);
+      const cv::Mat reference = testing::nonLocalMeansLineForLine(img, params);
+      const std::string what = "patch " + std::to_string(params.patchSize) + " distance " +
+                               std::to_string(params.patchDistance) + " h " + std::to_string(params.h);
+      const cv::Mat difference = cv::abs(fast - reference);
+      EXPECT_LE(cv::countNonZero(difference > 1e-9), int(img.total() / 100)) << what;
+      EXPECT_LE(cv::norm(difference, cv::NORM_INF), 0.01) << what;  // e^-5 / (sum of weights >= 1) x grey range
+      EXPECT_LE(cv::norm(difference, cv::NORM_L1) / double(img.total()), 1e-6) << what;
+    }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "fibseg/report/report.hpp"
@@ -154,6 +155,59 @@ TEST(ReportInBrowser, ScreenshotShowsTheColouredSegmentation) {
   EXPECT_GT(orange, 5000) << "SE overlay not visible in " << screenshot;
   EXPECT_GT(blue, 5000) << "CAM overlay not visible in " << screenshot;
   std::cout << "screenshot saved: " << screenshot.string() << "\n";
+}
+
+// The text Chromium serialises for a text node: &, < and > escaped.
+std::string asDomText(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else out += c;
+  }
+  return out;
+}
+
+TEST(ReportInBrowser, TheFirstScreenIsTheSummaryWithEveryWarningOfRunJson) {
+  requireChromium();
+  if (HasFatalFailure()) return;
+  TemporaryFolder folder("first_screen");
+  testing::writeCompleteOutputFolder(folder.path());
+  // The warnings a run writes (run_outcome.cpp), one with characters HTML must escape.
+  std::ifstream in(folder.path() / "run.json");
+  auto runJson = nlohmann::json::parse(in);
+  in.close();
+  const std::vector<std::string> warnings = {
+      "slice 3 (slice_0003.tif) bridged: no trusted comparison measured its step; it is guessed from its neighbours",
+      "phase cam not found: no pixel of any slice was given it",
+      "the measure stage failed (measure.slabs = 100 > 88 rows <here> & there): no metrics; the segmentation and "
+      "every other output are kept"};
+  runJson["warnings"] = warnings;
+  runJson["output_folder"] = "/where/the/run/ends";
+  std::ofstream(folder.path() / "run.json") << runJson.dump(2);
+  writeReport(folder.path());
+  const BrowserRun run = runChromium(folder.path(), folder.path() / "report.html", "", {"--dump-dom"});
+  ASSERT_EQ(run.status, 0) << "chromium failed; its log:\n" << run.err;
+  const std::string& dom = run.out;
+  // The first section of the page as the browser built it is the summary.
+  const auto first = dom.find("<section");
+  ASSERT_NE(first, std::string::npos) << dom.substr(0, 2000);
+  ASSERT_EQ(dom.substr(first, 21), "<section id=\"summary\"") << dom.substr(first, 80);
+  const std::string summary = dom.substr(first, dom.find("</section>", first) - first);
+  for (const auto& w : warnings) EXPECT_NE(summary.find(asDomText(w)), std::string::npos) << "not in the summary: " << w;
+  // What was done, what to worry about, the 3D views, the fractions and headline metrics, in order.
+  const auto done = summary.find("What was done"), worry = summary.find("What to worry about"),
+             views = summary.find("id=\"view3d-labels\""), metrics = summary.find("id=\"summary-metrics\"");
+  EXPECT_LT(done, worry);
+  EXPECT_LT(worry, views);
+  EXPECT_LT(views, metrics);
+  EXPECT_NE(metrics, std::string::npos);
+  // The folder the run ends in, not the one the page was written in; run.json folded away.
+  EXPECT_NE(dom.find("/where/the/run/ends"), std::string::npos);
+  EXPECT_EQ(dom.find("<details open=\"\"><summary>Everything in run.json"), std::string::npos);
+  const auto console = consoleLines(run.err);
+  EXPECT_TRUE(console.empty()) << "the page wrote to the console:\n" << console.front();
 }
 
 TEST(ReportInBrowser, SelfTestFailsOnABrokenSliceImage) {

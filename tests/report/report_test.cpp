@@ -2,6 +2,8 @@
 // fixture was built to give, missing pieces noted (never an error), images embedded intact.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <regex>
@@ -40,7 +42,7 @@ std::size_t countOf(const std::string& text, const std::string& what) {
 }
 
 const std::vector<std::string> kSections = {"run",       "timings", "parameters", "drift",    "ortho-alignment", "brightness",
-                                            "histogram", "gabor",   "overlay",    "fractions", "ortho-labels", "view3d",
+                                            "histogram", "gabor",   "overlay",    "fractions", "ortho-labels", "summary",
                                             "metrics"};
 
 class CompleteFolder : public ::testing::Test {
@@ -64,6 +66,53 @@ TEST_F(CompleteFolder, HasEverySectionAndNothingLeftOut) {
   for (const auto& id : kSections) EXPECT_FALSE(sectionOf(*html_, id).empty()) << "section " << id;
   EXPECT_EQ(html_->find("left out of this report"), std::string::npos);
   EXPECT_EQ(html_->find("class=\"note\""), std::string::npos);
+}
+
+TEST_F(CompleteFolder, SummaryComesFirstAndRunJsonIsFoldedAway) {
+  const auto first = html_->find("<section id=");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(html_->substr(first, 22), "<section id=\"summary\">");
+  const std::string s = sectionOf(*html_, "summary");
+  // What was done, what to worry about, the 3D views, the fractions: in that order.
+  const auto done = s.find("What was done"), worry = s.find("What to worry about"), views = s.find("id=\"view3d-labels\""),
+             fractions = s.find("id=\"summary-metrics\"");
+  ASSERT_NE(fractions, std::string::npos);
+  EXPECT_LT(done, worry);
+  EXPECT_LT(worry, views);
+  EXPECT_LT(views, fractions);
+  EXPECT_NE(s.find("Read 5 slices of 64 &times; 48 px, 16-bit, pixel size 5.5 nm."), std::string::npos) << s.substr(0, 800);
+  EXPECT_NE(s.find("<td class=\"num\">37.5 %</td>"), std::string::npos);  // SE of the whole volume
+  // The fixture's run.json has no "warnings" (an older run): its bridged slice is still said.
+  EXPECT_NE(s.find("<li class=\"warn\">slice 3 (slice_0003.tif) bridged"), std::string::npos) << s;
+  EXPECT_NE(sectionOf(*html_, "run").find("<details><summary>Everything in run.json"), std::string::npos);
+}
+
+TEST(Report, SummaryNamesTheFinalFolderAndEveryWarning) {
+  TemporaryFolder folder("summary_warnings");
+  testing::writeCompleteOutputFolder(folder.path());
+  std::ifstream in(folder.path() / "run.json");
+  auto run = nlohmann::json::parse(in);
+  in.close();
+  run["output_folder"] = "/data/my run";
+  run["warnings"] = {"slice 3 (slice_0003.tif) bridged: guessed", "phase <cam> not found & more"};
+  std::ofstream(folder.path() / "run.json") << run.dump();
+  const std::string html = buildReportHtml(folder.path());
+  const std::string s = sectionOf(html, "summary");
+  EXPECT_NE(s.find("<li class=\"warn\">slice 3 (slice_0003.tif) bridged: guessed</li>"), std::string::npos) << s;
+  EXPECT_NE(s.find("<li class=\"warn\">phase &lt;cam&gt; not found &amp; more</li>"), std::string::npos);
+  EXPECT_NE(html.find("Output folder: <code id=\"output-folder\">/data/my run</code>"), std::string::npos);
+  EXPECT_NE(s.find("Outputs in <code>/data/my run</code>"), std::string::npos);
+  EXPECT_EQ(html.find(folder.path().string()), std::string::npos) << "the folder the page was built in is not named";
+}
+
+TEST_F(CompleteFolder, SmallValuesKeepSignificantDigits) {
+  // PyBaMM's particle radius is in metres (~1e-7): the table must not print it as 0.
+  const std::string m = sectionOf(*html_, "metrics");
+  const auto row = m.find("<td>Positive particle radius [m]</td>");
+  ASSERT_NE(row, std::string::npos);
+  const std::string cell = m.substr(row, m.find("</tr>", row) - row);
+  EXPECT_NE(cell.find("<td class=\"num\">") , std::string::npos) << cell;
+  EXPECT_NE(cell.find("e-"), std::string::npos) << cell;  // 1e-7 .. 1e-6 m, in significant digits
 }
 
 TEST_F(CompleteFolder, IsSelfContained) {
@@ -322,7 +371,11 @@ TEST(Html, Base64KnownVectors) {  // RFC 4648 section 10
 TEST(Html, NumbersAsPeopleWriteThem) {
   EXPECT_EQ(formatNumber(1.5), "1.5");
   EXPECT_EQ(formatNumber(2.0), "2");
-  EXPECT_EQ(formatNumber(-0.0001), "0");
+  EXPECT_EQ(formatNumber(-0.0001), "-0.0001");  // small values keep significant digits, never 0
+  EXPECT_EQ(formatNumber(0.000123456), "0.000123");
+  EXPECT_EQ(formatNumber(2.25e-7, 4), "2.25e-7");  // PyBaMM's particle radius in metres
+  EXPECT_EQ(formatNumber(0.0, 4), "0");
+  EXPECT_EQ(formatNumber(0.0004, 4), "0.0004");
   EXPECT_EQ(formatNumber(31.25, 1), "31.3");  // half away from zero, not printf's "31.2"
   EXPECT_EQ(formatNumber(1234567.0, 0), "1234567");
   EXPECT_EQ(formatNumber(-0.25), "-0.25");

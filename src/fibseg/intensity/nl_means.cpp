@@ -5,9 +5,11 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "fibseg/core/error.hpp"
@@ -21,21 +23,158 @@ namespace {
 // the notebook's weights are, so fibseg uses it too (agreement with the notebook, not with exp).
 // The constants as skimage's double version writes them: (int)(2^20 / ln 2 * y) truncated
 // BEFORE the offset 1072693248 - 60801 is added. (1512775 * y + 1072632447 truncated after the
-// sum is skimage's float32 version, visible from Python; it moves weights by 1 ulp of 2^-20 and
-// the denoised slice by ~1e-8.) With this form fibseg matches skimage to 1e-15 on real slices.
-double schraudolphExp(double y) {
-  constexpr double expA = 1048576.0 / 0.6931471805599453;
-  const std::int64_t high = static_cast<std::int32_t>(static_cast<int>(expA * y) + (1072693248 - 60801));
-  const std::uint64_t bits = static_cast<std::uint64_t>(high) << 32;
-  double d;
-  std::memcpy(&d, &bits, sizeof d);
-  return d;
-}
+// sum is skimage's float32 version, visible from Python; it moves weights by 1 ulp of 2^-20.)
+constexpr double kExpA = 1048576.0 / 0.6931471805599453;
+constexpr std::int32_t kExpOffset = 1072693248 - 60801;
+constexpr double kDistanceCutoff = 5.0;  // skimage: patches further apart than this weigh 0
 
-// One thread's running sums over the padded image: patch weights and weighted grey values.
+struct Geometry {
+  int offset = 0, nRow = 0, nCol = 0;
+  double h2s2 = 0, varDiff = 0;
+};
+
+// What one thread adds up over its row blocks: patch weights and weighted grey values, over
+// the whole padded image (a block's shifts reach `distance` rows outside it).
 struct Accumulators {
   std::vector<double> weights, sums;
 };
+
+// One thread's scratch rows: squared differences of a block, the column sums, the distances
+// and the weights of one row.
+struct Scratch {
+  std::vector<double> differences, columnSums, weightRow;
+};
+
+
+// One row of one shift: the window sums of the column sums, the weights, and the symmetric
+// accumulation into both pixels of each pair (skimage's).
+struct RowTask {
+  const double* colSum;
+  const double *pa, *pb;         // the row and its shifted partner
+  double *weightsA, *sumsA, *weightsB, *sumsB;
+  int colFirst, colLast, offset;
+  double alpha, h2s2;
+};
+
+inline double fastExp(double distance) {
+  // Clamped so the conversion stays defined for the far patches that weigh 0 anyway.
+  const double scaled = std::max(kExpA * -distance, -2.0e9);
+  const std::int32_t high = static_cast<std::int32_t>(scaled) + kExpOffset;
+  return std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::uint32_t>(high)) << 32);
+}
+
+void weighRow(const RowTask& t) {
+  for (int col = t.colFirst; col < t.colLast; ++col) {
+    double sum = 0;
+    for (int k = -t.offset + 1; k <= t.offset; ++k) sum += t.colSum[col + k];
+    const double distance = std::max(sum, 0.0) / t.h2s2;
+    const double w = distance > kDistanceCutoff ? 0.0 : t.alpha * fastExp(distance);
+    t.weightsA[col] += w;
+    t.weightsB[col] += w;
+    t.sumsA[col] += w * t.pb[col];
+    t.sumsB[col] += w * t.pa[col];
+  }
+}
+
+// The same four doubles at a time (no FMA: contraction would change the rounding).
+__attribute__((target("avx2"))) inline void weighRowAvx2(const RowTask& t) {
+  const __m256d zero = _mm256_setzero_pd(), h2s2 = _mm256_set1_pd(t.h2s2), alpha = _mm256_set1_pd(t.alpha);
+  const __m256d expA = _mm256_set1_pd(-kExpA), floor = _mm256_set1_pd(-2.0e9), cutoff = _mm256_set1_pd(kDistanceCutoff);
+  const __m128i offset = _mm_set1_epi32(kExpOffset);
+  int col = t.colFirst;
+  for (; col + 4 <= t.colLast; col += 4) {
+    __m256d sum = zero;
+    for (int k = -t.offset + 1; k <= t.offset; ++k) sum = _mm256_add_pd(sum, _mm256_loadu_pd(t.colSum + col + k));
+    const __m256d distance = _mm256_div_pd(_mm256_max_pd(sum, zero), h2s2);
+    const __m256d scaled = _mm256_max_pd(_mm256_mul_pd(expA, distance), floor);
+    const __m128i high = _mm_add_epi32(_mm256_cvttpd_epi32(scaled), offset);
+    const __m256d e = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_cvtepu32_epi64(high), 32));
+    const __m256d far = _mm256_cmp_pd(distance, cutoff, _CMP_GT_OQ);
+    const __m256d w = _mm256_andnot_pd(far, _mm256_mul_pd(alpha, e));
+    _mm256_storeu_pd(t.weightsA + col, _mm256_add_pd(_mm256_loadu_pd(t.weightsA + col), w));
+    _mm256_storeu_pd(t.weightsB + col, _mm256_add_pd(_mm256_loadu_pd(t.weightsB + col), w));
+    _mm256_storeu_pd(t.sumsA + col, _mm256_add_pd(_mm256_loadu_pd(t.sumsA + col), _mm256_mul_pd(w, _mm256_loadu_pd(t.pb + col))));
+    _mm256_storeu_pd(t.sumsB + col, _mm256_add_pd(_mm256_loadu_pd(t.sumsB + col), _mm256_mul_pd(w, _mm256_loadu_pd(t.pa + col))));
+  }
+  RowTask rest = t;
+  rest.colFirst = col;
+  weighRow(rest);
+}
+
+// All shifts of one block of rows [rowBegin, rowEnd), for every shift (tRow, tCol) with tRow in
+// [-d, d] and tCol in [0, d] (tCol = 0 counted from both sides, hence alpha 1/2), as skimage's
+// fast mode: distance(row, col) = sum over the 2*offset x 2*offset window
+// rows (row - offset, row + offset], cols (col - offset, col + offset] of
+// (p - p_shifted)^2 - 2 sigma^2 (skimage's integral-image corners give exactly that window),
+// divided by h^2 s^2; weight = alpha * fastExp(-distance) unless distance > 5; each pair adds
+// to both pixels. Skimage sums the window by corners of a whole-image integral; here it is summed
+// column-wise (rolled down the block's rows) then row-wise from the block's own differences (the
+// same terms: distances agree to rounding), so a row block's work stays in cache and vectorises.
+template <bool kAvx2>
+[[gnu::always_inline]] inline void accumulateBlockImpl(const double* p, const Geometry& g, int d,
+                                                                         int rowBegin, int rowEnd, Scratch& scratch,
+                                                                         Accumulators& acc) {
+  const int offset = g.offset, nRow = g.nRow, nCol = g.nCol;
+  const int window = 2 * offset;  // rows (and columns) summed per distance
+  double* const weights = acc.weights.data();
+  double* const sums = acc.sums.data();
+  for (int tRow = -d; tRow <= d; ++tRow) {
+    // Rows whose distance to the shifted patch is defined (skimage's loop bounds).
+    const int first = std::max({rowBegin, offset, offset - tRow});
+    const int last = std::min({rowEnd, nRow - offset, nRow - offset - tRow});
+    if (first >= last) continue;
+    const int rows = last - first + window - 1;  // difference rows the block needs
+    for (int tCol = 0; tCol <= d; ++tCol) {
+      const double alpha = tCol == 0 ? 0.5 : 1.0;
+      const int colEnd = nCol - tCol;  // difference columns 1 .. colEnd - 1
+      // Squared differences of the rows first - offset + 1 ... last + offset - 1.
+      double* __restrict diff = scratch.differences.data();
+      for (int r = 0; r < rows; ++r) {
+        const int row = first - offset + 1 + r;
+        const double* __restrict a = p + std::size_t(row) * nCol;
+        const double* __restrict b = p + std::size_t(row + tRow) * nCol + tCol;
+        double* __restrict out = diff + std::size_t(r) * nCol;
+        for (int col = 1; col < colEnd; ++col) {
+          const double t = a[col] - b[col];
+          out[col] = t * t - g.varDiff;
+        }
+      }
+      double* __restrict colSum = scratch.columnSums.data();
+      const int colFirst = offset, colLast = nCol - offset - tCol;  // distance columns
+      for (int row = first; row < last; ++row) {
+        // Column sums over the window's rows (summed for the block's first row, then rolled down:
+        // the row entering added, the row leaving taken off), then the window's columns.
+        const double* top = diff + std::size_t(row - first) * nCol;
+        if (row == first || window == 0) {
+          for (int col = 1; col < colEnd; ++col) colSum[col] = 0;
+          for (int k = 0; k < window; ++k) {
+            const double* __restrict next = top + std::size_t(k) * nCol;
+            for (int col = 1; col < colEnd; ++col) colSum[col] += next[col];
+          }
+        } else {
+          const double* __restrict leaving = top - nCol;
+          const double* __restrict entering = top + std::size_t(window - 1) * nCol;
+          for (int col = 1; col < colEnd; ++col) colSum[col] += entering[col] - leaving[col];
+        }
+        const std::size_t a = std::size_t(row) * nCol, b = std::size_t(row + tRow) * nCol + tCol;
+        const RowTask task{colSum, p + a, p + b, weights + a, sums + a, weights + b, sums + b,
+                           colFirst, colLast, offset, alpha, g.h2s2};
+        if constexpr (kAvx2) weighRowAvx2(task);
+        else weighRow(task);
+      }
+    }
+  }
+}
+
+// The block compiled twice: for AVX2 (the machines fibseg runs on) and for the x86-64 baseline.
+__attribute__((target("avx2"))) void accumulateBlockAvx2(const double* p, const Geometry& g, int d, int rowBegin,
+                                                         int rowEnd, Scratch& scratch, Accumulators& acc) {
+  accumulateBlockImpl<true>(p, g, d, rowBegin, rowEnd, scratch, acc);
+}
+void accumulateBlockBaseline(const double* p, const Geometry& g, int d, int rowBegin, int rowEnd, Scratch& scratch,
+                             Accumulators& acc) {
+  accumulateBlockImpl<false>(p, g, d, rowBegin, rowEnd, scratch, acc);
+}
 
 }  // namespace
 
@@ -58,74 +197,47 @@ cv::Mat nonLocalMeansUnitScale(const cv::Mat& slice, const NlMeansParams& params
   slice.convertTo(unit, CV_64F, 1.0 / (depth == 8 ? 255.0 : 65535.0));
   cv::Mat padded;
   cv::copyMakeBorder(unit, padded, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
-  const int nRow = padded.rows, nCol = padded.cols;
-  const double h2s2 = params.h * params.h * s * s;
-  const double varDiff = 2 * params.sigma * params.sigma;
-  constexpr double kDistanceCutoff = 5.0;
+  Geometry g;
+  g.offset = offset, g.nRow = padded.rows, g.nCol = padded.cols;
+  g.h2s2 = params.h * params.h * s * s;
+  g.varDiff = 2 * params.sigma * params.sigma;
   const double* p = padded.ptr<double>();
-  auto at = [&](int r, int c) { return p[static_cast<std::size_t>(r) * nCol + c]; };
 
-  // skimage's outer loop over shifts (t_row in [-d, d], t_col in [0, d]; t_col = 0 counted twice,
-  // hence alpha 1/2) accumulates into one weight and one sum image. Shifts are independent, so
-  // each thread sums its shifts into its own pair and the pairs are added at the end.
-  struct Shift { int row, col; };
-  std::vector<Shift> shifts;
-  for (int tr = -d; tr <= d; ++tr)
-    for (int tc = 0; tc <= d; ++tc) shifts.push_back({tr, tc});
-  const std::size_t n = static_cast<std::size_t>(nRow) * nCol;
-  tbb::enumerable_thread_specific<Accumulators> perThread([n] { return Accumulators{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)}; });
-  tbb::enumerable_thread_specific<std::vector<double>> integrals([n] { return std::vector<double>(n, 0.0); });
-
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, shifts.size(), 1), [&](const tbb::blocked_range<std::size_t>& range) {
+  // Blocks of rows small enough that a block's accumulator rows (the block and `d` rows either
+  // side), its input rows and its differences stay in the core's cache for all its shifts.
+  constexpr int kBlockRows = 16;
+  const int window = 2 * offset;
+  const std::size_t n = static_cast<std::size_t>(g.nRow) * g.nCol;
+  tbb::enumerable_thread_specific<Accumulators> perThread(
+      [n] { return Accumulators{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0)}; });
+  tbb::enumerable_thread_specific<Scratch> scratches([&] {
+    return Scratch{std::vector<double>(std::size_t(kBlockRows + window) * g.nCol, 0.0),
+                   std::vector<double>(g.nCol, 0.0), std::vector<double>(g.nCol, 0.0)};
+  });
+  const int blocks = (g.nRow + kBlockRows - 1) / kBlockRows;
+  tbb::parallel_for(tbb::blocked_range<int>(0, blocks, 1), [&](const tbb::blocked_range<int>& range) {
     Accumulators& acc = perThread.local();
-    std::vector<double>& integral = integrals.local();
-    for (std::size_t k = range.begin(); k != range.end(); ++k) {
-      const int tRow = shifts[k].row, tCol = shifts[k].col;
-      const double alpha = tCol == 0 ? 0.5 : 1.0;
-      // Integral image of the squared difference between the image and its shifted copy (row and
-      // column 0 stay 0, as in skimage's _integral_image_2d).
-      std::fill(integral.begin(), integral.end(), 0.0);
-      auto I = [&](int r, int c) -> double& { return integral[static_cast<std::size_t>(r) * nCol + c]; };
-      for (int row = std::max(1, -tRow); row < std::min(nRow, nRow - tRow); ++row)
-        for (int col = 1; col < nCol - tCol; ++col) {
-          const double t = at(row, col) - at(row + tRow, col + tCol);
-          I(row, col) = t * t - varDiff + I(row - 1, col) + I(row, col - 1) - I(row - 1, col - 1);
-        }
-      const int rowStart = std::max(offset, offset - tRow), rowEnd = std::min(nRow - offset, nRow - offset - tRow);
-      for (int row = rowStart; row < rowEnd; ++row) {
-        const int rowShift = row + tRow;
-        for (int col = offset; col < nCol - offset - tCol; ++col) {
-          double distance = I(row + offset, col + offset) + I(row - offset, col - offset) -
-                            I(row - offset, col + offset) - I(row + offset, col - offset);
-          distance = std::max(distance, 0.0) / h2s2;
-          if (distance > kDistanceCutoff) continue;
-          const int colShift = col + tCol;
-          const double weight = alpha * schraudolphExp(-distance);
-          const std::size_t a = static_cast<std::size_t>(row) * nCol + col;
-          const std::size_t b = static_cast<std::size_t>(rowShift) * nCol + colShift;
-          acc.weights[a] += weight;
-          acc.weights[b] += weight;
-          acc.sums[a] += weight * p[b];
-          acc.sums[b] += weight * p[a];
-        }
-      }
+    Scratch& scratch = scratches.local();
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    for (int b = range.begin(); b != range.end(); ++b) {
+      const int rowEnd = std::min(g.nRow, (b + 1) * kBlockRows);
+      if (avx2) accumulateBlockAvx2(p, g, d, b * kBlockRows, rowEnd, scratch, acc);
+      else accumulateBlockBaseline(p, g, d, b * kBlockRows, rowEnd, scratch, acc);
     }
   });
 
-  std::vector<double> weights(n, 0.0), sums(n, 0.0);
-  for (const Accumulators& acc : perThread)
-    for (std::size_t i = 0; i < n; ++i) {
-      weights[i] += acc.weights[i];
-      sums[i] += acc.sums[i];
-    }
   cv::Mat result(slice.size(), CV_64F);
-  for (int row = 0; row < slice.rows; ++row) {
+  std::vector<const Accumulators*> parts;
+  for (const Accumulators& acc : perThread) parts.push_back(&acc);
+  tbb::parallel_for(0, slice.rows, [&](int row) {
     double* out = result.ptr<double>(row);
     for (int col = 0; col < slice.cols; ++col) {
-      const std::size_t i = static_cast<std::size_t>(row + pad) * nCol + col + pad;
-      out[col] = sums[i] / weights[i];  // the zero shift's weight is > 0: no division by zero
+      const std::size_t i = static_cast<std::size_t>(row + pad) * g.nCol + col + pad;
+      double weight = 0, sum = 0;
+      for (const Accumulators* acc : parts) weight += acc->weights[i], sum += acc->sums[i];
+      out[col] = sum / weight;  // the zero shift's weight is > 0: no division by zero
     }
-  }
+  });
   return result;
 }
 

@@ -277,6 +277,7 @@ void TiffStackWriter::append(const cv::Mat& slice) {
   TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
   TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
   TIFFSetField(tiff, TIFFTAG_COMPRESSION, options_.deflate ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_NONE);
+  if (options_.deflate) TIFFSetField(tiff, TIFFTAG_ZIPQUALITY, options_.deflateLevel);
   TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
   TIFFSetField(tiff, TIFFTAG_PAGENUMBER, uint16_t(written_), uint16_t(options_.slices));
   // Whole-image strips of ~1 MB keep reading fast in every reader.
@@ -301,9 +302,12 @@ void TiffStackWriter::append(const cv::Mat& slice) {
     TIFFSetField(tiff, TIFFTAG_IMAGEDESCRIPTION, d.str().c_str());
     TIFFSetField(tiff, TIFFTAG_SOFTWARE, "fibseg");
   }
-  cv::Mat contiguous = slice.isContinuous() ? slice : slice.clone();
-  for (int row = 0; row < contiguous.rows; ++row) {
-    if (TIFFWriteScanline(tiff, contiguous.ptr(row), uint32_t(row), 0) < 0)
+  // Whole strips in one call each (not a call per row): one compression and one write per strip.
+  const cv::Mat contiguous = slice.isContinuous() ? slice : slice.clone();
+  for (uint32_t row = 0, strip = 0; row < uint32_t(contiguous.rows); row += rowsPerStrip, ++strip) {
+    const uint32_t rows = std::min(rowsPerStrip, uint32_t(contiguous.rows) - row);
+    if (TIFFWriteEncodedStrip(tiff, strip, const_cast<uchar*>(contiguous.ptr(int(row))),
+                              tmsize_t(rows) * tmsize_t(contiguous.step[0])) < 0)
       throw Error(where + ": write failed (disk full?)" + takeError());
   }
   if (!TIFFWriteDirectory(tiff)) throw Error(where + ": write failed (disk full?)" + takeError());

@@ -7,6 +7,8 @@
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/measure/label_source.hpp"
+#include "fibseg/measure/metrics_2d.hpp"
+#include "fibseg/pipeline/measure_slice_stage.hpp"
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
@@ -43,9 +45,8 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
                       const fs::path& folder) {
   const measure::TiffLabelSource source(labels, phases, voxelUm);
   const auto& info = source.info();
-  if (info.pages < 2)
-    throw Error(labels.string() + ": one page (a 2D image); the metrics need a 3D volume of 2 or more pages "
-                "(tortuosity, connectivity and sizes have no 2D meaning here)");
+  if (info.pages < 2)  // a single slice or 2D image: its 2D metrics (measure_slice_stage.hpp)
+    return measureLabelSlice(labels, phases, voxelUm, options, folder, info.voxelSource);
   const measure::LabelVolume& shape = source.shape();
   const std::size_t limit = memoryLimitBytes(options);
   const std::string limitText = mib(limit) + " (measure.memory_limit_gb / --memory-limit" +
@@ -158,6 +159,7 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
 }
 
 std::string metricsSummaryLine(const json& m) {
+  if (measure::isMetrics2d(m)) return measure::metrics2dSummaryLine(m);
   const std::string axis = m.at("options").at("slab_axis");
   std::string line = "measure:";
   char text[160];

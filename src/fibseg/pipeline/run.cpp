@@ -31,6 +31,7 @@
 #include "fibseg/learn/learn.hpp"
 #include "fibseg/measure/metrics.hpp"
 #include "fibseg/pipeline/measure_stage.hpp"
+#include "fibseg/pipeline/run_outcome.hpp"
 #include "fibseg/pipeline/output_folder.hpp"
 #include "fibseg/pipeline/block_view.hpp"
 #include "fibseg/pipeline/previews.hpp"
@@ -703,14 +704,14 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
   // The last stage: metrics of labels.tif (metrics.json, tables, PyBaMM parameters). Areas and
   // sizes need lengths, so it runs only when the pixel size is known.
   nlohmann::ordered_json measureJson;
-  std::string measureLine;
+  std::string measureLine, measureError;
   if (!plan.measure) {
     measureJson = {{"skipped", "measure.enabled = false"}};
   } else if (plan.pixelSizeNm <= 0) {
     measureJson = {{"skipped", "pixel size unknown (no metadata, input.pixel_size_nm = 0)"}};
     log << "note: the measure stage is skipped: pixel size unknown; set input.pixel_size_nm (or the sheet's "
            "Pixel resolution) to get metrics.json and the profiles along the thickness\n";
-  } else {
+  } else try {  // a failure here never costs the run its segmentation (see the catch below)
     const int along = plan.metrics.slabAxis == measure::X   ? stack.outputRect.width
                       : plan.metrics.slabAxis == measure::Y ? stack.outputRect.height
                                                             : plan.slices;
@@ -737,11 +738,15 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
                                                           : "the pixel size (input.slice_thickness_nm = 0: slices "
                                                             "assumed as thick as a pixel)"},
                    {"outputs", metricsFileNames()}};
+  } catch (const std::exception& e) {
+    measureJson = measureFailure(e.what(), plan.output, log);
+    measureError = e.what();
   }
 
   const auto total = segment::combineFractions(segmented.fractions).fraction;
   const cv::Rect crop(stack.outputRect.tl() + plan.cropRect.tl(), stack.outputRect.size());
   RunSummary summary{plan.slices, 0, plan.phases.names, total, outputFolder.folder(), reused};
+  summary.measureError = measureError;
   nlohmann::ordered_json fractionsJson, phasesJson = nlohmann::ordered_json::array();
   for (int p = 0; p < plan.phases.count(); ++p) {
     fractionsJson[plan.phases.key(p)] = total[p];
@@ -781,7 +786,7 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       {"reused_cache", reused},
       {"measure", measureJson},
       {"timings_s", timings}};
-  writeTextFile(plan.output / "run.json", run.dump(2) + "\n");
+  writeTextFile(plan.output / "run.json", withWarnings(run, plan.output, outputFolder.folder()).dump(2) + "\n");
   if (plan.report) report::writeReport(plan.output);
   outputFolder.commit();
 

@@ -30,6 +30,7 @@ struct RunSummary {
   std::vector<double> fractions;     // of the whole volume, per phase
   std::filesystem::path outputFolder;
   bool reusedCache = false;
+  std::string measureError;  // why the measure stage failed (every other output kept); empty if it did not
 };
 
 /// Runs every stage on `params` (resolved, complete). Throws fibseg::Error for bad input or

@@ -68,6 +68,23 @@ std::string pngFileDataUri(const std::filesystem::path& path) {
 std::string formatNumber(double value, int decimals) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  // A small value that the decimals would print as 0 keeps three significant digits instead:
+  // 0.000123, or 2.25e-7 (a particle radius in metres), never 0.
+  if (value != 0 && std::fabs(value) < 0.5 * std::pow(10.0, -decimals)) {
+    char small[64];
+    if (std::fabs(value) >= 1e-4) {
+      const int needed = int(std::ceil(-std::log10(std::fabs(value)))) + 2;
+      std::snprintf(small, sizeof small, "%.*f", needed, value);
+      std::string s = small;
+      while (s.back() == '0') s.pop_back();
+      return s;
+    }
+    std::snprintf(small, sizeof small, "%.3g", value);  // "2.25e-07" -> "2.25e-7"
+    std::string s = small;
+    if (const auto e = s.find("e-0"); e != std::string::npos) s.erase(e + 2, 1);
+    if (const auto e = s.find("e+0"); e != std::string::npos) s.erase(e + 2, 1);
+    return s;
+  }
   // Halves round away from zero, as people do (printf would give 31.25 -> "31.2").
   const double scale = std::pow(10.0, decimals);
   if (std::fabs(value) * scale < 1e15) value = std::round(value * scale) / scale;

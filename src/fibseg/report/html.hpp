@@ -19,7 +19,9 @@ std::string pngFileDataUri(const std::filesystem::path& path);
 /// The same for PNG bytes already in memory.
 std::string pngDataUri(const std::vector<std::uint8_t>& bytes);
 
-/// `value` with at most `decimals` decimals, trailing zeros removed ("1.5", "2", "-0.25").
+/// `value` with at most `decimals` decimals, trailing zeros removed ("1.5", "2", "-0.25"); a
+/// non-zero value those decimals would show as 0 gets three significant digits ("0.000123",
+/// "2.25e-7").
 std::string formatNumber(double value, int decimals = 3);
 
 }  // namespace fibseg::report

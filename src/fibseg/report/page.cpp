@@ -30,17 +30,18 @@ ReportPhases phasesOf(const std::optional<nlohmann::json>& run) {
 std::string Page::html() const {
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
-  out += "<title>fibseg report: " + escapeHtml(folder_.filename().string()) + "</title>";
+  const fs::path shown = shownFolder();
+  out += "<title>fibseg report: " + escapeHtml(shown.filename().string()) + "</title>";
   out += "<script>" + std::string(errorCaptureScript()) + "</script>";
   out += "<style>" + std::string(pageStyle()) + "</style></head><body>\n";
-  std::error_code ec;
-  const fs::path shown = fs::absolute(folder_, ec).lexically_normal();
-  out += "<h1>fibseg report</h1><p>Output folder: <code>" + escapeHtml((ec ? folder_ : shown).string()) + "</code></p>";
+  out += "<h1>fibseg report</h1><p>Output folder: <code id=\"output-folder\">" + escapeHtml(shown.string()) + "</code></p>";
   out += "<pre id=\"selftest-result\" hidden></pre>";
   out += "<nav><ol>";
   for (const auto& s : sections_) out += "<li><a href=\"#" + s.id + "\">" + escapeHtml(s.title) + "</a></li>";
   out += "</ol></nav>\n";
-  if (!notes_.empty()) {
+  // The summary lists the notes itself (summary.cpp); a page without one lists them here.
+  const bool summaryFirst = !sections_.empty() && sections_.front().id == "summary";
+  if (!notes_.empty() && !summaryFirst) {
     out += "<details id=\"left-out\"><summary>" + std::to_string(notes_.size()) +
            " piece(s) left out of this report</summary><ul>";
     for (const auto& n : notes_) out += "<li>" + escapeHtml(n) + "</li>";
@@ -50,6 +51,13 @@ std::string Page::html() const {
     out += "<section id=\"" + s.id + "\"><h2>" + escapeHtml(s.title) + "</h2>\n" + s.body + "</section>\n";
   out += "<script>" + std::string(viewerScript()) + "</script>\n</body></html>\n";
   return out;
+}
+
+fs::path Page::shownFolder() const {
+  if (!shownFolder_.empty()) return shownFolder_;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(folder_, ec).lexically_normal();
+  return ec ? folder_ : absolute;
 }
 
 std::string td(const std::string& text) { return "<td>" + escapeHtml(text) + "</td>"; }

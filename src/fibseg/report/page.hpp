@@ -44,6 +44,13 @@ class Page {
   explicit Page(fs::path folder) : folder_(std::move(folder)) {}
   const fs::path& folder() const { return folder_; }
   void add(Section section) { sections_.push_back(std::move(section)); }
+  /// The first section of the page (the summary, built last because it lists every note).
+  void addFirst(Section section) { sections_.insert(sections_.begin(), std::move(section)); }
+  const std::vector<std::string>& notes() const { return notes_; }
+  /// The folder named on the page: the one the run ends in (run.json "output_folder"), not the
+  /// staging folder the page is built in.
+  void setShownFolder(fs::path folder) { shownFolder_ = std::move(folder); }
+  fs::path shownFolder() const;
   /// A visible note for a left-out piece, also listed at the top of the page.
   std::string note(const std::string& text) {
     notes_.push_back(text);
@@ -55,7 +62,7 @@ class Page {
   std::string html() const;
 
  private:
-  fs::path folder_;
+  fs::path folder_, shownFolder_;
   std::vector<Section> sections_;
   std::vector<std::string> notes_;
 };

@@ -23,6 +23,7 @@ figcaption { font-size: 0.85em; color: #555; }
 #overlay-canvas { max-width: 100%; width: 640px; image-rendering: pixelated; border: 1px solid #999; background: #000; }
 .controls { display: flex; flex-wrap: wrap; gap: 18px; align-items: center; margin: 6px 0; }
 .controls input[type=range] { width: 280px; }
+li.warn { color: #a40000; }
 .swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #888; vertical-align: middle; margin: 0 3px 0 10px; }
 #selftest-result { background: #eef; padding: 6px; }
 details pre { max-height: 320px; overflow: auto; background: #f6f6f6; padding: 6px; }

@@ -19,6 +19,8 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   Page page(outputFolder);
   std::string runNote;
   const auto run = readRunJson(page, runNote);
+  if (run && run->contains("output_folder") && (*run)["output_folder"].is_string())
+    page.setShownFolder((*run)["output_folder"].get<std::string>());  // not the staging folder
   addRunSection(page, run, runNote);
   addParametersSection(page);
   addDriftSection(page, run);
@@ -44,12 +46,12 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   addOverlaySection(page, fractions, phases);
   addFractionsSection(page, fractions, fractionsProblem, phases);
   addOrthoLabelsSection(page, run, phases);
-  add3dViewSection(page, run);
   std::vector<std::pair<std::string, std::string>> colours;
   for (std::size_t p = 0; p < phases.names.size(); ++p) colours.emplace_back(toLower(phases.names[p]), phases.hex(int(p)));
   auto measured = measureSection(outputFolder, colours);
   for (const auto& n : measured.notes) page.note(n);
   page.add({"metrics", "Microstructure metrics", measured.body});
+  addSummarySection(page, run, phases);  // first on the page; built last, as it lists every note
   return page.html();
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "fibseg/core/text.hpp"
+#include "fibseg/measure/metrics_2d.hpp"
 #include "fibseg/report/html.hpp"
 #include "fibseg/report/svg_plot.hpp"
 
@@ -281,8 +282,14 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
   const fs::path path = folder / "metrics.json";
   if (!fs::exists(path)) {
     std::string why = "metrics.json is not in the output folder";
-    if (const auto run = readJson(folder / "run.json"); run && run->contains("measure") && (*run)["measure"].contains("skipped"))
-      why += ": the measure stage was skipped (" + (*run)["measure"]["skipped"].get<std::string>() + ")";
+    if (const auto run = readJson(folder / "run.json"); run && run->contains("measure") && (*run)["measure"].is_object()) {
+      const json& measure = (*run)["measure"];
+      if (measure.contains("skipped") && measure["skipped"].is_string())
+        why += ": the measure stage was skipped (" + measure["skipped"].get<std::string>() + ")";
+      else if (measure.contains("failed") && measure["failed"].is_string())
+        why += ": the measure stage failed (" + measure["failed"].get<std::string>() +
+               "); the segmentation and every other output are kept";
+    }
     section.notes.push_back(why + "; the microstructure metrics are not shown.");
     section.body = "<p class=\"note\">" + escapeHtml(section.notes.back()) + "</p>";
     return section;
@@ -295,6 +302,10 @@ MeasureSection measureSection(const fs::path& folder, const std::vector<std::pai
     return section;
   }
   try {
+    if (measure::isMetrics2d(*m)) {
+      section.body = sliceMetricsBody(*m, colours) + pybammTable(folder);
+      return section;
+    }
     const auto voxel = m->value("voxel_size_um", std::vector<double>{});
     std::string body = "<p class=\"summary\" id=\"metrics-summary\">Voxel size " +
                        (voxel.size() == 3 ? formatNumber(voxel[0], 4) + " × " + formatNumber(voxel[1], 4) + " × " +

@@ -69,7 +69,7 @@ void addRunSection(Page& page, const std::optional<json>& run, const std::string
     body += ".</p>";
     std::vector<std::pair<std::string, std::string>> rows;
     flatten(*run, "", rows);
-    body += "<details open><summary>Everything in run.json</summary><table id=\"run-table\"><tr><th>value</th><th>content</th></tr>";
+    body += "<details><summary>Everything in run.json (" + std::to_string(rows.size()) + " values)</summary><table id=\"run-table\"><tr><th>value</th><th>content</th></tr>";
     for (const auto& [k, v] : rows) body += "<tr>" + td(k) + td(v) + "</tr>";
     body += "</table></details>";
   }

@@ -1,4 +1,4 @@
-// Sections "Orthogonal views of the labelled volume" and "3D view".
+// Section "Orthogonal views of the labelled volume", and the 3D views the summary shows.
 #include "fibseg/report/sections/sections.hpp"
 
 
@@ -16,7 +16,7 @@ void addOrthoLabelsSection(Page& page, const std::optional<json>& run, const Rep
   page.add({"ortho-labels", "Orthogonal views of the labelled volume", body});
 }
 
-void add3dViewSection(Page& page, const std::optional<json>& run) {
+std::string view3dFigures(Page& page, const std::optional<json>& run) {
   std::string depth = "one slice spacing drawn as one pixel (pixel size or slice thickness unknown)";
   if (run && run->value("pixel_size_nm", 0.0) > 0 && run->value("slice_thickness_nm", 0.0) > 0)
     depth = "depth drawn to scale: slice spacing " + formatNumber(run->value("slice_thickness_nm", 0.0), 4) +
@@ -26,8 +26,7 @@ void add3dViewSection(Page& page, const std::optional<json>& run) {
                      "recedes up and to the right; " + escapeHtml(depth) + ").</p><div class=\"figures\">";
   body += figure(page, "view3d_labels.png", "3D view of the labelled volume", "view3d-labels", "the 3D view of the labels is not shown");
   body += figure(page, "view3d_grey.png", "3D view of the aligned greyscale stack", "view3d-grey", "the 3D view of the greyscale stack is not shown");
-  body += "</div>";
-  page.add({"view3d", "3D view", body});
+  return body + "</div>";
 }
 
 }  // namespace fibseg::report::detail
