@@ -192,7 +192,8 @@ Server::Server(std::shared_ptr<Session> session, ServerOptions options)
   // One annotation (a byte per pixel) plus room for headers: nothing the page sends is larger.
   const std::size_t maxBody = std::size_t(session_->size().area()) + (64u << 10);
   http.set_payload_max_length(maxBody);
-  http.set_read_timeout(10, 0);
+  // A client that declares more than it sends holds a worker this long (loopback: bodies arrive at once).
+  http.set_read_timeout(2, 0);
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     std::string given = req.has_param("token") ? req.get_param_value("token") : "";
