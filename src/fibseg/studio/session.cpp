@@ -39,6 +39,7 @@ Session::Session(fs::path runFolder, fs::path studioFolder)
     if (!fs::is_regular_file(needed))
       throw Error("studio: " + runFolder_.string() + " lacks " + needed.filename().string() +
                   "; expected the output folder of a completed `fibseg run` (or give the parameter file instead)");
+  parameters_ = config::loadParameters(parameterFile_, {}, config::RequiredValues::MayBeMissing);
   const io::TiffInfo info = io::probeTiff(correctedStack(runFolder_));
   slices_ = info.pages;
   size_ = {info.width, info.height};
@@ -69,8 +70,7 @@ Session::Session(fs::path runFolder, fs::path studioFolder)
 }
 
 config::ParamSet Session::parameters(const Overrides& overrides) const {
-  std::vector<std::string> sets;
-  auto params = config::loadParameters(parameterFile_, {}, config::RequiredValues::MayBeMissing);
+  config::ParamSet params = *parameters_;
   for (const auto& [name, value] : overrides) params.set(name, value, "studio");
   return params;
 }
@@ -215,7 +215,20 @@ ClassicalPreview Session::classical(int z, const Overrides& overrides) {
     stackThreshold = segment::otsuThreshold(histogram);
   }
   const cv::Mat s = slice(z);
-  const auto segmentation = segment::segmentSlice(s, intensity::denoise(s, denoise), segmentParams, stackThreshold);
+  cv::Mat denoised;
+  const std::string denoiseText = intensity::describeDenoise(denoise);
+  {
+    std::lock_guard lock(mutex_);
+    if (denoisedZ_ == z && denoisedWith_ == denoiseText) denoised = denoised_;
+  }
+  if (denoised.empty()) {
+    denoised = intensity::denoise(s, denoise);
+    std::lock_guard lock(mutex_);
+    denoisedZ_ = z;
+    denoisedWith_ = denoiseText;
+    denoised_ = denoised;
+  }
+  const auto segmentation = segment::segmentSlice(s, denoised, segmentParams, stackThreshold);
   ClassicalPreview out;
   out.labels = segmentation.labels;
   out.camThreshold = segmentation.camThreshold;
@@ -343,6 +356,8 @@ void Session::reload() {
   slices_cache_.clear();
   labels_cache_.clear();
   raw_cache_.clear();
+  denoisedZ_ = -1;
+  parameters_ = config::loadParameters(parameterFile_, {}, config::RequiredValues::MayBeMissing);
   const io::TiffInfo info = io::probeTiff(correctedStack(runFolder_));
   slices_ = info.pages;
   size_ = {info.width, info.height};

@@ -110,6 +110,11 @@ class Session {
   void writeIndex();
 
   std::filesystem::path runFolder_, studioFolder_, parameterFile_;
+  std::optional<config::ParamSet> parameters_;  // parameters_used.toml, read once
+  // The last slice denoised for the classical preview (slider moves keep the slice and denoising).
+  int denoisedZ_ = -1;
+  std::string denoisedWith_;
+  cv::Mat denoised_;
   int slices_ = 0, rawSlices_ = 0, bitDepth_ = 8;
   cv::Size size_;
   mutable std::mutex mutex_;        // caches, annotations, model
