@@ -333,6 +333,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # A SIGTERM (ctest's timeout, Ctrl+C's cousin) still runs the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("browser_test: terminated"))
     try:
         main()
     finally:
