@@ -298,6 +298,18 @@ def main():
     assert np.array_equal(shown.reshape(cli.shape), cli), \
         f"prediction differs from fibseg train + predict in {np.count_nonzero(shown.reshape(cli.shape) != cli)} pixels"
     print(f"train: prediction of slice 3 equals fibseg train + fibseg predict ({cli.size} pixels)", flush=True)
+
+    # Save model: the model file predicts what the page showed, and the parameter file runs it.
+    browser.click("#save-model")
+    browser.wait_for("document.getElementById('train-status').textContent.startsWith('model:')", what="the model save")
+    with open(f"{work}/run/studio/params_classifier.toml") as f:
+        text = f.read()
+    assert 'method = "classifier"' in text and f'model = "{work}/run/studio/model.json"' in text, text[:2000]
+    run([fibseg, "predict", f"{work}/run/studio/model.json", f"{work}/run/cache/corrected.tif", "--out",
+         f"{work}/predicted_saved", "--params", f"{work}/run/studio/params_classifier.toml"])
+    saved_model = np.array(Image.open(f"{work}/predicted_saved/labels_0003.png"))
+    assert np.array_equal(saved_model, cli), "the saved model predicts otherwise than the page showed"
+    print("save model: studio/model.json predicts the same; studio/params_classifier.toml runs it", flush=True)
     if args.screenshot:
         browser.eval("document.getElementById('show-uncertainty').click()")
         time.sleep(0.3)
