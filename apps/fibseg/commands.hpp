@@ -16,6 +16,7 @@ void addReportCommand(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addMeasureCommand(CLI::App& app);
 void addPredictCommand(CLI::App& app);
+void addStudioCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
   addInitCommand(app);
@@ -28,6 +29,7 @@ inline void addCommands(CLI::App& app) {
   addMeasureCommand(app);
   addPredictCommand(app);
   addDemoCommand(app);
+  addStudioCommand(app);
 }
 
 }  // namespace fibseg::cli

@@ -29,6 +29,11 @@ std::vector<ParamSpec> segmentParameterSpecs() {
                                   "slices); stack = one threshold from the grey-level histogram of the whole "
                                   "stack (steadier when slices are brightness-equalised, or some slices hold "
                                   "little active material)."});
+  specs.push_back({.section = s, .key = "otsu_offset", .type = ParamType::Integer, .defaultValue = "0",
+                   .unit = "grey levels", .min = -65535.0, .max = 65535.0,
+                   .description = "Added to the Otsu threshold (slice's or stack's) before it splits active "
+                                  "material from the rest: positive = less active material. For a boundary "
+                                  "Otsu places a little off, judged by eye (the studio's Otsu slider)."});
   specs.push_back({.section = s, .key = "gabor_kernel_size", .type = ParamType::Integer, .defaultValue = "15",
                    .unit = "px", .min = 1.0, .max = 401.0,
                    .description = "Side of the square Gabor filter window (odd). About 3 to 4 times "
@@ -150,6 +155,7 @@ segment::SegmentParams segmentParamsFrom(const ParamSet& params) {
   p.gabor.gamma = params.real("segment.gabor_gamma");
   p.gabor.psiDeg = params.real("segment.gabor_psi");
   p.poreThreshold = params.real("segment.pore_threshold");
+  p.otsuOffset = int(params.integer("segment.otsu_offset"));
   const std::string convolution = params.text("segment.convolution");
   p.convolution = convolution == "spatial"  ? Convolution::Spatial
                   : convolution == "dft"    ? Convolution::Dft

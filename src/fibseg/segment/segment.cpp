@@ -233,7 +233,7 @@ SliceSegmentation segmentSlice(const cv::Mat& slice, const cv::Mat& denoised, co
   if (denoised.size() != slice.size() || denoised.type() != slice.type())
     throw Error("segmentation: the denoised slice differs in size or type from the slice");
   SliceSegmentation out;
-  out.camThreshold = camThreshold < 0 ? otsuThreshold(denoised) : camThreshold;
+  out.camThreshold = (camThreshold < 0 ? otsuThreshold(denoised) : camThreshold) + params.otsuOffset;
   const cv::Mat cam = camMask(denoised, out.camThreshold);
   out.gaborResponse = gaborResponse(poreCandidateImage(slice, cam), params.gabor, params.convolution);
   cv::Mat pore;

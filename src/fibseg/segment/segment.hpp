@@ -89,6 +89,7 @@ struct SegmentParams {
   double poreThreshold;      // Gabor response above this = pore (8-bit grey scale, see above)
   Convolution convolution;
   std::array<int, 3> minIslandPx;  // per phase (pore, SE, CAM): smaller islands merged; 0 = off
+  int otsuOffset = 0;        // grey levels added to the Otsu threshold (segment.otsu_offset)
 };
 
 struct SliceSegmentation {
@@ -98,7 +99,7 @@ struct SliceSegmentation {
 };
 
 /// Segments one slice. `camThreshold` < 0: Otsu of this slice; otherwise use it (stack scope:
-/// the pipeline passes otsuThreshold(stackHistogram)). Cleanup applied if params ask for it.
+/// the pipeline passes otsuThreshold(stackHistogram)); params.otsuOffset is added to either. Cleanup applied if params ask for it.
 SliceSegmentation segmentSlice(const cv::Mat& slice, const SegmentParams& params, int camThreshold = -1);
 /// The same, with CAM thresholded on `denoised` (the slice after intensity.denoise, same size and
 /// type) while the Gabor pore filter sees the undenoised `slice`, as in the original notebook:
