@@ -53,7 +53,7 @@ def connect(scheduler=None, scheduler_file=None, timeout=20):
 def local_cluster(workers=2, threads_per_worker=1):
     """A LocalCluster of worker processes, each running one fibseg task at a time."""
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                                       resources={"fibseg": 1}, dashboard_address=None)
+                                       resources={"fibseg": 1}, dashboard_address=":0")
     return cluster, distributed.Client(cluster)
 
 

@@ -365,6 +365,15 @@ RunSummary DistributedRun::finish() {
   joinVolumeBlocks(s.plan, labelsVolume(s.plan, stack));
   std::error_code ec;
   fs::remove_all(blocksFolder(s.plan), ec);  // the records and the corrected blocks: not outputs
+  // A worker killed while writing leaves its temporary file (AtomicFile: ".NAME.tmpPID_N"); the
+  // task ran again elsewhere and wrote the file whole.
+  std::vector<fs::path> strays;
+  for (const auto& entry : fs::recursive_directory_iterator(s.plan.output, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.starts_with(".") && name.find(".tmp") != std::string::npos)
+      strays.push_back(entry.path());
+  }
+  for (const auto& stray : strays) fs::remove(stray, ec);
   fs::remove_all(s.plan.cacheFolder, ec);    // no corrected.tif: the blocks held it (issue 27: one grey stack)
   return finishRun(s.params, s.plan, *s.folder, s.results, s.start, *s.log);
 }

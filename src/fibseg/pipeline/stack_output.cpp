@@ -124,6 +124,11 @@ void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block
 
 void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume) {
   if (plan.omeZarr) return;
+  // Joined already by a run that was then interrupted (the TIFF appears whole, by rename, and its
+  // block files go after it): a resumed run keeps it.
+  std::error_code exists;
+  if (fs::exists(plan.output / (volume.name + ".tif"), exists) && !fs::exists(blockFile(plan, volume, blocksOf(plan).back())))
+    return;
   io::TiffStackWriter writer(plan.output / (volume.name + ".tif"), tiffOptions(plan, volume));
   for (const Block& block : blocksOf(plan))
     for (const auto& slice : readBlockFile(plan, volume, block)) writer.append(slice);
