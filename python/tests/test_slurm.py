@@ -2,7 +2,6 @@
 tasks, then the client) on the phantom gives what `fibseg run` gives. Needs a running Slurm
 (.ci/run starts one with scripts/slurm-local); skips with a message otherwise."""
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
