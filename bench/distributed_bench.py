@@ -14,6 +14,7 @@ import os
 import pathlib
 import resource
 import shutil
+import sys
 import subprocess
 import time
 
@@ -118,15 +119,17 @@ def case(name, raw, work, workers_list=(2, 1), zarr=True):
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", default="/tmp/fibseg-distributed-bench")
-    parser.add_argument("--quick", action="store_true", help="smaller phantoms (say so in the README)")
+    parser.add_argument("--size", default="2048x1536", help="phantom slice size WxH (the issue's: 2048x1536)")
+    parser.add_argument("--memory-size", default="2048x1536", help="slice size WxH of the 20 / 200 slice runs")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
     work = pathlib.Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    w, h = (1024, 768) if args.quick else (2048, 1536)
+    w, h = map(int, args.size.split("x"))
     fibseg.phantom(str(work / "phantom60"), width=w, height=h, slices=60, seed=1)
     case(f"phantom 60 x {w} x {h}", work / "phantom60" / "raw", work)
     if LCO.is_dir():
@@ -135,6 +138,7 @@ def main():
         print(f"\n(lco-fibsem/bse not found at {LCO}: not measured)")
     if not args.skip_memory:
         print("\n### Peak memory per worker against the number of slices")
+        w, h = map(int, args.memory_size.split("x"))
         for slices in (20, 200):
             fibseg.phantom(str(work / f"m{slices}"), width=w, height=h, slices=slices, seed=2)
             _, rss, _, _ = run_dask(config(work / f"m{slices}" / "raw", work / f"m{slices}-out", **{"align.write_aligned": False}), 2)
