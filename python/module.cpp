@@ -29,6 +29,7 @@
 #include "fibseg/measure/label_file.hpp"
 #include "fibseg/measure/metrics.hpp"
 #include "fibseg/phantom/write_phantom.hpp"
+#include "fibseg/pipeline/block_tasks.hpp"
 #include "fibseg/pipeline/run.hpp"
 #include "fibseg/segment/segment.hpp"
 #include "fibseg/segment/tune.hpp"
@@ -188,7 +189,122 @@ class CallbackBuffer : public std::stringbuf {
 
 }  // namespace
 
-PYBIND11_MODULE(fibseg, m) {
+namespace {
+
+// What fibseg.run returns: the summary and every output run.json lists.
+py::dict summaryDict(const pipeline::RunSummary& s) {
+  py::dict out;
+  out["slices"] = s.slices;
+  out["seconds"] = s.seconds;
+  py::dict fractions;
+  for (std::size_t i = 0; i < s.phases.size() && i < s.fractions.size(); ++i) fractions[py::str(s.phases[i])] = s.fractions[i];
+  out["fractions"] = fractions;
+  out["output_folder"] = s.outputFolder.string();
+  out["reused_cache"] = s.reusedCache;
+  // the output paths: every file the run wrote, as its run.json lists them (name -> full path)
+  py::dict outputs;
+  const auto runJson = s.outputFolder / "run.json";
+  std::ifstream in(runJson);
+  const auto run = nlohmann::json::parse(in, nullptr, false);
+  if (!run.is_object() || !run.contains("outputs") || !run["outputs"].is_array())
+    throw fibseg::Error(runJson.string() + ": missing or without its list of outputs after the run");
+  outputs["run.json"] = runJson.string();
+  for (const auto& o : run["outputs"]) {
+    const auto name = o.value("file", std::string());
+    outputs[py::str(name)] = (s.outputFolder / name).string();
+  }
+  out["outputs"] = outputs;
+  return out;
+}
+
+config::ParamSet runParameters(const py::object& config) {
+  return py::isinstance<py::dict>(config) ? config::loadParameters("", overridesFrom(config.cast<py::dict>()))
+                                          : config::loadParameters(py::str(config).cast<std::string>(), {});
+}
+
+// A log stream for a Python callback (None: quiet), alive as long as its owner.
+struct PythonLog {
+  explicit PythonLog(const py::object& progress) {
+    if (progress.is_none()) return;
+    buffer = std::make_unique<CallbackBuffer>(progress.cast<std::function<void(std::string)>>());
+    stream = std::make_unique<std::ostream>(buffer.get());
+  }
+  std::ostream& out() { return stream ? *stream : quiet; }
+  std::ostringstream quiet;
+  std::unique_ptr<CallbackBuffer> buffer;
+  std::unique_ptr<std::ostream> stream;
+};
+
+// The client side of fibseg.distributed: the output folder, the plan and the reductions.
+struct DistributedRunHandle {
+  DistributedRunHandle(const py::object& config, const py::object& progress, bool overwrite, bool resume,
+                       bool terminal)
+      : log(progress) {
+    pipeline::RunOptions options;
+    options.overwrite = overwrite;
+    options.log = &log.out();
+    options.terminal = terminal;
+    const config::ParamSet params = runParameters(config);
+    py::gil_scoped_release nogil;
+    run = std::make_unique<pipeline::DistributedRun>(params, options, resume);
+    log.out().flush();
+  }
+  template <class Fn>
+  auto call(Fn fn) {
+    struct Flush {
+      std::ostream& o;
+      ~Flush() { o.flush(); }
+    } flush{log.out()};
+    py::gil_scoped_release nogil;
+    return fn(*run);
+  }
+  PythonLog log;
+  std::unique_ptr<pipeline::DistributedRun> run;
+};
+
+void addDistributed(py::module_& m) {
+  m.attr("__version__") = pipeline::taskVersion();
+  m.def("_run_register_task", [](const std::string& plan, int threads) {
+    py::gil_scoped_release nogil;
+    return pipeline::runRegisterTask(plan, threads);
+  }, py::arg("plan"), py::arg("threads") = 0, "fibseg.distributed: the registration task of a run (on a worker). Returns its seconds.");
+  m.def("_run_block_task", [](const std::string& plan, const std::string& stage, int block, int threads) {
+    py::gil_scoped_release nogil;
+    return pipeline::runBlockTask(plan, stage, block, threads);
+  }, py::arg("plan"), py::arg("stage"), py::arg("block"), py::arg("threads") = 0,
+     "fibseg.distributed: one block of a stage ('correct', 'segment') of a run (on a worker). Returns its seconds.");
+  py::class_<DistributedRunHandle>(m, "_DistributedRun",
+                                   "fibseg.distributed's client side: output folder, plan, reductions (see block_tasks.hpp)")
+      .def(py::init<const py::object&, const py::object&, bool, bool, bool>(), py::arg("config"),
+           py::arg("progress") = py::none(), py::arg("overwrite") = false, py::arg("resume") = true,
+           py::arg("terminal") = false)
+      .def_property_readonly("plan", [](DistributedRunHandle& h) { return h.run->planJson(); })
+      .def_property_readonly("blocks", [](DistributedRunHandle& h) { return h.run->blocks(); })
+      .def_property_readonly("slices", [](DistributedRunHandle& h) { return h.run->slices(); })
+      .def_property_readonly("block_sizes", [](DistributedRunHandle& h) { return h.run->blockSizes(); })
+      .def_property_readonly("block_memory_bytes", [](DistributedRunHandle& h) { return h.run->blockMemoryBytes(); })
+      .def_property_readonly("block_memory_text", [](DistributedRunHandle& h) { return h.run->blockMemoryText(); })
+      .def_property_readonly("registered", [](DistributedRunHandle& h) { return h.run->registered(); })
+      .def("missing_blocks", [](DistributedRunHandle& h, const std::string& stage) { return h.run->missingBlocks(stage); })
+      .def("after_registration", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterRegistration(); }); })
+      .def("after_correction", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterCorrection(); }); })
+      .def("finish", [](DistributedRunHandle& h) {
+        const auto summary = h.call([](auto& r) { return r.finish(); });
+        return summaryDict(summary);
+      })
+      .def("start_progress", [](DistributedRunHandle& h, const std::string& stage, int total) {
+        h.call([&](auto& r) { r.startProgress(stage, total); });
+      })
+      .def("advance_progress", [](DistributedRunHandle& h, int steps) { h.call([&](auto& r) { r.advanceProgress(steps); }); },
+           py::arg("steps") = 1)
+      .def("finish_progress", [](DistributedRunHandle& h) { return h.call([](auto& r) { return r.finishProgress(); }); })
+      .def("say", [](DistributedRunHandle& h, const std::string& line) {
+        h.call([&](auto& r) { r.log() << line << "\n"; });
+      });
+}
+}  // namespace
+
+PYBIND11_MODULE(_fibseg, m) {
   m.doc() = "fibseg: FIB-SEM slice series -> aligned, brightness-corrected, segmented 3D volume";
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -620,52 +736,22 @@ PYBIND11_MODULE(fibseg, m) {
      "phases.values). Keywords: measure.* parameters, e.g. measure={'tortuosity': False}. Labels are read in place.");
 
   m.def("run", [](const py::object& config, const py::object& progress, bool overwrite, const std::string& from) {
-    config::ParamSet params = py::isinstance<py::dict>(config)
-        ? config::loadParameters("", overridesFrom(config.cast<py::dict>()))
-        : config::loadParameters(py::str(config).cast<std::string>(), {});
+    config::ParamSet params = runParameters(config);
     pipeline::RunOptions options;
     options.overwrite = overwrite;
     options.from = from;
-    std::ostringstream quiet;
-    std::unique_ptr<CallbackBuffer> buffer;
-    std::unique_ptr<std::ostream> log;
-    if (!progress.is_none()) {
-      buffer = std::make_unique<CallbackBuffer>(progress.cast<std::function<void(std::string)>>());
-      log = std::make_unique<std::ostream>(buffer.get());
-      options.log = log.get();
-    } else {
-      options.log = &quiet;
-    }
+    PythonLog log(progress);
+    options.log = &log.out();
     pipeline::RunSummary s;
     {
       py::gil_scoped_release nogil;
       s = pipeline::runPipeline(params, options);
-      if (log) log->flush();
+      log.out().flush();
     }
-    py::dict out;
-    out["slices"] = s.slices;
-    out["seconds"] = s.seconds;
-    py::dict fractions;
-    for (std::size_t i = 0; i < s.phases.size() && i < s.fractions.size(); ++i) fractions[py::str(s.phases[i])] = s.fractions[i];
-    out["fractions"] = fractions;
-    out["output_folder"] = s.outputFolder.string();
-    out["reused_cache"] = s.reusedCache;
-    // the output paths: every file the run wrote, as its run.json lists them (name -> full path)
-    py::dict outputs;
-    const auto runJson = s.outputFolder / "run.json";
-    std::ifstream in(runJson);
-    const auto run = nlohmann::json::parse(in, nullptr, false);
-    if (!run.is_object() || !run.contains("outputs") || !run["outputs"].is_array())
-      throw fibseg::Error(runJson.string() + ": missing or without its list of outputs after the run");
-    outputs["run.json"] = runJson.string();
-    for (const auto& o : run["outputs"]) {
-      const auto name = o.value("file", std::string());
-      outputs[py::str(name)] = (s.outputFolder / name).string();
-    }
-    out["outputs"] = outputs;
-    return out;
+    return summaryDict(s);
   }, py::arg("config"), py::arg("progress") = py::none(), py::arg("overwrite") = false, py::arg("from_stage") = "",
      "Runs the pipeline on a parameter file path or a dict {'section.key': value}; progress(line) "
      "receives the log lines. Returns the summary: slices, seconds, fractions per phase, output_folder, and "
      "outputs {name in the folder: path} of every file written (as run.json lists them).");
+  addDistributed(m);
 }

@@ -22,12 +22,13 @@ def installed(tmp_path_factory):
 
 def test_install_puts_the_cli_and_the_module_under_the_prefix(installed):
     assert (installed / "bin" / "fibseg").is_file()
-    modules = list((installed / SITE).glob("fibseg*.so"))
-    assert len(modules) == 1, f"expected one fibseg*.so in {installed / SITE}"
-    # imported from there alone (not the build folder) in a fresh interpreter
+    modules = list((installed / SITE / "fibseg").glob("_fibseg*.so"))
+    assert len(modules) == 1, f"expected one _fibseg*.so in {installed / SITE / 'fibseg'}"
+    assert (installed / SITE / "fibseg" / "distributed" / "__init__.py").is_file()
+    # imported from there alone (not the build folder) in a fresh interpreter, the dask executor too
     env = dict(os.environ, PYTHONPATH=str(installed / SITE))
-    r = subprocess.run([sys.executable, "-c", "import fibseg; print(fibseg.__file__); fibseg.parameters()"],
-                       capture_output=True, text=True, env=env, cwd=installed, check=True)
+    r = subprocess.run([sys.executable, "-c", "import fibseg, fibseg.distributed; print(fibseg._fibseg.__file__); "
+                        "fibseg.parameters()"], capture_output=True, text=True, env=env, cwd=installed, check=True)
     assert pathlib.Path(r.stdout.strip()) == modules[0]
     assert subprocess.run([str(installed / "bin" / "fibseg"), "--help"], capture_output=True).returncode == 0
 

@@ -25,7 +25,7 @@ def executed(tmp_path_factory):
     env = dict(os.environ, FIBSEG_HEADLESS="1", FIBSEG_REAL_DATA=str(REAL))
     env.pop("MPLBACKEND", None)
     import fibseg  # the kernel imports the module this test imports, wherever PYTHONPATH is relative to
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.abspath(fibseg.__file__)), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(os.path.abspath(fibseg.__file__))), env.get("PYTHONPATH", "")])
     r = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--inplace",
                         "--ExecutePreprocessor.timeout=300", str(notebook)],
                        capture_output=True, text=True, env=env)
@@ -83,7 +83,7 @@ def test_the_sliders_draw(tmp_path):
                     "--output-dir", str(tmp_path)], check=True, capture_output=True)
     import fibseg
     env = dict(os.environ, MPLBACKEND="agg", FIBSEG_REAL_DATA=str(REAL),
-               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.abspath(fibseg.__file__)), os.environ.get("PYTHONPATH", "")]))
+               PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(os.path.abspath(fibseg.__file__))), os.environ.get("PYTHONPATH", "")]))
     env.pop("FIBSEG_HEADLESS", None)
     r = subprocess.run([sys.executable, "walkthrough.py"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -50,6 +50,16 @@ std::vector<ParamSpec> outputParameterSpecs() {
   specs.push_back({.section = "output", .key = "threads", .type = ParamType::Integer, .defaultValue = "0",
                    .min = 0.0, .max = 256.0,
                    .description = "Processor cores to use; 0 = all."});
+  specs.push_back({.section = "output", .key = "format", .type = ParamType::Choice, .defaultValue = "tiff",
+                   .choices = {"tiff", "ome-zarr"},
+                   .description = "Volumes written: tiff = labels.tif (and aligned.tif); ome-zarr = labels.zarr "
+                                  "(and aligned.zarr): chunked OME-NGFF 0.4 Zarr v2 stores with 3 resolution "
+                                  "levels, read by napari, zarr-python and Fiji (MoBIE)."});
+  specs.push_back({.section = "output", .key = "block_slices", .type = ParamType::Integer, .defaultValue = "16",
+                   .unit = "slices", .min = 1.0, .max = 4096.0,
+                   .description = "Slices per block: the unit of work of a distributed run "
+                                  "(fibseg.distributed) and the chunk depth of the Zarr volumes. Larger blocks: "
+                                  "fewer tasks, more memory per task."});
   return specs;
 }
 

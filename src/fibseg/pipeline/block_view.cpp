@@ -22,6 +22,12 @@ void BlockFaces::add(int z, const cv::Mat& slice) {
   column.copyTo(side_.row(z));
 }
 
+void BlockFaces::place(int z0, const BlockFaces& block) {
+  if (z0 == 0) block.front_.copyTo(front_);
+  block.top_.copyTo(top_.rowRange(z0, z0 + block.top_.rows));
+  block.side_.copyTo(side_.rowRange(z0, z0 + block.side_.rows));
+}
+
 namespace {
 
 /// Draws `face` (rows x cols) into `canvas` so that its corners (0,0), (cols,0), (0,rows) land on

@@ -11,8 +11,12 @@ class BlockFaces {
  public:
   BlockFaces() = default;
   BlockFaces(int slices, cv::Size sliceSize, int type);
+  /// From faces already collected (a task's record).
+  BlockFaces(cv::Mat front, cv::Mat top, cv::Mat side) : front_(front), top_(top), side_(side) {}
   /// Thread-safe for distinct z.
   void add(int z, const cv::Mat& slice);
+  /// Rows z0.. (and the front, from the block holding slice 0) from a block's own BlockFaces.
+  void place(int z0, const BlockFaces& block);
   bool empty() const { return top_.empty(); }
   const cv::Mat& front() const { return front_; }  // slice 0
   const cv::Mat& top() const { return top_; }      // row z = row 0 of slice z  (slices x width)

@@ -32,6 +32,7 @@ const char* const kSwitching = ".fibseg-switching";
 const char* const kPrevious = ".fibseg-previous";
 const char* const kMarker = "RUN_INCOMPLETE.txt";
 const char* const kRunJson = "run.json";
+const char* const kRunKey = ".blocks/run-key";  // what a resumable staging folder was made for
 
 // What earlier versions of fibseg wrote without a manifest: replaced like a listed output.
 const std::vector<std::string> kUnlistedOutputs{
@@ -160,9 +161,15 @@ void switchIn(const fs::path& folder) {
 }
 
 /// Removes or finishes what a killed run left behind, and says so.
-void cleanUpAfterKilledRun(const fs::path& folder, std::ostream& log) {
+void cleanUpAfterKilledRun(const fs::path& folder, const std::string& resumeKey, std::ostream& log) {
   std::error_code ec;
-  if (fs::exists(folder / kStaging)) {
+  const fs::path keyFile = folder / kStaging / kRunKey;
+  std::string staged;
+  if (std::ifstream in(keyFile); in) std::getline(in, staged);
+  if (!resumeKey.empty() && staged == resumeKey) {
+    log << "resuming the run in " << (folder / kStaging).string()
+        << " that stopped before it finished (same input and parameters): its finished blocks are kept\n";
+  } else if (fs::exists(folder / kStaging)) {
     fs::remove_all(folder / kStaging, ec);
     log << "removed " << (folder / kStaging).string()
         << ": the outputs of an earlier run into this folder that stopped before it finished (killed, crashed or "
@@ -264,13 +271,18 @@ OutputFolder::OutputFolder(fs::path folder, OutputFolderOptions options, std::os
   ensureWritableFolder(folder_);
   try {
     lockFd_ = takeLock(folder_);
-    cleanUpAfterKilledRun(folder_, log);
+    cleanUpAfterKilledRun(folder_, options.resumeKey, log);
     const bool earlierRun = fs::exists(folder_ / kRunJson) || fs::exists(folder_ / "labels.tif");
     if (earlierRun && !options.replaceEarlierRun)
       throw Error("output folder " + folder_.string() +
                   " already holds a run; pass --overwrite to replace it, or --from segment to redo "
                   "only the segmentation");
     ensureWritableFolder(staging_);
+    if (!options.resumeKey.empty()) {
+      keepStaging_ = true;  // a failed or interrupted run is resumed from its blocks
+      ensureWritableFolder((staging_ / kRunKey).parent_path());
+      writeTextFile(staging_ / kRunKey, options.resumeKey + "\n");
+    }
     if (options.keepCache) carryOverCache(folder_ / "cache", staging_ / "cache");
   } catch (...) {
     release();
@@ -282,7 +294,7 @@ OutputFolder::~OutputFolder() { release(); }
 
 void OutputFolder::release() noexcept {
   std::error_code ec;
-  if (!committed_) fs::remove_all(staging_, ec);
+  if (!committed_ && !keepStaging_) fs::remove_all(staging_, ec);
   if (lockFd_ >= 0) {
     fs::remove(folder_ / kLock, ec);  // while still held: see takeLock
     ::close(lockFd_);

@@ -19,6 +19,8 @@ namespace fibseg::pipeline {
 struct OutputFolderOptions {
   bool replaceEarlierRun = false;  // --overwrite (or --from): else a folder with a run is refused
   bool keepCache = false;          // --from segment: the previous run's cache/ is carried over
+  std::string resumeKey;           // non-empty: a staging folder a killed run left with this key
+                                   // (.blocks/run-key) is kept, its finished blocks reused
 };
 
 class OutputFolder {
@@ -45,7 +47,7 @@ class OutputFolder {
 
   std::filesystem::path folder_, staging_;
   int lockFd_ = -1;
-  bool createdFolder_ = false, committed_ = false;
+  bool createdFolder_ = false, committed_ = false, keepStaging_ = false;
 };
 
 /// What a check of an output folder against its run.json found.

@@ -21,6 +21,11 @@ cv::Mat previewImage(const cv::Mat& slice, int width, bool nearest) {
 OrthoSlices::OrthoSlices(int slices, cv::Size size, int type)
     : xz_(slices, size.width, type, cv::Scalar(0)), yz_(slices, size.height, type, cv::Scalar(0)) {}
 
+void OrthoSlices::place(int z0, const cv::Mat& xzRows, const cv::Mat& yzRows) {
+  xzRows.copyTo(xz_.rowRange(z0, z0 + xzRows.rows));
+  yzRows.copyTo(yz_.rowRange(z0, z0 + yzRows.rows));
+}
+
 void OrthoSlices::add(int z, const cv::Mat& slice) {
   if (xz_.empty() || z < 0 || z >= xz_.rows) return;
   slice.row(slice.rows / 2).copyTo(xz_.row(z));

@@ -17,6 +17,8 @@ class OrthoSlices {
   OrthoSlices(int slices, cv::Size sliceSize, int type);
   /// Thread-safe for distinct z.
   void add(int z, const cv::Mat& slice);
+  /// Rows z0.. from a block's own OrthoSlices (a task's): the reduction of a distributed run.
+  void place(int z0, const cv::Mat& xzRows, const cv::Mat& yzRows);
   bool empty() const { return xz_.empty(); }
   cv::Mat xz() const { return xz_; }
   cv::Mat yz() const { return yz_; }

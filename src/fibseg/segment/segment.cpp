@@ -35,6 +35,15 @@ void GreyHistogram::add(const cv::Mat& slice) {
   }
 }
 
+GreyHistogram GreyHistogram::fromCounts(int bitDepth, std::vector<std::uint64_t> counts) {
+  GreyHistogram h(bitDepth);
+  if (counts.size() != h.counts_.size())
+    throw Error("grey histogram of " + std::to_string(counts.size()) + " levels, expected " +
+                std::to_string(h.counts_.size()) + " for " + std::to_string(bitDepth) + "-bit");
+  h.counts_ = std::move(counts);
+  return h;
+}
+
 void GreyHistogram::merge(const GreyHistogram& other) {
   if (other.bitDepth_ != bitDepth_)
     throw Error("grey histogram: cannot merge a " + std::to_string(other.bitDepth_) + "-bit histogram into a " +

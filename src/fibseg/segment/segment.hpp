@@ -21,6 +21,8 @@ class GreyHistogram {
   /// Adds every pixel of `slice` (CV_8U or CV_16U, matching the bit depth).
   void add(const cv::Mat& slice);
   void merge(const GreyHistogram& other);
+  /// From counts summed elsewhere (the reduction of a distributed run); throws on a wrong length.
+  static GreyHistogram fromCounts(int bitDepth, std::vector<std::uint64_t> counts);
   int bitDepth() const { return bitDepth_; }
   const std::vector<std::uint64_t>& counts() const { return counts_; }
   std::uint64_t total() const;

@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""bench/README.md "Distributed": fibseg.distributed against `fibseg run` on one machine.
+
+    PYTHONPATH=build/python nice /usr/bin/python3 bench/distributed_bench.py [--work DIR] [--quick]
+
+For each case: `fibseg run` (output.threads = 2) and fibseg.distributed on a LocalCluster of
+2 single-threaded worker processes (then 1), wall time, same-output checks (labels byte for
+byte, transforms.csv, phase_fractions.csv; TIFF and OME-Zarr), the workers' peak RSS, and the
+task seconds the cost model uses. Prints Markdown lines for the README.
+"""
+import argparse
+import json
+import os
+import pathlib
+import resource
+import shutil
+import sys
+import subprocess
+import time
+
+import distributed
+
+import fibseg
+import fibseg.distributed as fd
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CLI = os.environ.get("FIBSEG_CLI", str(ROOT / "build" / "fibseg"))
+LCO = pathlib.Path(os.environ.get("FIBSEG_REAL_DATA", "/work/shared/data/real")) / "lco-fibsem" / "bse"
+
+
+def config(raw, out, fmt="tiff", **extra):
+    c = {"input.path": str(raw), "output.folder": str(out), "output.format": fmt, "output.threads": 2,
+         "output.report": False, "measure.tortuosity": False, "measure.sizes": False}
+    c.update(extra)
+    return c
+
+
+def toml(c):
+    sections = {}
+    for key, value in c.items():
+        section, name = key.split(".")
+        text = json.dumps(value) if isinstance(value, str) else str(value).lower()
+        sections.setdefault(section, []).append(f"{name} = {text}\n")
+    return "".join(f"[{s}]\n" + "".join(lines) for s, lines in sections.items())
+
+
+def run_cli(c, folder):
+    path = folder / (pathlib.Path(c["output.folder"]).name + ".toml")
+    path.write_text(toml(c))
+    start = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", CLI, "run", str(path)], capture_output=True, text=True,
+                       check=True)
+    rss, user, system = r.stderr.strip().splitlines()[-1].split()
+    return time.perf_counter() - start, int(rss) // 1024, float(user) + float(system)
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_dask(c, workers):
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       resources={"fibseg": 1}, dashboard_address=":0")
+    client = distributed.Client(cluster)
+    try:
+        with distributed.get_task_stream(client) as stream:
+            start, client_cpu = time.perf_counter(), cpu_seconds()
+            fd.run(c, client)
+            wall, client_cpu = time.perf_counter() - start, cpu_seconds() - client_cpu
+        rss = client.run(peak_rss_mib)
+        cpu = client_cpu + sum(client.run(cpu_seconds).values())  # client + scheduler (in process) + workers
+        tasks = {}
+        for t in stream.data:
+            stage = t["key"].split("-")[1] if t["key"].startswith("fibseg-") else "other"
+            seconds = sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
+            tasks.setdefault(stage, []).append(seconds)
+        return wall, max(rss.values()), tasks, cpu
+    finally:
+        client.close()
+        cluster.close()
+
+
+def same(a, b, names):
+    return all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+
+
+def same_tree(a, b):
+    fa = {p.relative_to(a): p.read_bytes() for p in a.rglob("*") if p.is_file()}
+    fb = {p.relative_to(b): p.read_bytes() for p in b.rglob("*") if p.is_file()}
+    return fa == fb
+
+
+def case(name, raw, work, workers_list=(2, 1), zarr=True):
+    print(f"\n### {name}: {raw}")
+    local_wall, local_rss, local_cpu = run_cli(config(raw, work / f"{name}-local"), work)
+    print(f"- fibseg run (2 threads): {local_wall:.1f} s wall, {local_cpu:.1f} CPU s, peak RSS {local_rss} MiB")
+    names = ["labels.tif", "aligned.tif", "transforms.csv", "phase_fractions.csv"]
+    for workers in workers_list:
+        out = work / f"{name}-dask{workers}"
+        wall, rss, tasks, cpu = run_dask(config(raw, out), workers)
+        ok = same(work / f"{name}-local", out, names)
+        summary = ", ".join(f"{stage} {len(s)} tasks {sum(s):.1f} s" for stage, s in sorted(tasks.items()))
+        print(f"- fibseg.distributed, {workers} single-threaded worker(s): {wall:.1f} s wall "
+              f"({wall / local_wall:.2f}x fibseg run), {cpu:.1f} CPU s ({cpu / local_cpu:.2f}x; workers' start-up "
+              f"included), peak RSS per worker {rss} MiB; task compute: {summary}; "
+              f"same labels.tif, aligned.tif, transforms.csv, phase_fractions.csv: {ok}")
+    if zarr:
+        run_cli(config(raw, work / f"{name}-zlocal", "ome-zarr"), work)
+        run_dask(config(raw, work / f"{name}-zdask", "ome-zarr"), 2)
+        ok = same_tree(work / f"{name}-zlocal" / "labels.zarr", work / f"{name}-zdask" / "labels.zarr") and same(
+            work / f"{name}-zlocal", work / f"{name}-zdask", ["transforms.csv", "phase_fractions.csv"])
+        print(f"- ome-zarr: fibseg run and fibseg.distributed (2 workers) give the same labels.zarr (every chunk "
+              f"and metadata file byte for byte), transforms.csv, phase_fractions.csv: {ok}")
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", default="/tmp/fibseg-distributed-bench")
+    parser.add_argument("--size", default="2048x1536", help="phantom slice size WxH (the issue's: 2048x1536)")
+    parser.add_argument("--memory-size", default="2048x1536", help="slice size WxH of the 20 / 200 slice runs")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    work = pathlib.Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    w, h = map(int, args.size.split("x"))
+    fibseg.phantom(str(work / "phantom60"), width=w, height=h, slices=60, seed=1)
+    case(f"phantom 60 x {w} x {h}", work / "phantom60" / "raw", work)
+    if LCO.is_dir():
+        case("lco-fibsem bse", LCO, work, workers_list=(2,))
+    else:
+        print(f"\n(lco-fibsem/bse not found at {LCO}: not measured)")
+    if not args.skip_memory:
+        print("\n### Peak memory per worker against the number of slices")
+        w, h = map(int, args.memory_size.split("x"))
+        for slices in (20, 200):
+            fibseg.phantom(str(work / f"m{slices}"), width=w, height=h, slices=slices, seed=2)
+            _, rss, _, _ = run_dask(config(work / f"m{slices}" / "raw", work / f"m{slices}-out", **{"align.write_aligned": False}), 2)
+            print(f"- {slices} slices of {w} x {h}: peak RSS per worker {rss} MiB")
+            shutil.rmtree(work / f"m{slices}")
+            shutil.rmtree(work / f"m{slices}-out")
+
+
+if __name__ == "__main__":
+    main()

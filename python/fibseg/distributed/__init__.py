@@ -1,0 +1,71 @@
+"""fibseg on dask.distributed: the same pipeline as `fibseg run`, its tasks on dask workers.
+
+    import fibseg.distributed
+    summary = fibseg.distributed.run("params.toml", client)   # client=None: a LocalCluster
+
+The run is the graph of pipeline/run_graph.hpp. This module only submits its C++ tasks
+(fibseg._fibseg, GIL released) and calls its reductions in order; dask schedules, moves and
+retries them:
+
+1. plan: the client takes the output folder (lock, staging folder, resume) and plans the run.
+2. register: one task reads, crops and compares the slices in order, solves for the shifts.
+3. correct: one task per block of output.block_slices slices: read, crop, shift, correct; each
+   writes its aligned volume block (Zarr chunks, or a block file) and its record.
+4. reduction on the client: histogram and Otsu threshold, brightness.csv, aligned.tif.
+5. segment: one task per block: segment, PNGs, its labels block and record.
+6. finish on the client: fractions, labels.tif, measure, run.json last, switch-in.
+
+Every task writes its outputs into the staging folder (a disk every worker and the client
+share) and ends with its record; a rerun after the client was killed does only the blocks
+without one. A worker lost mid-task: dask reruns the task elsewhere; blocks are rewritten whole.
+"""
+import contextlib
+
+import distributed
+
+from .. import _fibseg
+from . import cluster as _cluster
+from . import tasks as _tasks
+
+
+def _run_graph(handle, client, one_task_per_worker):
+    plan = handle.plan
+    resources = {"fibseg": 1} if one_task_per_worker else None
+    sizes = handle.block_sizes
+    if not handle.registered:
+        future = client.submit(_tasks.register_task, plan, pure=False, resources=resources,
+                               key=f"fibseg-register-{abs(hash(plan))}")
+        handle.start_progress("align   ", handle.slices)
+        future.result()  # a task's error, raised here with the worker's message
+        handle.advance_progress(handle.slices)
+        handle.finish_progress()
+    handle.after_registration()
+    for stage, label in (("correct", "correct "), ("segment", "segment ")):
+        missing = handle.missing_blocks(stage)
+        futures = {client.submit(_tasks.block_task, plan, stage, b, pure=False, resources=resources,
+                                 key=f"fibseg-{stage}-{b}-{abs(hash(plan))}"): sizes[b] for b in missing}
+        handle.start_progress(label, handle.slices)
+        handle.advance_progress(handle.slices - sum(futures.values()))  # done before a resume
+        for future in distributed.as_completed(list(futures)):
+            future.result()
+            handle.advance_progress(futures[future])
+        handle.finish_progress()
+        if stage == "correct":
+            handle.after_correction()
+    return handle.finish()
+
+
+def run(config, client=None, progress=None, overwrite=False, resume=True, workers=2):
+    """Runs the pipeline on `config` (a parameter file path or a dict {'section.key': value}) with
+    dask: on `client` (a distributed.Client), or None for a LocalCluster of `workers` processes
+    (closed afterwards). progress(line) receives the same lines as `fibseg run` prints. Returns
+    what fibseg.run returns. `resume`: an interrupted run of the same input and parameters into
+    the same folder is continued from its finished blocks."""
+    handle = _fibseg._DistributedRun(config, progress, overwrite, resume)
+    with contextlib.ExitStack() as stack:
+        if client is None:
+            cluster, client = _cluster.local_cluster(workers)
+            stack.callback(cluster.close)
+            stack.callback(client.close)
+        one_task_per_worker = _cluster.check_workers(client, handle.block_memory_bytes, handle.block_memory_text)
+        return _run_graph(handle, client, one_task_per_worker)

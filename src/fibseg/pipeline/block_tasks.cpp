@@ -1,0 +1,398 @@
+#include "fibseg/pipeline/block_tasks.hpp"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "fibseg/config/load.hpp"
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/pipeline/correct_pass.hpp"
+#include "fibseg/pipeline/finish_run.hpp"
+#include "fibseg/pipeline/output_folder.hpp"
+#include "fibseg/pipeline/progress.hpp"
+#include "fibseg/pipeline/run_graph.hpp"
+#include "fibseg/pipeline/segment_pass.hpp"
+#include "fibseg/pipeline/stage_cache.hpp"
+
+#ifndef FIBSEG_VERSION_TEXT
+#define FIBSEG_VERSION_TEXT "unknown"
+#endif
+
+namespace fibseg::pipeline {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// ---- records: small results of a task, CBOR with the images as raw bytes ----
+
+json matToJson(const cv::Mat& m) {
+  const cv::Mat c = m.isContinuous() ? m : m.clone();
+  return {{"rows", c.rows}, {"cols", c.cols}, {"type", c.type()},
+          {"data", json::binary(std::vector<std::uint8_t>(c.data, c.data + c.total() * c.elemSize()))}};
+}
+
+cv::Mat matFromJson(const json& j) {
+  cv::Mat m(j.at("rows").get<int>(), j.at("cols").get<int>(), j.at("type").get<int>());
+  const auto& bytes = j.at("data").get_binary();
+  if (bytes.size() != m.total() * m.elemSize()) throw Error("a block record holds an image of the wrong size (damaged)");
+  std::copy(bytes.begin(), bytes.end(), m.data);
+  return m;
+}
+
+fs::path recordPath(const fs::path& staging, const std::string& stage, int block) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%s_%05d.cbor", stage.c_str(), block);
+  return staging / ".blocks" / name;
+}
+
+void writeRecord(const fs::path& path, const json& record) {
+  const std::vector<std::uint8_t> bytes = json::to_cbor(record);
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temporaryPath(), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    if (!out) throw Error("cannot write " + path.string() + " (disk full?)");
+  }
+  file.commit();
+}
+
+json readRecord(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + path.string() + ": a block of the run has no record");
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  json j = json::from_cbor(bytes, true, false);
+  if (j.is_discarded()) throw Error(path.string() + ": not a block record (damaged)");
+  return j;
+}
+
+json readJson(const fs::path& path) {
+  std::ifstream in(path);
+  json j = in ? json::parse(in, nullptr, false) : json();
+  if (!j.is_object()) throw Error("cannot read " + path.string() + ": missing or damaged");
+  return j;
+}
+
+// ---- the plan on a worker: made once per process and plan ----
+
+struct WorkerPlan {
+  config::ParamSet params;
+  RunPlan plan;
+};
+
+const WorkerPlan& workerPlan(const std::string& planJson) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<WorkerPlan>> plans;
+  std::lock_guard lock(mutex);
+  if (auto it = plans.find(planJson); it != plans.end()) return *it->second;
+  const json j = json::parse(planJson);
+  if (j.value("version", "") != taskVersion())
+    throw Error("this worker runs fibseg " + taskVersion() + ", the client fibseg " + j.value("version", "?") +
+                "; expected the same version on every worker");
+  auto made = std::make_shared<WorkerPlan>(WorkerPlan{config::loadParameters(j.at("parameters_file").get<std::string>(), {}), {}});
+  made->plan = makePlan(made->params);
+  made->plan.output = j.at("staging").get<std::string>();
+  made->plan.cacheFolder = made->plan.output / "cache";
+  if (plans.size() > 4) plans.clear();  // a long-lived worker serves few runs at once
+  return *plans.emplace(planJson, made).first->second;
+}
+
+RegisterResult registration(const RunPlan& plan) {
+  return registerResultFromJson(readJson(blocksFolder(plan) / "register.json"));
+}
+
+// ---- the tasks ----
+
+void correctBlock(const RunPlan& plan, const Block& block) {
+  const RegisterResult registered = registration(plan);
+  const AlignedStack stack = startAlignedStack(plan, registered);
+  std::vector<CorrectedSlice> items(block.size());
+  tbb::parallel_for(block.first, block.end, [&](int z) {
+    items[z - block.first] = correctSlice(plan, stack, registered.reference, z);
+  });
+  const int type = stack.bitDepth == 16 ? CV_16U : CV_8U;
+  OrthoSlices ortho(block.size(), stack.outputRect.size(), type);
+  BlockFaces faces(block.size(), stack.outputRect.size(), type);
+  segment::GreyHistogram histogram(stack.bitDepth);
+  std::vector<cv::Mat> aligned, corrected;
+  json brightness = json::array();
+  for (auto& item : items) {
+    ortho.add(item.z - block.first, item.corrected);
+    faces.add(item.z - block.first, item.corrected);
+    histogram.merge(item.histogram);
+    const auto& b = item.brightness;
+    brightness.push_back({b.medianBefore, b.p05Before, b.p95Before, b.medianAfter, b.p05After, b.p95After});
+    aligned.push_back(std::move(item.aligned));
+    corrected.push_back(std::move(item.corrected));
+  }
+  items.clear();
+  if (plan.align.writeAlignedStack) writeVolumeBlock(plan, alignedVolume(plan, stack), block, aligned);
+  writeBlockFile(plan, correctedVolume(plan, stack), block, corrected);
+  const auto& counts = histogram.counts();
+  writeRecord(recordPath(plan.output, "correct", block.index),
+              {{"block", block.index}, {"first", block.first}, {"brightness", brightness},
+               {"histogram", json::binary(std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(counts.data()),
+                                                                    reinterpret_cast<const std::uint8_t*>(counts.data() + counts.size())))},
+               {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
+               {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+}
+
+void segmentBlock(const RunPlan& plan, const Block& block) {
+  const AlignedStack stack = alignedStackFromJson(readJson(blocksFolder(plan) / "stack.json"));
+  const SegmentContext context = segmentContext(plan, stack);
+  const std::vector<cv::Mat> slices = readBlockFile(plan, correctedVolume(plan, stack), block);
+  std::vector<SegmentedSlice> items(block.size());
+  tbb::parallel_for(block.first, block.end, [&](int z) {
+    items[z - block.first] = segmentSlice(plan, context, z, slices[z - block.first]);
+  });
+  OrthoSlices ortho(block.size(), stack.outputRect.size(), CV_8U);
+  BlockFaces faces(block.size(), stack.outputRect.size(), CV_8U);
+  std::vector<cv::Mat> labelImages;
+  json fractions = json::array(), pixels = json::array(), otsu = json::array();
+  for (const auto& item : items) {
+    ortho.add(item.z - block.first, item.labels);
+    faces.add(item.z - block.first, item.labels);
+    labelImages.push_back(item.labelImage);
+    fractions.push_back(item.fractions.fraction);
+    pixels.push_back(item.fractions.pixels);
+    otsu.push_back(item.otsuThreshold);
+  }
+  writeVolumeBlock(plan, labelsVolume(plan, stack), block, labelImages);
+  writeRecord(recordPath(plan.output, "segment", block.index),
+              {{"block", block.index}, {"first", block.first}, {"fractions", fractions}, {"pixels", pixels},
+               {"otsu", otsu}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
+               {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+}
+
+std::string runKey(const fs::path& input, const config::ParamSet& params) {
+  std::set<std::string> sections;
+  for (const auto& [name, value] : params.values()) sections.insert(name.substr(0, name.find('.')));
+  sections.erase("measure");  // runs after every block, on the client
+  return taskVersion() + " " + stageFingerprint(input, params, {sections.begin(), sections.end()});
+}
+
+}  // namespace
+
+std::string taskVersion() { return FIBSEG_VERSION_TEXT; }
+
+double runRegisterTask(const std::string& planJson, int threads) {
+  if (threads > 0) {
+    tbb::task_arena arena(threads);
+    return arena.execute([&] { return runRegisterTask(planJson, 0); });
+  }
+  const auto start = Clock::now();
+  const RunPlan& plan = workerPlan(planJson).plan;
+  std::ostringstream quiet;  // the client prints the progress
+  const RegisterResult registered = registerSlices(plan, false, quiet);
+  writeTextFile(blocksFolder(plan) / "register.json", toJson(registered).dump() + "\n");
+  return secondsSince(start);
+}
+
+double runBlockTask(const std::string& planJson, const std::string& stage, int index, int threads) {
+  if (threads > 0) {
+    tbb::task_arena arena(threads);
+    return arena.execute([&] { return runBlockTask(planJson, stage, index, 0); });
+  }
+  const auto start = Clock::now();
+  const RunPlan& plan = workerPlan(planJson).plan;
+  const auto blocks = blocksOf(plan);
+  if (index < 0 || index >= int(blocks.size()))
+    throw Error("block " + std::to_string(index) + " asked, the run has " + std::to_string(blocks.size()));
+  if (stage == "correct") correctBlock(plan, blocks[index]);
+  else if (stage == "segment") segmentBlock(plan, blocks[index]);
+  else throw Error("stage '" + stage + "': expected correct or segment");
+  return secondsSince(start);
+}
+
+// ---- the client ----
+
+struct DistributedRun::State {
+  config::ParamSet params;
+  RunOptions options;
+  RunPlan plan;
+  std::unique_ptr<OutputFolder> folder;
+  std::string planJson;
+  Clock::time_point start = Clock::now();
+  RunResults results;
+  std::unique_ptr<Progress> progress;
+  std::ostream* log = nullptr;
+  std::string stage;  // of the progress shown
+};
+
+DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions& options, bool resume)
+    : state_(std::make_unique<State>(State{params, options, {}, nullptr, {}, Clock::now(), {}, nullptr, nullptr, {}})) {
+  State& s = *state_;
+  s.log = options.log ? options.log : &std::cerr;
+  params.requireComplete();
+  if (!options.from.empty()) throw Error("--from " + options.from + ": the distributed run always runs every stage");
+  s.plan = makePlan(params);
+  if (s.plan.model && s.plan.model->needsNeighbours())
+    throw Error("learn.model " + s.plan.learn.model.string() + " was trained with learn.z_context = " +
+                s.plan.model->featureSpec().zContext +
+                ": the distributed run segments blocks on their own and does not yet give a classifier the "
+                "slices of the next block; run it with `fibseg run`, or train with learn.z_context = none");
+  if (s.plan.model && s.plan.learn.writeProbabilities)
+    throw Error("learn.write_probabilities = true: the distributed run does not yet write probability volumes; "
+                "run it with `fibseg run`, or set learn.write_probabilities = false");
+  const std::string key = runKey(s.plan.input, params);
+  s.folder = std::make_unique<OutputFolder>(
+      s.plan.output, OutputFolderOptions{.replaceEarlierRun = options.overwrite, .keepCache = false,
+                                         .resumeKey = resume ? key : std::string()},
+      *s.log);
+  stageOutputs(s.plan, *s.folder, *s.log);
+  ensureWritableFolder(blocksFolder(s.plan));
+  if (s.plan.slicePngs) ensureWritableFolder(s.plan.output / "segmented.partial");
+  const fs::path parameters = blocksFolder(s.plan) / "parameters.toml";
+  writeTextFile(parameters, config::formatResolvedParameters(params));
+  s.planJson = json{{"version", taskVersion()}, {"parameters_file", parameters.string()},
+                    {"staging", s.plan.output.string()}, {"folder", s.folder->folder().string()}, {"key", key}}
+                   .dump();
+}
+
+DistributedRun::~DistributedRun() = default;
+
+std::string DistributedRun::planJson() const { return state_->planJson; }
+int DistributedRun::blocks() const { return int(blocksOf(state_->plan).size()); }
+int DistributedRun::slices() const { return state_->plan.slices; }
+std::vector<int> DistributedRun::blockSizes() const {
+  std::vector<int> sizes;
+  for (const Block& b : blocksOf(state_->plan)) sizes.push_back(b.size());
+  return sizes;
+}
+
+std::size_t DistributedRun::blockMemoryBytes() const {
+  const RunPlan& p = state_->plan;
+  const std::size_t pixels = std::size_t(p.cropRect.width) * p.cropRect.height;
+  const std::size_t bytes = p.series.bitDepth() == 16 ? 2 : 1;
+  // A correct task holds its block aligned and corrected; every thread a raw slice and the
+  // float images of correction or segmentation (about 16 per slice: Gabor bank, denoising).
+  const std::size_t block = std::size_t(p.blockSlices) * pixels * bytes * 2;
+  const std::size_t perThread = std::size_t(p.series.width()) * p.series.height() * bytes + 16 * pixels * 4;
+  return block + perThread;
+}
+
+std::string DistributedRun::blockMemoryText() const {
+  const RunPlan& p = state_->plan;
+  return std::to_string(blockMemoryBytes() >> 20) + " MiB for a block of " + std::to_string(p.blockSlices) +
+         " slices of " + std::to_string(p.cropRect.width) + " x " + std::to_string(p.cropRect.height) +
+         " px on one thread (output.block_slices)";
+}
+
+bool DistributedRun::registered() const { return fs::exists(blocksFolder(state_->plan) / "register.json"); }
+
+std::vector<int> DistributedRun::missingBlocks(const std::string& stage) const {
+  std::vector<int> missing;
+  for (int b = 0; b < blocks(); ++b)
+    if (!fs::exists(recordPath(state_->plan.output, stage, b))) missing.push_back(b);
+  return missing;
+}
+
+void DistributedRun::afterRegistration() {
+  State& s = *state_;
+  const RegisterResult registered = registration(s.plan);
+  reportRegistration(s.plan, s.params, registered, *s.log);
+  s.results.timings["read_crop_register"] = registered.seconds;
+  s.results.stack = startAlignedStack(s.plan, registered);
+  if (s.plan.align.writeAlignedStack) createVolume(s.plan, alignedVolume(s.plan, s.results.stack));
+}
+
+void DistributedRun::afterCorrection() {
+  State& s = *state_;
+  AlignedStack& stack = s.results.stack;
+  const int type = stack.bitDepth == 16 ? CV_16U : CV_8U;
+  OrthoSlices ortho(s.plan.slices, stack.outputRect.size(), type);
+  BlockFaces faces(s.plan.slices, stack.outputRect.size(), type);
+  segment::GreyHistogram histogram(stack.bitDepth);
+  std::vector<std::uint64_t> counts(stack.bitDepth == 16 ? 65536 : 256, 0);
+  for (const Block& block : blocksOf(s.plan)) {
+    const json r = readRecord(recordPath(s.plan.output, "correct", block.index));
+    for (int i = 0; i < block.size(); ++i) {
+      const auto& b = r.at("brightness")[i];
+      stack.brightness[block.first + i] = {b[0], b[1], b[2], b[3], b[4], b[5]};
+    }
+    const auto& bytes = r.at("histogram").get_binary();
+    if (bytes.size() != counts.size() * sizeof(std::uint64_t)) throw Error("a correct block record is damaged");
+    for (std::size_t g = 0; g < counts.size(); ++g) {
+      std::uint64_t c;
+      std::memcpy(&c, bytes.data() + g * sizeof c, sizeof c);
+      counts[g] += c;
+    }
+    ortho.place(block.first, matFromJson(r.at("xz")), matFromJson(r.at("yz")));
+    faces.place(block.first, BlockFaces(matFromJson(r.at("front")), matFromJson(r.at("top")), matFromJson(r.at("side"))));
+  }
+  // The histogram as GreyHistogram sums it: one image of the counts would not do; add them.
+  histogram = segment::GreyHistogram::fromCounts(stack.bitDepth, counts);
+  finishCorrection(s.plan, stack, histogram, ortho, faces);
+  if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, stack));
+  writeTextFile(blocksFolder(s.plan) / "stack.json", toJson(stack, "", "").dump() + "\n");
+  createVolume(s.plan, labelsVolume(s.plan, stack));
+}
+
+RunSummary DistributedRun::finish() {
+  State& s = *state_;
+  const AlignedStack& stack = s.results.stack;
+  OrthoSlices ortho(s.plan.slices, stack.outputRect.size(), CV_8U);
+  BlockFaces faces(s.plan.slices, stack.outputRect.size(), CV_8U);
+  s.results.fractions.assign(s.plan.slices, {});
+  s.results.otsuThresholds = emptyOtsuThresholds(s.plan, stack);
+  for (const Block& block : blocksOf(s.plan)) {
+    const json r = readRecord(recordPath(s.plan.output, "segment", block.index));
+    for (int i = 0; i < block.size(); ++i) {
+      const int z = block.first + i;
+      s.results.fractions[z] = {r.at("fractions")[i].get<std::vector<double>>(),
+                                r.at("pixels")[i].get<std::vector<long long>>()};
+      const int t = r.at("otsu")[i].get<int>();
+      if (t >= 0 && int(s.results.otsuThresholds.size()) == s.plan.slices) s.results.otsuThresholds[z] = t;
+    }
+    ortho.place(block.first, matFromJson(r.at("xz")), matFromJson(r.at("yz")));
+    faces.place(block.first, BlockFaces(matFromJson(r.at("front")), matFromJson(r.at("top")), matFromJson(r.at("side"))));
+  }
+  finishSegmentation(s.plan, segmentContext(s.plan, stack), ortho, faces);
+  joinVolumeBlocks(s.plan, labelsVolume(s.plan, stack));
+  std::error_code ec;
+  fs::remove_all(blocksFolder(s.plan), ec);  // the records and the corrected blocks: not outputs
+  // A worker killed while writing leaves its temporary file (AtomicFile: ".NAME.tmpPID_N"); the
+  // task ran again elsewhere and wrote the file whole.
+  std::vector<fs::path> strays;
+  for (const auto& entry : fs::recursive_directory_iterator(s.plan.output, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.starts_with(".") && name.find(".tmp") != std::string::npos)
+      strays.push_back(entry.path());
+  }
+  for (const auto& stray : strays) fs::remove(stray, ec);
+  fs::remove_all(s.plan.cacheFolder, ec);    // no corrected.tif: the blocks held it (issue 27: one grey stack)
+  return finishRun(s.params, s.plan, *s.folder, s.results, s.start, *s.log);
+}
+
+void DistributedRun::startProgress(const std::string& stage, int total) {
+  state_->progress = std::make_unique<Progress>(*state_->log, stage, total, state_->options.terminal);
+  state_->stage = stage;
+}
+void DistributedRun::advanceProgress(int steps) {
+  if (state_->progress) state_->progress->advance(steps);
+}
+double DistributedRun::finishProgress() {
+  if (!state_->progress) return 0;
+  const double seconds = state_->progress->finish();
+  state_->progress.reset();
+  if (state_->stage == "correct ") state_->results.timings["align_correct"] = seconds;
+  if (state_->stage == "segment ") state_->results.timings["segment_write"] = seconds;
+  return seconds;
+}
+std::ostream& DistributedRun::log() { return *state_->log; }
+
+}  // namespace fibseg::pipeline

@@ -1,0 +1,71 @@
+#pragma once
+// The run's graph as tasks for another executor (fibseg.distributed, on dask workers): each task
+// is a C++ function of the plan (JSON text) and a block number, runs on the worker's threads,
+// writes its own outputs into the run's staging folder (shared by every machine) and ends by
+// writing its record (.blocks/<stage>_NNNNN.cbor: the small results the reductions need), so a
+// finished block is known from its record alone: a rerun does only the blocks without one.
+//
+// The client holds a DistributedRun: the output folder (lock, staging, resume), the plan, and
+// the reductions between the passes, which read the records.
+#include <cstddef>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "fibseg/config/param_set.hpp"
+#include "fibseg/pipeline/run.hpp"
+
+namespace fibseg::pipeline {
+
+/// Stages with per-block tasks.
+inline const std::vector<std::string> kBlockStages{"correct", "segment"};
+
+/// The registration task (one for the run): writes transforms and the brightness reference to
+/// .blocks/register.json. Runs on `threads` threads (0 = all cores). Returns its seconds.
+double runRegisterTask(const std::string& planJson, int threads = 0);
+
+/// One block of `stage` ("correct" or "segment") on `threads` threads. Returns its seconds.
+double runBlockTask(const std::string& planJson, const std::string& stage, int block, int threads = 0);
+
+/// The fibseg version the tasks were built from (client and workers must agree).
+std::string taskVersion();
+
+class DistributedRun {
+ public:
+  /// Plans the run, takes the output folder (as `fibseg run` does) and, when `resume` and the
+  /// staging folder holds an interrupted run of the same input and parameters, keeps its
+  /// finished blocks. Throws fibseg::Error for what this executor cannot run.
+  DistributedRun(const config::ParamSet& params, const RunOptions& options, bool resume);
+  ~DistributedRun();
+
+  std::string planJson() const;
+  int blocks() const;
+  int slices() const;
+  std::vector<int> blockSizes() const;
+  /// Bytes one block task needs at most (the worker's memory limit must allow it).
+  std::size_t blockMemoryBytes() const;
+  std::string blockMemoryText() const;  // how it is made up, for the error message
+  bool registered() const;              // .blocks/register.json exists
+  /// Blocks of `stage` without a record.
+  std::vector<int> missingBlocks(const std::string& stage) const;
+
+  /// Reductions, in order: after the registration task (transforms.csv, warnings), after every
+  /// correct block (histogram, Otsu, brightness.csv, aligned volume), and the end (fractions,
+  /// labels volume, measure, run.json, switch-in).
+  void afterRegistration();
+  void afterCorrection();
+  RunSummary finish();
+
+  /// The run's progress lines, as `fibseg run` prints them.
+  void startProgress(const std::string& stage, int total);
+  void advanceProgress(int steps = 1);
+  double finishProgress();
+  std::ostream& log();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace fibseg::pipeline

@@ -1,0 +1,123 @@
+#include "fibseg/pipeline/segment_pass.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+#include "fibseg/core/image.hpp"
+#include "fibseg/core/text.hpp"
+#include "fibseg/io/png.hpp"
+
+namespace fibseg::pipeline {
+namespace fs = std::filesystem;
+
+SegmentContext segmentContext(const RunPlan& plan, const AlignedStack& stack) {
+  SegmentContext context;
+  if (!plan.classifier && !plan.notebook && plan.segment.otsuScope == segment::OtsuScope::Stack)
+    context.stackThreshold = stack.stackOtsuThreshold;
+  context.probabilities = plan.model && plan.learn.writeProbabilities;
+  context.pngFolder = plan.output / "segmented.partial";
+  return context;
+}
+
+std::vector<int> emptyOtsuThresholds(const RunPlan& plan, const AlignedStack& stack) {
+  if (plan.classifier) return {};  // the classifier needs no threshold
+  if (!plan.notebook && plan.segment.otsuScope == segment::OtsuScope::Stack) return {stack.stackOtsuThreshold};
+  return std::vector<int>(plan.slices, 0);  // per slice (the notebook takes Otsu per slice)
+}
+
+cv::Mat asTrained(const RunPlan& plan, const cv::Mat& slice) {
+  return plan.learn.denoiseInput && !slice.empty() ? intensity::denoise(slice, plan.denoise) : slice;
+}
+
+SegmentedSlice segmentSlice(const RunPlan& plan, const SegmentContext& context, int z, const cv::Mat& slice,
+                            std::optional<learn::Prediction> madeInOrder) {
+  SegmentedSlice out;
+  out.z = z;
+  cv::Mat labels;
+  if (plan.model) {
+    // With z context the slice was predicted in order and is already as trained.
+    const cv::Mat seen = madeInOrder ? slice : asTrained(plan, slice);
+    auto prediction = madeInOrder ? std::move(*madeInOrder) : plan.model->predict(seen, context.probabilities);
+    if (plan.learn.refine.bandPx > 0)
+      prediction.labels = learn::refineBoundaries(prediction.labels, seen, plan.learn.refine, plan.phases.count());
+    labels = prediction.labels;
+    for (const auto& p : prediction.probabilities) {
+      cv::Mat eight;
+      p.convertTo(eight, CV_8U, 255.0);
+      out.probabilities.push_back(eight);
+    }
+  } else if (plan.notebook) {
+    auto segmentation = segment::segmentLikeNotebook(slice, plan.notebookParams);
+    labels = segmentation.labels;
+    // Otsu on the denoised 0..1 scale, recorded on the 8-bit grey scale of the histogram
+    out.otsuThreshold = int(std::lround(segmentation.camThreshold * 255));
+    if (z == plan.previewSlice) {
+      io::writePng(plan.output / "preview" / "gabor_response.png", previewImage(segmentation.gaborResponse, plan.previewWidth));
+      io::writePng(plan.output / "preview" / "pore_mask.png", previewImage(labels == Pore, plan.previewWidth, true));
+    }
+  } else {
+    auto segmentation =
+        segment::segmentSlice(slice, intensity::denoise(slice, plan.denoise), plan.segment, context.stackThreshold);
+    labels = segmentation.labels;
+    if (context.stackThreshold < 0) out.otsuThreshold = segmentation.camThreshold;
+    if (z == plan.previewSlice) {
+      cv::Mat response;
+      cv::normalize(segmentation.gaborResponse, response, 0, 255, cv::NORM_MINMAX, CV_8U);
+      io::writePng(plan.output / "preview" / "gabor_response.png", previewImage(response, plan.previewWidth));
+      io::writePng(plan.output / "preview" / "pore_mask.png", previewImage(labels == Pore, plan.previewWidth, true));
+    }
+  }
+  out.fractions = segment::phaseFractions(labels, plan.phases.count());
+  out.labelImage = segment::labelImage(labels, plan.phases.values);
+  if (plan.slicePngs) {
+    io::writePng(context.pngFolder / numbered("labels", z), out.labelImage);
+    io::writePng(context.pngFolder / numbered("colour", z), segment::colourLabels(labels, plan.phases.coloursRgb));
+  }
+  if (z % plan.previewStep == 0)
+    io::writePng(plan.output / "preview" / numbered("labels", z), previewImage(labels, plan.previewWidth, true));
+  out.labels = labels;
+  return out;
+}
+
+void finishSegmentation(const RunPlan& plan, const SegmentContext& context, const OrthoSlices& ortho,
+                        const BlockFaces& faces) {
+  if (plan.slicePngs) {
+    // The slice PNGs appear all at once, replacing an earlier run's.
+    std::error_code ec;
+    fs::remove_all(plan.output / "segmented", ec);
+    fs::rename(context.pngFolder, plan.output / "segmented", ec);
+    if (ec)
+      throw Error("cannot move " + context.pngFolder.string() + " to " + (plan.output / "segmented").string() + ": " +
+                  ec.message());
+  }
+  const auto colour = [&](const cv::Mat& face) { return segment::colourLabels(face, plan.phases.coloursRgb); };
+  io::writePng(plan.output / "view3d_labels.png", renderBlock(colour(faces.front()), colour(faces.top()),
+                                                              colour(faces.side()), depthPerSlice(plan),
+                                                              plan.previewWidth, true));
+  io::writePng(plan.output / "preview" / "ortho_xz_labels.png", previewImage(ortho.xz(), plan.previewWidth, true));
+  io::writePng(plan.output / "preview" / "ortho_yz_labels.png", previewImage(ortho.yz(), plan.previewWidth, true));
+}
+
+void writeFractions(const RunPlan& plan, const std::vector<segment::PhaseFractions>& fractions) {
+  std::string csv = "slice";
+  for (int p = 0; p < plan.phases.count(); ++p) csv += "," + csvField(plan.phases.key(p));
+  csv += "\n";
+  char cell[32];
+  auto addRow = [&](const std::string& first, const std::vector<double>& f) {
+    csv += first;
+    for (double v : f) {
+      std::snprintf(cell, sizeof cell, ",%.5f", v);
+      csv += cell;
+    }
+    csv += "\n";
+  };
+  for (int z = 0; z < plan.slices; ++z) addRow(std::to_string(z), fractions[z].fraction);
+  addRow("total", segment::combineFractions(fractions).fraction);
+  writeTextFile(plan.output / "phase_fractions.csv", csv);
+}
+
+}  // namespace fibseg::pipeline

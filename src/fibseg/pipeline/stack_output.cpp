@@ -1,0 +1,140 @@
+#include "fibseg/pipeline/stack_output.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+#include "fibseg/core/atomic_file.hpp"
+#include "fibseg/core/error.hpp"
+
+namespace fibseg::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+io::TiffStackOptions tiffOptions(const RunPlan& plan, const VolumeSpec& v) {
+  return {.width = v.width, .height = v.height, .bitDepth = v.bitDepth, .slices = plan.slices,
+          .pixelSizeNm = plan.pixelSizeNm, .sliceSpacingNm = plan.sliceThicknessNm, .deflate = v.labels};
+}
+
+io::OmeZarrVolume zarrVolume(const RunPlan& plan, const VolumeSpec& v) {
+  io::OmeZarrVolume z;
+  z.folder = plan.output / (v.name + ".zarr");
+  z.slices = plan.slices, z.height = v.height, z.width = v.width, z.bitDepth = v.bitDepth;
+  z.chunkSlices = plan.blockSlices;
+  // Without a known pixel size the volume is in pixels: a voxel of 1 (the unit says micrometre,
+  // as NGFF has no "pixel"; run.json records that the size is unknown).
+  const double xy = plan.pixelSizeNm > 0 ? plan.pixelSizeNm / 1000 : 1.0;
+  const double dz = plan.pixelSizeNm > 0 ? plan.sliceThicknessNm / 1000 : 1.0;
+  z.voxelUm = {dz, xy, xy};
+  z.labels = v.labels;
+  if (v.labels)
+    for (int p = 0; p < plan.phases.count(); ++p)
+      z.phases.push_back({plan.phases.values[p], plan.phases.names[p], plan.phases.coloursRgb[p]});
+  return z;
+}
+
+class TiffOutput : public StackOutput {
+ public:
+  TiffOutput(const fs::path& path, const io::TiffStackOptions& options) : writer_(path, options) {}
+  void append(const cv::Mat& slice) override { writer_.append(slice); }
+  void finish() override { writer_.finish(); }
+
+ private:
+  io::TiffStackWriter writer_;
+};
+
+class ZarrOutput : public StackOutput {
+ public:
+  explicit ZarrOutput(io::OmeZarrVolume volume) : volume_(std::move(volume)) { io::createOmeZarr(volume_); }
+  void append(const cv::Mat& slice) override {
+    pending_.push_back(slice.clone());
+    if (int(pending_.size()) == volume_.chunkSlices) flush();
+  }
+  void finish() override {
+    if (!pending_.empty()) flush();
+    if (written_ != volume_.slices)
+      throw Error(volume_.folder.string() + ": " + std::to_string(written_) + " slices written, expected " +
+                  std::to_string(volume_.slices) + " (internal error)");
+  }
+
+ private:
+  void flush() {
+    io::writeOmeZarrSlices(volume_, written_, pending_);
+    written_ += int(pending_.size());
+    pending_.clear();
+  }
+  io::OmeZarrVolume volume_;
+  std::vector<cv::Mat> pending_;
+  int written_ = 0;
+};
+
+fs::path blockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block) {
+  char name[96];
+  std::snprintf(name, sizeof name, "%s_%05d.raw", v.name.c_str(), block.index);
+  return blocksFolder(plan) / name;
+}
+
+}  // namespace
+
+fs::path blocksFolder(const RunPlan& plan) { return plan.output / ".blocks"; }
+
+std::unique_ptr<StackOutput> openStackOutput(const RunPlan& plan, const VolumeSpec& volume) {
+  if (plan.omeZarr) return std::make_unique<ZarrOutput>(zarrVolume(plan, volume));
+  return std::make_unique<TiffOutput>(plan.output / (volume.name + ".tif"), tiffOptions(plan, volume));
+}
+
+void createVolume(const RunPlan& plan, const VolumeSpec& volume) {
+  if (plan.omeZarr) io::createOmeZarr(zarrVolume(plan, volume));
+}
+
+void writeBlockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block, const std::vector<cv::Mat>& slices) {
+  const fs::path target = blockFile(plan, v, block);
+  ensureWritableFolder(target.parent_path());
+  AtomicFile file(target);
+  {
+    std::ofstream out(file.temporaryPath(), std::ios::binary);
+    for (const auto& s : slices) {
+      const cv::Mat c = s.isContinuous() ? s : s.clone();
+      out.write(reinterpret_cast<const char*>(c.data), std::streamsize(c.total() * c.elemSize()));
+    }
+    if (!out) throw Error("cannot write " + target.string() + " (disk full?)");
+  }
+  file.commit();
+}
+
+std::vector<cv::Mat> readBlockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block) {
+  const fs::path path = blockFile(plan, v, block);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + path.string() + ": a block of the run is missing");
+  std::vector<cv::Mat> slices;
+  for (int z = block.first; z < block.end; ++z) {
+    cv::Mat s(v.height, v.width, v.bitDepth == 16 ? CV_16U : CV_8U);
+    in.read(reinterpret_cast<char*>(s.data), std::streamsize(s.total() * s.elemSize()));
+    if (!in) throw Error(path.string() + ": shorter than its " + std::to_string(block.size()) + " slices");
+    slices.push_back(s);
+  }
+  return slices;
+}
+
+void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block& block,
+                      const std::vector<cv::Mat>& slices) {
+  if (plan.omeZarr) io::writeOmeZarrSlices(zarrVolume(plan, volume), block.first, slices);
+  else writeBlockFile(plan, volume, block, slices);
+}
+
+void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume) {
+  if (plan.omeZarr) return;
+  // Joined already by a run that was then interrupted (the TIFF appears whole, by rename, and its
+  // block files go after it): a resumed run keeps it.
+  std::error_code exists;
+  if (fs::exists(plan.output / (volume.name + ".tif"), exists) && !fs::exists(blockFile(plan, volume, blocksOf(plan).back())))
+    return;
+  io::TiffStackWriter writer(plan.output / (volume.name + ".tif"), tiffOptions(plan, volume));
+  for (const Block& block : blocksOf(plan))
+    for (const auto& slice : readBlockFile(plan, volume, block)) writer.append(slice);
+  writer.finish();
+  std::error_code ec;
+  for (const Block& block : blocksOf(plan)) fs::remove(blockFile(plan, volume, block), ec);
+}
+
+}  // namespace fibseg::pipeline
