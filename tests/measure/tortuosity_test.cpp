@@ -36,6 +36,27 @@ TEST(Tortuosity, DeadEndPoreIsNullWithReason) {
   EXPECT_NE(r.reason.find("both faces"), std::string::npos) << r.reason;
 }
 
+TEST(Tortuosity, APathWhoseDetoursCrossNoPlaneIsSolvedNotTakenFromTheFirstGuess) {
+  // Along x, a one-voxel path with two legs along z: the linear first guess already passes the
+  // same flux through every plane normal to x (the z legs cross none), but it is wrong along the
+  // legs. The chain is L = 22 voxels (4 + 5 + 5 + 5 + 3) of unit conductance, half a voxel to each
+  // fixed end: flux 1 / L through area ny nz = 24 over length nx = 12, so D_eff / D = 12 / (22 * 24);
+  // eps counts all 25 pore voxels of 288 (a dead-end piece too), eps_percolating the 22.
+  auto v = makeVolume(12, 3, 8, {"pore", "solid"});
+  for (auto& p : v.phase) p = 1;
+  const auto open = [&](int x, int z) { v.phase[v.index(x, 1, z)] = 0; };
+  for (int x = 0; x <= 3; ++x) open(x, 1);
+  for (int z = 1; z <= 6; ++z) open(3, z), open(8, z);
+  for (int x = 3; x <= 8; ++x) open(x, 6);
+  for (int x = 8; x < v.nx; ++x) open(x, 1);
+  for (int x = 0; x <= 2; ++x) v.phase[v.index(x, 0, 4)] = 0;
+  const auto t = tortuosity(v, 0, X, {});
+  ASSERT_TRUE(t.tau) << t.reason;
+  const double relative = 12.0 / (22.0 * 24.0);
+  EXPECT_NEAR(*t.tau, 25.0 / 288.0 / relative, 1e-3 * 25.0 / 288.0 / relative);
+  EXPECT_NEAR(*t.tauPercolating, 22.0 / 288.0 / relative, 1e-3 * 22.0 / 288.0 / relative);
+}
+
 TEST(Tortuosity, SeriesAndParallelPoreLaminates) {
   // Pore layers of 1 voxel alternate with closed solid: along the layers the pore is a set of
   // straight sheets (tau = 1); across them it does not percolate.

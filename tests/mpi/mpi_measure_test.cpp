@@ -166,9 +166,9 @@ TEST(MeasureMpi, APathThatPercolatesOnlyThroughTheOtherRanksSlabIsFound) {
   const double relative = 12.0 / (22.0 * 24.0);
   EXPECT_NEAR(pore.at("tortuosity_factor").at("x").get<double>(), 25.0 / 288.0 / relative, 1e-6);
   EXPECT_NEAR(pore.at("tortuosity_factor_percolating").at("x").get<double>(), 22.0 / 288.0 / relative, 1e-6);
-  // Not compared with the serial solver here: its linear first guess already passes the same flux
-  // through every plane normal to x (the path's z legs cross none), so it stops at iteration 0 with
-  // tau 2.0833 (an L of 12). hypre stops on the residual first, the flux check only after.
+  // The linear first guess already passes the same flux through every plane normal to x (the
+  // path's z legs cross none): both solvers stop on the residual too, not on the fluxes alone
+  // (the serial solver's case: tests/measure/tortuosity_test.cpp).
   EXPECT_TRUE(pore.at("tortuosity_factor").at("z").is_null());
 }
 

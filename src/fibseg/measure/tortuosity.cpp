@@ -36,6 +36,9 @@ constexpr int kCoarsestSweeps = 40;
 // Piecewise-constant interpolation underestimates smooth corrections; scaling them (Braess 1995;
 // Notay's aggregation AMG) restores a convergence rate close to classical multigrid.
 constexpr float kCoarseScale = 1.8f;
+// CG stops only once r'M^-1 r has also fallen this far below its first value (with equal fluxes
+// through the planes): about 2 digits of the residual norm, which the flux check then refines.
+constexpr double kStopResidualReduction = 1e-4;
 // CG restarts from the true residual once r'M^-1 r has dropped by this factor since the last
 // restart: the float inner solve is good for ~3 digits of the residual norm (see trueResidual).
 constexpr double kRestartReduction = 1e-6;
@@ -719,7 +722,12 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
     return rz > 0 && std::isfinite(rz);
   };
   bool ok = restart(), fresh = true;  // fresh: no iteration since the last restart
-  for (int it = 1; ok && it <= params.maxIterations && spread > params.fluxTolerance;) {
+  // Equal fluxes through every plane are necessary, not sufficient: a path whose detours cross no
+  // plane normal to the axis (a U turning along another axis) already has them under the linear
+  // first guess, though the guess is wrong along the detour. So the residual must have fallen too.
+  const double rzFirst = rz;
+  const auto solved = [&] { return spread <= params.fluxTolerance && rz <= kStopResidualReduction * rzFirst; };
+  for (int it = 1; ok && it <= params.maxIterations && !solved();) {
     const Product pq = multiplyFine(F, p(), q());
     if (!(pq.uAu > 0) || !std::isfinite(pq.uAu)) {
       if (fresh) break;  // breakdown right after a restart: give up (reported below)
@@ -732,12 +740,12 @@ TortuosityResult tortuosity(const LabelVolume& v, int phase, int axis, const Tor
     for (std::size_t k = 0; k < flux.size(); ++k) flux[k] += double(alpha) * pq.flux[k];
     spread = spreadOf(flux);
     result.iterations = it++;
-    if (spread <= params.fluxTolerance) {
+    if (solved()) {
       // Stop on the fluxes of x itself, not on their update.
       applyPending();
       flux = fluxes(F, x());
       spread = spreadOf(flux);
-      if (spread <= params.fluxTolerance) break;
+      if (solved()) break;
     }
     const double rzNew = precondition(F, levels, r(), q(), alpha, zv());
     // Past kRestartReduction the updated residual no longer tracks the true one (see trueResidual).
