@@ -94,11 +94,12 @@ struct WorkerPlan {
   RunPlan plan;
 };
 
-const WorkerPlan& workerPlan(const std::string& planJson) {
+// Shared, so a task keeps its plan while another task's new plan empties the cache.
+std::shared_ptr<const WorkerPlan> workerPlan(const std::string& planJson) {
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<WorkerPlan>> plans;
   std::lock_guard lock(mutex);
-  if (auto it = plans.find(planJson); it != plans.end()) return *it->second;
+  if (auto it = plans.find(planJson); it != plans.end()) return it->second;
   const json j = json::parse(planJson);
   if (j.value("version", "") != taskVersion())
     throw Error("this worker runs fibseg " + taskVersion() + ", the client fibseg " + j.value("version", "?") +
@@ -108,7 +109,7 @@ const WorkerPlan& workerPlan(const std::string& planJson) {
   made->plan.output = j.at("staging").get<std::string>();
   made->plan.cacheFolder = made->plan.output / "cache";
   if (plans.size() > 4) plans.clear();  // a long-lived worker serves few runs at once
-  return *plans.emplace(planJson, made).first->second;
+  return plans.emplace(planJson, made).first->second;
 }
 
 RegisterResult registration(const RunPlan& plan) {
@@ -195,7 +196,8 @@ double runRegisterTask(const std::string& planJson, int threads) {
     return arena.execute([&] { return runRegisterTask(planJson, 0); });
   }
   const auto start = Clock::now();
-  const RunPlan& plan = workerPlan(planJson).plan;
+  const auto held = workerPlan(planJson);
+  const RunPlan& plan = held->plan;
   std::ostringstream quiet;  // the client prints the progress
   const RegisterResult registered = registerSlices(plan, false, quiet);
   writeTextFile(blocksFolder(plan) / "register.json", toJson(registered).dump() + "\n");
@@ -208,7 +210,8 @@ double runBlockTask(const std::string& planJson, const std::string& stage, int i
     return arena.execute([&] { return runBlockTask(planJson, stage, index, 0); });
   }
   const auto start = Clock::now();
-  const RunPlan& plan = workerPlan(planJson).plan;
+  const auto held = workerPlan(planJson);
+  const RunPlan& plan = held->plan;
   const auto blocks = blocksOf(plan);
   if (index < 0 || index >= int(blocks.size()))
     throw Error("block " + std::to_string(index) + " asked, the run has " + std::to_string(blocks.size()));
