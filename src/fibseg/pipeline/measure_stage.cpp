@@ -47,6 +47,11 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
   const auto& info = source.info();
   if (info.pages < 2)  // a single slice or 2D image: its 2D metrics (measure_slice_stage.hpp)
     return measureLabelSlice(labels, phases, voxelUm, options, folder, info.voxelSource);
+  return measureLabels(source, labels.string(), info.voxelSource, options, folder);
+}
+
+json measureLabels(const measure::LabelSource& source, const std::string& labels, const std::string& voxelSource,
+                   const measure::MetricsOptions& options, const fs::path& folder) {
   const measure::LabelVolume& shape = source.shape();
   const std::size_t limit = memoryLimitBytes(options);
   const std::string limitText = mib(limit) + " (measure.memory_limit_gb / --memory-limit" +
@@ -71,7 +76,7 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
     int block = options.blockSlices;
     if (block == 0) block = int(std::min<std::size_t>(shape.nz + haloGuess, limit / perSlice)) - haloGuess;
     if (block < 1)
-      throw Error(labels.string() + " (" + std::to_string(shape.nx) + " x " + std::to_string(shape.ny) +
+      throw Error(labels + " (" + std::to_string(shape.nx) + " x " + std::to_string(shape.ny) +
                   " per slice): a block of slices needs at least " + mib(perSlice * (haloGuess + 1)) + ", more than " +
                   limitText + "; raise the limit");
     if (options.log && block < shape.nz)
@@ -152,7 +157,7 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
                                         "block by block first: the same numbers as the whole volume's"}};
   }
   json out;
-  out["voxel_size_source"] = info.voxelSource;
+  out["voxel_size_source"] = voxelSource;
   for (const auto& [k, v] : metrics.items()) out[k] = v;
   writeMetricsFiles(folder, out);
   return out;

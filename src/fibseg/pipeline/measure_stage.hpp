@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fibseg/measure/label_file.hpp"
+#include "fibseg/measure/label_source.hpp"
 #include "fibseg/measure/metrics.hpp"
 
 namespace fibseg::pipeline {
@@ -28,6 +29,12 @@ void writeMetricsFiles(const std::filesystem::path& folder, const nlohmann::orde
 nlohmann::ordered_json measureLabelFile(const std::filesystem::path& labels, const std::vector<measure::PhaseValue>& phases,
                                         std::optional<std::array<double, 3>> voxelUm,
                                         const measure::MetricsOptions& options, const std::filesystem::path& folder);
+
+/// The same on a volume read through `source` (a label TIFF, the run's labels.zarr, ...), named
+/// `labels` in messages; 3D (2 or more slices).
+nlohmann::ordered_json measureLabels(const measure::LabelSource& source, const std::string& labels,
+                                     const std::string& voxelSource, const measure::MetricsOptions& options,
+                                     const std::filesystem::path& folder);
 
 /// The memory the measure stage may use: measure.memory_limit_gb, else half the memory available.
 std::size_t memoryLimitBytes(const measure::MetricsOptions& options);
