@@ -66,7 +66,7 @@ void measureVolume(MeasureOptions o) {
 void addMeasureCommand(CLI::App& app) {
   auto o = std::make_shared<MeasureOptions>();
   auto* cmd = app.add_subcommand("measure", "Microstructure metrics of a label volume into DIR/metrics.json and tables");
-  cmd->add_option("volume", o->volume, "label TIFF (one page per slice)")->required();
+  cmd->add_option("volume", o->volume, "label TIFF (one page per slice) or OME-Zarr store (labels.zarr)")->required();
   cmd->add_option("--out", o->out, "output folder")->required();
   cmd->add_option("--phases", o->phases, "name=grey level,... (default pore=0,se=1,cam=2)");
   cmd->add_option("--voxel-size", o->voxel, "X,Y,Z in µm (default: file metadata, else 1)")->delimiter(',');

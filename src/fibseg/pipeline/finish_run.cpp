@@ -11,6 +11,7 @@
 #include "fibseg/pipeline/measure_stage.hpp"
 #include "fibseg/pipeline/register_pass.hpp"
 #include "fibseg/pipeline/segment_pass.hpp"
+#include "fibseg/pipeline/zarr_label_source.hpp"
 #include "fibseg/report/report.hpp"
 
 namespace fibseg::pipeline {
@@ -22,50 +23,9 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// The run's labels.zarr (level 0) read a block of slices at a time, its grey values mapped to
-/// phases as the TIFF reader maps them: the measure stage streams it as it streams labels.tif.
-class ZarrLabelSource : public measure::LabelSource {
- public:
-  ZarrLabelSource(fs::path level0, const std::vector<measure::PhaseValue>& phases, std::array<double, 3> voxelUm)
-      : level0_(std::move(level0)) {
-    const auto info = io::readZarrArrayInfo(level0_);
-    shape_.nx = info.shape[2], shape_.ny = info.shape[1], shape_.nz = info.shape[0];
-    shape_.voxelUm = voxelUm;
-    phaseOf_.fill(-1);
-    for (std::size_t p = 0; p < phases.size(); ++p) {
-      shape_.phaseNames.push_back(phases[p].name);
-      phaseOf_[phases[p].value & 255] = int(p);
-    }
-  }
-  const measure::LabelVolume& shape() const override { return shape_; }
-  measure::LabelVolume readSlices(int z0, int z1) const override {
-    measure::LabelVolume v = shape_;
-    v.nz = z1 - z0;
-    v.phase.resize(v.voxels());
-    const auto slices = io::readZarrSlices(level0_, z0, z1);
-    for (int z = 0; z < v.nz; ++z)
-      for (int y = 0; y < v.ny; ++y) {
-        const std::uint8_t* row = slices[z].ptr<std::uint8_t>(y);
-        for (int x = 0; x < v.nx; ++x) {
-          const int p = phaseOf_[row[x]];
-          if (p < 0)
-            throw Error(level0_.string() + ": value " + std::to_string(row[x]) + " at (" + std::to_string(x) + ", " +
-                        std::to_string(y) + ", " + std::to_string(z0 + z) + ") is no phase's value (internal error)");
-          v.phase[v.index(x, y, z)] = std::uint8_t(p);
-        }
-      }
-    return v;
-  }
-
- private:
-  fs::path level0_;
-  measure::LabelVolume shape_;
-  std::array<int, 256> phaseOf_;
-};
-
 nlohmann::ordered_json measureZarrLabels(const RunPlan& plan, const std::vector<measure::PhaseValue>& phases,
                                          std::array<double, 3> voxelUm, const measure::MetricsOptions& options) {
-  const ZarrLabelSource source(plan.output / "labels.zarr" / "0", phases, voxelUm);
+  const ZarrLabelSource source(plan.output / "labels.zarr", phases, voxelUm);
   if (source.shape().nz < 2)
     throw Error("labels.zarr holds one slice: the 2D metrics of a single slice read labels.tif "
                 "(output.format = tiff)");

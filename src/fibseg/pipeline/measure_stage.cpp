@@ -9,6 +9,7 @@
 #include "fibseg/measure/label_source.hpp"
 #include "fibseg/measure/metrics_2d.hpp"
 #include "fibseg/pipeline/measure_slice_stage.hpp"
+#include "fibseg/pipeline/zarr_label_source.hpp"
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
@@ -43,6 +44,11 @@ std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"
 json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
                       std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
                       const fs::path& folder) {
+  if (isZarrStore(labels)) {  // an OME-Zarr store (labels.zarr of an ome-zarr run)
+    const ZarrLabelSource zarr(labels, phases, voxelUm);
+    if (zarr.shape().nz < 2) throw Error(labels.string() + ": one slice; the 2D metrics read a label TIFF");
+    return measureLabels(zarr, labels.string(), zarr.voxelSource(), options, folder);
+  }
   const measure::TiffLabelSource source(labels, phases, voxelUm);
   const auto& info = source.info();
   if (info.pages < 2)  // a single slice or 2D image: its 2D metrics (measure_slice_stage.hpp)
