@@ -136,6 +136,18 @@ def test_ome_zarr_same_as_fibseg_run_and_readable(raw, local_tiff, client, tmp_p
     assert [(p["label-value"], p["name"]) for p in label["properties"]] == [(p["value"], p["name"]) for p in run["phases"]]
     assert [c["rgba"][:3] for c in label["colors"]] == [p["colour"] for p in run["phases"]]
 
+    # the measure stage read labels.zarr block by block: the TIFF run's metrics; and so does
+    # `fibseg measure` on the store, with the voxel size from its NGFF scale
+    tiff_metrics = json.loads((local_tiff / "metrics.json").read_text())
+    for metrics in (json.loads((out / "metrics.json").read_text()), json.loads((local / "metrics.json").read_text())):
+        assert metrics["phases"] == tiff_metrics["phases"] and metrics["interfaces"] == tiff_metrics["interfaces"]
+    subprocess.run([CLI, "measure", str(out / "labels.zarr"), "--out", str(tmp_path / "m"), "--phases",
+                    ",".join(f"{p['key']}={p['value']}" for p in run["phases"]), "--no-tortuosity", "--no-sizes"],
+                   check=True, capture_output=True)
+    measured = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert measured["voxel_size_um"] == pytest.approx([xy, xy, dz])
+    assert measured["phases"] == tiff_metrics["phases"] and measured["interfaces"] == tiff_metrics["interfaces"]
+
 
 def test_a_worker_killed_mid_run_changes_nothing(raw, local_tiff, client, tmp_path):
     pids = client.run(os.getpid)
