@@ -74,6 +74,8 @@ void addMeasureCommand(CLI::App& app) {
   cmd->add_option("--tortuosity", o->tortuosity,
                   "solve only these: PHASE[:AXES],... (e.g. pore:z,se), all or none; named solves run even where "
                   "the volume is too short to be representative (default: every phase and axis where it is not)");
+  cmd->add_option("--tortuosity-min-chords", o->metrics.tortuosityMinChords,
+                  "solve tau only where the volume spans this many mean chords of the phase (default 10; 0 = always)");
   cmd->add_option("--memory-limit", o->metrics.memoryLimitGb,
                   "GB the measurement may use; larger volumes are measured in blocks of slices (default: half "
                   "the memory available)");

@@ -60,7 +60,7 @@ Run measureOnTwoRanks(const Folder& f, const std::string& arguments) {
                               " --allow-run-as-root --oversubscribe --bind-to none -np 2"
                               " --mca btl self,vader --mca btl_vader_single_copy_mechanism none -x ASAN_OPTIONS " +
                               FIBSEG_CLI + " measure " + (f.path / "v.tif").string() + " --out " +
-                              (f.path / "out").string() + " --no-sizes --slabs 1 --mpi " + arguments + " 2>&1";
+                              (f.path / "out").string() + " --no-sizes --slabs 1 --tortuosity-min-chords 0 --mpi " + arguments + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   Run r;
   std::array<char, 4096> buffer;

@@ -109,6 +109,7 @@ void writeCompleteOutputFolder(const fs::path& folder) {
       for (int x = 0; x < v.nx; ++x) v.phase[v.index(x, y, z)] = y >= 10 ? 2 : x < 4 ? 1 : 0;
   measure::MetricsOptions options;
   options.tortuosity = false;
+  options.sizesMinChords = 0;  // one feature deep: local thickness all the same (the PyBaMM radius row)
   options.slabs = 4;
   const auto metrics = measure::measureMetrics(v, options);
   write(folder / "metrics.json", metrics.dump(2));
