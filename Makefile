@@ -7,6 +7,12 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
+# ccache, where installed, serves an unchanged file from its cache (rebuilds, CI on a machine that
+# built before); relative to this folder, so clones elsewhere hit it too. Without it, plain builds.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+LAUNCHER = $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR := $(CURDIR)
+
 FUZZ_SECONDS ?= 600
 SANITIZE_TARGETS ?=
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -16,7 +22,7 @@ deps:
 	scripts/install-deps --browser  # chromium: the report's browser test
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(LAUNCHER)
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -33,13 +39,13 @@ bench:
 fuzz:
 	scripts/install-deps --fuzz
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBSEG_FUZZ=ON \
-	  -DFIBSEG_TESTS=OFF -DFIBSEG_BENCH=OFF -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link"
+	  -DFIBSEG_TESTS=OFF -DFIBSEG_BENCH=OFF -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link" $(LAUNCHER)
 	cmake --build build-fuzz -j $(JOBS) --target tiff_fuzz png_fuzz xlsx_fuzz toml_fuzz model_fuzz transforms_fuzz
 	fuzz/run build-fuzz $(FUZZ_SECONDS)
 
 # SANITIZE_TARGETS empty: the whole suite (ctest); else only those test executables.
 test-sanitize: deps
-	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBSEG_BENCH=OFF \
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBSEG_BENCH=OFF $(LAUNCHER) \
 	  -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 	cmake --build build-sanitize -j $(JOBS) $(if $(SANITIZE_TARGETS),--target $(SANITIZE_TARGETS))
 	export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1; \
