@@ -141,7 +141,7 @@ LengthSums boundaryLengths(const LabelVolume& v, double smoothingUm, int slabAxi
         phaseLength[p] = weight * lengths.length[pattern] / overReadAt(lengths, gx, gy, dx, dy);
       }
       for (int k = 0; k < P; ++k) {
-        const auto [a, b] = s.pairs[k];
+        const int a = s.pairs[k].first, b = s.pairs[k].second;  // not a structured binding: lambdas capture them
         pairLength[k] = 0;
         if (phaseLength[a] == 0 && phaseLength[b] == 0) continue;
         const int pattern = patternOf(a) | patternOf(b);
