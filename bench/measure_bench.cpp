@@ -8,13 +8,14 @@
 // is absent. sizesSynthetic: local thickness of either phase of the 128^3 spheres cube.
 #include <benchmark/benchmark.h>
 
+#include "electrode_volume.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <random>
 
-#include "fibseg/measure/label_file.hpp"
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/tortuosity.hpp"
@@ -23,16 +24,7 @@ namespace {
 
 using namespace fibseg::measure;
 
-const LabelVolume* electrode() {
-  static const auto volume = []() -> std::optional<LabelVolume> {
-    const char* env = std::getenv("FIBSEG_REAL_DATA");
-    const std::filesystem::path root = env && *env ? env : FIBSEG_REAL_DATA_ROOT;
-    const auto file = root / "taufactor-electrode" / "electrode.tiff";
-    if (!std::filesystem::exists(file)) return std::nullopt;
-    return readLabelVolume(file, parsePhaseValues("pore=0,nmc=85,cbd=170"), std::nullopt);
-  }();
-  return volume ? &*volume : nullptr;
-}
+using fibseg::bench::electrode;
 
 void surfaceAreasOnElectrode(benchmark::State& state) {
   const auto* v = electrode();

@@ -7,6 +7,8 @@
 // noisy on the shared machine). Every case skips when the data is absent.
 #include <benchmark/benchmark.h>
 
+#include "electrode_volume.hpp"
+
 #include <cmath>
 #include <ctime>
 #include <cstdlib>
@@ -14,7 +16,6 @@
 #include <optional>
 
 #include "fibseg/measure/electrode_tortuosity.hpp"
-#include "fibseg/measure/label_file.hpp"
 #include "fibseg/measure/multiphase_diffusion.hpp"
 #include "fibseg/measure/particles.hpp"
 #include "fibseg/measure/triple_phase_boundary.hpp"
@@ -23,16 +24,7 @@ namespace {
 
 using namespace fibseg::measure;
 
-const LabelVolume* electrode() {
-  static const auto volume = []() -> std::optional<LabelVolume> {
-    const char* env = std::getenv("FIBSEG_REAL_DATA");
-    const std::filesystem::path root = env && *env ? env : FIBSEG_REAL_DATA_ROOT;
-    const auto file = root / "taufactor-electrode" / "electrode.tiff";
-    if (!std::filesystem::exists(file)) return std::nullopt;
-    return readLabelVolume(file, parsePhaseValues("pore=0,nmc=85,cbd=170"), std::nullopt);
-  }();
-  return volume ? &*volume : nullptr;
-}
+using fibseg::bench::electrode;
 
 LabelVolume crop(const LabelVolume& v, int n) {
   auto c = makeVolume(n, n, n, v.phaseNames, v.voxelUm);

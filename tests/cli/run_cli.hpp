@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "temp_folder.hpp"
+
 namespace fibseg::test {
 
 struct CliResult {
@@ -41,16 +43,5 @@ inline CliResult runCli(const std::string& arguments) {
   while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
   return {WEXITSTATUS(pclose(pipe)), output};
 }
-
-struct TempFolder {
-  std::filesystem::path path;
-  explicit TempFolder(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("fibseg_" + name + "_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempFolder() { std::filesystem::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 }  // namespace fibseg::test

@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "fibseg/core/error.hpp"
+#include "temp_folder.hpp"
 #include "fibseg/io/metadata.hpp"
 #include "fibseg/io/png.hpp"
 #include "fibseg/io/shift_table.hpp"
@@ -19,15 +20,6 @@ using namespace fibseg;
 using testing::HasSubstr;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("fibseg_io_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 cv::Mat ramp(int w, int h, int depth, int seed) {
   cv::Mat m(h, w, depth);
   cv::randu(m, 0, depth == CV_16U ? 65535 : 255);
@@ -51,7 +43,7 @@ std::string errorOf(const std::function<void()>& f) {
 }  // namespace
 
 TEST(Tiff, RoundTrip8And16BitMultiPage) {
-  TempDir dir("roundtrip");
+  test::TempFolder dir("io_roundtrip");
   for (int depth : {CV_8U, CV_16U}) {
     std::vector<cv::Mat> slices{ramp(37, 23, depth, 1), ramp(37, 23, depth, 2), ramp(37, 23, depth, 3)};
     const fs::path file = dir.path / (depth == CV_8U ? "a8.tif" : "a16.tif");
@@ -68,7 +60,7 @@ TEST(Tiff, RoundTrip8And16BitMultiPage) {
 }
 
 TEST(Tiff, ImageJDescriptionForFiji) {
-  TempDir dir("imagej");
+  test::TempFolder dir("io_imagej");
   const fs::path file = dir.path / "v.tif";
   io::writeTiffStack(file, {ramp(8, 8, CV_8U, 1), ramp(8, 8, CV_8U, 2)}, {.pixelSizeNm = 10, .sliceSpacingNm = 30});
   std::ifstream in(file, std::ios::binary);
@@ -79,7 +71,7 @@ TEST(Tiff, ImageJDescriptionForFiji) {
 }
 
 TEST(Tiff, BigTiffForcedOnSmallFileReadsBack) {
-  TempDir dir("bigtiff");
+  test::TempFolder dir("io_bigtiff");
   const fs::path file = dir.path / "big.tif";
   std::vector<cv::Mat> slices{ramp(16, 9, CV_16U, 7), ramp(16, 9, CV_16U, 8)};
   io::TiffStackWriter writer(file, {.width = 16, .height = 9, .bitDepth = 16, .slices = 2, .bigTiff = io::BigTiff::Always});
@@ -96,7 +88,7 @@ TEST(Tiff, BigTiffForcedOnSmallFileReadsBack) {
 }
 
 TEST(Tiff, AutoChoosesBigTiffOnlyPast4GB) {
-  TempDir dir("auto");
+  test::TempFolder dir("io_auto");
   io::TiffStackWriter small(dir.path / "s.tif", {.width = 2048, .height = 1536, .bitDepth = 8, .slices = 1000});
   EXPECT_FALSE(small.isBigTiff());  // 3.1 GB
   io::TiffStackWriter large(dir.path / "l.tif", {.width = 2048, .height = 1536, .bitDepth = 16, .slices = 1000});
@@ -104,7 +96,7 @@ TEST(Tiff, AutoChoosesBigTiffOnlyPast4GB) {
 }
 
 TEST(Tiff, UnfinishedWriterLeavesNothing) {
-  TempDir dir("unfinished");
+  test::TempFolder dir("io_unfinished");
   {
     io::TiffStackWriter writer(dir.path / "x.tif", {.width = 4, .height = 4, .bitDepth = 8, .slices = 3});
     writer.append(cv::Mat::zeros(4, 4, CV_8U));
@@ -114,7 +106,7 @@ TEST(Tiff, UnfinishedWriterLeavesNothing) {
 }
 
 TEST(Tiff, CorruptAndTruncatedFilesAreClearErrors) {
-  TempDir dir("corrupt");
+  test::TempFolder dir("io_corrupt");
   const fs::path good = dir.path / "good.tif";
   io::writeTiffStack(good, {ramp(64, 64, CV_8U, 1)}, {});
   std::ifstream in(good, std::ios::binary);
@@ -131,7 +123,7 @@ TEST(Tiff, CorruptAndTruncatedFilesAreClearErrors) {
 }
 
 TEST(SliceSeries, FolderInNaturalOrderAndStreamedReads) {
-  TempDir dir("series");
+  test::TempFolder dir("io_series");
   std::vector<cv::Mat> slices;
   for (int i : {1, 2, 10, 11}) {
     slices.push_back(ramp(20, 12, CV_16U, i));
@@ -146,7 +138,7 @@ TEST(SliceSeries, FolderInNaturalOrderAndStreamedReads) {
 }
 
 TEST(SliceSeries, MultiPageTiff) {
-  TempDir dir("multipage");
+  test::TempFolder dir("io_multipage");
   std::vector<cv::Mat> slices{ramp(10, 10, CV_8U, 1), ramp(10, 10, CV_8U, 2), ramp(10, 10, CV_8U, 3)};
   io::writeTiffStack(dir.path / "stack.tif", slices, {.pixelSizeNm = 3});
   const auto series = io::SliceSeries::open(dir.path / "stack.tif");
@@ -157,7 +149,7 @@ TEST(SliceSeries, MultiPageTiff) {
 }
 
 TEST(SliceSeries, BadInputsNameTheFileAndTheProblem) {
-  TempDir dir("bad");
+  test::TempFolder dir("io_bad");
   EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path / "nope"); }), HasSubstr("no such file or folder"));
   EXPECT_THAT(errorOf([&] { io::SliceSeries::open(dir.path); }), HasSubstr("folder is empty"));
   std::ofstream(dir.path / "readme.txt") << "x";
@@ -186,7 +178,7 @@ TEST(Metadata, MicroscopePixelSizes) {
 }
 
 TEST(ShiftTable, RoundTripAndOrderCheck) {
-  TempDir dir("shifts");
+  test::TempFolder dir("io_shifts");
   const std::vector<cv::Point2d> shifts{{0, 0}, {1.25, -0.5}, {2.5, -1.75}};
   io::writeShiftTable(dir.path / "s.csv", shifts);
   const auto back = io::readShiftTable(dir.path / "s.csv");
@@ -197,7 +189,7 @@ TEST(ShiftTable, RoundTripAndOrderCheck) {
 }
 
 TEST(Tiff, PageReaderInAndOutOfOrder) {
-  TempDir dir("pagereader");
+  test::TempFolder dir("io_pagereader");
   std::vector<cv::Mat> slices;
   for (int i = 0; i < 5; ++i) slices.push_back(ramp(12, 7, CV_16U, i));
   io::writeTiffStack(dir.path / "s.tif", slices, {});
@@ -209,7 +201,7 @@ TEST(Tiff, PageReaderInAndOutOfOrder) {
 
 // A header asking for a 100 GB image is refused before anything is allocated (issue 16).
 TEST(Tiff, HeaderAskingForAHugeImageIsRefused) {
-  TempDir dir("huge");
+  test::TempFolder dir("io_huge");
   const fs::path file = dir.path / "huge.tif";
   io::writeTiffStack(file, {ramp(16, 16, CV_8U, 1)}, {});
   std::fstream tiff(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -246,7 +238,7 @@ TEST(Tiff, HeaderAskingForAHugeImageIsRefused) {
 // that OpenCV would hand to its DICOM decoder ("DICM" at byte 128: GDCM aborted the process on
 // the fuzzer's input, kept in fuzz/regression/png/); a real PNG round-trips.
 TEST(Png, OnlyPngIsDecodedAndADicomSignatureIsRefused) {
-  TempDir dir("png");
+  test::TempFolder dir("io_png");
   const fs::path good = dir.path / "good.png";
   const cv::Mat grey = ramp(40, 30, CV_16U, 100);
   io::writePng(good, grey);

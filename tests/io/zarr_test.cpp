@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fibseg/core/error.hpp"
+#include "temp_folder.hpp"
 #include "fibseg/io/ome_zarr.hpp"
 #include "fibseg/io/zarr.hpp"
 
@@ -17,15 +18,6 @@ using namespace fibseg;
 using testing::HasSubstr;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("fibseg_zarr_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 // Slice z: value (x + 3 y + 7 z) mod 251 (16-bit: times 257), so every voxel says where it is.
 cv::Mat slice(int z, int width, int height, int depth) {
   cv::Mat s(height, width, depth == 16 ? CV_16U : CV_8U);
@@ -41,7 +33,7 @@ cv::Mat slice(int z, int width, int height, int depth) {
 
 TEST(Zarr, BlocksWrittenSeparatelyReadBackWholeWithEdgeChunks) {
   for (int depth : {8, 16}) {
-    TempDir dir("blocks" + std::to_string(depth));
+    test::TempFolder dir("zarr_blocks" + std::to_string(depth));
     io::ZarrArrayInfo info;
     info.shape = {7, 13, 21};  // 3 chunks of 3 slices (the last short), 2 x 3 tiles (edges short)
     info.chunks = {3, 8, 8};
@@ -65,7 +57,7 @@ TEST(Zarr, BlocksWrittenSeparatelyReadBackWholeWithEdgeChunks) {
 }
 
 TEST(Zarr, ABlockThatDoesNotOwnWholeChunksIsRefused) {
-  TempDir dir("partial");
+  test::TempFolder dir("zarr_partial");
   io::ZarrArrayInfo info;
   info.shape = {8, 4, 4};
   info.chunks = {4, 4, 4};
@@ -74,7 +66,7 @@ TEST(Zarr, ABlockThatDoesNotOwnWholeChunksIsRefused) {
 }
 
 TEST(Zarr, ABadZarrayIsRefusedNamingTheFile) {
-  TempDir dir("bad");
+  test::TempFolder dir("zarr_bad");
   fs::create_directories(dir.path / "a");
   std::ofstream(dir.path / "a" / ".zarray") << R"({"zarr_format": 2, "shape": [2, 2], "chunks": [1, 1], "dtype": "|u1"})";
   try {
@@ -89,7 +81,7 @@ TEST(Zarr, ABadZarrayIsRefusedNamingTheFile) {
 }
 
 TEST(OmeZarr, LevelsHalveYAndXLabelsByNearestNeighbourAndMetadata) {
-  TempDir dir("ome");
+  test::TempFolder dir("zarr_ome");
   io::OmeZarrVolume v;
   v.folder = dir.path / "labels.zarr";
   v.slices = 5, v.height = 9, v.width = 11, v.chunkSlices = 2, v.tile = 4;
