@@ -1,13 +1,16 @@
 // Streamed metrics (blocks of slices) against the whole-volume ones: identical counts,
 // connectivity, chords and local thickness, areas within 1e-9 relative, on random spheres of
-// three phases with anisotropic voxels and on TauFactor's electrode, with blocks of 8 and 13.
+// three phases with anisotropic voxels and on TauFactor's electrode, with blocks of 8 and 13, and
+// the local thickness in forced small tiles along x, y and z.
 #include "fibseg/measure/streamed.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
+#include "fibseg/core/error.hpp"
 #include "fibseg/measure/connectivity.hpp"
 #include "fibseg/measure/fractions.hpp"
 #include "fibseg/measure/label_file.hpp"
@@ -34,12 +37,13 @@ LabelVolume randomSpheres(int nx, int ny, int nz, unsigned seed) {
   return v;
 }
 
-void expectSameAsWhole(const LabelVolume& v, int blockSlices, bool sizes, int slabAxis) {
+void expectSameAsWhole(const LabelVolume& v, int blockSlices, bool sizes, int slabAxis,
+                       const TiledThicknessOptions& tiles = {}) {
   SCOPED_TRACE("block of " + std::to_string(blockSlices) + " slices, slab axis " + axisName(slabAxis));
   const int slabs = 5;
   MetricsOptions o;
   const double smoothing = areaSmoothingUm(v, o);
-  const auto parts = measureStreamed(VolumeLabelSource(v), slabAxis, slabs, smoothing, sizes, blockSlices);
+  const auto parts = measureStreamed(VolumeLabelSource(v), slabAxis, slabs, smoothing, sizes, blockSlices, 0, tiles);
   EXPECT_EQ(parts.blocks, (v.nz + blockSlices - 1) / blockSlices);
   const auto counts = countPhases(v, slabAxis, slabs);
   EXPECT_EQ(parts.counts.total, counts.total);
@@ -77,6 +81,81 @@ TEST(Streamed, RandomSpheresThreePhasesAnisotropicEqualWhole) {
   const auto v = randomSpheres(40, 36, 50, 7);
   for (int block : {8, 13}) expectSameAsWhole(v, block, true, Y);
   expectSameAsWhole(v, 13, false, Z);
+}
+
+TEST(Streamed, RandomSpheresInSmallXYTilesEqualWhole) {
+  const auto v = randomSpheres(40, 36, 50, 7);
+  TiledThicknessOptions tiles;
+  tiles.tile = {9, 7, 0};  // x-y tiles narrower than the largest balls, every slice at once
+  expectSameAsWhole(v, 13, true, Z, tiles);
+}
+
+// The whole volume's local thickness, assembled from the tiles' own voxels, against localThickness.
+void expectTilesEqualWhole(const LabelVolume& v, int phase, TiledThicknessOptions tiles, int expectedTiles) {
+  SCOPED_TRACE("phase " + v.phaseNames[phase] + ", tiles " + std::to_string(tiles.tile[X]) + " x " +
+               std::to_string(tiles.tile[Y]) + " x " + std::to_string(tiles.tile[Z]) + ", budget " +
+               std::to_string(tiles.memoryBytes) + " bytes");
+  const auto whole = localThickness(v, phase);
+  std::vector<float> tiled(v.voxels(), -1.0f);
+  tiles.onTile = [&](const std::array<int, 3>& origin, const LabelVolume& tile, const VoxelBox& own,
+                     const std::vector<float>& t) {
+    for (int z = own.from[Z]; z < own.to[Z]; ++z)
+      for (int y = own.from[Y]; y < own.to[Y]; ++y)
+        for (int x = own.from[X]; x < own.to[X]; ++x) {
+          float& out = tiled[v.index(origin[X] + x, origin[Y] + y, origin[Z] + z)];
+          ASSERT_EQ(out, -1.0f) << "a voxel in two tiles";
+          out = t[tile.index(x, y, z)];
+        }
+  };
+  const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
+  const auto r = localThicknessTiled(VolumeLabelSource(v), phase, 1.0, step, tiles);
+  if (expectedTiles > 0) EXPECT_EQ(r.tiles, expectedTiles);
+  EXPECT_GT(r.tiles, 1);
+  // R is the whole volume's largest distance to the other phases.
+  std::vector<std::uint8_t> inside(v.voxels());
+  for (std::size_t i = 0; i < inside.size(); ++i) inside[i] = v.phase[i] == phase;
+  const auto dt2 = squaredDistanceToOutside(v, inside);
+  EXPECT_EQ(r.largestRadiusUm, std::sqrt(double(*std::max_element(dt2.begin(), dt2.end()))));
+  for (int z = 0; z < v.nz; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) {
+        const float t = tiled[v.index(x, y, z)];
+        const float expected = v.phase[v.index(x, y, z)] == phase ? whole[v.index(x, y, z)] : 0.0f;
+        ASSERT_EQ(t, expected) << x << " " << y << " " << z;
+      }
+  std::vector<long long> hist;
+  addThicknessHistogram(whole, v, phase, 0, v.nz, step, hist);
+  EXPECT_EQ(r.histogram, hist);
+}
+
+TEST(Streamed, LocalThicknessVoxelForVoxelInXYZTiles) {
+  // Random spheres (radii up to 6 voxels, 0.5 x 0.5 x 0.8 µm voxels): tiles smaller than the
+  // balls along every axis, x-y tiles over every slice, and tiles the memory budget chooses.
+  const auto v = randomSpheres(40, 36, 30, 5);
+  for (int phase = 0; phase < 3; ++phase) {
+    TiledThicknessOptions xy;
+    xy.tile = {13, 11, 0};
+    expectTilesEqualWhole(v, phase, xy, 4 * 4);
+  }
+  TiledThicknessOptions small;
+  small.tile = {10, 9, 8};
+  expectTilesEqualWhole(v, 2, small, 4 * 4 * 4);
+  TiledThicknessOptions budget;
+  budget.memoryBytes = 600 * 1024;  // the whole volume's tile would take 40 x 36 x 30 x 22 = 950 KB
+  expectTilesEqualWhole(v, 1, budget, 0);
+}
+
+TEST(Streamed, LocalThicknessTileTooLargeForTheLimitIsRefused) {
+  const auto v = randomSpheres(24, 24, 20, 3);
+  TiledThicknessOptions o;
+  o.memoryBytes = 4096;  // a single voxel with its halo of radius ~6 voxels needs more
+  try {
+    localThicknessTiled(VolumeLabelSource(v), 1, 1.0, 0.5, o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), testing::HasSubstr("local thickness of se"));
+    EXPECT_THAT(e.what(), testing::HasSubstr("raise the limit"));
+  }
 }
 
 TEST(Streamed, LocalThicknessVoxelForVoxelInBlocks) {
