@@ -15,6 +15,7 @@
 #include "fibseg/measure/fractions.hpp"
 #include "fibseg/measure/label_file.hpp"
 #include "fibseg/measure/metrics.hpp"
+#include "fibseg/measure/triple_phase_boundary.hpp"
 #include "real_data.hpp"
 
 namespace fibseg::measure {
@@ -43,8 +44,20 @@ void expectSameAsWhole(const LabelVolume& v, int blockSlices, bool sizes, int sl
   const int slabs = 5;
   MetricsOptions o;
   const double smoothing = areaSmoothingUm(v, o);
-  const auto parts = measureStreamed(VolumeLabelSource(v), slabAxis, slabs, smoothing, sizes, blockSlices, 0, tiles);
+  const auto parts =
+      measureStreamed(VolumeLabelSource(v), slabAxis, slabs, smoothing, sizes, blockSlices, 0, tiles, true);
   EXPECT_EQ(parts.blocks, (v.nz + blockSlices - 1) / blockSlices);
+  // Triple-phase boundary edges: the same integers, so the same lengths.
+  const auto tpb = triplePhaseBoundaries(v, -1);
+  ASSERT_TRUE(parts.triplePhaseBoundaries);
+  EXPECT_EQ(parts.triplePhaseBoundaries->interiorEdges, tpb.interiorEdges);
+  ASSERT_EQ(parts.triplePhaseBoundaries->triples.size(), tpb.triples.size());
+  for (std::size_t k = 0; k < tpb.triples.size(); ++k) {
+    EXPECT_EQ(parts.triplePhaseBoundaries->triples[k].phases, tpb.triples[k].phases);
+    EXPECT_EQ(parts.triplePhaseBoundaries->triples[k].edges, tpb.triples[k].edges);
+    EXPECT_EQ(parts.triplePhaseBoundaries->triples[k].lengthUm, tpb.triples[k].lengthUm);
+  }
+  if (v.phases() >= 3) EXPECT_GT(tpb.triples[0].edges, 0);
   const auto counts = countPhases(v, slabAxis, slabs);
   EXPECT_EQ(parts.counts.total, counts.total);
   EXPECT_EQ(parts.counts.perSlice, counts.perSlice);
@@ -81,6 +94,7 @@ TEST(Streamed, RandomSpheresThreePhasesAnisotropicEqualWhole) {
   const auto v = randomSpheres(40, 36, 50, 7);
   for (int block : {8, 13}) expectSameAsWhole(v, block, true, Y);
   expectSameAsWhole(v, 13, false, Z);
+  expectSameAsWhole(v, 1, false, X);  // blocks of one slice: every face a block face
 }
 
 TEST(Streamed, RandomSpheresInSmallXYTilesEqualWhole) {
@@ -181,11 +195,29 @@ TEST(Streamed, MetricsJsonEqualsWhole) {
   o.tortuosity = false;
   o.slabs = 3;
   const auto whole = measureMetrics(v, o);
-  const auto parts =
-      measureStreamed(VolumeLabelSource(v), o.slabAxis, o.slabs, areaSmoothingUm(v, o), o.sizes, 8, o.sizesMinChords);
-  const auto streamed = metricsFromParts(v, parts, o, [](int, int) { return TortuosityResult{}; });
-  EXPECT_EQ(streamed["phases"], whole["phases"]);
+  const auto parts = measureStreamed(VolumeLabelSource(v), o.slabAxis, o.slabs, areaSmoothingUm(v, o), o.sizes, 8,
+                                     o.sizesMinChords, {}, o.triplePhaseBoundaries);
+  LabelVolume shape = v;  // no voxels: what a streamed measure has (measure_stage.cpp)
+  shape.phase.clear();
+  const auto streamed = metricsFromParts(shape, parts, o, [](int, int) { return TortuosityResult{}; });
+  // The active material's particles need the whole volume: null with the reason in a streamed measure.
+  auto phases = whole["phases"];
+  phases[o.activeMaterialPhase].erase("particles");
+  phases[o.activeMaterialPhase]["particles_null_reason"] = streamed["phases"][o.activeMaterialPhase]["particles_null_reason"];
+  EXPECT_EQ(streamed["phases"], phases);
   EXPECT_EQ(streamed["slabs"], whole["slabs"]);
+  // Triple-phase boundary lengths identical; the active ones null with their reason.
+  ASSERT_TRUE(streamed.contains("triple_phase_boundaries"));
+  for (const auto& [name, t] : whole["triple_phase_boundaries"].items()) {
+    SCOPED_TRACE(name);
+    const auto& s = streamed["triple_phase_boundaries"][name];
+    EXPECT_EQ(s["length_per_volume_per_um2"], t["length_per_volume_per_um2"]);
+    EXPECT_EQ(s["edge_fraction"], t["edge_fraction"]);
+    EXPECT_GT(t["length_per_volume_per_um2"].get<double>(), 0);
+    EXPECT_TRUE(s["active_length_per_volume_per_um2"].is_null());
+    EXPECT_THAT(s["active_null_reason"].get<std::string>(), testing::HasSubstr("percolate"));
+  }
+  EXPECT_FALSE(streamed.contains("not_computed"));
   for (const auto& [name, in] : whole["interfaces"].items())
     EXPECT_NEAR(streamed["interfaces"][name]["area_per_volume_per_um"].get<double>(),
                 in["area_per_volume_per_um"].get<double>(), 1e-9 * in["area_per_volume_per_um"].get<double>());

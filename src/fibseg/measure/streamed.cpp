@@ -167,7 +167,8 @@ std::size_t streamedBytesPerSlice(const LabelVolume& shape, bool sizes) {
 }
 
 MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs, double smoothingUm, bool sizes,
-                              int blockSlices, double sizesMinChords, const TiledThicknessOptions& thicknessOptions) {
+                              int blockSlices, double sizesMinChords, const TiledThicknessOptions& thicknessOptions,
+                              bool triplePhaseBoundaries) {
   const LabelVolume& shape = source.shape();
   const int nz = shape.nz, phases = shape.phases();
   if (blockSlices < 1) throw Error("streamed metrics: block of " + std::to_string(blockSlices) + " slices");
@@ -178,6 +179,7 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
   AreaLayers layers(phases, nz, slabs);
   StreamedConnectivity connectivity(shape);
   const int areaHalo = areaHaloSlices(shape, smoothingUm);
+  TriplePhaseEdgeCounts tpbEdges;
   for (int z0 = 0; z0 < nz; z0 += r.blockSlices) {
     const int z1 = std::min(nz, z0 + r.blockSlices);
     ++r.blocks;
@@ -188,10 +190,12 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
     addPhaseCounts(block, from, nz, slabAxis, slabs, z0, z1, r.counts);
     addChordRuns(block, from, z0, z1, chords);
     addAreaLayers(block, from, nz, smoothingUm, slabAxis, slabs, czFrom, czTo, layers);
+    if (triplePhaseBoundaries) addTriplePhaseEdges(block, from, nz, std::max(0, czFrom), czTo, {}, tpbEdges);
     if (from == z0 && to == z1) connectivity.addBlock(block, z0);
     else connectivity.addBlock(source.readSlices(z0, z1), z0);  // its own slices only
   }
   r.areas = finishAreas(layers, phases, nz, slabs);
+  if (triplePhaseBoundaries) r.triplePhaseBoundaries = finishTriplePhaseBoundaries(shape, tpbEdges, -1);
   r.connectivity = connectivity.result();
   }
   r.sizes.resize(phases);

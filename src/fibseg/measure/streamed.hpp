@@ -12,11 +12,14 @@
 //   the same count;
 // - mean chords: runs counted with one slice of overlap (a run along z starts where the slice
 //   below is not the phase), so runs cross block faces;
+// - triple-phase boundary edges: counted at their lowest voxel, by voxel layer as the area cells
+//   (the layer of z belongs to the block owning z + 1): integer counts, summed;
 // - local thickness: tiles along x, y and z with halos as wide as the largest inscribed radius,
 //   found first (local_thickness_tiled.hpp), so a slice need not fit in memory with its halo.
 // Each `add*` function takes one block and can run as a task of a distributed run; the
 // accumulators merge blocks in z order.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "fibseg/measure/connectivity.hpp"
@@ -26,6 +29,7 @@
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/tortuosity_plan.hpp"
+#include "fibseg/measure/triple_phase_boundary.hpp"
 
 namespace fibseg::measure {
 
@@ -71,6 +75,7 @@ struct MeasuredParts {
   int thicknessHaloSlices = 0;  // the local thickness' halo along z (0 when not computed)
   std::array<int, 3> thicknessHaloVoxels{}, thicknessTileVoxels{};  // largest over the phases
   int thicknessTiles = 0;  // over the phases
+  std::optional<TriplePhaseBoundaries> triplePhaseBoundaries;  // streamed: the edges, not the active ones
 };
 
 /// Bytes per slice a block needs at its peak (labels, smoothed fields, cluster labels); the local
@@ -78,9 +83,10 @@ struct MeasuredParts {
 std::size_t streamedBytesPerSlice(const LabelVolume& shape, bool sizes);
 
 /// Everything but tortuosity, in blocks of `blockSlices` slices (the halos come on top); the
-/// local thickness in tiles within `thicknessOptions.memoryBytes`.
+/// local thickness in tiles within `thicknessOptions.memoryBytes`; the triple-phase boundary
+/// edges (not the active ones) when `triplePhaseBoundaries`.
 MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs, double smoothingUm, bool sizes,
                               int blockSlices, double sizesMinChords = 0,
-                              const TiledThicknessOptions& thicknessOptions = {});
+                              const TiledThicknessOptions& thicknessOptions = {}, bool triplePhaseBoundaries = false);
 
 }  // namespace fibseg::measure

@@ -92,7 +92,7 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
     thickness.memoryBytes = limit;
     const auto parts = measure::measureStreamed(source, options.slabAxis, options.slabs,
                                                 measure::areaSmoothingUm(shape, options), options.sizes, block,
-                                                options.sizesMinChords, thickness);
+                                                options.sizesMinChords, thickness, options.triplePhaseBoundaries);
     std::optional<measure::LabelVolume> whole;
     std::map<std::pair<int, int>, json> revJson, fullTau;
     measure::RevOptions revOptions = options.rev;
@@ -134,7 +134,9 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
       if (!whole) whole = source.readSlices(0, shape.nz);
       return measure::tortuosity(*whole, phase, axis, {});
     };
-    metrics = measure::metricsFromParts(shape, parts, options, solve);
+    measure::MetricsOptions planned = options;  // the console's estimate counts what REV solves
+    if (rev) planned.tortuosityCost = measure::revSolveCost(shape, revOptions, solveNeed <= limit);
+    metrics = measure::metricsFromParts(shape, parts, planned, solve);
     for (const auto& [key, edges] : revJson) {
       auto& ph = metrics["phases"][shape.phaseNames[key.first]];
       ph["tortuosity_rev"][measure::axisName(key.second)] = edges;
