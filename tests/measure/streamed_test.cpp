@@ -105,7 +105,8 @@ TEST(Streamed, RandomSpheresInSmallXYTilesEqualWhole) {
 }
 
 // The whole volume's local thickness, assembled from the tiles' own voxels, against localThickness.
-void expectTilesEqualWhole(const LabelVolume& v, int phase, TiledThicknessOptions tiles, int expectedTiles) {
+void expectTilesEqualWhole(const LabelVolume& v, int phase, TiledThicknessOptions tiles, int expectedTiles,
+                           int* radiusTiles = nullptr) {
   SCOPED_TRACE("phase " + v.phaseNames[phase] + ", tiles " + std::to_string(tiles.tile[X]) + " x " +
                std::to_string(tiles.tile[Y]) + " x " + std::to_string(tiles.tile[Z]) + ", budget " +
                std::to_string(tiles.memoryBytes) + " bytes");
@@ -140,6 +141,7 @@ void expectTilesEqualWhole(const LabelVolume& v, int phase, TiledThicknessOption
   std::vector<long long> hist;
   addThicknessHistogram(whole, v, phase, 0, v.nz, step, hist);
   EXPECT_EQ(r.histogram, hist);
+  if (radiusTiles) *radiusTiles = r.radiusTiles;
 }
 
 TEST(Streamed, LocalThicknessVoxelForVoxelInXYZTiles) {
@@ -157,6 +159,13 @@ TEST(Streamed, LocalThicknessVoxelForVoxelInXYZTiles) {
   TiledThicknessOptions budget;
   budget.memoryBytes = 600 * 1024;  // the whole volume's tile would take 40 x 36 x 30 x 22 = 950 KB
   expectTilesEqualWhole(v, 1, budget, 0);
+  // The first pass's tiles halved where a doubled halo no longer fits (a forced second pass).
+  TiledThicknessOptions split;
+  split.tile = {20, 36, 30};
+  split.memoryBytes = 100 * 1024;  // a 20-voxel tile with its first halo takes 24 x 36 x 30 x 5 = 130 KB
+  int radiusTiles = 0;
+  expectTilesEqualWhole(v, 2, split, 2, &radiusTiles);
+  EXPECT_GT(radiusTiles, 2);
 }
 
 TEST(Streamed, LocalThicknessTileTooLargeForTheLimitIsRefused) {

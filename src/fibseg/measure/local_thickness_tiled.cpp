@@ -153,26 +153,35 @@ TiledThickness localThicknessTiled(const LabelSource& source, int phase, double 
   };
   TiledThickness r;
   // 1. R, tile by tile, each with its halo doubled until its largest distance fits in it. The
-  // distances need the mask and 4 bytes a voxel; tiles sized for the first halo.
-  double halo = std::max(startHaloUm, *std::max_element(shape.voxelUm.begin(), shape.voxelUm.end()));
+  // distances need the mask and 4 bytes a voxel; tiles sized for the first halo, and halved
+  // (along their longest side) when a doubled halo no longer fits.
+  const double halo = std::max(startHaloUm, *std::max_element(shape.voxelUm.begin(), shape.voxelUm.end()));
   const TileGrid first = chooseGrid(shape, within(halo), 5, o.memoryBytes, o.tile, name);
-  forEachTile(first, [&](const VoxelBox& own) {
-    for (double h = halo;; h *= 2) {
-      const VoxelBox box = first.grown(own, within(h));
-      if (boxVoxels(box) * 5 > o.memoryBytes)
+  std::function<double(const VoxelBox&, double)> largestIn = [&](const VoxelBox& own, double h) -> double {
+    const VoxelBox box = first.grown(own, within(h));
+    const std::size_t need = boxVoxels(box) * 5 + plane * std::size_t(box.to[Z] - box.from[Z]) / 8;  // and its mask
+    if (need > o.memoryBytes) {
+      int a = 0;
+      for (int b = 1; b < 3; ++b)
+        if (own.to[b] - own.from[b] > own.to[a] - own.from[a]) a = b;
+      if (own.to[a] - own.from[a] == 1)
         throw Error("local thickness of " + name + ": finding its largest inscribed radius needs a halo of more than " +
-                    std::to_string(h) + " µm, a tile of " + mib(boxVoxels(box) * 5) + ", more than the " +
-                    mib(o.memoryBytes) + " allowed (--memory-limit / measure.memory_limit_gb); raise the limit or turn "
-                    "local thickness off (--no-sizes / measure.sizes = false)");
-      const LabelVolume tile = cutTile(maskFor(box), shape, box);
-      const double largest = std::min(longest, largestDistanceInTile(tile.phase, tile, relative(own, box)));
-      const bool whole = boxVoxels(box) == shape.voxels();
-      if (largest <= h || whole) {  // exact: see the header
-        r.largestRadiusUm = std::max(r.largestRadiusUm, largest);
-        break;
-      }
+                    std::to_string(h) + " µm, a tile of one voxel with it " + mib(need) + ", more than the " +
+                    mib(o.memoryBytes) + " allowed (--memory-limit / measure.memory_limit_gb); raise the limit or " +
+                    "turn local thickness off (--no-sizes / measure.sizes = false)");
+      VoxelBox lower = own, upper = own;
+      lower.to[a] = upper.from[a] = (own.from[a] + own.to[a]) / 2;
+      return std::max(largestIn(lower, h), largestIn(upper, h));
     }
-  });
+    double largest = 0;
+    {  // the tile is freed before a wider one is cut
+      const LabelVolume tile = cutTile(maskFor(box), shape, box);
+      largest = std::min(longest, largestDistanceInTile(tile.phase, tile, relative(own, box)));
+    }
+    if (largest <= h || boxVoxels(box) == shape.voxels()) return ++r.radiusTiles, largest;  // exact: see the header
+    return largestIn(own, 2 * h);
+  };
+  forEachTile(first, [&](const VoxelBox& own) { r.largestRadiusUm = std::max(r.largestRadiusUm, largestIn(own, halo)); });
   // 2. Each tile with a halo of 2 ceil(R / h_a) + 1, balls centred within ceil(R / h_a) of it.
   const std::array<int, 3> reach = within(r.largestRadiusUm);
   for (int a = 0; a < 3; ++a) r.haloVoxels[a] = std::min(shape.size(a), 2 * reach[a] + 1);

@@ -43,6 +43,7 @@ struct TiledThickness {
   std::array<int, 3> haloVoxels{};   // of the second pass: 2 ceil(R / h_a) + 1 (0 along an axis the tile spans)
   std::array<int, 3> tileVoxels{};   // the own tile size of the second pass
   int tiles = 0;                     // of the second pass
+  int radiusTiles = 0;               // tiles of the first pass, as finally cut (halved where a halo outgrew the memory)
 };
 
 /// `startHaloUm`: the first pass's first halo (any value gives the same result; close to R saves
