@@ -153,3 +153,44 @@ TEST(Measure, BadInputIsAClearErrorAndAnAbsentPhaseIsNot) {
 }
 
 }  // namespace
+
+TEST(Measure, UnderAMemoryLimitTheSameMetricsInBlocksAndTiles) {
+  // Balls of three phases, 96 x 80 x 24: whole, then under a 3 MB limit (blocks of slices, the
+  // local thickness in tiles along x, y and z): every phase's metrics, the slabs and the
+  // triple-phase boundary lengths are the same numbers.
+  TempFolder w("measure_limit");
+  std::vector<cv::Mat> pages;
+  cv::RNG rng(5);
+  std::vector<cv::Vec4d> balls;
+  for (int k = 0; k < 240; ++k)
+    balls.push_back({rng.uniform(0.0, 96.0), rng.uniform(0.0, 80.0), rng.uniform(0.0, 24.0), rng.uniform(2.0, 6.0)});
+  for (int z = 0; z < 24; ++z) {
+    cv::Mat page(80, 96, CV_8U, cv::Scalar(0));
+    for (int k = 0; k < int(balls.size()); ++k)
+      for (int y = 0; y < 80; ++y)
+        for (int x = 0; x < 96; ++x) {
+          const auto& b = balls[k];
+          if ((x - b[0]) * (x - b[0]) + (y - b[1]) * (y - b[1]) + (z - b[2]) * (z - b[2]) <= b[3] * b[3])
+            page.at<std::uint8_t>(y, x) = std::uint8_t(1 + k % 2);
+        }
+    pages.push_back(page);
+  }
+  writeLabels(w.path / "l.tif", pages);
+  const std::string common = " --no-tortuosity --no-particles";
+  const auto whole = runCli("measure " + (w / "l.tif") + " --out " + (w / "whole") + common);
+  ASSERT_EQ(whole.exitCode, 0) << whole.output;
+  const auto limited = runCli("measure " + (w / "l.tif") + " --out " + (w / "limited") + common + " --memory-limit 0.003");
+  ASSERT_EQ(limited.exitCode, 0) << limited.output;
+  const auto a = readJson(w.path / "whole" / "metrics.json"), b = readJson(w.path / "limited" / "metrics.json");
+  ASSERT_TRUE(b.contains("streamed")) << limited.output;
+  EXPECT_GT(b["streamed"]["blocks"].get<int>(), 1);
+  EXPECT_GT(b["streamed"]["local_thickness_tiles"].get<int>(), 3);  // more than one per phase
+  EXPECT_EQ(b["phases"], a["phases"]);
+  EXPECT_EQ(b["slabs"], a["slabs"]);
+  for (const char* phase : {"se", "cam"})  // balls: their local thickness is computed
+    EXPECT_TRUE(a["phases"][phase]["size_distribution"].contains("local_thickness_histogram")) << a["phases"][phase];
+  for (const auto& [name, t] : a["triple_phase_boundaries"].items()) {
+    EXPECT_GT(t["length_per_volume_per_um2"].get<double>(), 0) << name;
+    EXPECT_EQ(b["triple_phase_boundaries"][name]["length_per_volume_per_um2"], t["length_per_volume_per_um2"]) << name;
+  }
+}

@@ -8,6 +8,7 @@
 #include "fibseg/measure/label_file.hpp"
 #include "fibseg/measure/metrics.hpp"
 #include "fibseg/measure/tortuosity.hpp"
+#include "fibseg/measure/tortuosity_rev.hpp"
 #include "real_data.hpp"
 
 namespace fibseg::measure {
@@ -141,6 +142,32 @@ TEST(TortuosityPlan, ElectrodeSelectionSolvesOnlyThatAndDefaultsKeepAllNine) {
     voxels.push_back(1);
   }
   EXPECT_EQ(planTortuosity(v, TortuositySelection{}, MetricsOptions{}.tortuosityMinChords, chords, voxels).solves, 9);
+}
+
+TEST(TortuosityPlan, EstimateByRevCountsTheCubesNotTheVolume) {
+  // The large bench volume's shape: edges 64 and 128 (the memory limit's largest), 5 cubes each.
+  LabelVolume shape;
+  shape.nx = 3072, shape.ny = 4096, shape.nz = 300;
+  shape.phaseNames = {"pore", "se"};
+  RevOptions rev;
+  rev.largestEdge = 128;
+  const auto cost = revSolveCost(shape, rev, false);
+  EXPECT_EQ(cost.voxels, 5.0 * (64 * 64 * 64 + 128 * 128 * 128));
+  EXPECT_THAT(cost.how, HasSubstr("64^3, 128^3"));
+  const std::vector<std::array<double, 3>> chords{{5, 5, 5}, {5, 5, 5}};
+  const auto plan = planTortuosity(shape, TortuositySelection{}, 10, chords, {1, 1}, cost);
+  EXPECT_EQ(plan.solves, 6);
+  EXPECT_DOUBLE_EQ(plan.estimatedSeconds, 6 * estimatedSolveSeconds(std::size_t(cost.voxels)));
+  EXPECT_THAT(plan.summary, HasSubstr("by REV"));
+  // The whole volume beside the cubes (rev asked for where the full solve fits) adds its voxels;
+  // 100 slices: half of them, 50, is the one edge (revEdges).
+  EXPECT_EQ(revSolveCost(shape, rev, true).voxels, cost.voxels + double(shape.voxels()));
+  shape.nz = 100;
+  rev.largestEdge = 0;
+  EXPECT_EQ(revSolveCost(shape, rev, false).voxels, 5.0 * 50 * 50 * 50);
+  // Without a cost the plan counts the whole volume per solve.
+  EXPECT_DOUBLE_EQ(planTortuosity(shape, TortuositySelection{}, 0, chords, {1, 1}).estimatedSeconds,
+                   6 * estimatedSolveSeconds(shape.voxels()));
 }
 
 }  // namespace

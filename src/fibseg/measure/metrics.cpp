@@ -227,7 +227,7 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
   }
   TortuosityPlan plan;
   if (o.tortuosity) {
-    plan = planTortuosity(v, o.tortuositySelection, o.tortuosityMinChords, chordVoxels, counts.total);
+    plan = planTortuosity(v, o.tortuositySelection, o.tortuosityMinChords, chordVoxels, counts.total, o.tortuosityCost);
     if (o.log) o.log(plan.summary);
   }
   const bool whole = v.phase.size() == v.voxels();
@@ -272,9 +272,14 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
         volumeUm3 > 0 ? areas.interfaceTotalUm2[k] / volumeUm3 : 0.0;
   }
   if (o.triplePhaseBoundaries && whole) j["triple_phase_boundaries"] = triplePhaseBoundaryMetrics(v, o);
+  else if (o.triplePhaseBoundaries && parts.triplePhaseBoundaries)  // streamed: the edges are a local count
+    j["triple_phase_boundaries"] = triplePhaseBoundaryJson(
+        v, *parts.triplePhaseBoundaries,
+        "not computed for a volume measured in blocks: it needs each voxel's cluster to percolate, which the "
+        "blocks know only once all are joined");
+  else if (o.triplePhaseBoundaries && !whole) j["not_computed"]["triple_phase_boundaries"] = notStreamed;
   if (o.tortuosity && !o.diffusivities.empty() && whole) j["multiphase_diffusion"] = multiPhaseDiffusionMetrics(v, o);
-  if (!whole && (o.triplePhaseBoundaries || (o.tortuosity && !o.diffusivities.empty())))
-    j["not_computed"]["triple_phase_boundaries, multiphase_diffusion"] = notStreamed;
+  if (!whole && o.tortuosity && !o.diffusivities.empty()) j["not_computed"]["multiphase_diffusion"] = notStreamed;
   j["slabs"] = slabProfiles(v, counts, areas, o, activeMaterial);
   j["method"] = {
       {"areas", o.areasMethod},

@@ -46,6 +46,7 @@ struct MetricsOptions {
   std::string areasMethod = kSurfaceAreaMethod;  // the estimator's description, for the reader
   std::string tortuosityMode = "auto";  // full | rev | auto (full when the solve fits memoryLimitGb)
   RevOptions rev;            // the REV sampling (tortuosity_rev.hpp)
+  SolveCost tortuosityCost;  // what each solve covers, for the console's time estimate (the caller that picks REV sets it)
   double memoryLimitGb = 0;  // measure in z-blocks beyond this (0 = half the memory available)
   int blockSlices = 0;       // force blocks of this many slices (0 = from the memory limit)
   std::function<void(const std::string&)> log;  // told what will be solved before the solves (may be empty)

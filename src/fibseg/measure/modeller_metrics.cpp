@@ -15,15 +15,20 @@ namespace fibseg::measure {
 using json = nlohmann::ordered_json;
 
 json triplePhaseBoundaryMetrics(const LabelVolume& v, const MetricsOptions& o) {
-  const auto t = triplePhaseBoundaries(v, o.slabAxis);
+  return triplePhaseBoundaryJson(v, triplePhaseBoundaries(v, o.slabAxis), "");
+}
+
+json triplePhaseBoundaryJson(const LabelVolume& v, const TriplePhaseBoundaries& t, const std::string& activeNullReason) {
   json out = json::object();
   for (const auto& triple : t.triples) {
     const auto [a, b, c] = triple.phases;
     const std::string name = v.phaseNames[a] + "|" + v.phaseNames[b] + "|" + v.phaseNames[c];
     const bool any = t.volumeUm3 > 0;
+    const json active = t.activeAxis < 0 ? json(nullptr) : json(any ? triple.activeLengthUm / t.volumeUm3 : 0.0);
     out[name] = {{"length_per_volume_per_um2", any ? triple.lengthUm / t.volumeUm3 : 0.0},
-                 {"active_length_per_volume_per_um2", any ? triple.activeLengthUm / t.volumeUm3 : 0.0},
+                 {"active_length_per_volume_per_um2", active},
                  {"edge_fraction", t.interiorEdges > 0 ? double(triple.edges) / double(t.interiorEdges) : 0.0}};
+    if (t.activeAxis < 0) out[name]["active_null_reason"] = activeNullReason;
   }
   return out;
 }

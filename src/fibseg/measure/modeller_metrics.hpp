@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "fibseg/measure/metrics.hpp"
+#include "fibseg/measure/triple_phase_boundary.hpp"
 
 namespace fibseg::measure {
 
@@ -18,6 +19,10 @@ namespace fibseg::measure {
 /// active_length_per_volume_per_um2, edge_fraction}} for every triple of phases, active along
 /// the slab (thickness) axis.
 nlohmann::ordered_json triplePhaseBoundaryMetrics(const LabelVolume& volume, const MetricsOptions& options);
+/// The same from counts already made (a streamed volume's: without active edges, whose
+/// active_length_per_volume_per_um2 is null with `activeNullReason`).
+nlohmann::ordered_json triplePhaseBoundaryJson(const LabelVolume& shape, const TriplePhaseBoundaries& counted,
+                                               const std::string& activeNullReason);
 
 /// The "How:" text of the triple-phase boundaries (metrics.json method.triple_phase_boundaries).
 std::string triplePhaseBoundaryMethod(const MetricsOptions& options);

@@ -76,10 +76,11 @@ std::vector<std::uint8_t> phaseMask(const LabelVolume& v, int phase) {
   return inside;
 }
 
-// Balls are centred on slices centreFrom .. centreTo - 1 only (a block's, see sizes.hpp).
+VoxelBox wholeBox(const LabelVolume& v) { return {{0, 0, 0}, {v.nx, v.ny, v.nz}}; }
+
+// Balls are centred only inside `centres` (a tile's, see sizes.hpp).
 std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std::uint8_t>& inside, double longest,
-                                    int centreFrom = 0, int centreTo = -1) {
-  if (centreTo < 0) centreTo = v.nz;
+                                    const VoxelBox& centres) {
   // Local thickness as Hildebrand & Rüegsegger define it, computed exactly for balls centred on
   // voxel centres: a ball of radius dt (the distance to the nearest voxel outside the phase, as in
   // PoreSpy and BoneJ) at each centre on the distance ridge, i.e. whose ball no neighbour's ball
@@ -98,9 +99,11 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
     gap[k] = std::sqrt(dx * dx * v.voxelUm[0] * v.voxelUm[0] + dy * dy * v.voxelUm[1] * v.voxelUm[1] +
                        dz * dz * v.voxelUm[2] * v.voxelUm[2]);
   }
-  tbb::parallel_for(std::max(0, centreFrom), std::min(v.nz, centreTo), [&](int z) {
-    for (int y = 0; y < v.ny; ++y)
-      for (int x = 0; x < v.nx; ++x) {
+  const int cx0 = std::max(0, centres.from[X]), cx1 = std::min(v.nx, centres.to[X]);
+  const int cy0 = std::max(0, centres.from[Y]), cy1 = std::min(v.ny, centres.to[Y]);
+  tbb::parallel_for(std::max(0, centres.from[Z]), std::min(v.nz, centres.to[Z]), [&](int z) {
+    for (int y = cy0; y < cy1; ++y)
+      for (int x = cx0; x < cx1; ++x) {
         const std::size_t i = v.index(x, y, z);
         if (!inside[i]) continue;
         const double radius = std::sqrt(double(dt2[i]));
@@ -121,10 +124,12 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
     // Largest first, so a slice further away than a ball reaches stops the scan of its centres.
     std::sort(centresBySlice[z].begin(), centresBySlice[z].end(),
               [](const Centre& a, const Centre& b) { return a.radius > b.radius; });
+    centresBySlice[z].shrink_to_fit();  // a tile's memory is budgeted at 16 bytes a centre (local_thickness_tiled.hpp)
   });
   double maxRadius = 0;
   for (const auto& slice : centresBySlice)
     for (const auto& c : slice) maxRadius = std::max(maxRadius, c.radius);
+  std::vector<float>().swap(dt2);  // the distances are done with: their memory goes to the thickness
   std::vector<float> thickness(v.voxels(), 0.0f);
   // Each task paints one output slice from the balls reaching it, so no two tasks write a voxel.
   // A ball is painted as one run per row it crosses (its chord there), a plain max over a span of
@@ -170,19 +175,44 @@ double longestSideUm(const LabelVolume& v) {
 }
 
 std::vector<float> localThickness(const LabelVolume& v, int phase) {
-  return localThicknessOf(v, phaseMask(v, phase), longestSideUm(v));
+  return localThicknessOf(v, phaseMask(v, phase), longestSideUm(v), wholeBox(v));
 }
 
 std::vector<float> localThicknessInBlock(const LabelVolume& block, int phase, double longestUm, int centreFrom,
                                         int centreTo) {
-  return localThicknessOf(block, phaseMask(block, phase), longestUm, centreFrom, centreTo);
+  return localThicknessOf(block, phaseMask(block, phase), longestUm, {{0, 0, centreFrom}, {block.nx, block.ny, centreTo}});
+}
+
+std::vector<float> localThicknessInTile(const LabelVolume& mask, double longestUm, const VoxelBox& centres) {
+  return localThicknessOf(mask, mask.phase, longestUm, centres);
 }
 
 double largestDistanceInBlock(const LabelVolume& block, int phase, int zFrom, int zTo) {
-  const auto dt2 = squaredDistanceToOutside(block, phaseMask(block, phase));
+  return largestDistanceInTile(phaseMask(block, phase), block, {{0, 0, zFrom}, {block.nx, block.ny, zTo}});
+}
+
+double largestDistanceInTile(const std::vector<std::uint8_t>& inside, const LabelVolume& shape, const VoxelBox& own) {
+  const auto dt2 = squaredDistanceToOutside(shape, inside);
   float largest = 0;
-  for (std::size_t i = block.index(0, 0, zFrom); i < block.index(0, 0, zTo); ++i) largest = std::max(largest, dt2[i]);
+  for (int z = own.from[Z]; z < own.to[Z]; ++z)
+    for (int y = own.from[Y]; y < own.to[Y]; ++y) {
+      const float* row = dt2.data() + shape.index(0, y, z);
+      for (int x = own.from[X]; x < own.to[X]; ++x) largest = std::max(largest, row[x]);
+    }
   return std::sqrt(double(largest));
+}
+
+void addThicknessHistogram(const std::vector<float>& thickness, const std::vector<std::uint8_t>& inside,
+                           const LabelVolume& shape, const VoxelBox& own, double step, std::vector<long long>& hist) {
+  for (int z = own.from[Z]; z < own.to[Z]; ++z)
+    for (int y = own.from[Y]; y < own.to[Y]; ++y)
+      for (int x = own.from[X]; x < own.to[X]; ++x) {
+        const std::size_t i = shape.index(x, y, z);
+        if (!inside[i]) continue;
+        const std::size_t b = std::size_t(std::lround(thickness[i] / step)) - 1;
+        if (b >= hist.size()) hist.resize(b + 1, 0);
+        ++hist[b];
+      }
 }
 
 void addThicknessHistogram(const std::vector<float>& thickness, const LabelVolume& block, int phase, int zFrom, int zTo,
@@ -228,7 +258,7 @@ SizeDistribution sizeDistribution(const LabelVolume& v, int phase, bool withLoca
   }
   if (!withLocalThickness || count == 0) return s;
 
-  const auto thickness = localThicknessOf(v, inside, longestSideUm(v));
+  const auto thickness = localThicknessOf(v, inside, longestSideUm(v), wholeBox(v));
   const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
   std::vector<long long> hist;
   addThicknessHistogram(thickness, v, phase, 0, v.nz, step, hist);

@@ -39,6 +39,19 @@ std::vector<float> localThicknessInBlock(const LabelVolume& block, int phase, do
                                         int centreTo);
 /// The largest distance to the outside (µm) of the phase's voxels in slices zFrom .. zTo - 1 of the block, as the block sees it.
 double largestDistanceInBlock(const LabelVolume& block, int phase, int zFrom, int zTo);
+
+// Tiles in x, y and z (local_thickness_tiled.hpp): the same with a halo on every axis.
+/// Voxels from[a] <= c[a] < to[a] along each axis.
+struct VoxelBox {
+  std::array<int, 3> from{}, to{};
+};
+/// Local thickness of the voxels whose `mask.phase` is 1 (the others 0), from balls centred in `centres`.
+std::vector<float> localThicknessInTile(const LabelVolume& mask, double longestUm, const VoxelBox& centres);
+/// The largest distance to the outside (µm) of the `inside` voxels in `own`, as a tile of `shape` sees it.
+double largestDistanceInTile(const std::vector<std::uint8_t>& inside, const LabelVolume& shape, const VoxelBox& own);
+/// Adds the thickness histogram of the `inside` voxels in `own`.
+void addThicknessHistogram(const std::vector<float>& thickness, const std::vector<std::uint8_t>& inside,
+                           const LabelVolume& shape, const VoxelBox& own, double step, std::vector<long long>& hist);
 /// Adds the thickness histogram of the phase's voxels in slices zFrom .. zTo - 1 of the block (bin b: diameter (b + 1) step).
 void addThicknessHistogram(const std::vector<float>& thickness, const LabelVolume& block, int phase, int zFrom, int zTo,
                            double step, std::vector<long long>& hist);

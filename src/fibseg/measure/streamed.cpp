@@ -159,25 +159,27 @@ std::vector<PhaseConnectivity> StreamedConnectivity::result() const {
 }
 
 std::size_t streamedBytesPerSlice(const LabelVolume& shape, bool sizes) {
-  // Areas: labels + one float field per phase; connectivity: labels + 2 x 4-byte labels; local
-  // thickness: labels + mask + distances + thickness (4) + ridge centres (16 per voxel at most).
+  // Areas: labels + one float field per phase; connectivity: labels + 2 x 4-byte labels. The
+  // local thickness comes after, in tiles of its own size (a slice of them needs its bit mask).
   const std::size_t plane = std::size_t(shape.nx) * shape.ny;
-  std::size_t perVoxel = std::max<std::size_t>(1 + 4 * shape.phases(), 9);
-  if (sizes) perVoxel = std::max<std::size_t>(perVoxel, 1 + 1 + 4 + 4 + 16);
-  return plane * perVoxel;
+  const std::size_t perVoxel = std::max<std::size_t>(1 + 4 * shape.phases(), 9);
+  return plane * perVoxel + (sizes ? plane / 8 : 0);
 }
 
 MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs, double smoothingUm, bool sizes,
-                              int blockSlices, double sizesMinChords) {
+                              int blockSlices, double sizesMinChords, const TiledThicknessOptions& thicknessOptions,
+                              bool triplePhaseBoundaries) {
   const LabelVolume& shape = source.shape();
   const int nz = shape.nz, phases = shape.phases();
   if (blockSlices < 1) throw Error("streamed metrics: block of " + std::to_string(blockSlices) + " slices");
   MeasuredParts r;
   r.blockSlices = std::min(blockSlices, nz);
+  ChordRuns chords(phases);
+  {  // scoped: the clusters' union-find is freed before the local thickness
   AreaLayers layers(phases, nz, slabs);
   StreamedConnectivity connectivity(shape);
-  ChordRuns chords(phases);
   const int areaHalo = areaHaloSlices(shape, smoothingUm);
+  TriplePhaseEdgeCounts tpbEdges;
   for (int z0 = 0; z0 < nz; z0 += r.blockSlices) {
     const int z1 = std::min(nz, z0 + r.blockSlices);
     ++r.blocks;
@@ -188,11 +190,14 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
     addPhaseCounts(block, from, nz, slabAxis, slabs, z0, z1, r.counts);
     addChordRuns(block, from, z0, z1, chords);
     addAreaLayers(block, from, nz, smoothingUm, slabAxis, slabs, czFrom, czTo, layers);
+    if (triplePhaseBoundaries) addTriplePhaseEdges(block, from, nz, std::max(0, czFrom), czTo, {}, tpbEdges);
     if (from == z0 && to == z1) connectivity.addBlock(block, z0);
     else connectivity.addBlock(source.readSlices(z0, z1), z0);  // its own slices only
   }
   r.areas = finishAreas(layers, phases, nz, slabs);
+  if (triplePhaseBoundaries) r.triplePhaseBoundaries = finishTriplePhaseBoundaries(shape, tpbEdges, -1);
   r.connectivity = connectivity.result();
+  }
   r.sizes.resize(phases);
   r.sizesNullReason.resize(phases);
   std::vector<bool> thickness(phases, false);
@@ -203,45 +208,22 @@ MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs
     if (sizes && chords.voxels[p] > 0) r.sizesNullReason[p] = sizesNotRepresentative(shape, inVoxels, sizesMinChords);
     thickness[p] = sizes && chords.voxels[p] > 0 && r.sizesNullReason[p].empty();
   }
-  if (std::none_of(thickness.begin(), thickness.end(), [](bool b) { return b; })) return r;
-  // Local thickness: first the largest inscribed radius R (each block's own, with a halo grown
-  // until its largest distance fits in it), then each block with a halo of 2 ceil(R / h_z) + 1.
-  const double hz = shape.voxelUm[Z];
-  std::vector<double> largest(phases, 0);
-  for (int z0 = 0; z0 < nz; z0 += r.blockSlices) {
-    const int z1 = std::min(nz, z0 + r.blockSlices);
-    for (int halo = 8;; halo *= 2) {
-      const int from = std::max(0, z0 - halo), to = std::min(nz, z1 + halo);
-      const LabelVolume block = source.readSlices(from, to);
-      bool fits = true;
-      std::vector<double> here(phases, 0);
-      for (int p = 0; p < phases && fits; ++p) {
-        if (!thickness[p]) continue;
-        here[p] = largestDistanceInBlock(block, p, z0 - from, z1 - from);
-        // Exact once within the halo on both sides (or the halo reaches the volume's faces).
-        fits = here[p] <= halo * hz || (from == 0 && to == nz);
-      }
-      if (!fits) continue;
-      for (int p = 0; p < phases; ++p) largest[p] = std::max(largest[p], here[p]);
-      break;
-    }
-  }
+  // Local thickness: in tiles along x, y and z with halos as wide as the largest inscribed
+  // radius, found first (local_thickness_tiled.hpp).
   const double step = *std::min_element(shape.voxelUm.begin(), shape.voxelUm.end());
-  const double longest = longestSideUm(shape);
   for (int p = 0; p < phases; ++p) {
-    const long long count = chords.voxels[p];
     if (!thickness[p]) continue;
-    const int reach = int(std::ceil(largest[p] / hz)), halo = 2 * reach + 1;
-    r.thicknessHaloSlices = std::max(r.thicknessHaloSlices, halo);
-    std::vector<long long> hist;
-    for (int z0 = 0; z0 < nz; z0 += r.blockSlices) {
-      const int z1 = std::min(nz, z0 + r.blockSlices);
-      const int from = std::max(0, z0 - halo), to = std::min(nz, z1 + halo);
-      const LabelVolume block = source.readSlices(from, to);
-      const auto thickness = localThicknessInBlock(block, p, longest, z0 - reach - from, z1 + reach - from);
-      addThicknessHistogram(thickness, block, p, z0 - from, z1 - from, step, hist);
+    // The first halo: the phase's longest mean chord (about its feature size), 8 voxels at least.
+    double startHalo = 8 * *std::max_element(shape.voxelUm.begin(), shape.voxelUm.end());
+    for (double c : r.sizes[p].meanChordUm) startHalo = std::max(startHalo, c);
+    const auto t = localThicknessTiled(source, p, startHalo, step, thicknessOptions);
+    r.thicknessHaloSlices = std::max(r.thicknessHaloSlices, t.haloVoxels[Z]);
+    for (int a = 0; a < 3; ++a) {
+      r.thicknessHaloVoxels[a] = std::max(r.thicknessHaloVoxels[a], t.haloVoxels[a]);
+      r.thicknessTileVoxels[a] = std::max(r.thicknessTileVoxels[a], t.tileVoxels[a]);
     }
-    finishThickness(r.sizes[p], hist, count, step);
+    r.thicknessTiles += t.tiles;
+    finishThickness(r.sizes[p], t.histogram, chords.voxels[p], step);
   }
   return r;
 }

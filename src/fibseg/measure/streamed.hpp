@@ -12,19 +12,24 @@
 //   the same count;
 // - mean chords: runs counted with one slice of overlap (a run along z starts where the slice
 //   below is not the phase), so runs cross block faces;
-// - local thickness: see localThicknessStreamed in sizes.hpp (halo found from the largest
-//   inscribed radius).
+// - triple-phase boundary edges: counted at their lowest voxel, by voxel layer as the area cells
+//   (the layer of z belongs to the block owning z + 1): integer counts, summed;
+// - local thickness: tiles along x, y and z with halos as wide as the largest inscribed radius,
+//   found first (local_thickness_tiled.hpp), so a slice need not fit in memory with its halo.
 // Each `add*` function takes one block and can run as a task of a distributed run; the
 // accumulators merge blocks in z order.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "fibseg/measure/connectivity.hpp"
 #include "fibseg/measure/fractions.hpp"
 #include "fibseg/measure/label_source.hpp"
+#include "fibseg/measure/local_thickness_tiled.hpp"
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
 #include "fibseg/measure/tortuosity_plan.hpp"
+#include "fibseg/measure/triple_phase_boundary.hpp"
 
 namespace fibseg::measure {
 
@@ -67,14 +72,21 @@ struct MeasuredParts {
   std::vector<SizeDistribution> sizes;
   std::vector<std::string> sizesNullReason;  // per phase: why no local thickness (empty: computed or not asked)
   int blockSlices = 0, blocks = 0;
-  int thicknessHaloSlices = 0;  // the local thickness' halo (0 when not computed)
+  int thicknessHaloSlices = 0;  // the local thickness' halo along z (0 when not computed)
+  std::array<int, 3> thicknessHaloVoxels{}, thicknessTileVoxels{};  // largest over the phases
+  int thicknessTiles = 0;  // over the phases
+  std::optional<TriplePhaseBoundaries> triplePhaseBoundaries;  // streamed: the edges, not the active ones
 };
 
-/// Bytes per slice a block needs at its peak (labels, smoothed fields, cluster labels, distances).
+/// Bytes per slice a block needs at its peak (labels, smoothed fields, cluster labels); the local
+/// thickness' tiles are sized apart, within TiledThicknessOptions::memoryBytes (`sizes`: its mask's bit a voxel).
 std::size_t streamedBytesPerSlice(const LabelVolume& shape, bool sizes);
 
-/// Everything but tortuosity, in blocks of `blockSlices` slices (the halos come on top).
+/// Everything but tortuosity, in blocks of `blockSlices` slices (the halos come on top); the
+/// local thickness in tiles within `thicknessOptions.memoryBytes`; the triple-phase boundary
+/// edges (not the active ones) when `triplePhaseBoundaries`.
 MeasuredParts measureStreamed(const LabelSource& source, int slabAxis, int slabs, double smoothingUm, bool sizes,
-                              int blockSlices, double sizesMinChords = 0);
+                              int blockSlices, double sizesMinChords = 0,
+                              const TiledThicknessOptions& thicknessOptions = {}, bool triplePhaseBoundaries = false);
 
 }  // namespace fibseg::measure

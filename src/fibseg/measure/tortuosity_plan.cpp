@@ -105,7 +105,8 @@ double estimatedSolveSeconds(std::size_t voxels) {
 }
 
 TortuosityPlan planTortuosity(const LabelVolume& v, const TortuositySelection& sel, double minChords,
-                              const std::vector<std::array<double, 3>>& chords, const std::vector<long long>& phaseVoxels) {
+                              const std::vector<std::array<double, 3>>& chords, const std::vector<long long>& phaseVoxels,
+                              const SolveCost& cost) {
   for (const auto& [name, axes] : sel.entries) {
     bool known = name == "*";
     for (const auto& phase : v.phaseNames) known = known || toLower(phase) == toLower(name);
@@ -148,11 +149,13 @@ TortuosityPlan planTortuosity(const LabelVolume& v, const TortuositySelection& s
       ++plan.solves;
       solved += (solved.empty() ? "" : ", ") + label;
     }
-  plan.estimatedSeconds = plan.solves * estimatedSolveSeconds(v.voxels());
+  const double perSolve = cost.voxels > 0 ? cost.voxels : double(v.voxels());
+  plan.estimatedSeconds = plan.solves * estimatedSolveSeconds(std::size_t(perSolve));
   if (plan.solves == 0) plan.summary = "tortuosity: nothing to solve";
   else
     plan.summary = "tortuosity: " + std::to_string(plan.solves) + " solve" + (plan.solves > 1 ? "s" : "") + " (" +
-                   solved + "), roughly " + fixed(plan.estimatedSeconds, plan.estimatedSeconds < 10 ? 1 : 0) + " s";
+                   solved + ")" + (cost.how.empty() ? "" : " " + cost.how) + ", roughly " +
+                   fixed(plan.estimatedSeconds, plan.estimatedSeconds < 10 ? 1 : 0) + " s";
   if (!skipped.empty()) plan.summary += "; skipped as not representative (volume too short for the features): " + skipped;
   return plan;
 }

@@ -38,6 +38,13 @@ struct PlannedSolve {
   std::string reason;  // why not, when not
 };
 
+/// What one (phase, axis) solve covers, for the time estimate: by default the whole volume; by
+/// REV the cubes (and the whole volume too when it is solved beside them).
+struct SolveCost {
+  double voxels = 0;  // voxels solved per (phase, axis); 0: the whole volume's
+  std::string how;    // e.g. "by REV: 5 cubes of 64^3 and 5 of 128^3 each" (empty: the whole volume)
+};
+
 struct TortuosityPlan {
   std::vector<std::array<PlannedSolve, 3>> phases;  // [phase][axis]
   int solves = 0;
@@ -49,7 +56,7 @@ struct TortuosityPlan {
 /// `phaseVoxels[p]`: its voxel count. `minChords` <= 0 turns the representativeness test off.
 TortuosityPlan planTortuosity(const LabelVolume& volume, const TortuositySelection& selection, double minChords,
                               const std::vector<std::array<double, 3>>& meanChordVoxels,
-                              const std::vector<long long>& phaseVoxels);
+                              const std::vector<long long>& phaseVoxels, const SolveCost& cost = {});
 
 /// Why a phase's local thickness would not mean something here: the volume spans fewer than
 /// `minChords` of its mean chords along some axis (its features are cut by the faces, the balls

@@ -17,6 +17,19 @@ std::vector<int> revEdges(const LabelVolume& shape, int smallestEdge, int larges
   return edges;
 }
 
+SolveCost revSolveCost(const LabelVolume& shape, const RevOptions& o, bool withFull) {
+  SolveCost cost;
+  std::string edges;
+  for (int edge : revEdges(shape, o.smallestEdge, o.largestEdge)) {
+    edge = std::min({edge, shape.nx, shape.ny, shape.nz});  // as revCubes makes them
+    cost.voxels += double(o.positions) * edge * edge * edge;
+    edges += (edges.empty() ? "" : ", ") + std::to_string(edge) + "^3";
+  }
+  cost.how = "by REV: " + std::to_string(o.positions) + " cubes of each edge (" + edges + ")";
+  if (withFull) cost.voxels += double(shape.voxels()), cost.how += ", and the whole volume beside them";
+  return cost;
+}
+
 RevCubes revCubes(const LabelSource& source, const RevOptions& o) {
   const LabelVolume& shape = source.shape();
   RevCubes cubes;

@@ -12,6 +12,7 @@
 
 #include "fibseg/measure/label_source.hpp"
 #include "fibseg/measure/tortuosity.hpp"
+#include "fibseg/measure/tortuosity_plan.hpp"
 
 namespace fibseg::measure {
 
@@ -38,6 +39,10 @@ struct RevResult {
 /// The cube edges for a volume: doubling from smallestEdge up to half its smallest side and
 /// largestEdge (> 0); that half side alone when smaller than smallestEdge.
 std::vector<int> revEdges(const LabelVolume& shape, int smallestEdge, int largestEdge);
+
+/// What one (phase, axis) solves by REV, for the time estimate: `positions` cubes of each edge,
+/// and the whole volume when `withFull` (rev asked for where the full solve fits: both are solved).
+SolveCost revSolveCost(const LabelVolume& shape, const RevOptions& options, bool withFull);
 
 /// The cubes themselves (small: a few times the largest edge cubed), read once for every phase and axis.
 struct RevCubes {

@@ -6,6 +6,8 @@
 // An edge is "active" when each of its three phases' voxels there belongs to a cluster that
 // percolates along the given axis (ions, electrons and gas or the active material all reach it).
 #include <array>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,5 +32,18 @@ struct TriplePhaseBoundaries {
 /// activeAxis = X, Y or Z: also count the active edges (one connectivity labelling per phase);
 /// -1: skip them. Throws fibseg::Error for a volume of more than 32 phases.
 TriplePhaseBoundaries triplePhaseBoundaries(const LabelVolume& volume, int activeAxis);
+
+// Block by block (the streamed metrics): an edge is counted at its lowest voxel, so the edges of
+// voxel layer z need slices z and z + 1; the counts are integers, summed in any order.
+/// Edges per (phases present | phases active << 32) mask of their four voxels, per edge axis.
+using TriplePhaseEdgeCounts = std::map<std::uint64_t, std::array<long long, 3>>;
+/// Adds the edges of voxel layers zFrom .. zTo - 1 (global) of `block`, which starts at global
+/// slice zOffset and holds layer zTo too unless zTo = nzTotal. `percolates` (per voxel of the
+/// block, or empty: no active edges) marks the voxels in a percolating cluster.
+void addTriplePhaseEdges(const LabelVolume& block, int zOffset, int nzTotal, int zFrom, int zTo,
+                         const std::vector<std::uint8_t>& percolates, TriplePhaseEdgeCounts& counts);
+/// The lengths per triple from the counts of the whole volume (`shape`: its size and phases).
+TriplePhaseBoundaries finishTriplePhaseBoundaries(const LabelVolume& shape, const TriplePhaseEdgeCounts& counts,
+                                                  int activeAxis);
 
 }  // namespace fibseg::measure

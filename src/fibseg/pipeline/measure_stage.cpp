@@ -77,8 +77,7 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
     // In blocks of slices within the limit (one block when it fits): the same numbers
     // (measure/streamed.hpp).
     const std::size_t perSlice = measure::streamedBytesPerSlice(shape, options.sizes);
-    const int haloGuess =
-        2 * measure::areaHaloSlices(shape, measure::areaSmoothingUm(shape, options)) + (options.sizes ? 16 : 0);
+    const int haloGuess = 2 * measure::areaHaloSlices(shape, measure::areaSmoothingUm(shape, options));
     int block = options.blockSlices;
     if (block == 0) block = int(std::min<std::size_t>(shape.nz + haloGuess, limit / perSlice)) - haloGuess;
     if (block < 1)
@@ -89,9 +88,11 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
       options.log("reading " + std::to_string(shape.nx) + " x " + std::to_string(shape.ny) + " x " +
                   std::to_string(shape.nz) + " in blocks of " + std::to_string(block) + " slices (the whole volume's " +
                   "metrics need " + mib(wholeNeed) + ", limit " + limitText + ")");
+    measure::TiledThicknessOptions thickness;
+    thickness.memoryBytes = limit;
     const auto parts = measure::measureStreamed(source, options.slabAxis, options.slabs,
                                                 measure::areaSmoothingUm(shape, options), options.sizes, block,
-                                                options.sizesMinChords);
+                                                options.sizesMinChords, thickness, options.triplePhaseBoundaries);
     std::optional<measure::LabelVolume> whole;
     std::map<std::pair<int, int>, json> revJson, fullTau;
     measure::RevOptions revOptions = options.rev;
@@ -133,7 +134,9 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
       if (!whole) whole = source.readSlices(0, shape.nz);
       return measure::tortuosity(*whole, phase, axis, {});
     };
-    metrics = measure::metricsFromParts(shape, parts, options, solve);
+    measure::MetricsOptions planned = options;  // the console's estimate counts what REV solves
+    if (rev) planned.tortuosityCost = measure::revSolveCost(shape, revOptions, solveNeed <= limit);
+    metrics = measure::metricsFromParts(shape, parts, planned, solve);
     for (const auto& [key, edges] : revJson) {
       auto& ph = metrics["phases"][shape.phaseNames[key.first]];
       ph["tortuosity_rev"][measure::axisName(key.second)] = edges;
@@ -155,12 +158,15 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
       metrics["streamed"] = {{"block_slices", parts.blockSlices},
                              {"blocks", parts.blocks},
                              {"memory_limit_mib", limit >> 20},
-                             {"local_thickness_halo_slices", parts.thicknessHaloSlices},
+                             {"local_thickness_halo_voxels_xyz", parts.thicknessHaloVoxels},
+                             {"local_thickness_tile_voxels_xyz", parts.thicknessTileVoxels},
+                             {"local_thickness_tiles", parts.thicknessTiles},
                              {"method", "read in blocks of slices; counts summed, areas per marching-cubes cell layer "
                                         "(halo: the smoothing kernel + 1), clusters joined across block faces by "
-                                        "union-find, chord runs with one slice of overlap, local thickness with a "
-                                        "halo of 2 ceil(R / h_z) + 1 slices, R the largest inscribed radius found "
-                                        "block by block first: the same numbers as the whole volume's"}};
+                                        "union-find, chord runs with one slice of overlap, local thickness in tiles "
+                                        "along x, y and z with a halo of 2 ceil(R / h) + 1 voxels, R the largest "
+                                        "inscribed radius found tile by tile first: the same numbers as the whole "
+                                        "volume's"}};
   }
   json out;
   out["voxel_size_source"] = voxelSource;
