@@ -260,10 +260,12 @@ struct DistributedRun::State {
   std::unique_ptr<Progress> progress;
   std::ostream* log = nullptr;
   std::string stage;  // of the progress shown
+  bool alignedJoined = false;
+  std::unique_ptr<VolumeJoin> labelsJoin;  // TIFF output: labels.tif joined as segment blocks finish
 };
 
 DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions& options, bool resume)
-    : state_(std::make_unique<State>(State{params, options, {}, nullptr, {}, Clock::now(), {}, nullptr, nullptr, {}})) {
+    : state_(std::make_unique<State>(State{params, options, {}, nullptr, {}, Clock::now(), {}, nullptr, nullptr, {}, false, nullptr})) {
   State& s = *state_;
   s.log = options.log ? options.log : &std::cerr;
   params.requireComplete();
@@ -366,9 +368,22 @@ void DistributedRun::afterCorrection() {
   // The histogram as GreyHistogram sums it: one image of the counts would not do; add them.
   histogram = segment::GreyHistogram::fromCounts(stack.bitDepth, counts);
   finishCorrection(s.plan, stack, histogram, ortho, faces);
-  if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, stack));
   writeTextFile(blocksFolder(s.plan) / "stack.json", toJson(stack, "", "").dump() + "\n");
   createVolume(s.plan, labelsVolume(s.plan, stack));
+  s.labelsJoin = std::make_unique<VolumeJoin>(s.plan, labelsVolume(s.plan, stack));
+}
+
+void DistributedRun::joinAligned() {
+  State& s = *state_;
+  if (s.alignedJoined) return;
+  if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, s.results.stack));
+  s.alignedJoined = true;
+}
+
+void DistributedRun::joinFinishedLabels() {
+  State& s = *state_;
+  if (!s.labelsJoin) throw Error("joinFinishedLabels before afterCorrection (internal error)");
+  s.labelsJoin->appendFinished([&](int b) { return fs::exists(recordPath(s.plan.output, "segment", b)); });
 }
 
 RunSummary DistributedRun::finish() {
@@ -391,7 +406,9 @@ RunSummary DistributedRun::finish() {
     faces.place(block.first, BlockFaces(matFromJson(r.at("front")), matFromJson(r.at("top")), matFromJson(r.at("side"))));
   }
   finishSegmentation(s.plan, segmentContext(s.plan, stack), ortho, faces);
-  joinVolumeBlocks(s.plan, labelsVolume(s.plan, stack));
+  joinAligned();
+  if (!s.labelsJoin) throw Error("finish before afterCorrection (internal error)");
+  s.labelsJoin->finish();
   std::error_code ec;
   fs::remove_all(blocksFolder(s.plan), ec);  // the records and the corrected blocks: not outputs
   // A worker killed while writing leaves its temporary file (AtomicFile: ".NAME.tmpPID_N"); the
