@@ -68,6 +68,12 @@ def run_cli(c, folder):
 
 
 def peak_rss_mib():
+    # VmHWM, the high-water mark of this process's own memory: getrusage's ru_maxrss is carried over
+    # exec from the parent, so a spawned worker would report the client's size at its start.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
@@ -148,6 +154,7 @@ def main():
     parser.add_argument("--memory-size", default="2048x1536", help="slice size WxH of the 20 / 200 slice runs")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-lco", action="store_true")
+    parser.add_argument("--memory-only", action="store_true", help="only the 20 / 200 slice memory runs")
     parser.add_argument("--skip-zarr", action="store_true")
     parser.add_argument("--phantom", help="an existing phantom folder (fibseg phantom DIR ...) instead of making one")
     parser.add_argument("--repeats", type=int, default=1, help="interleaved rounds of local and distributed runs")
@@ -160,7 +167,9 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     workers = tuple(int(n) for n in args.workers.split(","))
-    if args.phantom:
+    if args.memory_only:
+        pass
+    elif args.phantom:
         phantom = pathlib.Path(args.phantom)
         shape = json.loads((phantom / "phantom.json").read_text()) if (phantom / "phantom.json").exists() else {}
         label = f"phantom {phantom.name} {shape.get('slices', '')} x {shape.get('width', '')} x {shape.get('height', '')}"
@@ -169,8 +178,9 @@ def main():
         phantom = work / "phantom60"
         fibseg.phantom(str(phantom), width=w, height=h, slices=60, seed=1)
         label = f"phantom 60 x {w} x {h}"
-    case(label, phantom / "raw", work, workers_list=workers, zarr=not args.skip_zarr, repeats=args.repeats)
-    if args.skip_lco:
+    if not args.memory_only:
+        case(label, phantom / "raw", work, workers_list=workers, zarr=not args.skip_zarr, repeats=args.repeats)
+    if args.skip_lco or args.memory_only:
         pass
     elif LCO.is_dir():
         case("lco-fibsem bse", LCO, work, workers_list=(2,), zarr=not args.skip_zarr, repeats=args.repeats)
