@@ -40,7 +40,7 @@ fuzz:
 	scripts/install-deps --fuzz
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFIBSEG_FUZZ=ON \
 	  -DFIBSEG_TESTS=OFF -DFIBSEG_BENCH=OFF -DCMAKE_CXX_FLAGS="$(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link" $(LAUNCHER)
-	cmake --build build-fuzz -j $(JOBS) --target tiff_fuzz png_fuzz xlsx_fuzz toml_fuzz model_fuzz transforms_fuzz
+	cmake --build build-fuzz -j $(JOBS) --target tiff_fuzz png_fuzz xlsx_fuzz toml_fuzz model_fuzz transforms_fuzz zarr_fuzz
 	fuzz/run build-fuzz $(FUZZ_SECONDS)
 
 # SANITIZE_TARGETS empty: the whole suite (ctest); else only those test executables.

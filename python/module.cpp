@@ -288,6 +288,8 @@ void addDistributed(py::module_& m) {
       .def("missing_blocks", [](DistributedRunHandle& h, const std::string& stage) { return h.run->missingBlocks(stage); })
       .def("after_registration", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterRegistration(); }); })
       .def("after_correction", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterCorrection(); }); })
+      .def("join_aligned", [](DistributedRunHandle& h) { h.call([](auto& r) { r.joinAligned(); }); })
+      .def("join_finished_labels", [](DistributedRunHandle& h) { h.call([](auto& r) { r.joinFinishedLabels(); }); })
       .def("finish", [](DistributedRunHandle& h) {
         const auto summary = h.call([](auto& r) { return r.finish(); });
         return summaryDict(summary);

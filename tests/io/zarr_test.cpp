@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "fibseg/core/error.hpp"
 #include "temp_folder.hpp"
@@ -78,6 +81,37 @@ TEST(Zarr, ABadZarrayIsRefusedNamingTheFile) {
   }
   std::ofstream(dir.path / "a" / ".zarray") << R"({"zarr_format": 2, "shape": [2, 2, 2], "chunks": [1, 1, 1], "dtype": "<f4", "compressor": null})";
   EXPECT_THROW(io::readZarrArrayInfo(dir.path / "a"), Error);
+}
+
+// Outside data (fibseg measure reads any store): members of the wrong JSON type, chunks too large
+// to hold, a zlib level out of range: each a fibseg::Error naming the file and what was wrong,
+// never nlohmann's own exception or an allocation of the declared size.
+TEST(Zarr, MetadataOfTheWrongTypeOrSizeIsRefusedNamingIt) {
+  TempDir dir("types");
+  fs::create_directories(dir.path / "a");
+  const std::string good = R"("shape": [2, 4, 4], "chunks": [1, 4, 4], "dtype": "|u1", "order": "C")";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"zarr_format": "2", )" + good + "}", "zarr_format"},
+      {R"({"zarr_format": 2, "shape": [2, 4, 4], "chunks": [1, 4, 4], "dtype": 1})", "dtype"},
+      {R"({"zarr_format": 2, "shape": [2, 4, 4], "chunks": [1, 4, 4], "dtype": "|u1", "order": 0})", "order"},
+      {R"({"zarr_format": 2, )" + good + R"(, "dimension_separator": ["/"]})", "dimension_separator"},
+      {R"({"zarr_format": 2, )" + good + R"(, "compressor": {"id": "zlib", "level": "9"}})", "zlib level"},
+      {R"({"zarr_format": 2, )" + good + R"(, "compressor": {"id": 5}})", "compressor"},
+      {R"({"zarr_format": 2, "shape": [2, 4, 4], "chunks": [1073741824, 1073741824, 4], "dtype": "|u1"})", "GiB"},
+  };
+  for (const auto& [zarray, named] : cases) {
+    std::ofstream(dir.path / "a" / ".zarray") << zarray;
+    try {
+      io::readZarrArrayInfo(dir.path / "a");
+      ADD_FAILURE() << "accepted: " << zarray;
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr((dir.path / "a" / ".zarray").string())) << zarray;
+      EXPECT_THAT(e.what(), HasSubstr(named)) << zarray;
+    }
+  }
+  // zlib at level 0 is still a zlib stream (numcodecs writes one): read as such, not as raw bytes.
+  std::ofstream(dir.path / "a" / ".zarray") << R"({"zarr_format": 2, )" + good + R"(, "compressor": {"id": "zlib", "level": 0}})";
+  EXPECT_EQ(io::readZarrArrayInfo(dir.path / "a").zlibLevel, 1);
 }
 
 TEST(OmeZarr, LevelsHalveYAndXLabelsByNearestNeighbourAndMetadata) {

@@ -11,9 +11,10 @@ retries them:
 2. register: one task reads, crops and compares the slices in order, solves for the shifts.
 3. correct: one task per block of output.block_slices slices: read, crop, shift, correct; each
    writes its aligned volume block (Zarr chunks, or a block file) and its record.
-4. reduction on the client: histogram and Otsu threshold, brightness.csv, aligned.tif.
-5. segment: one task per block: segment, PNGs, its labels block and record.
-6. finish on the client: fractions, labels.tif, measure, run.json last, switch-in.
+4. reduction on the client: histogram and Otsu threshold, brightness.csv.
+5. segment: one task per block: segment, PNGs, its labels block and record; meanwhile the client
+   joins aligned.tif, and labels.tif block by block as they finish (TIFF output).
+6. finish on the client: fractions, the rest of labels.tif, measure, run.json last, switch-in.
 
 Every task writes its outputs into the staging folder (a disk every worker and the client
 share) and ends with its record; a rerun after the client was killed does only the blocks
@@ -46,9 +47,13 @@ def _run_graph(handle, client, one_task_per_worker):
                                  key=f"fibseg-{stage}-{b}-{abs(hash(plan))}"): sizes[b] for b in missing}
         handle.start_progress(label, handle.slices)
         handle.advance_progress(handle.slices - sum(futures.values()))  # done before a resume
+        if stage == "segment":
+            handle.join_aligned()  # TIFF output: on the client while the tasks run
         for future in distributed.as_completed(list(futures)):
             future.result()
             handle.advance_progress(futures[future])
+            if stage == "segment":
+                handle.join_finished_labels()
         handle.finish_progress()
         if stage == "correct":
             handle.after_correction()

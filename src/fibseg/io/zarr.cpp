@@ -79,7 +79,15 @@ ZarrArrayInfo readZarrArrayInfo(const fs::path& folder) {
     return Error(file.string() + ": " + what + "; expected a Zarr v2 3D array of uint8 or uint16, C order, zlib or no compressor");
   };
   if (!j.is_object()) throw bad(in ? "not JSON" : "missing");
-  if (j.value("zarr_format", 0) != 2) throw bad("zarr_format is not 2");
+  // Outside data: a member of another JSON type is a bad file, said as such (json::value would
+  // throw its own type_error).
+  const auto text = [&](const char* key, const std::string& absent) {
+    if (!j.contains(key)) return absent;
+    if (!j[key].is_string()) throw bad(std::string(key) + " is not a string");
+    return j[key].get<std::string>();
+  };
+  if (!j.contains("zarr_format") || !j["zarr_format"].is_number_integer() || j["zarr_format"].get<long long>() != 2)
+    throw bad("zarr_format is not 2");
   ZarrArrayInfo info;
   if (!j.contains("shape") || !j["shape"].is_array() || j["shape"].size() != 3 || !j.contains("chunks") ||
       !j["chunks"].is_array() || j["chunks"].size() != 3)
@@ -90,17 +98,30 @@ ZarrArrayInfo readZarrArrayInfo(const fs::path& folder) {
       throw bad("shape or chunks out of range");
     info.shape[a] = j["shape"][a].get<int>(), info.chunks[a] = j["chunks"][a].get<int>();
   }
-  const std::string dtype = j.value("dtype", "");
+  const std::string dtype = text("dtype", "");
   if (dtype == "|u1" || dtype == "<u1") info.bitDepth = 8;
   else if (dtype == "<u2") info.bitDepth = 16;
   else throw bad("dtype " + dtype);
-  if (j.value("order", "C") != "C") throw bad("order is not C");
+  // A chunk is read whole into memory; fibseg writes block_slices whole slices (16 x 6144 x 4096
+  // x 2 bytes = 0.8 GB at most in practice).
+  const double chunkBytes = double(info.chunks[0]) * info.chunks[1] * info.chunks[2] * (info.bitDepth / 8);
+  if (chunkBytes > double(kMaxZarrChunkBytes))
+    throw bad("chunks of " + std::to_string(info.chunks[0]) + " x " + std::to_string(info.chunks[1]) + " x " +
+              std::to_string(info.chunks[2]) + " voxels (over " + std::to_string(kMaxZarrChunkBytes >> 30) + " GiB each)");
+  if (text("order", "C") != "C") throw bad("order is not C");
   if (j.contains("filters") && !j["filters"].is_null()) throw bad("filters are set");
-  if (j.contains("dimension_separator") && j["dimension_separator"] != ".") throw bad("dimension_separator is not '.'");
+  if (text("dimension_separator", ".") != ".") throw bad("dimension_separator is not '.'");
   const auto& c = j.contains("compressor") ? j["compressor"] : json(nullptr);
-  if (c.is_null()) info.zlibLevel = 0;
-  else if (c.is_object() && c.value("id", "") == "zlib") info.zlibLevel = c.value("level", 1);
-  else throw bad("compressor " + c.dump());
+  if (c.is_null()) {
+    info.zlibLevel = 0;
+  } else if (c.is_object() && c.contains("id") && c["id"] == "zlib") {
+    const json level = c.contains("level") ? c["level"] : json(1);
+    if (!level.is_number_integer() || level.get<long long>() < 0 || level.get<long long>() > 9)
+      throw bad("zlib level " + level.dump() + " (expected 0-9)");
+    info.zlibLevel = std::max(1, level.get<int>());  // level 0 is still a zlib stream
+  } else {
+    throw bad("compressor " + c.dump());
+  }
   return info;
 }
 

@@ -8,6 +8,7 @@
 // (a block of slices, all tiles) write in parallel without locks; every chunk file is written to
 // a temporary name and renamed, so a reader never sees half a chunk.
 #include <array>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,8 +27,11 @@ struct ZarrArrayInfo {
 /// Creates `folder` (an array) with its .zarray; no chunks yet (missing chunks read as 0).
 void createZarrArray(const std::filesystem::path& folder, const ZarrArrayInfo& info);
 
+/// The largest chunk a reader accepts (it holds one whole in memory).
+constexpr std::size_t kMaxZarrChunkBytes = std::size_t(2) << 30;
+
 /// Reads `folder`/.zarray; throws fibseg::Error naming the file when it is not a 3D u1/u2 C-order
-/// array with no compressor or zlib.
+/// array with no compressor or zlib, or its chunks are larger than kMaxZarrChunkBytes.
 ZarrArrayInfo readZarrArrayInfo(const std::filesystem::path& folder);
 
 /// Writes slices [z0, z0 + slices.size()) in every chunk they cover. z0 must start a chunk and

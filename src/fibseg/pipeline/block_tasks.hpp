@@ -56,6 +56,11 @@ class DistributedRun {
   void afterRegistration();
   void afterCorrection();
   RunSummary finish();
+  /// TIFF output, the client's joins while the segment tasks run (finish() does what is left):
+  /// aligned.tif from the correct blocks (after afterCorrection), and labels.tif from the segment
+  /// blocks finished so far, in order.
+  void joinAligned();
+  void joinFinishedLabels();
 
   /// The run's progress lines, as `fibseg run` prints them.
   void startProgress(const std::string& stage, int total);

@@ -122,19 +122,34 @@ void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block
   else writeBlockFile(plan, volume, block, slices);
 }
 
-void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume) {
+void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume) { VolumeJoin(plan, volume).finish(); }
+
+VolumeJoin::VolumeJoin(const RunPlan& plan, VolumeSpec volume) : plan_(plan), volume_(std::move(volume)) {
   if (plan.omeZarr) return;
   // Joined already by a run that was then interrupted (the TIFF appears whole, by rename, and its
   // block files go after it): a resumed run keeps it.
   std::error_code exists;
-  if (fs::exists(plan.output / (volume.name + ".tif"), exists) && !fs::exists(blockFile(plan, volume, blocksOf(plan).back())))
+  if (fs::exists(plan.output / (volume_.name + ".tif"), exists) && !fs::exists(blockFile(plan, volume_, blocksOf(plan).back())))
     return;
-  io::TiffStackWriter writer(plan.output / (volume.name + ".tif"), tiffOptions(plan, volume));
-  for (const Block& block : blocksOf(plan))
-    for (const auto& slice : readBlockFile(plan, volume, block)) writer.append(slice);
-  writer.finish();
+  writer_ = std::make_unique<io::TiffStackWriter>(plan.output / (volume_.name + ".tif"), tiffOptions(plan, volume_));
+}
+
+VolumeJoin::~VolumeJoin() = default;
+
+void VolumeJoin::appendFinished(const std::function<bool(int)>& finished) {
+  if (!writer_) return;
+  const std::vector<Block> blocks = blocksOf(plan_);
+  for (; next_ < int(blocks.size()) && finished(next_); ++next_)
+    for (const auto& slice : readBlockFile(plan_, volume_, blocks[next_])) writer_->append(slice);
+}
+
+void VolumeJoin::finish() {
+  if (!writer_) return;
+  appendFinished([](int) { return true; });
+  writer_->finish();
+  writer_.reset();
   std::error_code ec;
-  for (const Block& block : blocksOf(plan)) fs::remove(blockFile(plan, volume, block), ec);
+  for (const Block& block : blocksOf(plan_)) fs::remove(blockFile(plan_, volume_, block), ec);
 }
 
 }  // namespace fibseg::pipeline

@@ -4,6 +4,7 @@
 // (a Zarr volume holds one block of slices until its chunks are whole); a task writes its block
 // at once (Zarr: its own chunks; TIFF: a block file the finish step joins in order).
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,24 @@ void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block
 
 /// TIFF runs: NAME.tif from the block files, in order (then removed).
 void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume);
+
+/// joinVolumeBlocks a block at a time, as the tasks finish: the client appends what is ready while
+/// the remaining tasks run, instead of joining everything after the last one. Nothing for Zarr.
+class VolumeJoin {
+ public:
+  VolumeJoin(const RunPlan& plan, VolumeSpec volume);
+  ~VolumeJoin();
+  /// Appends the blocks from the next one on, in order, while `finished(block)` says its file is whole.
+  void appendFinished(const std::function<bool(int)>& finished);
+  /// Appends the rest, closes NAME.tif and removes the block files.
+  void finish();
+
+ private:
+  const RunPlan& plan_;
+  VolumeSpec volume_;
+  std::unique_ptr<io::TiffStackWriter> writer_;  // none: Zarr, or joined by an interrupted run
+  int next_ = 0;
+};
 
 /// A block file's slices (the corrected grey the segmentation tasks read).
 std::vector<cv::Mat> readBlockFile(const RunPlan& plan, const VolumeSpec& volume, const Block& block);

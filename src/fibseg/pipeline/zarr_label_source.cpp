@@ -1,5 +1,6 @@
 #include "fibseg/pipeline/zarr_label_source.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,12 @@ std::array<double, 3> ngffScale(const fs::path& store) {
   try {
     const auto attrs = nlohmann::json::parse(in);
     const auto& scale = attrs.at("multiscales").at(0).at("datasets").at(0).at("coordinateTransformations").at(0).at("scale");
-    return {scale.at(2).get<double>(), scale.at(1).get<double>(), scale.at(0).get<double>()};
+    const std::array<double, 3> xyz{scale.at(2).get<double>(), scale.at(1).get<double>(), scale.at(0).get<double>()};
+    for (const double size : xyz)
+      if (!(size > 0) || !std::isfinite(size))
+        throw Error(store.string() + "/.zattrs: level 0's scale " + scale.dump() +
+                    " is not three positive voxel sizes (z, y, x in µm); give the voxel size (--voxel-size)");
+    return xyz;
   } catch (const nlohmann::json::exception& e) {
     throw Error(store.string() + "/.zattrs: expected NGFF 0.4 multiscales with a scale for level 0 (" + e.what() +
                 "); give the voxel size (--voxel-size)");
