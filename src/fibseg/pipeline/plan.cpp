@@ -54,6 +54,7 @@ RunPlan makePlan(const config::ParamSet& params) {
   if (plan.classifier) {
     plan.learn = config::learnParamsFrom(params);
     plan.model = learn::loadModelFor(plan.learn);  // learn.preset = auto: the model's normalisation, auto-context
+    plan.learn.refine = learn::refinementFor(plan.learn, *plan.model);  // auto: the model's, unless refine_band is set
     const std::string where = "learn.model " + plan.learn.model.string();
     plan.model->requirePhases(plan.phases.names, where);
     const auto& trained = plan.model->context();
