@@ -29,7 +29,6 @@ namespace {
 
 constexpr long long kBandPixels = 1 << 19;  // ~ 0.5 Mpx per band: features stay in a few 100 MB
 constexpr const char* kFormat = "fibseg pixel classifier";
-constexpr int kStackingFolds = 3;  // auto-context on one annotated slice: folds of whole strokes
 
 void check(int status, const std::string& what) {
   if (status != 0) throw Error("XGBoost, " + what + ": " + XGBGetLastError());
@@ -326,14 +325,14 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
 
   if (!features.autoContextScales.empty()) {
     // Stage 2 on the same pixels: each row gains the first stage's probabilities around it on its
-    // own slice. Those come from a first stage that did not train on that row's stroke (stacking):
-    // the first stage's answer on its own strokes is overconfident (it was fitted to them), and a
-    // second stage trained on that learns to trust it more than it deserves on unseen slices
-    // (lco-fibsem with z context: 0.836 in-sample, 0.878 out-of-fold; bench/README.md). With two
-    // or more annotated slices the first stage is trained on the *other* slices (leave one slice
-    // out); with one, on the other connected strokes (kStackingFolds folds of whole strokes, as
-    // learn.preset = auto's cross-validation deals them). Where the rest lacks a phase, the first
-    // stage itself stands in.
+    // own slice. Those come from a first stage trained on the *other* annotated slices (stacking
+    // with leave-one-slice-out folds): the first stage's answer on its own strokes is overconfident
+    // (it was fitted to them), and a second stage trained on that learns to trust it more than it
+    // deserves on unseen slices (lco-fibsem with z context: 0.836 in-sample, 0.878 out-of-fold;
+    // bench/README.md). With one annotated slice, or when the other slices lack a phase, the
+    // first stage itself stands in. (Folds of whole strokes on one slice were tried: on lco-fibsem
+    // they raised auto's cross-validated score of auto-context, but on the phantom they lowered a
+    // one-slice model's agreement from > 0.9 to 0.88, so not kept.)
     const int extra = static_cast<int>(autoContextFeatureNames(features, context.phaseNames).size());
     const int wide = featureCount + extra;
     std::vector<long long> firstRow(examples.size() + 1, 0);
@@ -359,27 +358,20 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
       const auto contexts =
           detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
-      // Fold of each of the example's rows, and the first stage that answers for each fold.
-      const bool bySlice = examples.size() >= 2;
-      const int folds = bySlice ? 1 : kStackingFolds;
-      const cv::Mat strokeFold = bySlice ? cv::Mat() : detail::strokeFolds(example.annotation, phases, folds);
-      auto foldOf = [&](long long r) { return bySlice ? 0 : strokeFold.at<int>(where[e][r - firstRow[e]]); };
-      for (int f = 0; f < folds; ++f) {
-        const auto outOfFold = bySlice ? stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; })
-                                       : stage1On([&](long long r) { return foldOf(r) != f; });
-        cv::Mat stage1Labels(example.slice.size(), CV_8U);
-        auto stage1 = probabilityPlanes(example.slice.size(), phases);
-        classify(normalised, contexts, features, impl->cnn.get(), outOfFold ? *outOfFold : impl->forest, stage1Labels,
-                 stage1);
-        std::vector<cv::Mat> around;
-        detail::appendAutoContextFeatures(around, stage1, cv::Range(0, example.slice.rows), features);
-        for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
-          if (foldOf(r) != f) continue;
-          float* out = data2.data() + r * wide;
-          std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
-          const cv::Point p = where[e][r - firstRow[e]];
-          for (int k = 0; k < extra; ++k) out[featureCount + k] = around[k].at<float>(p);
-        }
+      const auto outOfFold =
+          examples.size() >= 2 ? stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; })
+                               : std::nullopt;
+      cv::Mat stage1Labels(example.slice.size(), CV_8U);
+      auto stage1 = probabilityPlanes(example.slice.size(), phases);
+      classify(normalised, contexts, features, impl->cnn.get(), outOfFold ? *outOfFold : impl->forest, stage1Labels,
+               stage1);
+      std::vector<cv::Mat> around;
+      detail::appendAutoContextFeatures(around, stage1, cv::Range(0, example.slice.rows), features);
+      for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
+        float* out = data2.data() + r * wide;
+        std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
+        const cv::Point p = where[e][r - firstRow[e]];
+        for (int k = 0; k < extra; ++k) out[featureCount + k] = around[k].at<float>(p);
       }
     }
     impl->stage2Model = trainBooster(data2, rows, wide, labels, weights, phases, params);
