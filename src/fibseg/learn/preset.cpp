@@ -27,7 +27,7 @@ constexpr double kMargin = 0.002;  // cross-validated mean IoU a dearer preset m
 // Training pixels per phase for a cross-validation fold's model (the final model takes
 // learn.samples_per_phase): neighbouring pixels of a stroke are near copies, and XGBoost's exact
 // split search, which costs in proportion to the rows, is most of auto's time.
-constexpr int kFoldSamplesPerPhase = 8000;
+constexpr int kFoldSamplesPerPhase = 5000;
 
 }  // namespace
 
