@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "fibseg/core/image.hpp"
@@ -336,20 +337,26 @@ void BM_RefineBoundaries(benchmark::State& state) {
 BENCHMARK(BM_RefineBoundaries)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Issue 25: `learn.preset = auto` training on strokes on 2 slices of 2048 x 1536 (phantom, 1.5 %
-// painted): 4 candidates x 2 leave-one-slice-out folds, then the chosen one on all strokes.
-// Counter cpu_s = CPU seconds of all threads per training; target <= 60 s wall on 2 cores.
+// painted), 2 leave-one-slice-out folds, then the chosen candidate on all strokes. /0: images
+// (`fibseg train --image`): 4 candidates (grey per slice or from training, auto-context on the
+// better half). /1: slices 1 and 2 of a 4-slice stack with their neighbours (`--stack`): 8
+// candidates (z context too). Counter cpu_s = CPU seconds of all threads per training; target
+// <= 60 s wall on 2 cores. The label is the choice.
 void BM_TrainAutoTwoSlices2048x1536(benchmark::State& state) {
+  const bool stack = state.range(0) == 1;
   phantom::PhantomParams p;
   p.width = 2048;
   p.height = 1536 + 100;
   p.dataBarRows = 100;
-  p.slices = 2;
+  p.slices = stack ? 4 : 2;
   p.seed = 5;
   const phantom::Phantom ph(p);
+  auto slice = [&](int z) { return ph.rawSlice(z).rowRange(0, 1536).clone(); };
   std::vector<learn::AnnotatedSlice> examples;
-  for (int z = 0; z < 2; ++z)
-    examples.push_back({ph.rawSlice(z).rowRange(0, 1536).clone(), strokes(ph.truthLabels(z), 0.015, 20 + z),
-                        "slice " + std::to_string(z)});
+  for (int z : stack ? std::vector<int>{1, 2} : std::vector<int>{0, 1})
+    examples.push_back({slice(z), strokes(ph.truthLabels(z).rowRange(0, 1536).clone(), 0.015, 20 + z),
+                        "slice " + std::to_string(z), stack ? std::vector<cv::Mat>{slice(z - 1), slice(z + 1)}
+                                                            : std::vector<cv::Mat>{}});
   learn::LearnParams lp;
   lp.features = defaultSpec();
   lp.training = defaultTraining();
@@ -364,7 +371,8 @@ void BM_TrainAutoTwoSlices2048x1536(benchmark::State& state) {
     chosen = model.presetChoiceText();
   }
   state.counters["cpu_s"] = (processCpuSeconds() - cpu) / state.iterations();
+  if (std::getenv("SHOW_PRESET")) std::printf("%s", chosen.c_str());
   state.SetLabel(chosen.substr(chosen.find('*') + 2, chosen.find('\n', chosen.find('*')) - chosen.find('*') - 2));
 }
-BENCHMARK(BM_TrainAutoTwoSlices2048x1536)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_TrainAutoTwoSlices2048x1536)->Arg(0)->Arg(1)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 

@@ -622,7 +622,7 @@ PYBIND11_MODULE(_fibseg, m) {
     requireNdim(images, "images", 2, 3, "an H x W slice or a Z x H x W stack");
     requireContiguous(images, "images");
     const int type = cvTypeOf(images, "images");
-    const auto refine = config::learnParamsFrom(all).refine;
+    const auto refine = learn::refinementFor(config::learnParamsFrom(all), model);
     const int phases = static_cast<int>(model.context().phaseNames.size());
     if (!model.needsNeighbours())
       return resultPerSlice(images, type, CV_8U, [&](const cv::Mat& slice) {
@@ -643,7 +643,7 @@ PYBIND11_MODULE(_fibseg, m) {
     return out;
   }, py::arg("model"), py::arg("images"), "Phase labels of a slice or stack by a trained model (denoised first when "
      "learn.denoise_input, as in train; a model with learn.z_context needs a Z x H x W stack; boundaries "
-     "refined when learn.refine_band > 0).");
+     "refined when learn.refine_band > 0 or, with learn.preset = auto, as training chose).");
 
   m.def("predict_uncertainty", [](const learn::Classifier& model, const py::array& image, const py::kwargs& kw) {
     const auto all = paramsFrom(kw);
@@ -660,7 +660,7 @@ PYBIND11_MODULE(_fibseg, m) {
       py::gil_scoped_release nogil;
       const cv::Mat seen = intensity::denoise(sliceView(image, type, 0), denoise);
       p = model.predict(seen, true);
-      p.labels = learn::refineBoundaries(p.labels, seen, config::learnParamsFrom(all).refine,
+      p.labels = learn::refineBoundaries(p.labels, seen, learn::refinementFor(config::learnParamsFrom(all), model),
                                          static_cast<int>(p.probabilities.size()));
     }
     py::list probabilities;

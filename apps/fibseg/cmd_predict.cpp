@@ -88,7 +88,8 @@ void addPredictCommand(CLI::App& app) {
     const auto denoise =
         config::learnParamsFrom(params).denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
     const std::string denoiseText = intensity::describeDenoise(denoise);
-    const learn::BoundaryRefinement refine = config::learnParamsFrom(params).refine;  // learn.refine_band
+    // learn.refine_band, or (learn.preset = auto) what training chose
+    const learn::BoundaryRefinement refine = learn::refinementFor(config::learnParamsFrom(params), model);
     const auto& trained = model.context();
     if (trained.denoise != denoiseText)
       throw Error("model " + o->model + " was trained on images denoised with '" + trained.denoise +

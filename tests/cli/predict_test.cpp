@@ -9,8 +9,11 @@
 #include <opencv2/imgproc.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <filesystem>
 #include <fstream>
 
@@ -202,7 +205,9 @@ TEST_F(Predict, ZContextModelTrainsOnAStackAndPredictsStacksButNotSingleImages) 
   EXPECT_THAT(single.output, HasSubstr("learn.z_context = above_below: it needs each slice's aligned neighbours"));
   std::ofstream(f / "z.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \"" << (f / "outz")
                               << "\"\n";
-  const auto flatRun = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" + (f / "z.json"));
+  // learn.preset = manual compares every feature parameter (auto accepts the model's z context).
+  const auto flatRun = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" + (f / "z.json") +
+                           " --set learn.preset=manual");
   EXPECT_NE(flatRun.exitCode, 0);
   EXPECT_THAT(flatRun.output, HasSubstr("learn.z_context: model above_below, configuration none"));
   const auto ran = run("run " + (f / "z.toml") + " --set segment.method=classifier --set learn.model=" + (f / "z.json") + z);
@@ -301,4 +306,70 @@ TEST_F(Predict, AutoPresetPrintsItsTableAndPredictWritesTheUncertainty) {
       }
     }
   EXPECT_GT(checked, 5000);
+}
+
+// output.uncertainty_pngs: `fibseg run` writes segmented/uncertainty_NNNN.png for every slice (the
+// entropy of the probabilities written beside them, over log 3), uncertainty_regions.csv with the
+// least certain windows of the first, middle and last slice (their means read back from the PNGs),
+// and the report shows them. Asked of a classical run it is an error naming the parameter.
+TEST_F(Predict, RunWritesUncertaintyPngsAndTheReportShowsTheLeastCertainRegions) {
+  const Folder& f = *folder_;
+  std::ofstream(f / "unsure.toml") << "[input]\npath = \"" << (f / "ph/raw") << "\"\n[output]\nfolder = \""
+                                   << (f / "outunsure") << "\"\n";
+  const auto ran = run("run " + (f / "unsure.toml") + " --set segment.method=classifier --set learn.model=" +
+                       (f / "model.json") + " --set output.uncertainty_pngs=true --set learn.probabilities=true");
+  ASSERT_EQ(ran.exitCode, 0) << ran.output;
+  std::vector<std::vector<cv::Mat>> probability(3);
+  const char* keys[] = {"pore", "se", "cam"};
+  for (int p = 0; p < 3; ++p)
+    ASSERT_TRUE(cv::imreadmulti(f / ("outunsure/probability_" + std::string(keys[p]) + ".tif"), probability[p],
+                                cv::IMREAD_UNCHANGED));
+  std::vector<cv::Mat> maps;
+  for (int z = 0; z < 3; ++z) {
+    char name[64];
+    std::snprintf(name, sizeof name, "outunsure/segmented/uncertainty_%04d.png", z);
+    maps.push_back(cv::imread(f / name, cv::IMREAD_UNCHANGED));
+    ASSERT_FALSE(maps.back().empty()) << name;
+    ASSERT_EQ(maps.back().size(), probability[0][z].size());
+    // Entropy over log 3 from the 8-bit probabilities: the map within 4 grey levels of it.
+    int far = 0;
+    for (int y = 0; y < maps[z].rows; ++y)
+      for (int x = 0; x < maps[z].cols; ++x) {
+        double h = 0;
+        for (int p = 0; p < 3; ++p) {
+          const double q = probability[p][z].at<uchar>(y, x) / 255.0;
+          if (q > 0) h -= q * std::log(q);
+        }
+        far += std::abs(255 * h / std::log(3.0) - maps[z].at<uchar>(y, x)) > 4;
+      }
+    EXPECT_LT(far, int(maps[z].total() / 100)) << "slice " << z;
+  }
+  std::ifstream csv(f / "outunsure/uncertainty_regions.csv");
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "slice,rank,x,y,width,height,mean_uncertainty,slice_mean_uncertainty");
+  std::map<int, std::vector<double>> meansOf;
+  while (std::getline(csv, line)) {
+    int z, rank, x, y, w, h;
+    double mean, sliceMean;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d,%d,%d,%d,%d,%d,%lf,%lf", &z, &rank, &x, &y, &w, &h, &mean, &sliceMean), 8) << line;
+    EXPECT_NEAR(cv::mean(maps.at(z)(cv::Rect(x, y, w, h)))[0] / 255, mean, 0.01) << line;
+    EXPECT_NEAR(cv::mean(maps.at(z))[0] / 255, sliceMean, 0.01) << line;
+    EXPECT_GE(mean, sliceMean) << line;
+    meansOf[z].push_back(mean);
+  }
+  ASSERT_EQ(meansOf.size(), 3u);  // slices 0, 1 (the middle) and 2
+  for (const auto& [z, means] : meansOf) {
+    EXPECT_EQ(means.size(), 3u);
+    EXPECT_TRUE(std::is_sorted(means.rbegin(), means.rend())) << "slice " << z;
+  }
+  const std::string html = fibseg::test::readText(f / "outunsure/report.html");
+  EXPECT_THAT(html, HasSubstr("Where the classifier is least sure"));
+  EXPECT_THAT(html, HasSubstr("id=\"uncertainty-regions\""));
+  for (const char* id : {"uncertainty-0", "uncertainty-1", "uncertainty-2"}) EXPECT_THAT(html, HasSubstr(id));
+
+  const auto classical = run("run " + (f / "unsure.toml") + " --set output.uncertainty_pngs=true --overwrite");
+  EXPECT_NE(classical.exitCode, 0);
+  EXPECT_THAT(classical.output, HasSubstr("output.uncertainty_pngs = true"));
+  EXPECT_THAT(classical.output, HasSubstr("expected segment.method = classifier"));
 }

@@ -411,3 +411,41 @@ TEST(Svg, NanLeavesAGapInTheLine) {
 
 }  // namespace
 }  // namespace fibseg::report
+
+namespace fibseg::report {
+namespace {
+
+// output.uncertainty_pngs: the section shows each listed slice's outlined map (embedded as
+// written) and its windows; a run without uncertainty_regions.csv has no such section; a broken
+// CSV is a note, not an error.
+TEST(Report, UncertaintySectionShowsTheLeastCertainRegionsOfEachListedSlice) {
+  TemporaryFolder folder("uncertainty");
+  testing::writeCompleteOutputFolder(folder.path());
+  EXPECT_EQ(sectionOf(buildReportHtml(folder.path()), "uncertainty"), "");
+  std::ofstream(folder.path() / "uncertainty_regions.csv")
+      << "slice,rank,x,y,width,height,mean_uncertainty,slice_mean_uncertainty\n"
+      << "0,1,16,8,32,32,0.8125,0.2500\n0,2,96,40,32,32,0.5000,0.2500\n4,1,0,0,32,32,0.3750,0.1250\n";
+  cv::Mat map(testing::kPreviewHeight, testing::kPreviewWidth, CV_8UC3, cv::Scalar(20, 20, 20));
+  map(cv::Rect(4, 2, 8, 8)).setTo(cv::Scalar(0, 0, 255));
+  ASSERT_TRUE(cv::imwrite((folder.path() / "preview/uncertainty_0000.png").string(), map));
+  const std::string section = sectionOf(buildReportHtml(folder.path()), "uncertainty");
+  ASSERT_NE(section, "");
+  EXPECT_NE(section.find("Where the classifier is least sure"), std::string::npos);
+  EXPECT_NE(section.find("2 slice(s)"), std::string::npos) << section;
+  EXPECT_NE(section.find("Slice 0, mean uncertainty 0.25"), std::string::npos) << section;
+  EXPECT_NE(section.find("<td>0</td><td>1</td><td>16</td><td>8</td><td>32</td><td>32</td><td>0.813</td>"),
+            std::string::npos) << section;
+  EXPECT_EQ(countOf(section, "<tr><td>"), 3u);
+  // The image is the file as written; slice 4's is missing, which the section says.
+  const std::string uri = testing::imageUriOf(section, "uncertainty-0");
+  ASSERT_FALSE(uri.empty());
+  EXPECT_EQ(testing::decodeBase64(uri.substr(uri.find(',') + 1)), readFile(folder.path() / "preview/uncertainty_0000.png"));
+  EXPECT_NE(section.find("uncertainty map of slice 4 is not shown"), std::string::npos) << section;
+
+  std::ofstream(folder.path() / "uncertainty_regions.csv") << "slice,rank\n0,1\n";
+  const std::string broken = sectionOf(buildReportHtml(folder.path()), "uncertainty");
+  EXPECT_NE(broken.find("uncertainty_regions.csv could not be read"), std::string::npos) << broken;
+}
+
+}  // namespace
+}  // namespace fibseg::report

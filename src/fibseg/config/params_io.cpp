@@ -41,6 +41,13 @@ std::vector<ParamSpec> outputParameterSpecs() {
                    .description = "Write every segmented slice as PNG: labels (segmented/labels_NNNN.png) "
                                   "and colours (segmented/colour_NNNN.png, in phases.colours: default blue CAM, orange SE, light grey "
                                   "pores). The 3D labels.tif is always written."});
+  specs.push_back({.section = "output", .key = "uncertainty_pngs", .type = ParamType::Boolean,
+                   .defaultValue = "false",
+                   .description = "With segment.method = classifier: write how unsure the classifier is of each "
+                                  "pixel (segmented/uncertainty_NNNN.png: the entropy of its phase probabilities "
+                                  "over log(phases), 0 = sure, 255 = every phase equally likely), and list the "
+                                  "least certain regions of the first, middle and last slice in "
+                                  "uncertainty_regions.csv and the report: where more strokes help most."});
   specs.push_back({.section = "output", .key = "preview_width", .type = ParamType::Integer,
                    .defaultValue = "512", .unit = "px", .min = 64.0, .max = 4096.0,
                    .description = "Width of the downsampled slices embedded in report.html (larger = "

@@ -79,10 +79,14 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "your strokes (each annotated slice held out in turn; with one slice, its "
                                   "connected strokes in learn.cv_folds folds) and keeps the best: grey "
                                   "normalisation per slice (percentile) or from the training slices (training), "
-                                  "each with and without auto-context (learn.auto_context_scales, or 1, 2, 4, 8 "
-                                  "px), on the bank of learn.scales, gabor_*, rank_features, z_context. The "
-                                  "table and the choice are printed and kept in the model; `fibseg run` then "
-                                  "takes the model's features. manual: exactly the learn.* values given."});
+                                  "with z context too when learn.z_context = none and the strokes are on slices "
+                                  "of a stack (`fibseg train --stack`), each with and without auto-context "
+                                  "(learn.auto_context_scales, or 1, 2, 4, 8 px; tried on the better half of the "
+                                  "others), on the bank of learn.scales, gabor_*, rank_features; then the best "
+                                  "one's boundaries refined (learn.refine_band/sigma when set, else 2 px, sigma "
+                                  "1). A dearer choice must win by 0.002. The table and the choice are printed "
+                                  "and kept in the model; `fibseg run` then takes the model's features and "
+                                  "refinement. manual: exactly the learn.* values given."});
   specs.push_back({.section = s, .key = "cv_folds", .type = ParamType::Integer, .defaultValue = "3",
                    .min = 2.0, .max = 20.0,
                    .description = "With learn.preset = auto and strokes on one slice: the folds its connected "
@@ -128,7 +132,8 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "0.887 with 3 px and sigma 1.5, 0.810 -> 0.830 for the 2D defaults; but on "
                                   "the phantom (three phases, small pores, strokes up to the edges) it lowers "
                                   "mean IoU 0.945 -> 0.90-0.91, hence off by default: check it on your data "
-                                  "(bench/README.md, Real data)."});
+                                  "(bench/README.md, Real data). With learn.preset = auto, 0 lets training decide by "
+                                  "cross-validation; a band set here is always applied (and is the band auto scores)."});
   specs.push_back({.section = s, .key = "refine_sigma", .type = ParamType::Real, .defaultValue = "1",
                    .unit = "px", .min = 0.0, .max = 16.0,
                    .description = "Gaussian smoothing (sigma) of the slice before its gradient is taken for "

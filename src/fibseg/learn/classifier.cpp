@@ -190,8 +190,14 @@ void Classifier::requirePhases(const std::vector<std::string>& phases, const std
                 "; expected the same phases in the same order (set phases.names to the model's, or retrain)");
 }
 
-Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& requestedFeatures,
+Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
                              const TrainingParams& params, const TrainingContext& context) {
+  return train(examples, features, params, context, std::vector<cv::Mat>{});
+}
+
+Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& requestedFeatures,
+                             const TrainingParams& params, const TrainingContext& context,
+                             const std::vector<cv::Mat>& paintedRows) {
   const int phases = static_cast<int>(context.phaseNames.size());
   if (phases < kMinPhases || phases > kMaxPhases)
     throw Error("training: " + std::to_string(phases) + " phases (" + joinPhaseNames(context.phaseNames) +
@@ -241,7 +247,7 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     throw Error("training: the annotations contain no pixels of " + missing + "; expected strokes of every named "
                 "phase (phases.names: " + joinPhaseNames(context.phaseNames) + ") on at least one slice");
 
-  if (features.normalisation == "training") {
+  if (features.normalisation == "training" && !(features.greyHigh > features.greyLow)) {
     // One grey mapping for every slice this model will see: what the training slices span.
     std::vector<cv::Mat> greys;
     for (const auto& example : examples) greys.push_back(example.slice);
@@ -270,7 +276,29 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
   labels.reserve(rows);
   std::vector<long long> rank(phases, 0);
   std::vector<std::vector<cv::Point>> where(examples.size());  // of each row, per example
-  for (std::size_t e = 0; e < examples.size(); ++e) {
+  if (!paintedRows.empty() && paintedRows.size() != examples.size())
+    throw Error("training: feature rows of " + std::to_string(paintedRows.size()) + " slices given for " +
+                std::to_string(examples.size()) + " (internal)");
+  for (std::size_t e = 0; e < paintedRows.size(); ++e) {  // features computed already: pick the rows
+    const auto& example = examples[e];
+    const cv::Mat& given = paintedRows[e];
+    if (given.type() != CV_32F || given.rows != cv::countNonZero(example.annotation) || given.cols < featureCount)
+      throw Error("training: feature rows of " + example.name + " do not match its strokes (internal)");
+    int row = 0;
+    for (int y = 0; y < example.annotation.rows; ++y) {
+      const auto* a = example.annotation.ptr<std::uint8_t>(y);
+      for (int x = 0; x < example.annotation.cols; ++x) {
+        if (!a[x]) continue;
+        const int p = a[x] - 1;
+        const float* values = given.ptr<float>(row++);
+        if (!chosen[p][rank[p]++]) continue;
+        data.insert(data.end(), values, values + featureCount);
+        labels.push_back(static_cast<float>(p));
+        where[e].emplace_back(x, y);
+      }
+    }
+  }
+  for (std::size_t e = 0; e < examples.size() && paintedRows.empty(); ++e) {
     const auto& example = examples[e];
     const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
     const auto contexts =
@@ -302,18 +330,21 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
     // (it was fitted to them), and a second stage trained on that learns to trust it more than it
     // deserves on unseen slices (lco-fibsem with z context: 0.836 in-sample, 0.878 out-of-fold;
     // bench/README.md). With one annotated slice, or when the other slices lack a phase, the
-    // first stage itself stands in.
+    // first stage itself stands in. (Folds of whole strokes on one slice were tried: on lco-fibsem
+    // they raised auto's cross-validated score of auto-context, but on the phantom they lowered a
+    // one-slice model's agreement from > 0.9 to 0.88, so not kept.)
     const int extra = static_cast<int>(autoContextFeatureNames(features, context.phaseNames).size());
     const int wide = featureCount + extra;
     std::vector<long long> firstRow(examples.size() + 1, 0);
     for (std::size_t e = 0; e < examples.size(); ++e) firstRow[e + 1] = firstRow[e] + static_cast<long long>(where[e].size());
-    auto stage1Without = [&](std::size_t left) -> std::optional<detail::Forest> {
+    // A first stage trained on the rows `keep` accepts (nullopt when they lack a phase).
+    auto stage1On = [&](const std::function<bool(long long)>& keep) -> std::optional<detail::Forest> {
       std::vector<float> d, l, w;
       std::vector<long long> count(phases, 0);
-      for (std::size_t o = 0; o < examples.size(); ++o) {
-        if (o == left) continue;
-        d.insert(d.end(), data.begin() + firstRow[o] * featureCount, data.begin() + firstRow[o + 1] * featureCount);
-        l.insert(l.end(), labels.begin() + firstRow[o], labels.begin() + firstRow[o + 1]);
+      for (long long r = 0; r < rows; ++r) {
+        if (!keep(r)) continue;
+        d.insert(d.end(), data.begin() + r * featureCount, data.begin() + (r + 1) * featureCount);
+        l.push_back(labels[r]);
       }
       for (float v : l) ++count[static_cast<int>(v)];
       if (std::find(count.begin(), count.end(), 0) != count.end()) return std::nullopt;
@@ -321,14 +352,15 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       for (float v : l) w.push_back(static_cast<float>(n) / (phases * count[static_cast<int>(v)]));
       return detail::Forest::fromXGBoostJson(trainBooster(d, n, featureCount, l, w, phases, params));
     };
-    std::vector<float> data2;
-    data2.reserve(rows * wide);
+    std::vector<float> data2(static_cast<std::size_t>(rows) * wide);
     for (std::size_t e = 0; e < examples.size(); ++e) {
       const auto& example = examples[e];
       const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
       const auto contexts =
           detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
-      const auto outOfFold = examples.size() >= 2 ? stage1Without(e) : std::nullopt;
+      const auto outOfFold =
+          examples.size() >= 2 ? stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; })
+                               : std::nullopt;
       cv::Mat stage1Labels(example.slice.size(), CV_8U);
       auto stage1 = probabilityPlanes(example.slice.size(), phases);
       classify(normalised, contexts, features, impl->cnn.get(), outOfFold ? *outOfFold : impl->forest, stage1Labels,
@@ -336,10 +368,10 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       std::vector<cv::Mat> around;
       detail::appendAutoContextFeatures(around, stage1, cv::Range(0, example.slice.rows), features);
       for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
-        const float* first = data.data() + r * featureCount;
-        data2.insert(data2.end(), first, first + featureCount);
+        float* out = data2.data() + r * wide;
+        std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
         const cv::Point p = where[e][r - firstRow[e]];
-        for (const auto& plane : around) data2.push_back(plane.at<float>(p));
+        for (int k = 0; k < extra; ++k) out[featureCount + k] = around[k].at<float>(p);
       }
     }
     impl->stage2Model = trainBooster(data2, rows, wide, labels, weights, phases, params);
@@ -467,6 +499,33 @@ Classifier Classifier::load(const std::filesystem::path& path, const FeatureSpec
 
 bool Classifier::needsNeighbours() const { return impl_->spec.zContext != "none"; }
 
+std::vector<std::uint8_t> Classifier::classifyRows(const cv::Mat& rows) const {
+  const int count = impl_->forest.features();
+  if (!impl_->spec.autoContextScales.empty() || rows.type() != CV_32F || (rows.rows > 0 && rows.cols < count))
+    throw Error("classifier: rows of feature values need a one-stage model and CV_32F rows of " +
+                std::to_string(count) + " features (internal)");
+  std::vector<std::uint8_t> out(rows.rows);
+  // The forest takes one pointer per feature over a run of pixels: transpose to feature planes.
+  cv::Mat planes;
+  cv::transpose(rows.colRange(0, count), planes);
+  std::vector<const float*> columns(count);
+  for (int f = 0; f < count; ++f) columns[f] = planes.ptr<float>(f);
+  if (rows.rows > 0) impl_->forest.labels(columns.data(), rows.rows, out.data());
+  return out;
+}
+
+BoundaryRefinement Classifier::chosenRefinement() const {
+  const auto& t = impl_->trainingSummary;
+  if (!t.is_object() || !t.contains("preset") || !t["preset"].is_object()) return {0, 1.0};
+  const auto& p = t["preset"];
+  BoundaryRefinement r{0, 1.0};
+  if (p.contains("refine_band") && p["refine_band"].is_number_integer()) r.bandPx = p["refine_band"].get<int>();
+  if (p.contains("refine_sigma") && p["refine_sigma"].is_number()) r.sigma = p["refine_sigma"].get<double>();
+  if (r.bandPx < 0 || r.bandPx > 64 || !(r.sigma >= 0))
+    throw Error("model: training.preset.refine_band / refine_sigma out of range; expected 0..64 px and sigma >= 0");
+  return r;
+}
+
 void Classifier::recordPresetChoice(const PresetChoice& choice) {
   impl_->presetText = choice.text(impl_->context.phaseNames);
   nlohmann::json table = nlohmann::json::array();
@@ -477,7 +536,8 @@ void Classifier::recordPresetChoice(const PresetChoice& choice) {
     table.push_back({{"preset", row.name}, {"mean_iou", row.meanIou}, {"iou", iou}, {"folds_scored", row.foldsScored}});
   }
   impl_->trainingSummary["preset"] = {{"chosen", choice.chosen}, {"folds", choice.folds}, {"notes", choice.notes},
-                                      {"table", table}, {"text", impl_->presetText}};
+                                      {"table", table}, {"text", impl_->presetText},
+                                      {"refine_band", choice.refine.bandPx}, {"refine_sigma", choice.refine.sigma}};
 }
 
 const std::string& Classifier::presetChoiceText() const { return impl_->presetText; }

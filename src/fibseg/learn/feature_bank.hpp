@@ -75,4 +75,9 @@ int autoContextHalo(const FeatureSpec& spec);
 void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
                                cv::Range rows, const FeatureSpec& spec);
 
+/// Each connected stroke (8-connected pixels of one code) of `annotation` gets one of `k` folds:
+/// per phase, strokes in scan order are dealt 0, 1, ..., k-1, 0, ... Returns a CV_32S map: fold
+/// index, -1 unpainted.
+cv::Mat strokeFolds(const cv::Mat& annotation, int phases, int k);
+
 }  // namespace fibseg::learn::detail

@@ -148,14 +148,29 @@ struct TrainingContext {
 
 struct PresetChoice;
 
+/// learn.refine_band and learn.refine_sigma (see refineBoundaries).
+struct BoundaryRefinement {
+  int bandPx = 0;      // 0 = labels as classified
+  double sigma = 1.0;  // px
+};
+
 class Classifier {
  public:
   /// Samples labelled pixels of every annotated slice and trains a multiclass XGBoost model of
   /// the phases `context.phaseNames` (annotation code i + 1 = phase i). `features` must be
   /// resolved (resolveCnnModel). Throws naming the phase when a named phase has no labelled
   /// pixel, and when a slice and its annotation differ in size or slices differ in bit depth.
+  /// With features.normalisation = "training" and a grey range already set (greyHigh > greyLow)
+  /// that range is kept rather than taken from these examples (cross-validation folds share one).
   static Classifier train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
                           const TrainingParams& params, const TrainingContext& context);
+  /// The same from features already computed: `paintedRows[e]` holds, for every painted pixel of
+  /// examples[e].annotation in scan order, one CV_32F row of at least featureNames(features).size()
+  /// values (the first ones used) as computeFeatures gives them. Several trainings on the same
+  /// strokes then share one computation of the bank (learn.preset = auto).
+  static Classifier train(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& features,
+                          const TrainingParams& params, const TrainingContext& context,
+                          const std::vector<cv::Mat>& paintedRows);
 
   /// Model file: JSON with the feature specification and the XGBoost model (its JSON format).
   void save(const std::filesystem::path& path) const;
@@ -177,12 +192,18 @@ class Classifier {
   /// The same with the slice's aligned neighbours (z-1 and/or z+1, same size), which a model with
   /// z context needs (FeatureSpec::zContext; without them: an error saying so).
   Prediction predict(const cv::Mat& slice, const std::vector<cv::Mat>& neighbours, bool withProbabilities = false) const;
+  /// Phase of each row of feature values (CV_32F, one row per pixel, at least featureNames(spec)
+  /// columns, the first ones used). One-stage models only: auto-context needs whole slices.
+  std::vector<std::uint8_t> classifyRows(const cv::Mat& rows) const;
   /// True when predict needs the neighbouring slices (the model was trained with z context).
   bool needsNeighbours() const;
   /// Records what `learn.preset = auto` chose and why (saved in the model file as
   /// training.preset); empty for a model trained with learn.preset = manual.
   void recordPresetChoice(const PresetChoice& choice);
   const std::string& presetChoiceText() const;
+  /// The boundary refinement learn.preset = auto chose for this model's labels (bandPx 0: none,
+  /// or a model trained with learn.preset = manual).
+  BoundaryRefinement chosenRefinement() const;
 
   struct Impl;
 
@@ -190,12 +211,6 @@ class Classifier {
   friend class StackPredictor;
   explicit Classifier(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
-};
-
-/// learn.refine_band and learn.refine_sigma (see refineBoundaries).
-struct BoundaryRefinement {
-  int bandPx = 0;      // 0 = labels as classified
-  double sigma = 1.0;  // px
 };
 
 /// Moves the phase boundaries of `labels` (phase indices, CV_8U) onto the strongest grey edge
@@ -257,8 +272,9 @@ struct PresetScore {
 struct PresetChoice {
   std::string chosen;        // name of the preset trained on all strokes
   std::string folds;         // how the strokes were split ("leave one slice out, 2 folds", ...)
-  std::string notes;         // folds skipped and why, fallbacks
-  std::vector<PresetScore> table;
+  std::string notes;         // folds skipped and why, candidates pruned, fallbacks
+  std::vector<PresetScore> table;  // a pruned candidate: meanIou NaN, foldsScored 0
+  BoundaryRefinement refine;       // of the chosen preset's labels (bandPx 0: none)
   /// Plain-text table, one line per preset: name, mean and per-phase IoU (for `fibseg train`,
   /// run.json and the report).
   std::string text(const std::vector<std::string>& phases) const;
@@ -281,10 +297,18 @@ struct Preset {
   FeatureSpec features;
   TrainingParams training;
 };
-/// The candidates of learn.preset = auto, built on `params`' bank (scales, Gabor, rank, z context,
-/// CNN) and training: grey normalisation per slice (percentile) or from the training slices
-/// (training), each with and without auto-context (params' scales, or 1, 2, 4, 8 px).
-std::vector<Preset> autoPresets(const LearnParams& params);
+/// The candidates of learn.preset = auto, built on `params`' bank (scales, Gabor, rank, CNN) and
+/// training, cheapest first: grey normalisation per slice (percentile) or from the training slices
+/// (training); with `neighboursGiven` and learn.z_context = none, each also with z context
+/// (above_below); each of those with and without auto-context (params' scales, or 1, 2, 4, 8 px).
+std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven = false);
+/// The boundary refinement auto tries on its best candidate's labels: learn.refine_band and
+/// learn.refine_sigma when the band is set, else kAutoRefinement.
+inline constexpr BoundaryRefinement kAutoRefinement{2, 1.0};
+BoundaryRefinement autoRefinementCandidate(const LearnParams& params);
+/// What to apply to a model's labels: learn.refine_band when set (> 0), else what
+/// learn.preset = auto chose for the model (none for a manual model).
+BoundaryRefinement refinementFor(const LearnParams& params, const Classifier& model);
 
 /// Cross-validated IoU per phase of `preset` on the strokes of `examples`: with two or more
 /// annotated slices each slice is a fold (trained on the others; this is what tells whether a
@@ -296,9 +320,13 @@ PresetScore crossValidate(const std::vector<AnnotatedSlice>& examples, const Pre
                           std::string* notes = nullptr);
 
 /// Trains as `params.preset` says: "manual" = Classifier::train with params' features and
-/// training; "auto" = cross-validates every autoPresets candidate, trains the best on all strokes
-/// and records the table in the model (recordPresetChoice). With strokes on one slice and too few
-/// strokes to make folds, auto trains the first candidate and says so in the record.
+/// training; "auto" = cross-validates the autoPresets candidates, trains the best on all strokes
+/// and records the table in the model (recordPresetChoice). The bank of each annotated slice is
+/// computed once per grey normalisation and shared by every candidate and fold; the one-stage
+/// candidates are scored first, auto-context is tried on the better half of them (successive
+/// halving), and boundary refinement (autoRefinementCandidate) on the best one's held-out labels.
+/// With strokes on one slice and too few strokes to make folds, auto trains the first candidate
+/// and says so in the record.
 Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnParams& params,
                       const TrainingContext& context);
 

@@ -38,22 +38,27 @@ std::vector<UncertainRegion> leastCertainRegions(const cv::Mat& uncertainty, int
     throw Error("uncertainty: expected a non-empty CV_32F map (uncertaintyOf)");
   if (windowPx < 1) throw Error("uncertainty: window of " + std::to_string(windowPx) + " px; expected >= 1");
   const int w = std::min(windowPx, uncertainty.cols), h = std::min(windowPx, uncertainty.rows);
-  cv::Mat mean;
-  cv::boxFilter(uncertainty, mean, CV_32F, {w, h}, {-1, -1}, true, cv::BORDER_REFLECT);
+  // The mean of every window inside the map, by its top-left corner (from the integral image, so
+  // each is exactly the mean of the box reported: no reflected border counts).
+  cv::Mat sum;
+  cv::integral(uncertainty, sum, CV_64F);
+  cv::Mat mean(uncertainty.rows - h + 1, uncertainty.cols - w + 1, CV_32F);
+  for (int y = 0; y < mean.rows; ++y)
+    for (int x = 0; x < mean.cols; ++x)
+      mean.at<float>(y, x) = static_cast<float>((sum.at<double>(y + h, x + w) - sum.at<double>(y, x + w) -
+                                                 sum.at<double>(y + h, x) + sum.at<double>(y, x)) / (double(w) * h));
   std::vector<UncertainRegion> out;
   // Greedy: the highest mean window, then the highest one not overlapping those chosen.
-  cv::Mat free(uncertainty.size(), CV_8U, cv::Scalar(255));
+  cv::Mat free(mean.size(), CV_8U, cv::Scalar(255));
   for (int k = 0; k < count; ++k) {
     double best;
     cv::Point at;
     cv::minMaxLoc(mean, nullptr, &best, nullptr, &at, free);
     if (best <= 0) break;
-    cv::Rect box(at.x - w / 2, at.y - h / 2, w, h);
-    box.x = std::clamp(box.x, 0, uncertainty.cols - w);
-    box.y = std::clamp(box.y, 0, uncertainty.rows - h);
+    const cv::Rect box(at.x, at.y, w, h);
     out.push_back({box, cv::mean(uncertainty(box))[0]});
-    // Centres closer than a window to this one would overlap it.
-    const cv::Rect blocked = cv::Rect(box.x - w / 2, box.y - h / 2, 2 * w, 2 * h) & cv::Rect({}, uncertainty.size());
+    // Corners closer than a window to this one would overlap it.
+    const cv::Rect blocked = cv::Rect(box.x - w + 1, box.y - h + 1, 2 * w - 1, 2 * h - 1) & cv::Rect({}, mean.size());
     free(blocked).setTo(0);
     if (cv::countNonZero(free) == 0) break;
   }

@@ -87,7 +87,7 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   result.fractions.resize(plan.slices);
   result.otsuThresholds = emptyOtsuThresholds(plan, stack);
   const SegmentContext context = segmentContext(plan, stack);
-  if (plan.slicePngs) {
+  if (plan.slicePngs || context.uncertainty) {
     std::error_code ec;
     fs::remove_all(context.pngFolder, ec);
     ensureWritableFolder(context.pngFolder);
@@ -127,9 +127,10 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
   std::deque<learn::Prediction> madeInOrder;
   std::optional<learn::StackPredictor> inOrder;
   if (withNeighbours)
-    inOrder.emplace(*classifier, context.probabilities,
+    inOrder.emplace(*classifier, context.probabilities || context.uncertainty,
                     [&](int, learn::Prediction prediction) { madeInOrder.push_back(std::move(prediction)); });
   std::deque<cv::Mat> fedSlices;  // as the classifier saw them, for the refinement
+  std::vector<SegmentedSlice> uncertain;  // output.uncertainty_pngs: the slices with regions
   int next = 0, fed = 0;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
@@ -168,12 +169,14 @@ SegmentResult segmentStack(const RunPlan& plan, const RunOptions& options, const
             labelsOut->append(s.labelImage);
             for (std::size_t p = 0; p < probabilityTiffs.size(); ++p) probabilityTiffs[p]->append(s.probabilities[p]);
             result.fractions[s.z] = s.fractions;
+            if (!s.leastCertain.empty()) uncertain.push_back({s.z, {}, {}, {}, {}, -1, s.leastCertain, s.meanUncertainty});
             if (s.otsuThreshold >= 0 && int(result.otsuThresholds.size()) == plan.slices)
               result.otsuThresholds[s.z] = s.otsuThreshold;
             progress.advance();
           }));
   labelsOut->finish();
   for (auto& tiff : probabilityTiffs) tiff->finish();
+  if (context.uncertainty) writeUncertaintyRegions(plan, uncertain);
   finishSegmentation(plan, context, ortho, faces);
   result.seconds = progress.finish();
   return result;

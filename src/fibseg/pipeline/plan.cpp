@@ -54,6 +54,7 @@ RunPlan makePlan(const config::ParamSet& params) {
   if (plan.classifier) {
     plan.learn = config::learnParamsFrom(params);
     plan.model = learn::loadModelFor(plan.learn);  // learn.preset = auto: the model's normalisation, auto-context
+    plan.learn.refine = learn::refinementFor(plan.learn, *plan.model);  // auto: the model's, unless refine_band is set
     const std::string where = "learn.model " + plan.learn.model.string();
     plan.model->requirePhases(plan.phases.names, where);
     const auto& trained = plan.model->context();
@@ -69,6 +70,12 @@ RunPlan makePlan(const config::ParamSet& params) {
                   "' (intensity.denoise*, learn.denoise_input); expected the same denoising as in training");
   }
   plan.slicePngs = params.boolean("output.slice_pngs");
+  plan.uncertaintyPngs = params.boolean("output.uncertainty_pngs");
+  if (plan.uncertaintyPngs && !plan.classifier)
+    throw Error("output.uncertainty_pngs = true (" + params.resolved("output.uncertainty_pngs").origin +
+                ") with segment.method = " + params.text("segment.method") +
+                ": only the trained classifier has phase probabilities to be unsure of; expected segment.method = "
+                "classifier, or output.uncertainty_pngs = false");
   plan.report = params.boolean("output.report");
   plan.omeZarr = params.text("output.format") == "ome-zarr";
   plan.blockSlices = static_cast<int>(params.integer("output.block_slices"));

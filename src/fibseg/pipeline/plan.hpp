@@ -38,6 +38,7 @@ struct RunPlan {
   learn::LearnParams learn;
   std::optional<learn::Classifier> model;  // loaded up front: a wrong model fails before any work
   bool slicePngs = true, report = true;
+  bool uncertaintyPngs = false;  // output.uncertainty_pngs (classifier only)
   bool omeZarr = false;    // output.format = ome-zarr: labels.zarr (+ aligned.zarr), else TIFF stacks
   int blockSlices = 16;   // output.block_slices: slices per task block and per Zarr chunk along z
   bool measure = true;  // measure.enabled: the metrics stage at the end

@@ -2,6 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -19,6 +20,7 @@ SegmentContext segmentContext(const RunPlan& plan, const AlignedStack& stack) {
   if (!plan.classifier && !plan.notebook && plan.segment.otsuScope == segment::OtsuScope::Stack)
     context.stackThreshold = stack.stackOtsuThreshold;
   context.probabilities = plan.model && plan.learn.writeProbabilities;
+  context.uncertainty = plan.model && plan.uncertaintyPngs;
   context.pngFolder = plan.output / "segmented.partial";
   return context;
 }
@@ -27,6 +29,55 @@ std::vector<int> emptyOtsuThresholds(const RunPlan& plan, const AlignedStack& st
   if (plan.classifier) return {};  // the classifier needs no threshold
   if (!plan.notebook && plan.segment.otsuScope == segment::OtsuScope::Stack) return {stack.stackOtsuThreshold};
   return std::vector<int>(plan.slices, 0);  // per slice (the notebook takes Otsu per slice)
+}
+
+namespace {
+
+// segmented/uncertainty_NNNN.png; on the report's slices also the least certain windows (about a
+// sixth of the slice's shorter side, so a few cover a region worth painting) and a preview of the
+// map with them outlined (preview/uncertainty_NNNN.png, brightest first: red, orange, yellow).
+void writeUncertainty(const RunPlan& plan, const SegmentContext& context, int z, const learn::Prediction& prediction,
+                      SegmentedSlice& out) {
+  const cv::Mat& u = prediction.uncertainty.empty() ? learn::uncertaintyOf(prediction.probabilities)
+                                                    : prediction.uncertainty;
+  cv::Mat eight;
+  u.convertTo(eight, CV_8U, 255.0);
+  io::writePng(context.pngFolder / numbered("uncertainty", z), eight);
+  if (!isUncertaintyReportSlice(plan, z)) return;
+  const int window = std::clamp(std::min(u.cols, u.rows) / 6, 8, 256);
+  out.leastCertain = learn::leastCertainRegions(u, 3, window);
+  out.meanUncertainty = cv::mean(u)[0];
+  const cv::Mat small = previewImage(eight, plan.previewWidth);
+  cv::Mat shown;
+  cv::cvtColor(small, shown, cv::COLOR_GRAY2BGR);
+  const double scale = static_cast<double>(small.cols) / u.cols;
+  const cv::Scalar colours[] = {{0, 0, 255}, {0, 140, 255}, {0, 230, 255}};
+  for (std::size_t i = 0; i < out.leastCertain.size(); ++i) {
+    const cv::Rect b = out.leastCertain[i].box;
+    cv::rectangle(shown, cv::Rect(cv::Point(int(b.x * scale), int(b.y * scale)),
+                                  cv::Point(int((b.x + b.width) * scale) - 1, int((b.y + b.height) * scale) - 1)),
+                  colours[i % 3], std::max(1, small.cols / 256));
+  }
+  io::writePng(plan.output / "preview" / numbered("uncertainty", z), shown);
+}
+
+}  // namespace
+
+bool isUncertaintyReportSlice(const RunPlan& plan, int z) {
+  return z == 0 || z == plan.slices / 2 || z == plan.slices - 1;
+}
+
+void writeUncertaintyRegions(const RunPlan& plan, const std::vector<SegmentedSlice>& slices) {
+  std::string csv = "slice,rank,x,y,width,height,mean_uncertainty,slice_mean_uncertainty\n";
+  char row[160];
+  for (const auto& s : slices)
+    for (std::size_t i = 0; i < s.leastCertain.size(); ++i) {
+      const auto& r = s.leastCertain[i];
+      std::snprintf(row, sizeof row, "%d,%zu,%d,%d,%d,%d,%.4f,%.4f\n", s.z, i + 1, r.box.x, r.box.y, r.box.width,
+                    r.box.height, r.meanUncertainty, s.meanUncertainty);
+      csv += row;
+    }
+  writeTextFile(plan.output / "uncertainty_regions.csv", csv);
 }
 
 cv::Mat asTrained(const RunPlan& plan, const cv::Mat& slice) {
@@ -41,15 +92,17 @@ SegmentedSlice segmentSlice(const RunPlan& plan, const SegmentContext& context, 
   if (plan.model) {
     // With z context the slice was predicted in order and is already as trained.
     const cv::Mat seen = madeInOrder ? slice : asTrained(plan, slice);
-    auto prediction = madeInOrder ? std::move(*madeInOrder) : plan.model->predict(seen, context.probabilities);
+    auto prediction = madeInOrder ? std::move(*madeInOrder)
+                                  : plan.model->predict(seen, context.probabilities || context.uncertainty);
     if (plan.learn.refine.bandPx > 0)
       prediction.labels = learn::refineBoundaries(prediction.labels, seen, plan.learn.refine, plan.phases.count());
     labels = prediction.labels;
-    for (const auto& p : prediction.probabilities) {
+    for (const auto& p : context.probabilities ? prediction.probabilities : std::vector<cv::Mat>{}) {
       cv::Mat eight;
       p.convertTo(eight, CV_8U, 255.0);
       out.probabilities.push_back(eight);
     }
+    if (context.uncertainty) writeUncertainty(plan, context, z, prediction, out);
   } else if (plan.notebook) {
     auto segmentation = segment::segmentLikeNotebook(slice, plan.notebookParams);
     labels = segmentation.labels;
@@ -85,7 +138,7 @@ SegmentedSlice segmentSlice(const RunPlan& plan, const SegmentContext& context, 
 
 void finishSegmentation(const RunPlan& plan, const SegmentContext& context, const OrthoSlices& ortho,
                         const BlockFaces& faces) {
-  if (plan.slicePngs) {
+  if (plan.slicePngs || context.uncertainty) {
     // The slice PNGs appear all at once, replacing an earlier run's.
     std::error_code ec;
     fs::remove_all(plan.output / "segmented", ec);

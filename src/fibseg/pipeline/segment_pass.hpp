@@ -17,6 +17,7 @@ namespace fibseg::pipeline {
 struct SegmentContext {
   int stackThreshold = -1;     // the stack's Otsu threshold (otsu_scope = stack), else -1
   bool probabilities = false;  // the classifier's probability volumes are written
+  bool uncertainty = false;    // output.uncertainty_pngs: segmented/uncertainty_NNNN.png and the regions
   std::filesystem::path pngFolder;  // segmented.partial/, renamed to segmented/ at the end
 };
 SegmentContext segmentContext(const RunPlan& plan, const AlignedStack& stack);
@@ -31,7 +32,17 @@ struct SegmentedSlice {
   std::vector<cv::Mat> probabilities;  // 8-bit, per phase (classifier, when asked)
   segment::PhaseFractions fractions;
   int otsuThreshold = -1;  // this slice's own threshold (otsu_scope = slice, notebook), else -1
+  // output.uncertainty_pngs, on the slices the report shows (uncertaintyReportSlices): the least
+  // certain windows and the slice's mean uncertainty (-1 elsewhere).
+  std::vector<learn::UncertainRegion> leastCertain;
+  double meanUncertainty = -1;
 };
+
+/// The slices whose least certain regions the report shows: the first, middle and last.
+bool isUncertaintyReportSlice(const RunPlan& plan, int z);
+/// uncertainty_regions.csv: slice, rank, x, y, width, height (px), mean_uncertainty (0..1) of each
+/// window, and the slice's mean, from the slices that have them.
+void writeUncertaintyRegions(const RunPlan& plan, const std::vector<SegmentedSlice>& slices);
 
 /// Segments slice z (`slice`: corrected; `prediction`: made in slice order by a classifier with z
 /// context, else none) and writes its PNGs.

@@ -46,6 +46,7 @@ std::string buildReportHtml(const fs::path& outputFolder) {
   addOverlaySection(page, fractions, phases);
   addFractionsSection(page, fractions, fractionsProblem, phases);
   addOrthoLabelsSection(page, run, phases);
+  addUncertaintySection(page);
   std::vector<std::pair<std::string, std::string>> colours;
   for (std::size_t p = 0; p < phases.names.size(); ++p) colours.emplace_back(toLower(phases.names[p]), phases.hex(int(p)));
   auto measured = measureSection(outputFolder, colours);

@@ -30,6 +30,7 @@ void addFractionsSection(Page& page, const std::optional<Fractions>& f, const st
                          const ReportPhases& phases);
 void addOverlaySection(Page& page, const std::optional<Fractions>& fractions, const ReportPhases& phases);
 void addOrthoLabelsSection(Page& page, const std::optional<json>& run, const ReportPhases& phases);
+void addUncertaintySection(Page& page);  // uncertainty_regions.csv (output.uncertainty_pngs), else nothing
 /// The 3D views (view3d_labels.png, view3d_grey.png) with a line on the depth scale.
 std::string view3dFigures(Page& page, const std::optional<json>& run);
 /// The first screen (summary.cpp); added last, placed first: it lists every note of the page.
