@@ -87,7 +87,7 @@ TEST(Zarr, ABadZarrayIsRefusedNamingTheFile) {
 // to hold, a zlib level out of range: each a fibseg::Error naming the file and what was wrong,
 // never nlohmann's own exception or an allocation of the declared size.
 TEST(Zarr, MetadataOfTheWrongTypeOrSizeIsRefusedNamingIt) {
-  TempDir dir("types");
+  test::TempFolder dir("zarr_types");
   fs::create_directories(dir.path / "a");
   const std::string good = R"("shape": [2, 4, 4], "chunks": [1, 4, 4], "dtype": "|u1", "order": "C")";
   const std::vector<std::pair<std::string, std::string>> cases = {

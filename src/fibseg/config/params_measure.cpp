@@ -58,8 +58,9 @@ std::vector<ParamSpec> measureParameterSpecs() {
                                   "radius of metrics_pybamm.json). Mean chord lengths are always measured."});
   specs.push_back({.section = s, .key = "sizes_min_chords", .type = ParamType::Real, .defaultValue = "2", .min = 0.0,
                    .max = 1000.0,
-                   .description = "Local thickness of a phase only where the volume spans at least this many of its "
-                                  "mean chord lengths along every axis; else null with the reason. Below two "
+                   .description = "Local thickness of a phase, and the active material's particles, only where the "
+                                  "volume spans at least this many of the phase's mean chord lengths along every "
+                                  "axis; else null with the reason. Below two "
                                   "features deep most of them are cut by the volume's faces and the balls are "
                                   "those of sections (3 FIB-SEM slices of 0.3 µm particles). 0 = always."});
   specs.push_back({.section = s, .key = "triple_phase_boundaries", .type = ParamType::Boolean, .defaultValue = "true",

@@ -254,8 +254,15 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
              p < int(parts.sizesNullReason.size()) ? parts.sizesNullReason[p] : std::string());
     // The modellers' metrics need the whole volume in memory; a streamed volume has none.
     if (o.particles && p == activeMaterial) {
-      if (whole) ph["particles"] = particleMetrics(v, p, o);
-      else ph["particles_null_reason"] = notStreamed;
+      // The size rule of local thickness holds for particles too: in a volume a couple of
+      // particles deep nearly all of them touch a face and are removed, after a watershed that is
+      // the dearest metric of all (80 of 99 CPU s on 60 x 2048 x 1536).
+      std::array<double, 3> chord{};
+      for (int a = 0; a < 3; ++a) chord[a] = sizes[p].meanChordUm[a] / v.voxelUm[a];
+      const std::string tooThin = sizesNotRepresentative(v, chord, o.sizesMinChords);
+      if (!whole) ph["particles_null_reason"] = notStreamed;
+      else if (!tooThin.empty()) ph["particles_null_reason"] = tooThin;
+      else ph["particles"] = particleMetrics(v, p, o);
     }
     if (o.tortuosity && o.electrodeTortuosity && p == phaseIndex(v, o.electrolytePhase) && activeMaterial >= 0) {
       // Along the axes the electrolyte's tortuosity is solved (the same selection and size rule).

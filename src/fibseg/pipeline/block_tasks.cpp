@@ -279,6 +279,9 @@ DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions&
   if (s.plan.model && s.plan.learn.writeProbabilities)
     throw Error("learn.write_probabilities = true: the distributed run does not yet write probability volumes; "
                 "run it with `fibseg run`, or set learn.write_probabilities = false");
+  if (s.plan.uncertaintyPngs)
+    throw Error("output.uncertainty_pngs = true: the distributed run does not yet write the uncertainty maps and "
+                "their least certain regions; run it with `fibseg run`, or set output.uncertainty_pngs = false");
   const std::string key = runKey(s.plan.input, params);
   s.folder = std::make_unique<OutputFolder>(
       s.plan.output, OutputFolderOptions{.replaceEarlierRun = options.overwrite, .keepCache = false,
