@@ -17,6 +17,7 @@ void addTrainCommand(CLI::App& app);
 void addMeasureCommand(CLI::App& app);
 void addPredictCommand(CLI::App& app);
 void addStudioCommand(CLI::App& app);
+void addCorrectedCommand(CLI::App& app);
 
 inline void addCommands(CLI::App& app) {
   addInitCommand(app);
@@ -30,6 +31,7 @@ inline void addCommands(CLI::App& app) {
   addPredictCommand(app);
   addDemoCommand(app);
   addStudioCommand(app);
+  addCorrectedCommand(app);
 }
 
 }  // namespace fibseg::cli

@@ -38,4 +38,8 @@ def cli_run(phantom_dir, tmp_path_factory):
     config.write_text(f'[input]\npath = "{phantom_dir / "raw"}"\n[output]\nfolder = "{out}"\nslice_pngs = false\n'
                       '[measure]\ntortuosity = false\nsizes = false\n')
     subprocess.run([CLI, "run", str(config)], check=True, capture_output=True)
+    # The run keeps one grey stack (aligned.tif) and the brightness reference; the corrected
+    # slices its segmentation saw are written on demand, as a user does for train/predict.
+    assert not (out / "cache" / "corrected.tif").exists()
+    subprocess.run([CLI, "corrected", str(out)], check=True, capture_output=True)
     return out

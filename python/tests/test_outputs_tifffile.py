@@ -1,6 +1,7 @@
-"""The stacks `fibseg run` writes (labels.tif deflated, aligned.tif and cache/corrected.tif
-uncompressed) open in tifffile as in Fiji: an ImageJ stack with every page, the voxel size, and
-labels whose per-slice phase fractions are those of phase_fractions.csv."""
+"""The stacks `fibseg run` writes (labels.tif deflated, aligned.tif uncompressed) and the one
+`fibseg corrected` writes (cache/corrected.tif, uncompressed) open in tifffile as in Fiji: an
+ImageJ stack with every page, the voxel size, and labels whose per-slice phase fractions are
+those of phase_fractions.csv."""
 import csv
 import json
 

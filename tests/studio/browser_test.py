@@ -209,6 +209,8 @@ def main():
         f.write(f'[input]\npath = "{work}/phantom/raw"\n[output]\nfolder = "{work}/run"\n'
                 '[measure]\nenabled = false\n')
     run([fibseg, "run", f"{work}/params.toml"])
+    # The run keeps one grey stack (aligned.tif); the corrected slices train/predict take are written on demand.
+    run([fibseg, "corrected", f"{work}/run"])
     corrected = tifffile.imread(f"{work}/run/cache/corrected.tif")
     run_labels = tifffile.imread(f"{work}/run/labels.tif")
 

@@ -1,8 +1,13 @@
 #pragma once
-// PNG through OpenCV (libpng): 8- or 16-bit grey and 8-bit colour, written atomically.
+// PNG: read through OpenCV (libpng); written by fibseg's own encoder (one IDAT deflated by
+// libdeflate: standard PNG, several times faster than libpng's zlib, bench/png_bench.cpp),
+// 8- or 16-bit grey and 8-bit colour, atomically.
 #include <opencv2/core.hpp>
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
+#include <vector>
 
 namespace fibseg::io {
 
@@ -12,6 +17,20 @@ cv::Mat readPngGrey(const std::filesystem::path& path);
 cv::Mat readPngAsStored(const std::filesystem::path& path);
 /// Writes to a temporary name and renames (outputs are complete or absent).
 void writePng(const std::filesystem::path& path, const cv::Mat& image);
+
+/// PNG's per-row filters fibseg writes (one for every row).
+enum class PngFilter { None = 0, Sub = 1, Up = 2 };
+/// The PNG file of `image`: CV_8UC1 / CV_16UC1 grey, CV_8UC3 BGR or CV_8UC4 BGRA (OpenCV's
+/// order; stored as RGB / RGBA). `level`: libdeflate's compression level (1-12).
+std::vector<std::uint8_t> encodePng(const cv::Mat& image, int level = 1, PngFilter filter = PngFilter::Sub);
+/// An indexed-colour PNG: `indices` (CV_8UC1) into `paletteRgb` (at most 256 colours; indices
+/// past its end show black). One byte a pixel instead of three: a label image in its colours
+/// encodes about as fast as the labels themselves.
+std::vector<std::uint8_t> encodeIndexedPng(const cv::Mat& indices, const std::vector<std::array<std::uint8_t, 3>>& paletteRgb,
+                                           int level = 1, PngFilter filter = PngFilter::Sub);
+/// writePng of encodeIndexedPng.
+void writeIndexedPng(const std::filesystem::path& path, const cv::Mat& indices,
+                     const std::vector<std::array<std::uint8_t, 3>>& paletteRgb);
 
 struct PngHeader {
   int width = 0, height = 0, bitDepth = 0, channels = 0;

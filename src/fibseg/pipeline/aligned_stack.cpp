@@ -17,7 +17,8 @@ json toJson(const AlignedStack& s, const std::string& fingerprint, const std::st
           {"transforms", transforms},
           {"comparison_offset", {s.comparisonOffset.x, s.comparisonOffset.y}},
           {"brightness", brightness},
-          {"histogram", s.histogram}};
+          {"histogram", s.histogram},
+          {"reference", {{"quantiles", s.reference.quantiles}, {"bit_depth", s.reference.bitDepth}}}};
 }
 
 AlignedStack alignedStackFromJson(const json& j) {
@@ -34,6 +35,11 @@ AlignedStack alignedStackFromJson(const json& j) {
   s.bitDepth = j.at("bit_depth");
   s.stackOtsuThreshold = j.at("stack_otsu_threshold");
   s.histogram = j.at("histogram").get<std::vector<std::uint64_t>>();
+  if (j.contains("reference")) {  // doubles round-trip exactly through JSON
+    s.reference.quantiles = j["reference"].at("quantiles").get<std::vector<double>>();
+    s.reference.bitDepth = j["reference"].at("bit_depth").get<int>();
+    s.hasReference = true;
+  }
   return s;
 }
 

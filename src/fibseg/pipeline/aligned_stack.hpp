@@ -21,6 +21,10 @@ struct AlignedStack {
   std::vector<std::uint64_t> histogram;  // grey levels of the corrected slices
   int stackOtsuThreshold = 0;            // Otsu of that histogram (segment.otsu_scope = stack)
   int bitDepth = 8;
+  // The brightness reference every slice was matched to: with it the corrected slices are made
+  // again from the aligned ones (corrected_slices.hpp), so the cache keeps no corrected pixels.
+  intensity::BrightnessStats reference;
+  bool hasReference = false;  // false in a cache of an earlier version (which kept corrected.tif)
 };
 
 nlohmann::json toJson(const AlignedStack& stack, const std::string& fingerprint, const std::string& parameters);

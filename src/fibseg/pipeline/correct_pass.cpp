@@ -16,6 +16,8 @@ AlignedStack startAlignedStack(const RunPlan& plan, const RegisterResult& regist
   stack.outputRect = align::outputRect(align::shiftsOf(registered.transforms), plan.cropRect.size(), plan.align.crop);
   stack.bitDepth = plan.series.bitDepth();
   stack.brightness.resize(plan.slices);
+  stack.reference = registered.reference;
+  stack.hasReference = true;
   return stack;
 }
 

@@ -61,6 +61,31 @@ double otsuThresholdLikeScikitImage(const cv::Mat& image) {
   return centres[best];
 }
 
+namespace {
+
+// The notebook's Gabor kernel, cv2.getGaborKernel((90, 90), 1.0, pi/3, 10, 1.9, 0): 91 x 91 taps,
+// but its envelope (sigma 1 px) leaves all but the central ones below 1e-10 of the peak. It is
+// cropped to the smallest centred square whose dropped taps, all together, move a result of
+// 8-bit input by less than 2^-20 of a grey level: 11 x 11. The result is then rounded to 8 bits,
+// so only a value within 2^-20 of a half could round otherwise (the full kernel's filter2D, a
+// float DFT, carries rounding of that order itself). It also lets OpenCV filter directly
+// instead of by DFT (which it takes above 130 taps): about 5x less time.
+const cv::Mat& notebookGaborKernel() {
+  static const cv::Mat kernel = [] {
+    const cv::Mat full = cv::getGaborKernel(cv::Size(90, 90), 1.0, std::numbers::pi / 3, 10, 1.9, 0);
+    const int centre = full.rows / 2;
+    const double total = cv::norm(full, cv::NORM_L1);
+    for (int r = 1; r < centre; ++r) {
+      const cv::Mat kept = full(cv::Rect(centre - r, centre - r, 2 * r + 1, 2 * r + 1));
+      if (255 * (total - cv::norm(kept, cv::NORM_L1)) < std::ldexp(1.0, -20)) return kept.clone();
+    }
+    return full;
+  }();
+  return kernel;
+}
+
+}  // namespace
+
 NotebookSegmentation segmentLikeNotebook(const cv::Mat& slice, const NotebookParams& p) {
   cv::Mat grey;
   if (bitDepthOf(slice, "notebook segmentation input") == 16) slice.convertTo(grey, CV_8U, 1.0 / 257);
@@ -85,12 +110,12 @@ NotebookSegmentation segmentLikeNotebook(const cv::Mat& slice, const NotebookPar
   }
 
   // Pores: the notebook's Gabor filter, on the undenoised slice with CAM at 0 (not inverted: its
-  // guide says inverted, its code does not), 91 x 91 kernel, result saturated to 8 bits.
+  // guide says inverted, its code does not), its 91 x 91 kernel cropped to its support, result
+  // saturated to 8 bits.
   cv::Mat candidates = grey.clone();
   candidates.setTo(0, cam);
-  const cv::Mat kernel = cv::getGaborKernel(cv::Size(90, 90), 1.0, std::numbers::pi / 3, 10, 1.9, 0);
   cv::Mat filtered;
-  cv::filter2D(candidates, filtered, CV_8U, kernel);
+  cv::filter2D(candidates, filtered, CV_8U, notebookGaborKernel());
   filtered.setTo(255, cam);
   cv::medianBlur(filtered, out.gaborResponse, 5);
 

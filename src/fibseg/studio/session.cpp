@@ -12,6 +12,7 @@
 #include "fibseg/io/png.hpp"
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/io/tiff.hpp"
+#include "fibseg/pipeline/corrected_slices.hpp"
 #include "fibseg/segment/segment.hpp"
 
 namespace fibseg::studio {
@@ -22,7 +23,6 @@ namespace {
 constexpr std::size_t kCachedSlices = 12;               // per cache: a few slices either side
 constexpr std::size_t kResliceStackBytes = 1ull << 30;  // live XZ/YZ only for stacks up to 1 GB
 
-fs::path correctedStack(const fs::path& run) { return run / "cache" / "corrected.tif"; }
 
 std::string annotationName(int z) {
   char name[40];
@@ -35,15 +35,15 @@ std::string annotationName(int z) {
 Session::Session(fs::path runFolder, fs::path studioFolder)
     : runFolder_(std::move(runFolder)), studioFolder_(std::move(studioFolder)) {
   parameterFile_ = runFolder_ / "parameters_used.toml";
-  for (const fs::path& needed : {runFolder_ / "run.json", parameterFile_, correctedStack(runFolder_)})
+  for (const fs::path& needed : {runFolder_ / "run.json", parameterFile_, runFolder_ / "cache" / "corrected.json"})
     if (!fs::is_regular_file(needed))
       throw Error("studio: " + runFolder_.string() + " lacks " + needed.filename().string() +
                   "; expected the output folder of a completed `fibseg run` (or give the parameter file instead)");
   parameters_ = config::loadParameters(parameterFile_, {}, config::RequiredValues::MayBeMissing);
-  const io::TiffInfo info = io::probeTiff(correctedStack(runFolder_));
-  slices_ = info.pages;
-  size_ = {info.width, info.height};
-  bitDepth_ = info.bitDepth;
+  corrected_ = std::make_shared<const pipeline::RunCorrectedSlices>(runFolder_);
+  slices_ = corrected_->pages();
+  size_ = corrected_->size();
+  bitDepth_ = corrected_->bitDepth();
   // The input slices, for the raw view; a run whose input has moved since still opens.
   try {
     const auto params = parameters();
@@ -103,7 +103,14 @@ static void requireSlice(int z, int slices, const std::string& what) {
 
 cv::Mat Session::slice(int z) {
   requireSlice(z, slices_, "aligned");
-  return cached(slices_cache_, z, [&] { return io::readTiffPage(correctedStack(runFolder_), z); });
+  return cached(slices_cache_, z, [&] {
+    std::shared_ptr<const pipeline::RunCorrectedSlices> corrected;
+    {
+      std::lock_guard lock(mutex_);  // reload() replaces it
+      corrected = corrected_;
+    }
+    return corrected->read(z);
+  });
 }
 
 cv::Mat Session::rawSlice(int z) {
@@ -261,7 +268,7 @@ std::vector<cv::Mat> Session::neighboursOf(int z, const learn::FeatureSpec& feat
 }
 
 void Session::train(const Overrides& overrides) {
-  // As `fibseg train PARAMS --stack cache/corrected.tif --slice z --annotation annotation_z.png`.
+  // As `fibseg corrected OUT`, then `fibseg train PARAMS --stack cache/corrected.tif --slice z --annotation annotation_z.png`.
   const auto params = parameters(overrides);
   auto learnParams = config::learnParamsFrom(params);
   const PhaseSet set = config::phasesFrom(params);
@@ -358,10 +365,10 @@ void Session::reload() {
   raw_cache_.clear();
   denoisedZ_ = -1;
   parameters_ = config::loadParameters(parameterFile_, {}, config::RequiredValues::MayBeMissing);
-  const io::TiffInfo info = io::probeTiff(correctedStack(runFolder_));
-  slices_ = info.pages;
-  size_ = {info.width, info.height};
-  bitDepth_ = info.bitDepth;
+  corrected_ = std::make_shared<const pipeline::RunCorrectedSlices>(runFolder_);
+  slices_ = corrected_->pages();
+  size_ = corrected_->size();
+  bitDepth_ = corrected_->bitDepth();
 }
 
 }  // namespace fibseg::studio

@@ -21,6 +21,10 @@
 #include "fibseg/learn/learn.hpp"
 #include "fibseg/segment/tune.hpp"
 
+namespace fibseg::pipeline {
+class RunCorrectedSlices;
+}
+
 namespace fibseg::studio {
 
 /// Parameter values the page changed: "section.key" -> the value as typed.
@@ -55,7 +59,7 @@ struct PredictionView {
 
 class Session {
  public:
-  /// Opens a completed run folder (run.json, parameters_used.toml, cache/corrected.tif) and the
+  /// Opens a completed run folder (run.json, parameters_used.toml, cache/corrected.json and its grey stack) and the
   /// studio's folder (created when first written; default RUN/studio). Throws naming what is missing.
   Session(std::filesystem::path runFolder, std::filesystem::path studioFolder);
 
@@ -91,7 +95,7 @@ class Session {
   ClassicalPreview classical(int z, const Overrides& overrides);
   /// `fibseg tune` on slice z's strokes (phases pore, SE, CAM only), CAM threshold as the preview's.
   segment::TuneResult tune(int z, const Overrides& overrides);
-  /// `fibseg train --stack cache/corrected.tif --slice z... --annotation ...` on every annotated
+  /// `fibseg train --stack cache/corrected.tif (written by `fibseg corrected`) --slice z... --annotation ...` on every annotated
   /// slice; the model is kept for predict() and saveModel().
   void train(const Overrides& overrides);
   bool hasModel() const;
@@ -111,6 +115,7 @@ class Session {
 
   std::filesystem::path runFolder_, studioFolder_, parameterFile_;
   std::optional<config::ParamSet> parameters_;  // parameters_used.toml, read once
+  std::shared_ptr<const pipeline::RunCorrectedSlices> corrected_;  // the run's slices as segmented
   // The last slice denoised for the classical preview (slider moves keep the slice and denoising).
   int denoisedZ_ = -1;
   std::string denoisedWith_;

@@ -1,0 +1,114 @@
+// Issue 27: a run keeps one greyscale stack (aligned.tif, or cache/aligned.tif when aligned.tif
+// is not an output) and the brightness reference, never the corrected pixels. With
+// segment.otsu_scope = slice correction and segmentation are one pass; `--from segment` and
+// `fibseg corrected` correct the aligned slices again and must give what the run itself saw.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/run_cli.hpp"
+#include "fibseg/io/tiff.hpp"
+
+namespace fs = std::filesystem;
+using testing::HasSubstr;
+
+namespace {
+
+fibseg::test::CliResult cli(const std::string& arguments) { return fibseg::test::runCli(arguments); }
+
+struct Workspace : fibseg::test::TempFolder {
+  explicit Workspace(const std::string& name) : TempFolder("cli_grey_" + name) {}
+};
+
+bool sameStack(const fs::path& a, const fs::path& b) {
+  const auto x = fibseg::io::readTiffStack(a), y = fibseg::io::readTiffStack(b);
+  if (x.size() != y.size()) return false;
+  for (std::size_t z = 0; z < x.size(); ++z)
+    if (x[z].size() != y[z].size() || x[z].type() != y[z].type() || cv::norm(x[z], y[z], cv::NORM_INF) != 0) return false;
+  return !x.empty();
+}
+
+std::string bytesOf(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST(GreyStack, OnePassKeepsOneGreyStackAndFromSegmentSegmentsTheSameSlices) {
+  Workspace w("one");
+  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 6 --width 160 --height 128 --seed 4").exitCode, 0);
+  std::ofstream(w.path / "p.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"out\"\n[measure]\nenabled = false\n";
+  const auto first = cli("run " + (w / "p.toml"));
+  ASSERT_EQ(first.exitCode, 0) << first.output;
+  const fs::path out = w.path / "out";
+  EXPECT_TRUE(fs::exists(out / "aligned.tif"));
+  EXPECT_FALSE(fs::exists(out / "cache" / "corrected.tif"));
+  EXPECT_FALSE(fs::exists(out / "cache" / "aligned.tif"));  // aligned.tif is the grey stack
+  const auto timings = fibseg::test::readJson(out / "run.json")["timings_s"];
+  EXPECT_TRUE(timings.contains("align_correct_segment_write")) << timings.dump();
+  EXPECT_FALSE(timings.contains("segment_write")) << timings.dump();
+  const std::string labels = bytesOf(out / "labels.tif"), aligned = bytesOf(out / "aligned.tif");
+
+  // The segmentation again, from aligned.tif corrected again: the same labels, aligned.tif kept.
+  const auto again = cli("run " + (w / "p.toml") + " --from segment");
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("reusing the aligned, corrected stack"));
+  EXPECT_EQ(bytesOf(out / "labels.tif"), labels);
+  EXPECT_EQ(bytesOf(out / "aligned.tif"), aligned);
+
+  // The corrected slices on demand (what train/predict take): an ImageJ stack of the crop.
+  const auto corrected = cli("corrected " + (w / "out") + " --out " + (w / "corrected.tif"));
+  ASSERT_EQ(corrected.exitCode, 0) << corrected.output;
+  const auto info = fibseg::io::probeTiff(w.path / "corrected.tif");
+  const auto run = fibseg::test::readJson(out / "run.json");
+  EXPECT_EQ(info.pages, 6);
+  EXPECT_EQ(info.width, run["crop"]["width"].get<int>());
+  EXPECT_EQ(info.height, run["crop"]["height"].get<int>());
+
+  // The same run with segment.otsu_scope = stack (two passes: the stack's threshold first)
+  // corrects the same slices: its corrected stack is byte for byte the same.
+  const auto twoPasses = cli("run " + (w / "p.toml") + " --overwrite --set segment.otsu_scope=stack");
+  ASSERT_EQ(twoPasses.exitCode, 0) << twoPasses.output;
+  const auto split = fibseg::test::readJson(out / "run.json")["timings_s"];
+  EXPECT_TRUE(split.contains("align_correct") && split.contains("segment_write")) << split.dump();
+  EXPECT_FALSE(fs::exists(out / "cache" / "corrected.tif"));
+  ASSERT_EQ(cli("corrected " + (w / "out") + " --out " + (w / "corrected_stack.tif")).exitCode, 0);
+  EXPECT_TRUE(sameStack(w.path / "corrected.tif", w.path / "corrected_stack.tif"));
+}
+
+TEST(GreyStack, WithoutAlignedTifTheCacheKeepsTheGreyStack) {
+  Workspace w("noaligned");
+  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 5 --width 160 --height 128 --seed 6 --bit-depth 16").exitCode, 0);
+  std::ofstream(w.path / "p.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"out\"\n[measure]\nenabled = false\n";
+  ASSERT_EQ(cli("run " + (w / "p.toml")).exitCode, 0);
+  std::ofstream(w.path / "q.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"noal\"\n[measure]\nenabled = false\n"
+                                   << "[align]\nwrite_aligned = false\n";
+  const auto r = cli("run " + (w / "q.toml"));
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_FALSE(fs::exists(w.path / "noal" / "aligned.tif"));
+  ASSERT_TRUE(fs::exists(w.path / "noal" / "cache" / "aligned.tif"));
+  EXPECT_TRUE(sameStack(w.path / "out" / "aligned.tif", w.path / "noal" / "cache" / "aligned.tif"));
+  EXPECT_EQ(bytesOf(w.path / "out" / "labels.tif"), bytesOf(w.path / "noal" / "labels.tif"));
+  const auto again = cli("run " + (w / "q.toml") + " --from segment");
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("reusing the aligned, corrected stack"));
+  EXPECT_EQ(bytesOf(w.path / "out" / "labels.tif"), bytesOf(w.path / "noal" / "labels.tif"));
+
+  // A cache without the brightness reference (an earlier version's, which kept corrected.tif):
+  // `fibseg corrected` says so, and `--from segment` runs every stage.
+  const fs::path cacheJson = w.path / "noal" / "cache" / "corrected.json";
+  auto cache = fibseg::test::readJson(cacheJson);
+  cache.erase("reference");
+  std::ofstream(cacheJson) << cache.dump();
+  const auto old = cli("corrected " + (w / "noal"));
+  EXPECT_EQ(old.exitCode, 1);
+  EXPECT_THAT(old.output, HasSubstr("earlier fibseg"));
+  const auto rerun = cli("run " + (w / "q.toml") + " --from segment");
+  ASSERT_EQ(rerun.exitCode, 0) << rerun.output;
+  EXPECT_THAT(rerun.output, HasSubstr("running every stage"));
+  EXPECT_EQ(bytesOf(w.path / "out" / "labels.tif"), bytesOf(w.path / "noal" / "labels.tif"));
+}
