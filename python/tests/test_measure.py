@@ -83,7 +83,7 @@ def test_modeller_metrics_come_with_the_dict():
     the CAM slab touches the volume's faces, so its only particle is removed."""
     m = fibseg.measure(laminate(), (0.5, 0.5, 1.0), ["pore", "SE", "CAM"],
                        measure={"sizes": False, "diffusivities": "pore=1, SE=0.5",
-                                "tortuosity_min_chords": 0})  # a 5-voxel volume: solve all the same
+                                "tortuosity_min_chords": 0, "sizes_min_chords": 0})  # a 5-voxel volume: all the same
     d = m["multiphase_diffusion"]
     assert d["effective_diffusivity"]["y"] == pytest.approx(12 / 30 + 0.5 * 6 / 30, rel=1e-5)
     assert d["tortuosity_factor"]["y"] == pytest.approx(1.0, abs=1e-5)
@@ -92,3 +92,9 @@ def test_modeller_metrics_come_with_the_dict():
     particles = m["phases"]["CAM"]["particles"]
     assert particles["count_initial"] >= 1 and particles["count_kept"] == 0
     assert particles["removed_count_fraction"] == 1
+    # By default (measure.sizes_min_chords = 2) a volume a few voxels deep gets no watershed at
+    # all: null, with the reason.
+    thin = fibseg.measure(laminate(), (0.5, 0.5, 1.0), ["pore", "SE", "CAM"],
+                          measure={"sizes": False, "tortuosity": False})
+    assert "particles" not in thin["phases"]["CAM"]
+    assert "measure.sizes_min_chords" in thin["phases"]["CAM"]["particles_null_reason"]
