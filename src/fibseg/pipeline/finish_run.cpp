@@ -58,8 +58,11 @@ RunSummary finishRun(const config::ParamSet& params, const RunPlan& plan, Output
                   params.resolved("measure.slabs").origin + "): the aligned volume is only " + std::to_string(along) +
                   " voxels along " + params.text("measure.slab_axis") + "; expected at most that many slabs");
     const auto measureStart = std::chrono::steady_clock::now();
-    log << "measure : " << (plan.metrics.tortuosity ? "fractions, areas, connectivity, tortuosity" : "fractions, areas, connectivity")
-        << (plan.metrics.sizes ? ", sizes" : "") << " ...\n";
+    if (plan.slices == 1)  // a single slice gets the 2D metrics (measure/metrics_2d), said by their own line
+      log << "measure : fractions, boundary lengths, slab profiles (one slice: 2D) ...\n";
+    else
+      log << "measure : " << (plan.metrics.tortuosity ? "fractions, areas, connectivity, tortuosity" : "fractions, areas, connectivity")
+          << (plan.metrics.sizes ? ", sizes" : "") << " ...\n";
     std::vector<measure::PhaseValue> phaseValues;
     for (int p = 0; p < plan.phases.count(); ++p) phaseValues.push_back({plan.phases.key(p), plan.phases.values[p]});
     const double xy = plan.pixelSizeNm / 1000.0;
