@@ -57,7 +57,9 @@ void expectSameAsWhole(const LabelVolume& v, int blockSlices, bool sizes, int sl
     EXPECT_EQ(parts.triplePhaseBoundaries->triples[k].edges, tpb.triples[k].edges);
     EXPECT_EQ(parts.triplePhaseBoundaries->triples[k].lengthUm, tpb.triples[k].lengthUm);
   }
-  if (v.phases() >= 3) EXPECT_GT(tpb.triples[0].edges, 0);
+  if (v.phases() >= 3) {
+    EXPECT_GT(tpb.triples[0].edges, 0);
+  }
   const auto counts = countPhases(v, slabAxis, slabs);
   EXPECT_EQ(parts.counts.total, counts.total);
   EXPECT_EQ(parts.counts.perSlice, counts.perSlice);
@@ -124,7 +126,9 @@ void expectTilesEqualWhole(const LabelVolume& v, int phase, TiledThicknessOption
   };
   const double step = *std::min_element(v.voxelUm.begin(), v.voxelUm.end());
   const auto r = localThicknessTiled(VolumeLabelSource(v), phase, 1.0, step, tiles);
-  if (expectedTiles > 0) EXPECT_EQ(r.tiles, expectedTiles);
+  if (expectedTiles > 0) {
+    EXPECT_EQ(r.tiles, expectedTiles);
+  }
   EXPECT_GT(r.tiles, 1);
   // R is the whole volume's largest distance to the other phases.
   std::vector<std::uint8_t> inside(v.voxels());

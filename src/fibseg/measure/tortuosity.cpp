@@ -810,23 +810,21 @@ std::size_t networkSolverMemoryBytes(std::size_t voxels) {
   return voxels * (6 * sizeof(float) + 5 * sizeof(double)) * 8 / 7 + voxels * 3 * sizeof(float);
 }
 
-NetworkSolution solveNetwork(const ConductanceNetwork& net, double tolerance, int maxIterations) {
-  NetworkSolution out;
+// The finest level of a conductance network, shared by the real and the complex solver: its
+// conductances (0 from the last cell along each axis) and, added to diag, each cell's sum of the
+// conductances to its neighbours.
+namespace {
+void fillFinestLevel(Level& F, const ConductanceNetwork& net, std::vector<double>& diag) {
   const std::size_t cells = net.size();
-  out.concentration.assign(cells, 0.0);
-  std::vector<Level> levels(1);
-  levels.reserve(64);  // F stays valid while the coarse levels are appended
-  Level& F = levels[0];
   for (int a = 0; a < 3; ++a) F.n[a] = net.n[a];
   F.pad = F.stride(2) + 1;
-  std::vector<double> diag(cells, 0.0), b(cells, 0.0);
   for (int a = 0; a < 3; ++a) {
     F.conductance[a].assign(cells + 2 * F.pad, 0.0f);
     float* c = F.c(a);
     const std::size_t st = F.stride(a);
     forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
       const int c3[3] = {x, y, z};
-      if (c3[a] + 1 < F.n[a]) c[i] = net.toNext[a][i];  // 0 from the last cell along a
+      if (c3[a] + 1 < F.n[a]) c[i] = net.toNext[a][i];
     });
     forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
       const int c3[3] = {x, y, z};
@@ -835,6 +833,18 @@ NetworkSolution solveNetwork(const ConductanceNetwork& net, double tolerance, in
       diag[i] += d;
     });
   }
+}
+}  // namespace
+
+NetworkSolution solveNetwork(const ConductanceNetwork& net, double tolerance, int maxIterations) {
+  NetworkSolution out;
+  const std::size_t cells = net.size();
+  out.concentration.assign(cells, 0.0);
+  std::vector<Level> levels(1);
+  levels.reserve(64);  // F stays valid while the coarse levels are appended
+  Level& F = levels[0];
+  std::vector<double> diag(cells, 0.0), b(cells, 0.0);
+  fillFinestLevel(F, net, diag);
   double bNorm = 0;
   for (std::size_t i = 0; i < cells; ++i) {
     diag[i] += double(net.toOne[i]) + double(net.toZero[i]);
@@ -955,22 +965,8 @@ ComplexNetworkSolution solveNetworkAtFrequency(const ConductanceNetwork& net, co
   std::vector<Level> levels(1);
   levels.reserve(64);  // F stays valid while the coarse levels are appended
   Level& F = levels[0];
-  for (int a = 0; a < 3; ++a) F.n[a] = net.n[a];
-  F.pad = F.stride(2) + 1;
   std::vector<double> diag(cells, 0.0), shifted(cells, 0.0);
-  for (int a = 0; a < 3; ++a) {
-    F.conductance[a].assign(cells + 2 * F.pad, 0.0f);
-    float* c = F.c(a);
-    const std::size_t st = F.stride(a);
-    forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
-      const int c3[3] = {x, y, z};
-      if (c3[a] + 1 < F.n[a]) c[i] = net.toNext[a][i];
-    });
-    forEachVoxel(F.n, [&](std::size_t i, int x, int y, int z) {
-      const int c3[3] = {x, y, z};
-      diag[i] += double(c[i]) + (c3[a] > 0 ? double(c[i - st]) : 0.0);
-    });
-  }
+  fillFinestLevel(F, net, diag);
   double bNorm = 0;
   for (std::size_t i = 0; i < cells; ++i) {
     diag[i] += double(net.toOne[i]) + double(net.toZero[i]);
