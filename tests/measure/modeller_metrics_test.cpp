@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "measure/layered_volume.hpp"
+
 #include "fibseg/core/error.hpp"
 #include "fibseg/measure/metrics.hpp"
 
@@ -11,14 +13,7 @@ namespace {
 using json = nlohmann::ordered_json;
 using testing::HasSubstr;
 
-// Rows 0-9: SE where x < 4, pore where x >= 4; rows 10-19: CAM. Slices identical.
-LabelVolume layered(int nz = 3) {
-  auto v = makeVolume(8, 20, nz, {"pore", "se", "cam"}, {0.5, 0.5, 0.5});
-  for (int z = 0; z < v.nz; ++z)
-    for (int y = 0; y < v.ny; ++y)
-      for (int x = 0; x < v.nx; ++x) v.phase[v.index(x, y, z)] = y >= 10 ? 2 : x < 4 ? 1 : 0;
-  return v;
-}
+using test::layered;
 
 MetricsOptions quick() {
   MetricsOptions o;
