@@ -247,3 +247,26 @@ def test_clear_errors(client, monkeypatch, tmp_path):
     monkeypatch.undo()
     with pytest.raises(RuntimeError, match="memory limit of 2048 MiB .* needs about 3072 MiB for a block"):
         fd_cluster.check_workers(client, 3 << 30, "3072 MiB for a block")
+
+
+def test_z_context_classifier_and_uncertainty_maps(raw, local_tiff, client, tmp_path):
+    # A classifier with z context sees each slice's neighbours: a block's first and last slices get
+    # theirs from the blocks beside it (a halo of one slice), so every label is fibseg run's.
+    tifffile = pytest.importorskip("tifffile")
+    subprocess.run([CLI, "corrected", str(local_tiff), "--out", str(tmp_path / "corrected.tif")], check=True,
+                   capture_output=True)
+    labels = tifffile.imread(str(local_tiff / "labels.tif"))
+    strokes = np.zeros_like(labels[1])
+    strokes[::6] = labels[1][::6] + 1  # every 6th row painted with its phase (1 pore, 2 SE, 3 CAM)
+    tifffile.imwrite(tmp_path / "strokes.tif", strokes)
+    subprocess.run([CLI, "train", "--stack", str(tmp_path / "corrected.tif"), "--slice", "1", "--annotation",
+                    str(tmp_path / "strokes.tif"), "--model", str(tmp_path / "z.json"), "--set",
+                    "learn.z_context=above_below", "--set", "learn.rounds=10"], check=True, capture_output=True)
+    extra = dict(segment__method="classifier", learn__model=str(tmp_path / "z.json"),
+                 learn__z_context="above_below", output__uncertainty_pngs=True)
+    local = cli(params(raw, tmp_path / "local", **extra), tmp_path)
+    summary = fd.run(params(raw, tmp_path / "dask", **extra), client)
+    out = pathlib.Path(summary["output_folder"])
+    uncertainty = sorted(p.relative_to(local).as_posix() for p in local.rglob("uncertainty*"))
+    assert "uncertainty_regions.csv" in uncertainty and any(p.startswith("segmented/uncertainty_") for p in uncertainty)
+    assert_same(local, out, COMPARED + ["labels.tif", "aligned.tif"] + uncertainty)

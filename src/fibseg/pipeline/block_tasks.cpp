@@ -220,7 +220,7 @@ void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Bl
   OrthoSlices ortho(block.size(), stack.outputRect.size(), CV_8U);
   BlockFaces faces(block.size(), stack.outputRect.size(), CV_8U);
   std::vector<cv::Mat> labelImages;
-  json fractions = json::array(), pixels = json::array(), otsu = json::array();
+  json fractions = json::array(), pixels = json::array(), otsu = json::array(), uncertain = json::array();
   for (const auto& item : items) {
     ortho.add(item.z - block.first, item.labels);
     faces.add(item.z - block.first, item.labels);
@@ -228,11 +228,15 @@ void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Bl
     fractions.push_back(item.fractions.fraction);
     pixels.push_back(item.fractions.pixels);
     otsu.push_back(item.otsuThreshold);
+    if (item.leastCertain.empty()) continue;  // output.uncertainty_pngs, on the report's slices
+    json regions = json::array();
+    for (const auto& r : item.leastCertain) regions.push_back({r.box.x, r.box.y, r.box.width, r.box.height, r.meanUncertainty});
+    uncertain.push_back({item.z, item.meanUncertainty, regions});
   }
   writeVolumeBlock(plan, labelsVolume(plan, stack), block, labelImages);
   writeRecord(recordPath(plan.output, "segment", block.index),
               {{"block", block.index}, {"first", block.first}, {"fractions", fractions}, {"pixels", pixels},
-               {"otsu", otsu}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
+               {"otsu", otsu}, {"uncertain", uncertain}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
                {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
@@ -246,13 +250,49 @@ void correctBlock(const RunPlan& plan, const Block& block) {
   recordCorrection(plan, stack, block, items, true);
 }
 
+// A classifier with z context (learn.z_context) sees each slice's neighbours: the block is fed to
+// it in order with a halo of one slice on each side from the neighbouring blocks' corrected
+// files, so its first and last slices have the neighbours they have in `fibseg run`.
+std::vector<std::optional<learn::Prediction>> predictWithNeighbours(const RunPlan& plan, const AlignedStack& stack,
+                                                                    const SegmentContext& context, const Block& block,
+                                                                    std::vector<cv::Mat>& slices) {
+  const auto blocks = blocksOf(plan);
+  const VolumeSpec corrected = correctedVolume(plan, stack);
+  std::vector<cv::Mat> fed;
+  int firstFed = block.first;
+  if (block.index > 0) fed.push_back(readBlockFile(plan, corrected, blocks[block.index - 1]).back()), --firstFed;
+  fed.insert(fed.end(), slices.begin(), slices.end());
+  if (block.index + 1 < int(blocks.size())) fed.push_back(readBlockFile(plan, corrected, blocks[block.index + 1]).front());
+  if (fed.size() < 2)
+    throw Error("learn.model " + plan.learn.model.string() + " was trained with learn.z_context = " +
+                plan.model->featureSpec().zContext + ", which needs each slice's neighbours; the input has " +
+                std::to_string(plan.slices) + " slice; expected a stack, or a model trained with learn.z_context = none");
+  std::vector<std::optional<learn::Prediction>> predictions(block.size());
+  learn::StackPredictor inOrder(*plan.model, context.probabilities || context.uncertainty,
+                                [&](int i, learn::Prediction prediction) {
+                                  const int z = firstFed + i;
+                                  if (z >= block.first && z < block.end) predictions[z - block.first] = std::move(prediction);
+                                });
+  for (int i = 0; i < int(fed.size()); ++i) {
+    const int z = firstFed + i;
+    cv::Mat seen = asTrained(plan, fed[i]);  // what segmentSlice is then given, as in fibseg run
+    inOrder.add(seen);
+    if (z >= block.first && z < block.end) slices[z - block.first] = seen;
+  }
+  inOrder.finish();
+  return predictions;
+}
+
 void segmentBlock(const RunPlan& plan, const Block& block) {
   const AlignedStack stack = alignedStackFromJson(readJson(blocksFolder(plan) / "stack.json"));
   const SegmentContext context = segmentContext(plan, stack);
-  const std::vector<cv::Mat> slices = readBlockFile(plan, correctedVolume(plan, stack), block);
+  std::vector<cv::Mat> slices = readBlockFile(plan, correctedVolume(plan, stack), block);
+  std::vector<std::optional<learn::Prediction>> predictions(block.size());
+  if (plan.model && plan.model->needsNeighbours()) predictions = predictWithNeighbours(plan, stack, context, block, slices);
   std::vector<SegmentedSlice> items(block.size());
   tbb::parallel_for(block.first, block.end, [&](int z) {
-    items[z - block.first] = segmentSlice(plan, context, z, slices[z - block.first]);
+    const int i = z - block.first;
+    items[i] = segmentSlice(plan, context, z, slices[i], std::move(predictions[i]));
   });
   recordSegmentation(plan, stack, block, items);
 }
@@ -335,17 +375,9 @@ DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions&
   if (!options.from.empty()) throw Error("--from " + options.from + ": the distributed run always runs every stage");
   s.plan = makePlan(params);
   s.oneStep = !segmentNeedsWholeStack(s.plan);
-  if (s.plan.model && s.plan.model->needsNeighbours())
-    throw Error("learn.model " + s.plan.learn.model.string() + " was trained with learn.z_context = " +
-                s.plan.model->featureSpec().zContext +
-                ": the distributed run segments blocks on their own and does not yet give a classifier the "
-                "slices of the next block; run it with `fibseg run`, or train with learn.z_context = none");
   if (s.plan.model && s.plan.learn.writeProbabilities)
     throw Error("learn.write_probabilities = true: the distributed run does not yet write probability volumes; "
                 "run it with `fibseg run`, or set learn.write_probabilities = false");
-  if (s.plan.uncertaintyPngs)
-    throw Error("output.uncertainty_pngs = true: the distributed run does not yet write the uncertainty maps and "
-                "their least certain regions; run it with `fibseg run`, or set output.uncertainty_pngs = false");
   const std::string key = runKey(s.plan.input, params);
   s.folder = std::make_unique<OutputFolder>(
       s.plan.output, OutputFolderOptions{.replaceEarlierRun = options.overwrite, .keepCache = false,
@@ -353,7 +385,7 @@ DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions&
       *s.log);
   stageOutputs(s.plan, *s.folder, *s.log);
   ensureWritableFolder(blocksFolder(s.plan));
-  if (s.plan.slicePngs) ensureWritableFolder(s.plan.output / "segmented.partial");
+  if (s.plan.slicePngs || (s.plan.model && s.plan.uncertaintyPngs)) ensureWritableFolder(s.plan.output / "segmented.partial");
   const fs::path parameters = blocksFolder(s.plan) / "parameters.toml";
   writeTextFile(parameters, config::formatResolvedParameters(params));
   s.planJson = json{{"version", taskVersion()}, {"parameters_file", parameters.string()},
@@ -489,8 +521,15 @@ RunSummary DistributedRun::finish() {
   BlockFaces faces(s.plan.slices, stack.outputRect.size(), CV_8U);
   s.results.fractions.assign(s.plan.slices, {});
   s.results.otsuThresholds = emptyOtsuThresholds(s.plan, stack);
+  std::vector<SegmentedSlice> uncertain;  // output.uncertainty_pngs: the least certain regions
   for (const Block& block : blocksOf(s.plan)) {
     const json r = readRecord(recordPath(s.plan.output, "segment", block.index));
+    for (const auto& u : r.value("uncertain", json::array())) {
+      SegmentedSlice& slice = uncertain.emplace_back();
+      slice.z = u[0].get<int>(), slice.meanUncertainty = u[1].get<double>();
+      for (const auto& b : u[2])
+        slice.leastCertain.push_back({{b[0].get<int>(), b[1].get<int>(), b[2].get<int>(), b[3].get<int>()}, b[4].get<double>()});
+    }
     for (int i = 0; i < block.size(); ++i) {
       const int z = block.first + i;
       s.results.fractions[z] = {r.at("fractions")[i].get<std::vector<double>>(),
@@ -501,7 +540,9 @@ RunSummary DistributedRun::finish() {
     ortho.place(block.first, matFromJson(r.at("xz")), matFromJson(r.at("yz")));
     faces.place(block.first, BlockFaces(matFromJson(r.at("front")), matFromJson(r.at("top")), matFromJson(r.at("side"))));
   }
-  finishSegmentation(s.plan, segmentContext(s.plan, stack), ortho, faces);
+  const SegmentContext context = segmentContext(s.plan, stack);
+  if (context.uncertainty) writeUncertaintyRegions(s.plan, uncertain);
+  finishSegmentation(s.plan, context, ortho, faces);
   joinAligned();
   if (!s.labelsJoin) throw Error("finish before afterCorrection (internal error)");
   s.labelsJoin->finish();
