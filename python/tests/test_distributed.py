@@ -249,7 +249,7 @@ def test_clear_errors(client, monkeypatch, tmp_path):
         fd_cluster.check_workers(client, 3 << 30, "3072 MiB for a block")
 
 
-def test_z_context_classifier_and_uncertainty_maps(raw, local_tiff, client, tmp_path):
+def test_z_context_classifier_probabilities_and_uncertainty_maps(raw, local_tiff, client, tmp_path):
     # A classifier with z context sees each slice's neighbours: a block's first and last slices get
     # theirs from the blocks beside it (a halo of one slice), so every label is fibseg run's.
     tifffile = pytest.importorskip("tifffile")
@@ -263,10 +263,12 @@ def test_z_context_classifier_and_uncertainty_maps(raw, local_tiff, client, tmp_
                     str(tmp_path / "strokes.tif"), "--model", str(tmp_path / "z.json"), "--set",
                     "learn.z_context=above_below", "--set", "learn.rounds=10"], check=True, capture_output=True)
     extra = dict(segment__method="classifier", learn__model=str(tmp_path / "z.json"),
-                 learn__z_context="above_below", output__uncertainty_pngs=True)
+                 learn__z_context="above_below", output__uncertainty_pngs=True, learn__probabilities=True)
     local = cli(params(raw, tmp_path / "local", **extra), tmp_path)
     summary = fd.run(params(raw, tmp_path / "dask", **extra), client)
     out = pathlib.Path(summary["output_folder"])
     uncertainty = sorted(p.relative_to(local).as_posix() for p in local.rglob("uncertainty*"))
     assert "uncertainty_regions.csv" in uncertainty and any(p.startswith("segmented/uncertainty_") for p in uncertainty)
-    assert_same(local, out, COMPARED + ["labels.tif", "aligned.tif"] + uncertainty)
+    probabilities = sorted(p.name for p in local.glob("probability_*.tif"))
+    assert probabilities == ["probability_cam.tif", "probability_pore.tif", "probability_se.tif"]
+    assert_same(local, out, COMPARED + ["labels.tif", "aligned.tif"] + uncertainty + probabilities)

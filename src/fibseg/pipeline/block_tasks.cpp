@@ -214,6 +214,18 @@ void recordCorrection(const RunPlan& plan, const AlignedStack& stack, const Bloc
                {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
+// learn.probabilities: probability_<phase>.tif (8-bit, deflate), as fibseg run writes them
+// whatever output.format; from "probability_<phase>" blocks.
+std::vector<VolumeSpec> probabilityVolumes(const RunPlan& plan, const AlignedStack& stack) {
+  std::vector<VolumeSpec> volumes;
+  if (!(plan.model && plan.learn.writeProbabilities)) return volumes;
+  for (int p = 0; p < plan.phases.count(); ++p) {
+    const std::string name = "probability_" + plan.phases.key(p);
+    volumes.push_back({name, stack.outputRect.width, stack.outputRect.height, 8, true, plan.output / (name + ".tif")});
+  }
+  return volumes;
+}
+
 // What a block's segmentation gathers (its record, written last) and writes (its labels block).
 void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Block& block,
                         const std::vector<SegmentedSlice>& items) {
@@ -234,6 +246,12 @@ void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Bl
     uncertain.push_back({item.z, item.meanUncertainty, regions});
   }
   writeVolumeBlock(plan, labelsVolume(plan, stack), block, labelImages);
+  const auto probabilities = probabilityVolumes(plan, stack);
+  for (std::size_t p = 0; p < probabilities.size(); ++p) {
+    std::vector<cv::Mat> slices;
+    for (const auto& item : items) slices.push_back(item.probabilities.at(p));
+    writeVolumeBlock(plan, probabilities[p], block, slices);
+  }
   writeRecord(recordPath(plan.output, "segment", block.index),
               {{"block", block.index}, {"first", block.first}, {"fractions", fractions}, {"pixels", pixels},
                {"otsu", otsu}, {"uncertain", uncertain}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
@@ -375,9 +393,6 @@ DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions&
   if (!options.from.empty()) throw Error("--from " + options.from + ": the distributed run always runs every stage");
   s.plan = makePlan(params);
   s.oneStep = !segmentNeedsWholeStack(s.plan);
-  if (s.plan.model && s.plan.learn.writeProbabilities)
-    throw Error("learn.write_probabilities = true: the distributed run does not yet write probability volumes; "
-                "run it with `fibseg run`, or set learn.write_probabilities = false");
   const std::string key = runKey(s.plan.input, params);
   s.folder = std::make_unique<OutputFolder>(
       s.plan.output, OutputFolderOptions{.replaceEarlierRun = options.overwrite, .keepCache = false,
@@ -549,6 +564,7 @@ RunSummary DistributedRun::finish() {
   // The grey stack and cache/corrected.json, as the local run leaves them (`--from segment`,
   // `fibseg corrected`, the studio).
   if (const auto grey = greyCacheVolume(s.plan, stack)) joinVolumeBlocks(s.plan, *grey);
+  for (const VolumeSpec& volume : probabilityVolumes(s.plan, stack)) joinVolumeBlocks(s.plan, volume);
   writeTextFile(s.plan.cacheFolder / "corrected.json",
                 toJson(stack, stageFingerprint(s.plan.input, s.params, kCachedSections),
                        describeParameterValues(s.params, kCachedSections))
