@@ -250,6 +250,33 @@ TEST(Registrar, ChainsRecoverThePureDrift) {
   }
 }
 
+// A chain's measurements are in the stack's slice numbers: a later chain's comparisons reach back
+// into the slices it started with; chains that leave a gap or overlap are refused.
+TEST(Registrar, ChainMeasurementsAreInStackSliceNumbers) {
+  const cv::Mat world = texture({224, 192}, 12);
+  std::vector<cv::Mat> slices;
+  for (int z = 0; z < 6; ++z) slices.push_back(middle(fourierShift(world, {0.5 * z, 0.3 * z}), 32));
+  Registrar later(defaults());
+  for (int z = 1; z < 6; ++z) later.add(slices[z]);  // stack slices 1..5, deciding 3..5
+  const ChainMeasurements m = later.measurements(1, 2);
+  EXPECT_EQ(m.first, 3);
+  EXPECT_EQ(m.peaks.size(), 3u);
+  int reachingBack = 0;
+  for (const auto& c : m.comparisons) {
+    EXPECT_GE(c.to, 3);
+    for (const auto& [j, w] : c.terms) {
+      EXPECT_GE(j, 1);
+      reachingBack += j < 3;
+    }
+  }
+  EXPECT_GT(reachingBack, 0);
+  Registrar first(defaults());
+  for (int z = 0; z < 3; ++z) first.add(slices[z]);
+  EXPECT_EQ(solveRegistration(defaults(), 6, {first.measurements(0, 0), m}).size(), 6u);
+  EXPECT_THROW(solveRegistration(defaults(), 6, {m, first.measurements(0, 0)}), Error);  // out of order
+  EXPECT_THROW(solveRegistration(defaults(), 5, {first.measurements(0, 0), m}), Error);  // beyond the stack
+}
+
 // A thin registration region (40 rows, like a band of protective cap): the tapers are a large
 // part of it and pulled sub-pixel estimates ~20% towards zero before the windows were placed on
 // the shared content.
