@@ -8,6 +8,8 @@
 //   first slice:  rows = dataBarRows(first, p); rect = cropRect(first.size(), rows, p.roi)
 //   pass 1:       Registrar reg(p.registration); for each slice: reg.add(cropSlice(slice, rect, name))
 //                 transforms = reg.finalise()
+//                 (in chains, as the pipeline runs it: one Registrar per chainsOf(...) chain, each
+//                 fed from chain.start(); solveRegistration(params, n, {each reg.measurements(...)}))
 //   output area:  out = outputRect(shiftsOf(transforms), rect.size(), p.crop)
 //   pass 2:       for each slice: applyShift(cropSlice(slice, rect, name), transforms[z].shift, out)
 // Shifts are content displacements relative to slice 0, px (slice 0 = (0, 0)); aligning a slice
