@@ -14,7 +14,8 @@ retries them:
 3. correct and segment: one task per block of output.block_slices slices: read, crop, shift,
    correct, segment; each writes its aligned and labels volume blocks (Zarr chunks, or block files
    the client joins into the TIFF stacks as blocks finish), PNGs and its records. When the
-   segmentation needs the whole corrected stack (segment.otsu_scope = stack), these are two
+   segmentation needs the whole corrected stack (segment.otsu_scope = stack; a classifier with z
+   context, whose segment blocks also read one slice of each neighbouring block), these are two
    tasks per block with the histogram reduction (Otsu threshold) on the client between them.
 4. finish on the client: histogram and brightness.csv, fractions, the rest of the volumes,
    cache/corrected.json, measure, run.json last, switch-in.
