@@ -6,6 +6,9 @@
 //                        parallel for several slices
 //   RegistrarAdd/r/s     the part that runs in order, per slice: pair with the previous slice +
 //                        running reference of r aligned slices (r warps, mean, one more FFT)
+//   PairWithPrevious/s   the pair with the previous slice alone (the pipeline makes it in parallel)
+//   RegistrarAddWithPair/r/s  what is left in order when the pair was made beforehand: the
+//                        running reference (r Fourier moves, one whitening, one correlation)
 //   RegistrarFinalise/n  the solve for every slice's shift (and the comparison offset) once n
 //                        slices were added (512 x 384 cuts of the pair, so setting up is quick)
 //   ApplyShift         bicubic sub-pixel move of one slice onto the common area
@@ -66,6 +69,29 @@ void RegistrarAdd(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(registrar.add(i++ % 2 ? *b : *a));
 }
 BENCHMARK(RegistrarAdd)->Args({8, 0})->Args({2, 0})->Args({1, 0})->Args({8, 1})->Unit(benchmark::kMillisecond);
+
+void PairWithPrevious(benchmark::State& state) {
+  const auto& p = pair();
+  const align::Registrar registrar(registrationParams(8, int(state.range(0))), p.a.size());
+  const auto a = registrar.prepare(p.a), b = registrar.prepare(p.b);
+  for (auto _ : state) benchmark::DoNotOptimize(registrar.pairWithPrevious(*a, *b));
+}
+BENCHMARK(PairWithPrevious)->Arg(0)->Unit(benchmark::kMillisecond);
+
+void RegistrarAddWithPair(benchmark::State& state) {
+  const auto& p = pair();
+  const int references = int(state.range(0));
+  align::Registrar registrar(registrationParams(references, int(state.range(1))), p.a.size());
+  const auto a = registrar.prepare(p.a), b = registrar.prepare(p.b);
+  const align::PairShift ab = registrar.pairWithPrevious(*a, *b), ba = registrar.pairWithPrevious(*b, *a);
+  for (int i = 0; i <= references; ++i) registrar.add(i % 2 ? *b : *a);  // reference full
+  int i = references + 1;
+  for (auto _ : state) {
+    const bool odd = i++ % 2;
+    benchmark::DoNotOptimize(registrar.add(odd ? *b : *a, odd ? &ab : &ba));
+  }
+}
+BENCHMARK(RegistrarAddWithPair)->Args({8, 0})->Unit(benchmark::kMillisecond);
 
 void RegistrarFinalise(benchmark::State& state) {
   const auto& p = pair();

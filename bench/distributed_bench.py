@@ -95,7 +95,7 @@ def run_dask(c, workers):
     print(f"  (LocalCluster of {workers} started in {time.perf_counter() - start:.1f} s)")
     try:
         with distributed.get_task_stream(client) as stream:
-            start, client_cpu = time.perf_counter(), cpu_seconds()
+            start, client_cpu, epoch = time.perf_counter(), cpu_seconds(), time.time()
             fd.run(c, client, overwrite=True)
             wall, client_cpu = time.perf_counter() - start, cpu_seconds() - client_cpu
         rss = client.run(peak_rss_mib)
@@ -105,10 +105,29 @@ def run_dask(c, workers):
             stage = t["key"].split("-")[1] if t["key"].startswith("fibseg-") else "other"
             seconds = sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
             tasks.setdefault(stage, []).append(seconds)
+        timeline(stream.data, epoch, wall)
         return wall, max(rss.values()), tasks, cpu
     finally:
         client.close()
         cluster.close()
+
+
+def timeline(data, epoch, wall):
+    """Per worker, its tasks in order (stage block: start-stop s after the run's start) and the time
+    it had no task: where the second worker idles."""
+    by_worker = {}
+    for t in data:
+        if not t["key"].startswith("fibseg-"):
+            continue
+        _, stage, block = t["key"].split("-")[:3]
+        for s in t["startstops"]:
+            if s["action"] == "compute":
+                by_worker.setdefault(t["worker"], []).append((s["start"] - epoch, s["stop"] - epoch, f"{stage} {block}"))
+    for n, (worker, spans) in enumerate(sorted(by_worker.items())):
+        spans.sort()
+        busy = sum(stop - begin for begin, stop, _ in spans)
+        text = ", ".join(f"{name} {begin:.1f}-{stop:.1f}" for begin, stop, name in spans)
+        print(f"    worker {n}: busy {busy:.1f} s of {wall:.1f} s (idle {wall - busy:.1f} s): {text}")
 
 
 def same(a, b, names):

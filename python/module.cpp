@@ -264,15 +264,12 @@ struct DistributedRunHandle {
 
 void addDistributed(py::module_& m) {
   m.attr("__version__") = pipeline::taskVersion();
-  m.def("_run_register_task", [](const std::string& plan, int threads) {
-    py::gil_scoped_release nogil;
-    return pipeline::runRegisterTask(plan, threads);
-  }, py::arg("plan"), py::arg("threads") = 0, "fibseg.distributed: the registration task of a run (on a worker). Returns its seconds.");
   m.def("_run_block_task", [](const std::string& plan, const std::string& stage, int block, int threads) {
     py::gil_scoped_release nogil;
     return pipeline::runBlockTask(plan, stage, block, threads);
   }, py::arg("plan"), py::arg("stage"), py::arg("block"), py::arg("threads") = 0,
-     "fibseg.distributed: one block of a stage ('correct', 'segment') of a run (on a worker). Returns its seconds.");
+     "fibseg.distributed: one task of a stage ('register': a chain; 'correct', 'segment', 'correct_segment': a "
+     "block) of a run (on a worker). Returns its seconds.");
   py::class_<DistributedRunHandle>(m, "_DistributedRun",
                                    "fibseg.distributed's client side: output folder, plan, reductions (see block_tasks.hpp)")
       .def(py::init<const py::object&, const py::object&, bool, bool, bool>(), py::arg("config"),
@@ -285,6 +282,8 @@ void addDistributed(py::module_& m) {
       .def_property_readonly("block_memory_bytes", [](DistributedRunHandle& h) { return h.run->blockMemoryBytes(); })
       .def_property_readonly("block_memory_text", [](DistributedRunHandle& h) { return h.run->blockMemoryText(); })
       .def_property_readonly("registered", [](DistributedRunHandle& h) { return h.run->registered(); })
+      .def_property_readonly("stages", [](DistributedRunHandle& h) { return h.run->stages(); })
+      .def("task_sizes", [](DistributedRunHandle& h, const std::string& stage) { return h.run->taskSizes(stage); })
       .def("missing_blocks", [](DistributedRunHandle& h, const std::string& stage) { return h.run->missingBlocks(stage); })
       .def("after_registration", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterRegistration(); }); })
       .def("after_correction", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterCorrection(); }); })

@@ -25,9 +25,16 @@ COMPARED = ["transforms.csv", "phase_fractions.csv", "brightness.csv", "preview/
             "view3d_labels.png", "preview/ortho_xz_labels.png"]
 
 
-def params(raw, out, fmt="tiff", block=BLOCK):
-    return {"input.path": str(raw), "output.folder": str(out), "output.format": fmt, "output.block_slices": block,
-            "output.report": False, "measure.tortuosity": False, "measure.sizes": False}
+# registration chains of 5 slices: 3 chain tasks, the later ones started 5 and 8 slices early
+CHAIN = 5
+
+
+def params(raw, out, fmt="tiff", block=BLOCK, **extra):
+    config = {"input.path": str(raw), "output.folder": str(out), "output.format": fmt, "output.block_slices": block,
+              "align.chain_slices": CHAIN, "output.report": False, "measure.tortuosity": False,
+              "measure.sizes": False}
+    config.update({key.replace("__", "."): value for key, value in extra.items()})
+    return config
 
 
 def toml(config):
@@ -90,14 +97,26 @@ def test_same_output_as_fibseg_run(raw, local_tiff, client, tmp_path):
     local = json.loads((local_tiff / "run.json").read_text())
     assert list(summary["fractions"]) == [p["name"] for p in local["phases"]]
     assert list(summary["fractions"].values()) == list(local["phase_fractions"].values())
-    # the same progress lines and summary as `fibseg run`
-    assert any(line.startswith("segment : 11/11 done") for line in lines)
+    # the same progress lines and summary as `fibseg run` (correct and segment one task a block)
+    assert any(line.startswith("correct and segment : 11/11 done") for line in lines)
     assert any(line.startswith("done: 11 slices") for line in lines)
     # the folder's promise: run.json last, listing every output, nothing of the tasks left
     listed = {o["file"] for o in json.loads((out / "run.json").read_text())["outputs"]}
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"run.json"}
     assert listed == on_disk
     assert not (out / ".blocks").exists() and not (out / ".fibseg-staging").exists()
+    # the cache `--from segment`, `fibseg corrected` and the studio read, as `fibseg run` leaves it
+    assert (out / "cache" / "corrected.json").read_bytes() == (local_tiff / "cache" / "corrected.json").read_bytes()
+
+
+def test_two_passes_when_segmentation_needs_the_whole_stack(raw, client, tmp_path):
+    # otsu_scope = stack: the threshold of the whole corrected stack, so correct, then segment
+    local = cli(params(raw, tmp_path / "local", segment__otsu_scope="stack"), tmp_path)
+    lines = []
+    summary = fd.run(params(raw, tmp_path / "dask", segment__otsu_scope="stack"), client, progress=lines.append)
+    assert_same(local, pathlib.Path(summary["output_folder"]), COMPARED + ["labels.tif", "aligned.tif"])
+    assert any(line.startswith("correct : 11/11 done") for line in lines)
+    assert any(line.startswith("segment : 11/11 done") for line in lines)
 
 
 def test_ome_zarr_same_as_fibseg_run_and_readable(raw, local_tiff, client, tmp_path):
@@ -108,6 +127,13 @@ def test_ome_zarr_same_as_fibseg_run_and_readable(raw, local_tiff, client, tmp_p
         assert zarr_files(local / volume) == zarr_files(out / volume), f"{volume} differs"
     assert_same(local, out, ["transforms.csv", "phase_fractions.csv"])
     assert (local / "transforms.csv").read_bytes() == (local_tiff / "transforms.csv").read_bytes()
+    # no aligned.tif here: the grey stack is cache/aligned.tif, joined from the blocks
+    for name in ("cache/corrected.json", "cache/aligned.tif"):
+        assert (local / name).read_bytes() == (out / name).read_bytes(), f"{name} differs"
+    # `fibseg corrected` and `fibseg run --from segment` work on the distributed run's folder
+    for folder in (local, out):
+        subprocess.run([CLI, "corrected", str(folder)], check=True, capture_output=True)
+    assert (local / "cache/corrected.tif").read_bytes() == (out / "cache/corrected.tif").read_bytes()
 
     # read back with zarr-python: the values are labels.tif's, chunks are the task blocks
     tifffile = pytest.importorskip("tifffile")
@@ -148,6 +174,13 @@ def test_ome_zarr_same_as_fibseg_run_and_readable(raw, local_tiff, client, tmp_p
     assert measured["voxel_size_um"] == pytest.approx([xy, xy, dz])
     assert measured["phases"] == tiff_metrics["phases"] and measured["interfaces"] == tiff_metrics["interfaces"]
 
+    # last, as it replaces the run: `--from segment` reuses the distributed run's cache
+    again = tmp_path / "again.toml"
+    again.write_text(toml(params(raw, out, "ome-zarr")))
+    rerun = subprocess.run([CLI, "run", str(again), "--from", "segment"], check=True, capture_output=True, text=True)
+    assert "reusing the aligned, corrected stack" in rerun.stderr
+    assert zarr_files(local / "labels.zarr") == zarr_files(out / "labels.zarr")
+
 
 def test_a_worker_killed_mid_run_changes_nothing(raw, local_tiff, client, tmp_path):
     pids = client.run(os.getpid)
@@ -156,7 +189,7 @@ def test_a_worker_killed_mid_run_changes_nothing(raw, local_tiff, client, tmp_pa
 
     def progress(line):
         # while the correction tasks are out: kill -9 one worker process (its nanny restarts it)
-        if line.startswith("correct :") and not killed:
+        if line.startswith("correct") and not killed:
             os.kill(victim, signal.SIGKILL)
             killed.append(line)
 
@@ -192,8 +225,10 @@ def test_a_killed_client_is_resumed_with_only_the_missing_blocks(raw, local_tiff
     with distributed.get_task_stream(client) as stream:
         summary = fd.run(config, client)
     ran = {t["key"] for t in stream.data}
-    ran_blocks = {k.split("-")[1] + "_" + "%05d" % int(k.split("-")[2]) for k in ran if k.count("-") >= 3}
-    every = {f"{stage}_{b:05d}" for stage in ("correct", "segment") for b in range(PHANTOM["slices"])}
+    # a block corrected and segmented in one task is done when its segment record is there
+    ran_blocks = {k.split("-")[1].replace("correct_segment", "segment") + "_" + "%05d" % int(k.split("-")[2])
+                  for k in ran if k.count("-") >= 3 and not k.startswith("fibseg-register")}
+    every = {f"segment_{b:05d}" for b in range(PHANTOM["slices"])}
     assert not (ran_blocks & done), "a finished block ran again"
     assert ran_blocks <= every - done
     assert "register" not in " ".join(ran), "the registration ran again"
@@ -212,3 +247,28 @@ def test_clear_errors(client, monkeypatch, tmp_path):
     monkeypatch.undo()
     with pytest.raises(RuntimeError, match="memory limit of 2048 MiB .* needs about 3072 MiB for a block"):
         fd_cluster.check_workers(client, 3 << 30, "3072 MiB for a block")
+
+
+def test_z_context_classifier_probabilities_and_uncertainty_maps(raw, local_tiff, client, tmp_path):
+    # A classifier with z context sees each slice's neighbours: a block's first and last slices get
+    # theirs from the blocks beside it (a halo of one slice), so every label is fibseg run's.
+    tifffile = pytest.importorskip("tifffile")
+    subprocess.run([CLI, "corrected", str(local_tiff), "--out", str(tmp_path / "corrected.tif")], check=True,
+                   capture_output=True)
+    labels = tifffile.imread(str(local_tiff / "labels.tif"))
+    strokes = np.zeros_like(labels[1])
+    strokes[::6] = labels[1][::6] + 1  # every 6th row painted with its phase (1 pore, 2 SE, 3 CAM)
+    tifffile.imwrite(tmp_path / "strokes.tif", strokes)
+    subprocess.run([CLI, "train", "--stack", str(tmp_path / "corrected.tif"), "--slice", "1", "--annotation",
+                    str(tmp_path / "strokes.tif"), "--model", str(tmp_path / "z.json"), "--set",
+                    "learn.z_context=above_below", "--set", "learn.rounds=10"], check=True, capture_output=True)
+    extra = dict(segment__method="classifier", learn__model=str(tmp_path / "z.json"),
+                 learn__z_context="above_below", output__uncertainty_pngs=True, learn__probabilities=True)
+    local = cli(params(raw, tmp_path / "local", **extra), tmp_path)
+    summary = fd.run(params(raw, tmp_path / "dask", **extra), client)
+    out = pathlib.Path(summary["output_folder"])
+    uncertainty = sorted(p.relative_to(local).as_posix() for p in local.rglob("uncertainty*"))
+    assert "uncertainty_regions.csv" in uncertainty and any(p.startswith("segmented/uncertainty_") for p in uncertainty)
+    probabilities = sorted(p.name for p in local.glob("probability_*.tif"))
+    assert probabilities == ["probability_cam.tif", "probability_pore.tif", "probability_se.tif"]
+    assert_same(local, out, COMPARED + ["labels.tif", "aligned.tif"] + uncertainty + probabilities)

@@ -63,6 +63,19 @@ TEST(RealRegistration, LcoBseAndSeAgree) {
               a.back().shift.x, a.back().shift.y, b.back().shift.x, b.back().shift.y, rms, worst, offsetA.x, offsetA.y,
               offsetB.x, offsetB.y);
   EXPECT_LE(rms, 2.0);  // issue 13's target; 0.44 px measured (bench/README.md)
+
+  // In chains of 10 slices (align.chain_slices; the default 32 keeps these 30 slices in one).
+  const auto inChains = [&](const std::filesystem::path& folder) {
+    return registerSlices(readSeries(folder), defaults(), 10);
+  };
+  const auto ca = inChains(bse), cb = inChains(se);
+  double chainedSum = 0;
+  for (size_t z = 0; z < ca.size(); ++z) chainedSum += std::pow(cv::norm(ca[z].shift - cb[z].shift), 2);
+  const double chainedRms = std::sqrt(chainedSum / ca.size());
+  std::printf("lco in chains of 10: BSE and SE %.2f px RMS apart\n", chainedRms);
+  EXPECT_EQ(bridgedCount(ca), 0);
+  EXPECT_EQ(bridgedCount(cb), 0);
+  EXPECT_LE(chainedRms, 2.0);
   for (const auto* t : {&a, &b}) {
     EXPECT_GE(t->back().shift.y, 200);
     EXPECT_LE(t->back().shift.y, 260);

@@ -185,6 +185,98 @@ TEST(Registrar, PreparedInParallelGivesTheSameShifts) {
   for (std::size_t z = 0; z < slices.size(); ++z) EXPECT_EQ(parallel[z], serial[z]) << z;
 }
 
+// The pair with the previous slice made beforehand (in parallel, as the pipeline does) is the
+// pair add() would make: the same shifts, bit for bit.
+TEST(Registrar, PairsMadeBeforehandGiveTheSameShifts) {
+  const cv::Mat world = texture({288, 256}, 21);
+  std::vector<cv::Mat> slices;
+  for (int z = 0; z < 12; ++z) slices.push_back(middle(fourierShift(world, {0.6 * z, -0.35 * z + 0.2 * (z % 3)}), 32));
+  Registrar registrar(defaults(), slices[0].size());
+  std::vector<std::shared_ptr<const Registrar::Prepared>> prepared;
+  for (const auto& slice : slices) prepared.push_back(registrar.prepare(slice));
+  for (std::size_t z = 0; z < slices.size(); ++z) {
+    if (z == 0) {
+      registrar.add(*prepared[z]);
+      continue;
+    }
+    const PairShift pair = registrar.pairWithPrevious(*prepared[z - 1], *prepared[z]);
+    registrar.add(*prepared[z], &pair);
+  }
+  const auto beforehand = registrar.finalise();
+  const auto inAdd = registerSlices(slices, defaults());
+  ASSERT_EQ(beforehand.size(), inAdd.size());
+  for (std::size_t z = 0; z < slices.size(); ++z) {
+    EXPECT_EQ(beforehand[z].shift, inAdd[z].shift) << z;
+    EXPECT_EQ(beforehand[z].quality, inAdd[z].quality) << z;
+  }
+}
+
+TEST(Registrar, ChainsAreCutByTheStackAlone) {
+  const auto whole = chainsOf(60, 0, 8);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].first, 0); EXPECT_EQ(whole[0].end, 60); EXPECT_EQ(whole[0].warmUp, 0);
+  const auto two = chainsOf(60, 32, 8);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1].first, 32); EXPECT_EQ(two[1].end, 60); EXPECT_EQ(two[1].warmUp, 8); EXPECT_EQ(two[1].start(), 24);
+  const auto short_ = chainsOf(10, 4, 8);  // a chain starts no earlier than slice 0
+  ASSERT_EQ(short_.size(), 3u);
+  EXPECT_EQ(short_[1].warmUp, 4); EXPECT_EQ(short_[2].warmUp, 8); EXPECT_EQ(short_[2].size(), 2);
+  EXPECT_EQ(chainsOf(0, 32, 8).size(), 0u);
+}
+
+// One chain is the Registrar; chains of 4 slices (each started with up to 8 slices of the one
+// before) recover a pure drift as well, and every comparison is in the one solve: no chain's
+// slices are left to float (a chain on its own would start again at (0, 0)).
+TEST(Registrar, ChainsRecoverThePureDrift) {
+  const cv::Mat world = texture({224, 192}, 8);
+  std::vector<cv::Point2d> truth;
+  std::vector<cv::Mat> slices;
+  cv::Point2d s(0, 0);
+  cv::RNG rng(9);
+  for (int z = 0; z < 14; ++z) {
+    if (z > 0) s += cv::Point2d(0.4 + rng.gaussian(0.5), -0.3 + rng.gaussian(0.5));
+    truth.push_back(s);
+    slices.push_back(middle(fourierShift(world, s), 32));
+  }
+  const auto single = registerSlices(slices, defaults());
+  const auto oneChain = registerSlices(slices, defaults(), 0);
+  for (std::size_t z = 0; z < slices.size(); ++z) EXPECT_EQ(single[z].shift, oneChain[z].shift) << z;
+  for (int chainSlices : {4, 5}) {
+    const auto chained = registerSlices(slices, defaults(), chainSlices);
+    const auto score = measure::scoreShifts(truth, shiftsOf(chained));
+    EXPECT_LT(score.rmsError, 0.03) << chainSlices << ": " << measure::formatShiftScore(score);
+    EXPECT_LT(score.maxError, 0.06) << chainSlices;
+    for (const auto& t : chained) EXPECT_FALSE(t.flagged);
+  }
+}
+
+// A chain's measurements are in the stack's slice numbers: a later chain's comparisons reach back
+// into the slices it started with; chains that leave a gap or overlap are refused.
+TEST(Registrar, ChainMeasurementsAreInStackSliceNumbers) {
+  const cv::Mat world = texture({224, 192}, 12);
+  std::vector<cv::Mat> slices;
+  for (int z = 0; z < 6; ++z) slices.push_back(middle(fourierShift(world, {0.5 * z, 0.3 * z}), 32));
+  Registrar later(defaults());
+  for (int z = 1; z < 6; ++z) later.add(slices[z]);  // stack slices 1..5, deciding 3..5
+  const ChainMeasurements m = later.measurements(1, 2);
+  EXPECT_EQ(m.first, 3);
+  EXPECT_EQ(m.peaks.size(), 3u);
+  int reachingBack = 0;
+  for (const auto& c : m.comparisons) {
+    EXPECT_GE(c.to, 3);
+    for (const auto& [j, w] : c.terms) {
+      EXPECT_GE(j, 1);
+      reachingBack += j < 3;
+    }
+  }
+  EXPECT_GT(reachingBack, 0);
+  Registrar first(defaults());
+  for (int z = 0; z < 3; ++z) first.add(slices[z]);
+  EXPECT_EQ(solveRegistration(defaults(), 6, {first.measurements(0, 0), m}).size(), 6u);
+  EXPECT_THROW(solveRegistration(defaults(), 6, {m, first.measurements(0, 0)}), Error);  // out of order
+  EXPECT_THROW(solveRegistration(defaults(), 5, {first.measurements(0, 0), m}), Error);  // beyond the stack
+}
+
 // A thin registration region (40 rows, like a band of protective cap): the tapers are a large
 // part of it and pulled sub-pixel estimates ~20% towards zero before the windows were placed on
 // the shared content.
@@ -344,6 +436,12 @@ TEST(Registrar, PhantomDriftWithinAQuarterPixel) {
     const auto estimated = shiftsOf(transforms);
     const auto score = measure::scoreShifts(truth, estimated);
     std::printf("seed %u: %s\n", seed, measure::formatShiftScore(score).c_str());
+    // In chains of 16 (align.chain_slices; the pipeline's default is 32) the error stays as small.
+    std::vector<cv::Mat> cropped;
+    for (int z = 0; z < p.slices; ++z) cropped.push_back(cropSlice(ph.rawSlice(z), rect, std::to_string(z)));
+    const auto chainedScore = measure::scoreShifts(truth, shiftsOf(registerSlices(cropped, defaults(), 16)));
+    std::printf("seed %u in chains of 16: %s\n", seed, measure::formatShiftScore(chainedScore).c_str());
+    EXPECT_LE(chainedScore.rmsError, score.rmsError + 0.05) << "seed " << seed;
     // Dense slices: a chain of pairs and the comparisons reaching further back agree on average,
     // so the solve finds no comparison offset (within 1.7 times its uncertainty; 3.2 needed).
     EXPECT_EQ(offset, cv::Point2d(0, 0)) << "seed " << seed;

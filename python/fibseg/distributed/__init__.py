@@ -8,13 +8,17 @@ The run is the graph of pipeline/run_graph.hpp. This module only submits its C++
 retries them:
 
 1. plan: the client takes the output folder (lock, staging folder, resume) and plans the run.
-2. register: one task reads, crops and compares the slices in order, solves for the shifts.
-3. correct: one task per block of output.block_slices slices: read, crop, shift, correct; each
-   writes its aligned volume block (Zarr chunks, or a block file) and its record.
-4. reduction on the client: histogram and Otsu threshold, brightness.csv.
-5. segment: one task per block: segment, PNGs, its labels block and record; meanwhile the client
-   joins aligned.tif, and labels.tif block by block as they finish (TIFF output).
-6. finish on the client: fractions, the rest of labels.tif, measure, run.json last, switch-in.
+2. register: one task per registration chain (align.chain_slices; fixed by the stack, not the
+   workers): read, crop, compare in order within the chain; the client solves every chain's
+   comparisons together (the same shifts as `fibseg run`).
+3. correct and segment: one task per block of output.block_slices slices: read, crop, shift,
+   correct, segment; each writes its aligned and labels volume blocks (Zarr chunks, or block files
+   the client joins into the TIFF stacks as blocks finish), PNGs and its records. When the
+   segmentation needs the whole corrected stack (segment.otsu_scope = stack; a classifier with z
+   context, whose segment blocks also read one slice of each neighbouring block), these are two
+   tasks per block with the histogram reduction (Otsu threshold) on the client between them.
+4. finish on the client: histogram and brightness.csv, fractions, the rest of the volumes,
+   cache/corrected.json, measure, run.json last, switch-in.
 
 Every task writes its outputs into the staging folder (a disk every worker and the client
 share) and ends with its record; a rerun after the client was killed does only the blocks
@@ -29,33 +33,35 @@ from . import cluster as _cluster
 from . import tasks as _tasks
 
 
+_LABELS = {"register": "align   ", "correct": "correct ", "segment": "segment ",
+           "correct_segment": "correct and segment "}
+
+
 def _run_graph(handle, client, one_task_per_worker):
     plan = handle.plan
     resources = {"fibseg": 1} if one_task_per_worker else None
-    sizes = handle.block_sizes
-    if not handle.registered:
-        future = client.submit(_tasks.register_task, plan, pure=False, resources=resources,
-                               key=f"fibseg-register-{abs(hash(plan))}")
-        handle.start_progress("align   ", handle.slices)
-        future.result()  # a task's error, raised here with the worker's message
-        handle.advance_progress(handle.slices)
-        handle.finish_progress()
-    handle.after_registration()
-    for stage, label in (("correct", "correct "), ("segment", "segment ")):
-        missing = handle.missing_blocks(stage)
+    for stage in handle.stages:
+        if stage == "register" and handle.registered:
+            missing = []
+        else:
+            missing = handle.missing_blocks(stage)
+        sizes = handle.task_sizes(stage)
         futures = {client.submit(_tasks.block_task, plan, stage, b, pure=False, resources=resources,
                                  key=f"fibseg-{stage}-{b}-{abs(hash(plan))}"): sizes[b] for b in missing}
-        handle.start_progress(label, handle.slices)
+        handle.start_progress(_LABELS[stage], handle.slices)
         handle.advance_progress(handle.slices - sum(futures.values()))  # done before a resume
+        joins = stage in ("segment", "correct_segment")
         if stage == "segment":
             handle.join_aligned()  # TIFF output: on the client while the tasks run
         for future in distributed.as_completed(list(futures)):
-            future.result()
+            future.result()  # a task's error, raised here with the worker's message
             handle.advance_progress(futures[future])
-            if stage == "segment":
+            if joins:
                 handle.join_finished_labels()
         handle.finish_progress()
-        if stage == "correct":
+        if stage == "register":
+            handle.after_registration()
+        if stage in ("correct", "correct_segment"):
             handle.after_correction()
     return handle.finish()
 

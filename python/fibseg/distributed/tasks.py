@@ -16,9 +16,5 @@ def _threads():
     return state.nthreads if "fibseg" in (state.total_resources or {}) else 1
 
 
-def register_task(plan):
-    return _fibseg._run_register_task(plan, _threads())
-
-
 def block_task(plan, stage, block):
     return _fibseg._run_block_task(plan, stage, block, _threads())

@@ -8,6 +8,8 @@
 //   first slice:  rows = dataBarRows(first, p); rect = cropRect(first.size(), rows, p.roi)
 //   pass 1:       Registrar reg(p.registration); for each slice: reg.add(cropSlice(slice, rect, name))
 //                 transforms = reg.finalise()
+//                 (in chains, as the pipeline runs it: one Registrar per chainsOf(...) chain, each
+//                 fed from chain.start(); solveRegistration(params, n, {each reg.measurements(...)}))
 //   output area:  out = outputRect(shiftsOf(transforms), rect.size(), p.crop)
 //   pass 2:       for each slice: applyShift(cropSlice(slice, rect, name), transforms[z].shift, out)
 // Shifts are content displacements relative to slice 0, px (slice 0 = (0, 0)); aligning a slice
@@ -63,6 +65,7 @@ struct AlignParams {
   RegistrationParams registration;
   CropMode crop;
   bool writeAlignedStack;  // for the pipeline: write aligned.tif
+  int chainSlices = 0;     // for the pipeline: registration chains of this many slices; 0 = one
 };
 
 // ---- data bar and crop ----
@@ -110,8 +113,54 @@ struct SliceTransform {
   double quality = 0;    // significance of the comparison with the previous slice (slice 0: 0)
 };
 
+/// One comparison a registration made, in the stack's slice numbers:
+/// shift[to] - sum_j weight_j * shift[j] = value (weights sum to 1). A pair has one term; a
+/// comparison with the running reference (the mean of several earlier slices) one per slice in it.
+struct Comparison {
+  int to = 0;
+  std::vector<std::pair<int, double>> terms;  // (slice, weight)
+  cv::Point2d value;
+  double peak = 0;
+  double quality = 0;  // PairShift::quality
+  double trust = 1;    // relative weight of this kind of comparison
+  bool used = true;    // false: replaced by a better one when it was made (left out of the solve)
+};
+
+/// What one chain of slices (a Registrar) measured, for the solve: its comparisons that end at
+/// slice `first` or later, and per slice from `first` the peak and quality with the previous one.
+/// A chain that starts with slices of the chain before it (to fill its running reference) leaves
+/// their comparisons to that chain and ties to it through the comparisons that reach back.
+struct ChainMeasurements {
+  int first = 0;
+  std::vector<Comparison> comparisons;
+  std::vector<double> peaks, qualities;
+};
+
+/// One registration chain of a stack cut into chains: it decides slices [first, end) and starts
+/// `warmUp` slices earlier (the last referenceSlices slices of the chain before: they fill its
+/// running reference, and its comparisons reaching back to them tie the chains together).
+struct Chain {
+  int first = 0, end = 0, warmUp = 0;
+  int start() const { return first - warmUp; }
+  int size() const { return end - first; }
+};
+
+/// `slices` cut into chains of `chainSlices` (the last one shorter; 0 = one chain), each started
+/// min(referenceSlices, first) slices early. Fixed by these numbers alone, so however the chains
+/// are run (in turn, on threads, on other machines) the shifts are the same.
+std::vector<Chain> chainsOf(int slices, int chainSlices, int referenceSlices);
+
+/// Every slice's transform from the chains' measurements solved together (weighted least squares,
+/// false peaks dropped, bridges, the comparison offset: as Registrar::finalise, which is this on
+/// its one chain). The chains must cover slices 0 .. slices-1, in order.
+std::vector<SliceTransform> solveRegistration(const RegistrationParams& params, int slices,
+                                              const std::vector<ChainMeasurements>& chains,
+                                              cv::Point2d* comparisonOffset = nullptr);
+
 /// How many slices of `transforms` are bridged (flagged).
 int bridgedCount(const std::vector<SliceTransform>& transforms);
+
+struct PairShift;
 
 /// Fed cropped slices in order. Each slice is phase-correlated with each of the last
 /// `referenceSlices` slices on its own, and with a running reference: the mean of the earlier
@@ -141,12 +190,21 @@ class Registrar {
   /// them to add() in order. Needs the slice size given to the constructor.
   struct Prepared;
   std::shared_ptr<const Prepared> prepare(const cv::Mat& croppedSlice) const;
-  ShiftEstimate add(const Prepared& prepared);
+  /// The comparison of a slice with the one before it, which add() makes first and which needs
+  /// no earlier result: a pipeline can make it in parallel too and hand it to add(). Thread-safe.
+  PairShift pairWithPrevious(const Prepared& previous, const Prepared& current) const;
+  /// `withPrevious`: pairWithPrevious(slice added last, `prepared`), made beforehand (the same
+  /// result as when add() makes it).
+  ShiftEstimate add(const Prepared& prepared, const PairShift* withPrevious = nullptr);
   int slices() const;
   /// One transform per slice added (a single slice: {(0,0), 1, false}; none: empty).
   /// `comparisonOffset`, when given, receives the offset every comparison was found to carry
   /// (px; (0, 0) on an axis where the data show none; see registrar.cpp, solveShifts).
   std::vector<SliceTransform> finalise(cv::Point2d* comparisonOffset = nullptr) const;
+  /// The measurements of this chain for solveRegistration: the slice added first is the stack's
+  /// slice `stackSlice`; the chain decides slices from `stackSlice + warmUp` on (the first
+  /// `warmUp` slices only filled its running reference).
+  ChainMeasurements measurements(int stackSlice, int warmUp) const;
 
  private:
   ShiftEstimate finishAdd(ShiftEstimate estimate, cv::Point2d shift, std::shared_ptr<const Prepared> slice, bool matched);
@@ -157,6 +215,9 @@ class Registrar {
 /// The whole registration on slices held in memory (tests, small stacks).
 std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSlices,
                                            const RegistrationParams& params);
+/// The same in chains of `chainSlices` (chainsOf), as the pipeline registers.
+std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSlices, const RegistrationParams& params,
+                                           int chainSlices, cv::Point2d* comparisonOffset = nullptr);
 
 /// The shift column of `transforms`.
 std::vector<cv::Point2d> shiftsOf(const std::vector<SliceTransform>& transforms);

@@ -32,23 +32,13 @@ constexpr double kBridgeTrust = 1e-6;  // weight of a bridge, relative to a meas
 constexpr double kPairTrust = 1.0;
 constexpr double kReferenceTrust = 1.0;
 
-// One measured relation: shift[to] - sum_j weight_j * shift[j] = value (weights sum to 1).
-// A pair with the previous slice has one term; a comparison with the running reference (the
-// mean of several earlier slices) has one per slice in it.
-struct Measurement {
-  int to;
-  std::vector<std::pair<int, double>> terms;  // (slice, weight)
-  cv::Point2d value;
-  double peak;
-  double quality;  // PairShift::quality
-  double trust;    // relative weight of this kind of measurement
-  bool used = true;
-  int first() const {
-    int f = to;
-    for (const auto& [j, w] : terms) f = std::min(f, j);
-    return f;
-  }
-};
+// One measured relation (align.hpp, Comparison).
+using Measurement = Comparison;
+int firstSlice(const Measurement& m) {
+  int f = m.to;
+  for (const auto& [j, w] : m.terms) f = std::min(f, j);
+  return f;
+}
 
 // Factors the symmetric positive-definite banded matrix A = L L^T in place (Cholesky); `band`[i][k]
 // holds A(i, i - k) for k = 0..bandwidth, and L(i, i - k) afterwards.
@@ -325,7 +315,15 @@ ShiftEstimate Registrar::add(const cv::Mat& croppedSlice) {
   return add(*prepare(croppedSlice));
 }
 
-ShiftEstimate Registrar::add(const Prepared& prepared) {
+PairShift Registrar::pairWithPrevious(const Prepared& previous, const Prepared& current) const {
+  const State& s = *state_;
+  PairShift pair = s.correlator->match(previous.slice, previous.spectrum, current.slice, current.spectrum,
+                                       s.correlator->maxShiftFor(1));
+  pair.shift *= double(s.scale);
+  return pair;
+}
+
+ShiftEstimate Registrar::add(const Prepared& prepared, const PairShift* withPrevious) {
   State& s = *state_;
   const cv::Mat& slice = prepared.slice;
   const auto current = std::make_shared<const Prepared>(prepared);  // shares the pixels
@@ -381,8 +379,7 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
       std::vector<int> members;
       for (const auto& [j, earlier] : s.recent)
         if (s.matched[j]) members.push_back(j);
-      pair = s.correlator->match(previous.slice, previous.spectrum, slice, prepared.spectrum, s.correlator->maxShiftFor(1));
-      pair.shift *= scale;
+      pair = withPrevious ? *withPrevious : pairWithPrevious(previous, prepared);
       if (pair.quality >= minQuality && members.size() >= 2) {
         // Placed where the steady drift puts this slice (the last step again), as the reference
         // was before issue 13: what is left to measure is only the unsteady part of the drift, and
@@ -413,16 +410,20 @@ ShiftEstimate Registrar::add(const Prepared& prepared) {
     std::vector<PairShift> pairs(kept);
     tbb::parallel_for(0, kept, [&](int i) {
       const auto& [j, earlier] = s.recent[kept - 1 - i];
+      if (i == 0) {  // the previous slice
+        pairs[i] = withPrevious ? *withPrevious : pairWithPrevious(*earlier, prepared);
+        return;
+      }
       pairs[i] = s.correlator->match(earlier->slice, earlier->spectrum, slice, prepared.spectrum,
                                      s.correlator->maxShiftFor(z - j));
+      pairs[i].shift *= scale;
     });
     cv::Point2d sum(0, 0);
     double weights = 0;
     std::vector<int> similar;  // earlier slices this one matched
     for (int i = 0; i < kept; ++i) {
       const int j = s.recent[kept - 1 - i].first;
-      PairShift& p = pairs[i];
-      p.shift *= scale;
+      const PairShift& p = pairs[i];
       s.measurements.push_back({z, {{j, 1.0}}, p.shift, p.peak, p.quality, kPairTrust});
       if (j == z - 1) estimate.step = p.shift, estimate.peak = p.peak, estimate.quality = p.quality;
       if (p.quality < minQuality) continue;
@@ -500,16 +501,47 @@ ShiftEstimate Registrar::finishAdd(ShiftEstimate estimate, cv::Point2d shift, st
 }
 
 std::vector<SliceTransform> Registrar::finalise(cv::Point2d* comparisonOffset) const {
+  return solveRegistration(state_->params, state_->count, {measurements(0, 0)}, comparisonOffset);
+}
+
+ChainMeasurements Registrar::measurements(int stackSlice, int warmUp) const {
   const State& s = *state_;
-  const int n = s.count;
+  ChainMeasurements chain;
+  chain.first = stackSlice + warmUp;
+  for (const auto& m : s.measurements) {
+    if (m.to < warmUp) continue;
+    Measurement& kept = chain.comparisons.emplace_back(m);
+    kept.to += stackSlice;
+    for (auto& [j, weight] : kept.terms) j += stackSlice;
+  }
+  chain.peaks.assign(s.previousPeak.begin() + std::min(warmUp, s.count), s.previousPeak.end());
+  chain.qualities.assign(s.previousQuality.begin() + std::min(warmUp, s.count), s.previousQuality.end());
+  return chain;
+}
+
+std::vector<SliceTransform> solveRegistration(const RegistrationParams& params, int n,
+                                              const std::vector<ChainMeasurements>& chains,
+                                              cv::Point2d* comparisonOffset) {
   std::vector<SliceTransform> out(n);
   if (comparisonOffset) *comparisonOffset = {0, 0};
   if (n == 0) return out;
-  std::vector<Measurement> measurements = s.measurements;
+  std::vector<Measurement> measurements;
+  std::vector<double> previousPeak, previousQuality;
+  for (const auto& chain : chains) {
+    if (chain.first != int(previousPeak.size()) || chain.peaks.size() != chain.qualities.size())
+      throw Error("align: registration chains do not follow each other (internal error)");
+    measurements.insert(measurements.end(), chain.comparisons.begin(), chain.comparisons.end());
+    previousPeak.insert(previousPeak.end(), chain.peaks.begin(), chain.peaks.end());
+    previousQuality.insert(previousQuality.end(), chain.qualities.begin(), chain.qualities.end());
+  }
+  if (int(previousPeak.size()) != n) throw Error("align: registration chains do not cover the stack (internal error)");
+  for (const auto& m : measurements)
+    if (m.to < 0 || m.to >= n || firstSlice(m) < 0)
+      throw Error("align: a registration comparison lies outside the stack (internal error)");
   // Untrusted comparisons are left out; a weak pair with the previous slice is kept only if the
   // user asked not to bridge.
   for (auto& m : measurements)
-    if (m.quality < s.params.minQuality && !(m.terms.size() == 1 && m.terms[0].first == m.to - 1 && !s.params.bridgeFlagged))
+    if (m.quality < params.minQuality && !(m.terms.size() == 1 && m.terms[0].first == m.to - 1 && !params.bridgeFlagged))
       m.used = false;
 
   // Bridges: every step also gets a prior, the mean of the nearest measured steps before and after
@@ -534,7 +566,7 @@ std::vector<SliceTransform> Registrar::finalise(cv::Point2d* comparisonOffset) c
   };
 
   int bandwidth = 1;
-  for (const auto& m : measurements) bandwidth = std::max(bandwidth, m.to - m.first());
+  for (const auto& m : measurements) bandwidth = std::max(bandwidth, m.to - firstSlice(m));
   std::vector<cv::Point2d> shifts;
   cv::Point2d offset(0, 0);
   // Measurements that disagree with the solution (a false peak) are dropped one at a time, worst
@@ -566,19 +598,19 @@ std::vector<SliceTransform> Registrar::finalise(cv::Point2d* comparisonOffset) c
     measurements[worstIndex].used = false;
   }
   if (comparisonOffset) *comparisonOffset = offset;
-  if (s.params.smoothingSlices > 1) shifts = smooth(shifts, s.params.smoothingSlices);
+  if (params.smoothingSlices > 1) shifts = smooth(shifts, params.smoothingSlices);
 
   // Slice z is bridged when no trusted comparison spans the gap between z-1 and z: then only the
   // prior placed it; and so is a slice no trusted comparison includes at all (a beam blank).
   std::vector<bool> spanned(n, false), seen(n, false);
   for (const auto& m : measurements)
     if (m.used) {
-      for (int z = m.first() + 1; z <= m.to; ++z) spanned[z] = true;
+      for (int z = firstSlice(m) + 1; z <= m.to; ++z) spanned[z] = true;
       seen[m.to] = true;
       for (const auto& [j, c] : m.terms) seen[j] = true;
     }
   for (int z = 0; z < n; ++z)
-    out[z] = {shifts[z], s.previousPeak[z], z > 0 && !(spanned[z] && seen[z]), z > 0 ? s.previousQuality[z] : 0.0};
+    out[z] = {shifts[z], previousPeak[z], z > 0 && !(spanned[z] && seen[z]), z > 0 ? previousQuality[z] : 0.0};
   return out;
 }
 
@@ -591,6 +623,26 @@ std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSl
   Registrar registrar(params);
   for (const auto& slice : croppedSlices) registrar.add(slice);
   return registrar.finalise();
+}
+
+std::vector<Chain> chainsOf(int slices, int chainSlices, int referenceSlices) {
+  const int length = chainSlices > 0 ? chainSlices : std::max(1, slices);
+  std::vector<Chain> chains;
+  for (int first = 0; first < slices; first += length)
+    chains.push_back({first, std::min(slices, first + length), std::min(first, referenceSlices)});
+  return chains;
+}
+
+std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSlices, const RegistrationParams& params,
+                                           int chainSlices, cv::Point2d* comparisonOffset) {
+  const int n = int(croppedSlices.size());
+  std::vector<ChainMeasurements> measured;
+  for (const Chain& chain : chainsOf(n, chainSlices, params.referenceSlices)) {
+    Registrar registrar(params);
+    for (int z = chain.start(); z < chain.end; ++z) registrar.add(croppedSlices[z]);
+    measured.push_back(registrar.measurements(chain.start(), chain.warmUp));
+  }
+  return solveRegistration(params, n, measured, comparisonOffset);
 }
 
 std::vector<cv::Point2d> shiftsOf(const std::vector<SliceTransform>& transforms) {

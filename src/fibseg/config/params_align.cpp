@@ -71,6 +71,13 @@ std::vector<ParamSpec> alignParameterSpecs() {
                       "average holds only the earlier slices this one matched, and counts only when its "
                       "peak stands out more than the best single slice's (it does not where the structure "
                       "changes fast from slice to slice: large steps, every n-th slice kept)."});
+  add({.key = "chain_slices", .type = ParamType::Integer, .defaultValue = "32", .unit = "slices", .min = 0.0,
+       .description = "The stack is registered in chains of this many slices, fixed by the stack alone (not by "
+                      "the machine, so every run gives the same shifts): each chain starts with the last "
+                      "align.reference_slices slices of the one before (read and compared again, to fill its "
+                      "running reference and tie it to that chain), and all chains' comparisons are solved "
+                      "together. Chains run in parallel (on several dask workers in a distributed run). "
+                      "0 = the whole stack is one chain (compared strictly in order)."});
   add({.key = "register_scale", .type = ParamType::Integer, .defaultValue = "0", .min = 0.0, .max = 16.0,
        .description = "Registration works on a copy of each slice shrunk by this factor (each pixel the "
                       "mean of factor x factor pixels); shifts are still sub-pixel in full-size pixels. "
@@ -115,6 +122,7 @@ align::AlignParams alignParamsFrom(const ParamSet& p) {
   r.referenceSlices = int(p.integer("align.reference_slices"));
   r.smoothingSlices = int(p.integer("align.smoothing_slices"));
   r.scale = int(p.integer("align.register_scale"));
+  a.chainSlices = int(p.integer("align.chain_slices"));
   a.crop = p.text("align.crop") == "pad" ? align::CropMode::Pad : align::CropMode::Common;
   a.writeAlignedStack = p.boolean("align.write_aligned");
   return a;

@@ -142,13 +142,51 @@ RegisterResult registration(const RunPlan& plan) {
 
 // ---- the tasks ----
 
-void correctBlock(const RunPlan& plan, const Block& block) {
-  const RegisterResult registered = registration(plan);
-  const AlignedStack stack = startAlignedStack(plan, registered);
-  std::vector<CorrectedSlice> items(block.size());
-  tbb::parallel_for(block.first, block.end, [&](int z) {
-    items[z - block.first] = correctSlice(plan, stack, registered.reference, z);
-  });
+json brightnessToJson(const intensity::BrightnessStats& b) { return {{"quantiles", b.quantiles}, {"bit_depth", b.bitDepth}}; }
+intensity::BrightnessStats brightnessFromJson(const json& j) {
+  return {j.at("quantiles").get<std::vector<double>>(), j.at("bit_depth").get<int>()};
+}
+
+// A registration chain: its comparisons (doubles exact in CBOR), brightness and raw ortho rows.
+void registerChain(const RunPlan& plan, int index) {
+  const auto chains = registrationChainsOf(plan);
+  if (index < 0 || index >= int(chains.size()))
+    throw Error("registration chain " + std::to_string(index) + " asked, the run has " + std::to_string(chains.size()));
+  const ChainResult r = measureChain(plan, chains[index]);
+  json comparisons = json::array(), brightness = json::array();
+  for (const auto& c : r.measured.comparisons) {
+    json terms = json::array();
+    for (const auto& [j, w] : c.terms) terms.push_back({j, w});
+    comparisons.push_back({c.to, terms, c.value.x, c.value.y, c.peak, c.quality, c.trust, c.used});
+  }
+  for (const auto& b : r.brightness) brightness.push_back(brightnessToJson(b));
+  writeRecord(recordPath(plan.output, "register", index),
+              {{"chain", index}, {"first", r.measured.first}, {"comparisons", comparisons}, {"peaks", r.measured.peaks},
+               {"qualities", r.measured.qualities}, {"brightness", brightness}, {"xz", matToJson(r.xz)},
+               {"yz", matToJson(r.yz)}});
+}
+
+ChainResult chainFromRecord(const json& r) {
+  ChainResult chain;
+  chain.measured.first = r.at("first").get<int>();
+  for (const auto& c : r.at("comparisons")) {
+    align::Comparison& m = chain.measured.comparisons.emplace_back();
+    m.to = c[0].get<int>();
+    for (const auto& t : c[1]) m.terms.push_back({t[0].get<int>(), t[1].get<double>()});
+    m.value = {c[2].get<double>(), c[3].get<double>()};
+    m.peak = c[4].get<double>(), m.quality = c[5].get<double>(), m.trust = c[6].get<double>(), m.used = c[7].get<bool>();
+  }
+  chain.measured.peaks = r.at("peaks").get<std::vector<double>>();
+  chain.measured.qualities = r.at("qualities").get<std::vector<double>>();
+  for (const auto& b : r.at("brightness")) chain.brightness.push_back(brightnessFromJson(b));
+  chain.xz = matFromJson(r.at("xz")), chain.yz = matFromJson(r.at("yz"));
+  return chain;
+}
+
+// What a block's correction gathers (its record) and writes (its aligned volume block; the
+// corrected block file when the segment tasks read it).
+void recordCorrection(const RunPlan& plan, const AlignedStack& stack, const Block& block,
+                      std::vector<CorrectedSlice>& items, bool keepCorrected) {
   const int type = stack.bitDepth == 16 ? CV_16U : CV_8U;
   OrthoSlices ortho(block.size(), stack.outputRect.size(), type);
   BlockFaces faces(block.size(), stack.outputRect.size(), type);
@@ -162,11 +200,11 @@ void correctBlock(const RunPlan& plan, const Block& block) {
     const auto& b = item.brightness;
     brightness.push_back({b.medianBefore, b.p05Before, b.p95Before, b.medianAfter, b.p05After, b.p95After});
     aligned.push_back(std::move(item.aligned));
-    corrected.push_back(std::move(item.corrected));
+    if (keepCorrected) corrected.push_back(std::move(item.corrected));
   }
-  items.clear();
   if (plan.align.writeAlignedStack) writeVolumeBlock(plan, alignedVolume(plan, stack), block, aligned);
-  writeBlockFile(plan, correctedVolume(plan, stack), block, corrected);
+  if (const auto grey = greyCacheVolume(plan, stack)) writeVolumeBlock(plan, *grey, block, aligned);
+  if (keepCorrected) writeBlockFile(plan, correctedVolume(plan, stack), block, corrected);
   const auto& counts = histogram.counts();
   writeRecord(recordPath(plan.output, "correct", block.index),
               {{"block", block.index}, {"first", block.first}, {"brightness", brightness},
@@ -176,18 +214,25 @@ void correctBlock(const RunPlan& plan, const Block& block) {
                {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
-void segmentBlock(const RunPlan& plan, const Block& block) {
-  const AlignedStack stack = alignedStackFromJson(readJson(blocksFolder(plan) / "stack.json"));
-  const SegmentContext context = segmentContext(plan, stack);
-  const std::vector<cv::Mat> slices = readBlockFile(plan, correctedVolume(plan, stack), block);
-  std::vector<SegmentedSlice> items(block.size());
-  tbb::parallel_for(block.first, block.end, [&](int z) {
-    items[z - block.first] = segmentSlice(plan, context, z, slices[z - block.first]);
-  });
+// learn.probabilities: probability_<phase>.tif (8-bit, deflate), as fibseg run writes them
+// whatever output.format; from "probability_<phase>" blocks.
+std::vector<VolumeSpec> probabilityVolumes(const RunPlan& plan, const AlignedStack& stack) {
+  std::vector<VolumeSpec> volumes;
+  if (!(plan.model && plan.learn.writeProbabilities)) return volumes;
+  for (int p = 0; p < plan.phases.count(); ++p) {
+    const std::string name = "probability_" + plan.phases.key(p);
+    volumes.push_back({name, stack.outputRect.width, stack.outputRect.height, 8, true, plan.output / (name + ".tif")});
+  }
+  return volumes;
+}
+
+// What a block's segmentation gathers (its record, written last) and writes (its labels block).
+void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Block& block,
+                        const std::vector<SegmentedSlice>& items) {
   OrthoSlices ortho(block.size(), stack.outputRect.size(), CV_8U);
   BlockFaces faces(block.size(), stack.outputRect.size(), CV_8U);
   std::vector<cv::Mat> labelImages;
-  json fractions = json::array(), pixels = json::array(), otsu = json::array();
+  json fractions = json::array(), pixels = json::array(), otsu = json::array(), uncertain = json::array();
   for (const auto& item : items) {
     ortho.add(item.z - block.first, item.labels);
     faces.add(item.z - block.first, item.labels);
@@ -195,12 +240,95 @@ void segmentBlock(const RunPlan& plan, const Block& block) {
     fractions.push_back(item.fractions.fraction);
     pixels.push_back(item.fractions.pixels);
     otsu.push_back(item.otsuThreshold);
+    if (item.leastCertain.empty()) continue;  // output.uncertainty_pngs, on the report's slices
+    json regions = json::array();
+    for (const auto& r : item.leastCertain) regions.push_back({r.box.x, r.box.y, r.box.width, r.box.height, r.meanUncertainty});
+    uncertain.push_back({item.z, item.meanUncertainty, regions});
   }
   writeVolumeBlock(plan, labelsVolume(plan, stack), block, labelImages);
+  const auto probabilities = probabilityVolumes(plan, stack);
+  for (std::size_t p = 0; p < probabilities.size(); ++p) {
+    std::vector<cv::Mat> slices;
+    for (const auto& item : items) slices.push_back(item.probabilities.at(p));
+    writeVolumeBlock(plan, probabilities[p], block, slices);
+  }
   writeRecord(recordPath(plan.output, "segment", block.index),
               {{"block", block.index}, {"first", block.first}, {"fractions", fractions}, {"pixels", pixels},
-               {"otsu", otsu}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
+               {"otsu", otsu}, {"uncertain", uncertain}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
                {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+}
+
+void correctBlock(const RunPlan& plan, const Block& block) {
+  const RegisterResult registered = registration(plan);
+  const AlignedStack stack = startAlignedStack(plan, registered);
+  std::vector<CorrectedSlice> items(block.size());
+  tbb::parallel_for(block.first, block.end, [&](int z) {
+    items[z - block.first] = correctSlice(plan, stack, registered.reference, z);
+  });
+  recordCorrection(plan, stack, block, items, true);
+}
+
+// A classifier with z context (learn.z_context) sees each slice's neighbours: the block is fed to
+// it in order with a halo of one slice on each side from the neighbouring blocks' corrected
+// files, so its first and last slices have the neighbours they have in `fibseg run`.
+std::vector<std::optional<learn::Prediction>> predictWithNeighbours(const RunPlan& plan, const AlignedStack& stack,
+                                                                    const SegmentContext& context, const Block& block,
+                                                                    std::vector<cv::Mat>& slices) {
+  const auto blocks = blocksOf(plan);
+  const VolumeSpec corrected = correctedVolume(plan, stack);
+  std::vector<cv::Mat> fed;
+  int firstFed = block.first;
+  if (block.index > 0) fed.push_back(readBlockFile(plan, corrected, blocks[block.index - 1]).back()), --firstFed;
+  fed.insert(fed.end(), slices.begin(), slices.end());
+  if (block.index + 1 < int(blocks.size())) fed.push_back(readBlockFile(plan, corrected, blocks[block.index + 1]).front());
+  if (fed.size() < 2)
+    throw Error("learn.model " + plan.learn.model.string() + " was trained with learn.z_context = " +
+                plan.model->featureSpec().zContext + ", which needs each slice's neighbours; the input has " +
+                std::to_string(plan.slices) + " slice; expected a stack, or a model trained with learn.z_context = none");
+  std::vector<std::optional<learn::Prediction>> predictions(block.size());
+  learn::StackPredictor inOrder(*plan.model, context.probabilities || context.uncertainty,
+                                [&](int i, learn::Prediction prediction) {
+                                  const int z = firstFed + i;
+                                  if (z >= block.first && z < block.end) predictions[z - block.first] = std::move(prediction);
+                                });
+  for (int i = 0; i < int(fed.size()); ++i) {
+    const int z = firstFed + i;
+    cv::Mat seen = asTrained(plan, fed[i]);  // what segmentSlice is then given, as in fibseg run
+    inOrder.add(seen);
+    if (z >= block.first && z < block.end) slices[z - block.first] = seen;
+  }
+  inOrder.finish();
+  return predictions;
+}
+
+void segmentBlock(const RunPlan& plan, const Block& block) {
+  const AlignedStack stack = alignedStackFromJson(readJson(blocksFolder(plan) / "stack.json"));
+  const SegmentContext context = segmentContext(plan, stack);
+  std::vector<cv::Mat> slices = readBlockFile(plan, correctedVolume(plan, stack), block);
+  std::vector<std::optional<learn::Prediction>> predictions(block.size());
+  if (plan.model && plan.model->needsNeighbours()) predictions = predictWithNeighbours(plan, stack, context, block, slices);
+  std::vector<SegmentedSlice> items(block.size());
+  tbb::parallel_for(block.first, block.end, [&](int z) {
+    const int i = z - block.first;
+    items[i] = segmentSlice(plan, context, z, slices[i], std::move(predictions[i]));
+  });
+  recordSegmentation(plan, stack, block, items);
+}
+
+// Correction and segmentation as one step (segmentation needs no whole-stack result), as the
+// local run's alignCorrectAndSegment: each slice corrected, then segmented, in one task.
+void correctAndSegmentBlock(const RunPlan& plan, const Block& block) {
+  const RegisterResult registered = registration(plan);
+  const AlignedStack stack = startAlignedStack(plan, registered);
+  const SegmentContext context = segmentContext(plan, stack);
+  std::vector<CorrectedSlice> corrected(block.size());
+  std::vector<SegmentedSlice> segmented(block.size());
+  tbb::parallel_for(block.first, block.end, [&](int z) {
+    corrected[z - block.first] = correctSlice(plan, stack, registered.reference, z);
+    segmented[z - block.first] = segmentSlice(plan, context, z, corrected[z - block.first].corrected);
+  });
+  recordCorrection(plan, stack, block, corrected, false);
+  recordSegmentation(plan, stack, block, segmented);
 }
 
 std::string runKey(const fs::path& input, const config::ParamSet& params) {
@@ -214,21 +342,6 @@ std::string runKey(const fs::path& input, const config::ParamSet& params) {
 
 std::string taskVersion() { return FIBSEG_VERSION_TEXT; }
 
-double runRegisterTask(const std::string& planJson, int threads) {
-  if (threads > 0) {
-    tbb::task_arena arena(threads);
-    return arena.execute([&] { return runRegisterTask(planJson, 0); });
-  }
-  const auto start = Clock::now();
-  allocateAsAPlainProcess();
-  const auto held = workerPlan(planJson);
-  const RunPlan& plan = held->plan;
-  std::ostringstream quiet;  // the client prints the progress
-  const RegisterResult registered = registerSlices(plan, false, quiet);
-  writeTextFile(blocksFolder(plan) / "register.json", toJson(registered).dump() + "\n");
-  return secondsSince(start);
-}
-
 double runBlockTask(const std::string& planJson, const std::string& stage, int index, int threads) {
   if (threads > 0) {
     tbb::task_arena arena(threads);
@@ -238,12 +351,17 @@ double runBlockTask(const std::string& planJson, const std::string& stage, int i
   allocateAsAPlainProcess();
   const auto held = workerPlan(planJson);
   const RunPlan& plan = held->plan;
+  if (stage == "register") {
+    registerChain(plan, index);
+    return secondsSince(start);
+  }
   const auto blocks = blocksOf(plan);
   if (index < 0 || index >= int(blocks.size()))
     throw Error("block " + std::to_string(index) + " asked, the run has " + std::to_string(blocks.size()));
   if (stage == "correct") correctBlock(plan, blocks[index]);
   else if (stage == "segment") segmentBlock(plan, blocks[index]);
-  else throw Error("stage '" + stage + "': expected correct or segment");
+  else if (stage == kCorrectAndSegment) correctAndSegmentBlock(plan, blocks[index]);
+  else throw Error("stage '" + stage + "': expected register, correct, segment or " + kCorrectAndSegment);
   return secondsSince(start);
 }
 
@@ -262,26 +380,19 @@ struct DistributedRun::State {
   std::string stage;  // of the progress shown
   bool alignedJoined = false;
   std::unique_ptr<VolumeJoin> labelsJoin;  // TIFF output: labels.tif joined as segment blocks finish
+  std::unique_ptr<VolumeJoin> alignedJoin;  // ... and aligned.tif, when correct and segment are one task
+  bool oneStep = false;                     // correct and segment as one task (kCorrectAndSegment)
 };
 
 DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions& options, bool resume)
-    : state_(std::make_unique<State>(State{params, options, {}, nullptr, {}, Clock::now(), {}, nullptr, nullptr, {}, false, nullptr})) {
+    : state_(std::make_unique<State>(State{params, options, {}, nullptr, {}, Clock::now(), {}, nullptr, nullptr, {}, false,
+                                           nullptr, nullptr, false})) {
   State& s = *state_;
   s.log = options.log ? options.log : &std::cerr;
   params.requireComplete();
   if (!options.from.empty()) throw Error("--from " + options.from + ": the distributed run always runs every stage");
   s.plan = makePlan(params);
-  if (s.plan.model && s.plan.model->needsNeighbours())
-    throw Error("learn.model " + s.plan.learn.model.string() + " was trained with learn.z_context = " +
-                s.plan.model->featureSpec().zContext +
-                ": the distributed run segments blocks on their own and does not yet give a classifier the "
-                "slices of the next block; run it with `fibseg run`, or train with learn.z_context = none");
-  if (s.plan.model && s.plan.learn.writeProbabilities)
-    throw Error("learn.write_probabilities = true: the distributed run does not yet write probability volumes; "
-                "run it with `fibseg run`, or set learn.write_probabilities = false");
-  if (s.plan.uncertaintyPngs)
-    throw Error("output.uncertainty_pngs = true: the distributed run does not yet write the uncertainty maps and "
-                "their least certain regions; run it with `fibseg run`, or set output.uncertainty_pngs = false");
+  s.oneStep = !segmentNeedsWholeStack(s.plan);
   const std::string key = runKey(s.plan.input, params);
   s.folder = std::make_unique<OutputFolder>(
       s.plan.output, OutputFolderOptions{.replaceEarlierRun = options.overwrite, .keepCache = false,
@@ -289,7 +400,7 @@ DistributedRun::DistributedRun(const config::ParamSet& params, const RunOptions&
       *s.log);
   stageOutputs(s.plan, *s.folder, *s.log);
   ensureWritableFolder(blocksFolder(s.plan));
-  if (s.plan.slicePngs) ensureWritableFolder(s.plan.output / "segmented.partial");
+  if (s.plan.slicePngs || (s.plan.model && s.plan.uncertaintyPngs)) ensureWritableFolder(s.plan.output / "segmented.partial");
   const fs::path parameters = blocksFolder(s.plan) / "parameters.toml";
   writeTextFile(parameters, config::formatResolvedParameters(params));
   s.planJson = json{{"version", taskVersion()}, {"parameters_file", parameters.string()},
@@ -326,22 +437,47 @@ std::string DistributedRun::blockMemoryText() const {
          " px on one thread (output.block_slices)";
 }
 
+std::vector<std::string> DistributedRun::stages() const {
+  if (state_->oneStep) return {"register", kCorrectAndSegment};
+  return {"register", "correct", "segment"};
+}
+
+std::vector<int> DistributedRun::taskSizes(const std::string& stage) const {
+  if (stage != "register") return blockSizes();
+  std::vector<int> sizes;
+  for (const align::Chain& c : registrationChainsOf(state_->plan)) sizes.push_back(c.size());
+  return sizes;
+}
+
 bool DistributedRun::registered() const { return fs::exists(blocksFolder(state_->plan) / "register.json"); }
 
 std::vector<int> DistributedRun::missingBlocks(const std::string& stage) const {
+  // A one-step block is whole when its segment record (written last) is there.
+  const std::string record = stage == kCorrectAndSegment ? "segment" : stage;
   std::vector<int> missing;
-  for (int b = 0; b < blocks(); ++b)
-    if (!fs::exists(recordPath(state_->plan.output, stage, b))) missing.push_back(b);
+  for (int b = 0; b < int(taskSizes(stage).size()); ++b)
+    if (!fs::exists(recordPath(state_->plan.output, record, b))) missing.push_back(b);
   return missing;
 }
 
 void DistributedRun::afterRegistration() {
   State& s = *state_;
+  if (!registered()) {  // the reduction: every chain's comparisons solved together
+    std::vector<ChainResult> chains;
+    for (int c = 0; c < int(registrationChainsOf(s.plan).size()); ++c)
+      chains.push_back(chainFromRecord(readRecord(recordPath(s.plan.output, "register", c))));
+    writeTextFile(blocksFolder(s.plan) / "register.json", toJson(solveChains(s.plan, chains)).dump() + "\n");
+  }
   const RegisterResult registered = registration(s.plan);
   reportRegistration(s.plan, s.params, registered, *s.log);
-  s.results.timings["read_crop_register"] = registered.seconds;
   s.results.stack = startAlignedStack(s.plan, registered);
-  if (s.plan.align.writeAlignedStack) createVolume(s.plan, alignedVolume(s.plan, s.results.stack));
+  const AlignedStack& stack = s.results.stack;
+  if (s.plan.align.writeAlignedStack) createVolume(s.plan, alignedVolume(s.plan, stack));
+  if (s.oneStep) {
+    createVolume(s.plan, labelsVolume(s.plan, stack));
+    s.labelsJoin = std::make_unique<VolumeJoin>(s.plan, labelsVolume(s.plan, stack));
+    if (s.plan.align.writeAlignedStack) s.alignedJoin = std::make_unique<VolumeJoin>(s.plan, alignedVolume(s.plan, stack));
+  }
 }
 
 void DistributedRun::afterCorrection() {
@@ -371,6 +507,7 @@ void DistributedRun::afterCorrection() {
   // The histogram as GreyHistogram sums it: one image of the counts would not do; add them.
   histogram = segment::GreyHistogram::fromCounts(stack.bitDepth, counts);
   finishCorrection(s.plan, stack, histogram, ortho, faces);
+  if (s.oneStep) return;  // the blocks are segmented already
   writeTextFile(blocksFolder(s.plan) / "stack.json", toJson(stack, "", "").dump() + "\n");
   createVolume(s.plan, labelsVolume(s.plan, stack));
   s.labelsJoin = std::make_unique<VolumeJoin>(s.plan, labelsVolume(s.plan, stack));
@@ -379,14 +516,17 @@ void DistributedRun::afterCorrection() {
 void DistributedRun::joinAligned() {
   State& s = *state_;
   if (s.alignedJoined) return;
-  if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, s.results.stack));
+  if (s.alignedJoin) s.alignedJoin->finish();
+  else if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, s.results.stack));
   s.alignedJoined = true;
 }
 
 void DistributedRun::joinFinishedLabels() {
   State& s = *state_;
-  if (!s.labelsJoin) throw Error("joinFinishedLabels before afterCorrection (internal error)");
-  s.labelsJoin->appendFinished([&](int b) { return fs::exists(recordPath(s.plan.output, "segment", b)); });
+  if (!s.labelsJoin) throw Error("joinFinishedLabels before the labels volume is made (internal error)");
+  const auto segmented = [&](int b) { return fs::exists(recordPath(s.plan.output, "segment", b)); };
+  s.labelsJoin->appendFinished(segmented);
+  if (s.alignedJoin) s.alignedJoin->appendFinished(segmented);
 }
 
 RunSummary DistributedRun::finish() {
@@ -396,8 +536,15 @@ RunSummary DistributedRun::finish() {
   BlockFaces faces(s.plan.slices, stack.outputRect.size(), CV_8U);
   s.results.fractions.assign(s.plan.slices, {});
   s.results.otsuThresholds = emptyOtsuThresholds(s.plan, stack);
+  std::vector<SegmentedSlice> uncertain;  // output.uncertainty_pngs: the least certain regions
   for (const Block& block : blocksOf(s.plan)) {
     const json r = readRecord(recordPath(s.plan.output, "segment", block.index));
+    for (const auto& u : r.value("uncertain", json::array())) {
+      SegmentedSlice& slice = uncertain.emplace_back();
+      slice.z = u[0].get<int>(), slice.meanUncertainty = u[1].get<double>();
+      for (const auto& b : u[2])
+        slice.leastCertain.push_back({{b[0].get<int>(), b[1].get<int>(), b[2].get<int>(), b[3].get<int>()}, b[4].get<double>()});
+    }
     for (int i = 0; i < block.size(); ++i) {
       const int z = block.first + i;
       s.results.fractions[z] = {r.at("fractions")[i].get<std::vector<double>>(),
@@ -408,10 +555,21 @@ RunSummary DistributedRun::finish() {
     ortho.place(block.first, matFromJson(r.at("xz")), matFromJson(r.at("yz")));
     faces.place(block.first, BlockFaces(matFromJson(r.at("front")), matFromJson(r.at("top")), matFromJson(r.at("side"))));
   }
-  finishSegmentation(s.plan, segmentContext(s.plan, stack), ortho, faces);
+  const SegmentContext context = segmentContext(s.plan, stack);
+  if (context.uncertainty) writeUncertaintyRegions(s.plan, uncertain);
+  finishSegmentation(s.plan, context, ortho, faces);
   joinAligned();
   if (!s.labelsJoin) throw Error("finish before afterCorrection (internal error)");
   s.labelsJoin->finish();
+  // The grey stack and cache/corrected.json, as the local run leaves them (`--from segment`,
+  // `fibseg corrected`, the studio).
+  if (const auto grey = greyCacheVolume(s.plan, stack)) joinVolumeBlocks(s.plan, *grey);
+  for (const VolumeSpec& volume : probabilityVolumes(s.plan, stack)) joinVolumeBlocks(s.plan, volume);
+  writeTextFile(s.plan.cacheFolder / "corrected.json",
+                toJson(stack, stageFingerprint(s.plan.input, s.params, kCachedSections),
+                       describeParameterValues(s.params, kCachedSections))
+                        .dump() +
+                    "\n");
   std::error_code ec;
   fs::remove_all(blocksFolder(s.plan), ec);  // the records and the corrected blocks: not outputs
   // A worker killed while writing leaves its temporary file (AtomicFile: ".NAME.tmpPID_N"); the
@@ -423,7 +581,6 @@ RunSummary DistributedRun::finish() {
       strays.push_back(entry.path());
   }
   for (const auto& stray : strays) fs::remove(stray, ec);
-  fs::remove_all(s.plan.cacheFolder, ec);    // no corrected.tif: the blocks held it (issue 27: one grey stack)
   return finishRun(s.params, s.plan, *s.folder, s.results, s.start, *s.log);
 }
 
@@ -438,8 +595,10 @@ double DistributedRun::finishProgress() {
   if (!state_->progress) return 0;
   const double seconds = state_->progress->finish();
   state_->progress.reset();
+  if (state_->stage == "align   ") state_->results.timings["read_crop_register"] = seconds;
   if (state_->stage == "correct ") state_->results.timings["align_correct"] = seconds;
   if (state_->stage == "segment ") state_->results.timings["segment_write"] = seconds;
+  if (state_->stage == "correct and segment ") state_->results.timings["align_correct_segment_write"] = seconds;
   return seconds;
 }
 std::ostream& DistributedRun::log() { return *state_->log; }

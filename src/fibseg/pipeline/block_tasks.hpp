@@ -18,15 +18,13 @@
 
 namespace fibseg::pipeline {
 
-/// Stages with per-block tasks.
-inline const std::vector<std::string> kBlockStages{"correct", "segment"};
+/// The task that corrects and segments a block in one step (segmentNeedsWholeStack false).
+inline const std::string kCorrectAndSegment = "correct_segment";
 
-/// The registration task (one for the run): writes transforms and the brightness reference to
-/// .blocks/register.json. Runs on `threads` threads (0 = all cores). Returns its seconds.
-double runRegisterTask(const std::string& planJson, int threads = 0);
-
-/// One block of `stage` ("correct" or "segment") on `threads` threads. Returns its seconds.
-double runBlockTask(const std::string& planJson, const std::string& stage, int block, int threads = 0);
+/// One task of `stage` on `threads` threads (0 = all cores): "register" (a registration chain,
+/// plan.hpp registrationChainsOf), or a block of "correct", "segment" or kCorrectAndSegment.
+/// Returns its seconds.
+double runBlockTask(const std::string& planJson, const std::string& stage, int index, int threads = 0);
 
 /// The fibseg version the tasks were built from (client and workers must agree).
 std::string taskVersion();
@@ -43,22 +41,26 @@ class DistributedRun {
   int blocks() const;
   int slices() const;
   std::vector<int> blockSizes() const;
+  /// The stages with tasks, in order: register, then correct and segment, or kCorrectAndSegment.
+  std::vector<std::string> stages() const;
+  /// Slices each task of `stage` decides (chains for register, else blocks).
+  std::vector<int> taskSizes(const std::string& stage) const;
   /// Bytes one block task needs at most (the worker's memory limit must allow it).
   std::size_t blockMemoryBytes() const;
   std::string blockMemoryText() const;  // how it is made up, for the error message
-  bool registered() const;              // .blocks/register.json exists
-  /// Blocks of `stage` without a record.
+  bool registered() const;              // .blocks/register.json exists (the chains solved)
+  /// Tasks of `stage` without a record.
   std::vector<int> missingBlocks(const std::string& stage) const;
 
-  /// Reductions, in order: after the registration task (transforms.csv, warnings), after every
-  /// correct block (histogram, Otsu, brightness.csv, aligned volume), and the end (fractions,
-  /// labels volume, measure, run.json, switch-in).
+  /// Reductions, in order: after the registration chains (the solve, transforms.csv, warnings),
+  /// after every correct block (histogram, Otsu, brightness.csv, aligned volume), and the end
+  /// (fractions, labels volume, cache/corrected.json, measure, run.json, switch-in).
   void afterRegistration();
   void afterCorrection();
   RunSummary finish();
   /// TIFF output, the client's joins while the segment tasks run (finish() does what is left):
-  /// aligned.tif from the correct blocks (after afterCorrection), and labels.tif from the segment
-  /// blocks finished so far, in order.
+  /// aligned.tif from the correct blocks (after afterCorrection), and labels.tif (and with
+  /// kCorrectAndSegment aligned.tif) from the blocks finished so far, in order.
   void joinAligned();
   void joinFinishedLabels();
 

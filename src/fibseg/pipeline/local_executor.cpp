@@ -36,14 +36,6 @@ using nlohmann::json;
 
 namespace {
 
-/// True when segmentation needs what only the whole corrected stack gives: its Otsu threshold
-/// (classical path, segment.otsu_scope = stack) or the slices in order (a classifier with z
-/// context). Otherwise correction and segmentation are one pass over the slices.
-bool segmentNeedsWholeStack(const RunPlan& plan) {
-  return (!plan.classifier && !plan.notebook && plan.segment.otsuScope == segment::OtsuScope::Stack) ||
-         (plan.model && plan.model->needsNeighbours());
-}
-
 /// What the correction writes and gathers: the one greyscale stack (aligned.tif and/or its cache
 /// copy, corrected_slices.hpp), the grey histogram, the aligned previews. append() in slice order.
 class CorrectionOutputs {

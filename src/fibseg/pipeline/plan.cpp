@@ -116,6 +116,10 @@ RunPlan makePlan(const config::ParamSet& params) {
   return plan;
 }
 
+std::vector<align::Chain> registrationChainsOf(const RunPlan& plan) {
+  return align::chainsOf(plan.slices, plan.align.chainSlices, plan.align.registration.referenceSlices);
+}
+
 std::vector<Block> blocksOf(const RunPlan& plan) {
   std::vector<Block> blocks;
   for (int first = 0; first < plan.slices; first += plan.blockSlices)

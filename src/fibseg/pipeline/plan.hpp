@@ -62,6 +62,10 @@ RunPlan makePlan(const config::ParamSet& params);
 /// The run's slices cut into blocks of plan.blockSlices (the last one shorter).
 std::vector<Block> blocksOf(const RunPlan& plan);
 
+/// The run's registration chains: fixed by the stack and the parameters alone, so the local and
+/// the distributed run (and any number of threads or workers) give the same shifts.
+std::vector<align::Chain> registrationChainsOf(const RunPlan& plan);
+
 /// Slice spacing in slice-plane pixels, for the 3D views: 1 when the sizes are unknown.
 double depthPerSlice(const RunPlan& plan);
 

@@ -4,7 +4,9 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/text.hpp"
@@ -16,46 +18,136 @@
 namespace fibseg::pipeline {
 using nlohmann::json;
 
-RegisterResult registerSlices(const RunPlan& plan, bool terminal, std::ostream& log) {
-  RegisterResult result;
-  const bool needStats = intensity::needsBrightnessReference(plan.intensity);
-  const bool allStats = needStats && plan.intensity.brightness.reference == intensity::BrightnessReference::StackMedian;
-  std::vector<intensity::BrightnessStats> stats(needStats ? (allStats ? plan.slices : 1) : 0);
-  OrthoSlices ortho(plan.slices, plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
-  align::Registrar registrar(plan.align.registration, plan.registerRect.size());
-  Progress progress(log, "align   ", plan.slices, terminal);
+namespace {
 
-  int next = 0;
+// Feeds the slices [from, to) to `chains` (each lies within; a Registrar each), calling
+// `seen(z, cropped)` for every slice on any thread and `added(z)` in slice order. Everything that
+// needs one slice (read, crop, the registration's shrink and Fourier transform) and the pair with
+// the previous slice run in parallel; the comparisons with the running reference in order.
+std::vector<align::ChainMeasurements> feedChains(const RunPlan& plan, const std::vector<align::Chain>& chains,
+                                                 int from, int to,
+                                                 const std::function<void(int, const cv::Mat&)>& seen,
+                                                 const std::function<void(int)>& added) {
+  std::vector<std::optional<align::Registrar>> registrars(chains.size());
+  std::vector<align::ChainMeasurements> measured(chains.size());
+  for (auto& r : registrars) r.emplace(plan.align.registration, plan.registerRect.size());
+  // Prepares the slices and makes the pairs (as every chain's Registrar would: the same parameters).
+  const align::Registrar preparer(plan.align.registration, plan.registerRect.size());
+  using Prepared = std::shared_ptr<const align::Registrar::Prepared>;
   struct Item {
-    int z;
-    std::shared_ptr<const align::Registrar::Prepared> prepared;
+    int z = 0;
+    Prepared prepared, previous;
+    align::PairShift withPrevious;
   };
-  // Everything that needs one slice only (read, crop, the registration's shrink and Fourier
-  // transform) runs in parallel; the comparisons with earlier slices run in order.
+  Prepared last;
+  int next = from;
   tbb::parallel_pipeline(
       2 * tbb::info::default_concurrency(),
-      sliceIndices(next, plan.slices) &
+      sliceIndices(next, to) &
           tbb::make_filter<int, Item>(tbb::filter_mode::parallel,
                                       [&](int z) {
                                         const cv::Mat raw = plan.series.read(z);
                                         const cv::Mat cropped = align::cropSlice(raw, plan.cropRect, plan.series.sliceName(z));
-                                        if (allStats || (needStats && z == 0))
-                                          stats[allStats ? z : 0] = intensity::measureBrightness(cropped);
-                                        ortho.add(z, cropped);
-                                        return Item{z, registrar.prepare(plan.registerRect == plan.cropRect
-                                                                             ? cropped
-                                                                             : align::cropSlice(raw, plan.registerRect, plan.series.sliceName(z)))};
+                                        seen(z, cropped);
+                                        return Item{z, preparer.prepare(plan.registerRect == plan.cropRect
+                                                                                 ? cropped
+                                                                                 : align::cropSlice(raw, plan.registerRect, plan.series.sliceName(z))),
+                                                    {}, {}};
                                       }) &
+          tbb::make_filter<Item, Item>(tbb::filter_mode::serial_in_order,
+                                       [&](Item item) {
+                                         if (item.z > from) item.previous = last;
+                                         last = item.prepared;
+                                         return item;
+                                       }) &
+          tbb::make_filter<Item, Item>(tbb::filter_mode::parallel,
+                                       [&](Item item) {
+                                         if (item.previous) item.withPrevious = preparer.pairWithPrevious(*item.previous, *item.prepared);
+                                         item.previous.reset();
+                                         return item;
+                                       }) &
           tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](const Item& item) {
-            registrar.add(*item.prepared);
-            progress.advance();
+            for (std::size_t c = 0; c < chains.size(); ++c) {
+              const align::Chain& chain = chains[c];
+              if (item.z < chain.start() || item.z >= chain.end) continue;
+              registrars[c]->add(*item.prepared, item.z > chain.start() ? &item.withPrevious : nullptr);
+              if (item.z + 1 == chain.end) {  // done: its measurements kept, its slices let go
+                measured[c] = registrars[c]->measurements(chain.start(), chain.warmUp);
+                registrars[c].reset();
+              }
+            }
+            added(item.z);
           }));
-  result.transforms = registrar.finalise(&result.comparisonOffset);
-  if (needStats) result.reference = intensity::brightnessReference(stats, plan.intensity.brightness.reference);
-  result.seconds = progress.finish();
+  return measured;
+}
 
+bool allBrightness(const RunPlan& plan) {
+  return intensity::needsBrightnessReference(plan.intensity) &&
+         plan.intensity.brightness.reference == intensity::BrightnessReference::StackMedian;
+}
+
+void writeRawOrtho(const RunPlan& plan, const OrthoSlices& ortho) {
   io::writePng(plan.output / "preview" / "ortho_xz_raw.png", previewImage(ortho.xz(), plan.previewWidth));
   io::writePng(plan.output / "preview" / "ortho_yz_raw.png", previewImage(ortho.yz(), plan.previewWidth));
+}
+
+}  // namespace
+
+RegisterResult registerSlices(const RunPlan& plan, bool terminal, std::ostream& log) {
+  RegisterResult result;
+  const bool needStats = intensity::needsBrightnessReference(plan.intensity);
+  const bool allStats = allBrightness(plan);
+  std::vector<intensity::BrightnessStats> stats(needStats ? (allStats ? plan.slices : 1) : 0);
+  OrthoSlices ortho(plan.slices, plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
+  Progress progress(log, "align   ", plan.slices, terminal);
+  const auto measured = feedChains(
+      plan, registrationChainsOf(plan), 0, plan.slices,
+      [&](int z, const cv::Mat& cropped) {
+        if (allStats || (needStats && z == 0)) stats[allStats ? z : 0] = intensity::measureBrightness(cropped);
+        ortho.add(z, cropped);
+      },
+      [&](int) { progress.advance(); });
+  result.transforms = align::solveRegistration(plan.align.registration, plan.slices, measured, &result.comparisonOffset);
+  if (needStats) result.reference = intensity::brightnessReference(stats, plan.intensity.brightness.reference);
+  result.seconds = progress.finish();
+  writeRawOrtho(plan, ortho);
+  return result;
+}
+
+ChainResult measureChain(const RunPlan& plan, const align::Chain& chain) {
+  ChainResult result;
+  const bool needStats = intensity::needsBrightnessReference(plan.intensity);
+  const bool allStats = allBrightness(plan);
+  if (allStats) result.brightness.resize(chain.size());
+  else if (needStats && chain.first == 0) result.brightness.resize(1);
+  OrthoSlices ortho(chain.size(), plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
+  result.measured = feedChains(
+      plan, {chain}, chain.start(), chain.end,
+      [&](int z, const cv::Mat& cropped) {
+        if (z < chain.first) return;  // the chain before measures and shows it
+        if (z - chain.first < int(result.brightness.size()))
+          result.brightness[z - chain.first] = intensity::measureBrightness(cropped);
+        ortho.add(z - chain.first, cropped);
+      },
+      [](int) {})[0];
+  result.xz = ortho.xz(), result.yz = ortho.yz();
+  return result;
+}
+
+RegisterResult solveChains(const RunPlan& plan, const std::vector<ChainResult>& chains) {
+  RegisterResult result;
+  std::vector<align::ChainMeasurements> measured;
+  std::vector<intensity::BrightnessStats> stats;
+  OrthoSlices ortho(plan.slices, plan.cropRect.size(), plan.series.bitDepth() == 16 ? CV_16U : CV_8U);
+  for (const ChainResult& chain : chains) {
+    measured.push_back(chain.measured);
+    stats.insert(stats.end(), chain.brightness.begin(), chain.brightness.end());
+    ortho.place(chain.measured.first, chain.xz, chain.yz);
+  }
+  result.transforms = align::solveRegistration(plan.align.registration, plan.slices, measured, &result.comparisonOffset);
+  if (intensity::needsBrightnessReference(plan.intensity))
+    result.reference = intensity::brightnessReference(stats, plan.intensity.brightness.reference);
+  writeRawOrtho(plan, ortho);
   return result;
 }
 

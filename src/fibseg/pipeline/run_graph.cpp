@@ -1,6 +1,7 @@
 #include "fibseg/pipeline/run_graph.hpp"
 
 #include "fibseg/core/atomic_file.hpp"
+#include "fibseg/pipeline/corrected_slices.hpp"
 
 namespace fibseg::pipeline {
 
@@ -21,11 +22,20 @@ void reportRegistration(const RunPlan& plan, const config::ParamSet& params, con
   reportComparisonOffset(registered.comparisonOffset, log);
 }
 
+bool segmentNeedsWholeStack(const RunPlan& plan) {
+  return (!plan.classifier && !plan.notebook && plan.segment.otsuScope == segment::OtsuScope::Stack) ||
+         (plan.model && plan.model->needsNeighbours());
+}
+
 VolumeSpec labelsVolume(const RunPlan&, const AlignedStack& stack) {
   return {"labels", stack.outputRect.width, stack.outputRect.height, 8, true};
 }
 VolumeSpec alignedVolume(const RunPlan&, const AlignedStack& stack) {
   return {"aligned", stack.outputRect.width, stack.outputRect.height, stack.bitDepth, false};
+}
+std::optional<VolumeSpec> greyCacheVolume(const RunPlan& plan, const AlignedStack& stack) {
+  if (greyStackPath(plan) == plan.output / "aligned.tif") return std::nullopt;
+  return VolumeSpec{"grey", stack.outputRect.width, stack.outputRect.height, stack.bitDepth, false, greyStackPath(plan)};
 }
 VolumeSpec correctedVolume(const RunPlan&, const AlignedStack& stack) {
   return {"corrected", stack.outputRect.width, stack.outputRect.height, stack.bitDepth, false};

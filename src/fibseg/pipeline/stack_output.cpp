@@ -68,6 +68,9 @@ class ZarrOutput : public StackOutput {
   int written_ = 0;
 };
 
+bool asZarr(const RunPlan& plan, const VolumeSpec& v) { return plan.omeZarr && v.tiff.empty(); }
+fs::path tiffPath(const RunPlan& plan, const VolumeSpec& v) { return v.tiff.empty() ? plan.output / (v.name + ".tif") : v.tiff; }
+
 fs::path blockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block) {
   char name[96];
   std::snprintf(name, sizeof name, "%s_%05d.raw", v.name.c_str(), block.index);
@@ -79,12 +82,12 @@ fs::path blockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block)
 fs::path blocksFolder(const RunPlan& plan) { return plan.output / ".blocks"; }
 
 std::unique_ptr<StackOutput> openStackOutput(const RunPlan& plan, const VolumeSpec& volume) {
-  if (plan.omeZarr) return std::make_unique<ZarrOutput>(zarrVolume(plan, volume));
-  return std::make_unique<TiffOutput>(plan.output / (volume.name + ".tif"), tiffOptions(plan, volume));
+  if (asZarr(plan, volume)) return std::make_unique<ZarrOutput>(zarrVolume(plan, volume));
+  return std::make_unique<TiffOutput>(tiffPath(plan, volume), tiffOptions(plan, volume));
 }
 
 void createVolume(const RunPlan& plan, const VolumeSpec& volume) {
-  if (plan.omeZarr) io::createOmeZarr(zarrVolume(plan, volume));
+  if (asZarr(plan, volume)) io::createOmeZarr(zarrVolume(plan, volume));
 }
 
 void writeBlockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block, const std::vector<cv::Mat>& slices) {
@@ -118,20 +121,20 @@ std::vector<cv::Mat> readBlockFile(const RunPlan& plan, const VolumeSpec& v, con
 
 void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block& block,
                       const std::vector<cv::Mat>& slices) {
-  if (plan.omeZarr) io::writeOmeZarrSlices(zarrVolume(plan, volume), block.first, slices);
+  if (asZarr(plan, volume)) io::writeOmeZarrSlices(zarrVolume(plan, volume), block.first, slices);
   else writeBlockFile(plan, volume, block, slices);
 }
 
 void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume) { VolumeJoin(plan, volume).finish(); }
 
 VolumeJoin::VolumeJoin(const RunPlan& plan, VolumeSpec volume) : plan_(plan), volume_(std::move(volume)) {
-  if (plan.omeZarr) return;
+  if (asZarr(plan, volume_)) return;
   // Joined already by a run that was then interrupted (the TIFF appears whole, by rename, and its
   // block files go after it): a resumed run keeps it.
   std::error_code exists;
-  if (fs::exists(plan.output / (volume_.name + ".tif"), exists) && !fs::exists(blockFile(plan, volume_, blocksOf(plan).back())))
+  if (fs::exists(tiffPath(plan, volume_), exists) && !fs::exists(blockFile(plan, volume_, blocksOf(plan).back())))
     return;
-  writer_ = std::make_unique<io::TiffStackWriter>(plan.output / (volume_.name + ".tif"), tiffOptions(plan, volume_));
+  writer_ = std::make_unique<io::TiffStackWriter>(tiffPath(plan, volume_), tiffOptions(plan, volume_));
 }
 
 VolumeJoin::~VolumeJoin() = default;

@@ -22,6 +22,7 @@ struct VolumeSpec {
   std::string name;
   int width = 0, height = 0, bitDepth = 8;
   bool labels = false;  // label values: deflate TIFF, nearest-neighbour levels, image-label metadata
+  std::filesystem::path tiff;  // set: always this TIFF stack, whatever output.format (the run's grey stack in cache/)
 };
 
 class StackOutput {
