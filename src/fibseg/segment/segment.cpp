@@ -3,10 +3,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
 #include <string>
 
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/histogram.hpp"
 #include "fibseg/core/image.hpp"
 
 namespace fibseg::segment {
@@ -24,14 +27,13 @@ void GreyHistogram::add(const cv::Mat& slice) {
   if (depth != bitDepth_)
     throw Error("grey histogram: a " + std::to_string(depth) + "-bit slice added to a " +
                 std::to_string(bitDepth_) + "-bit histogram; expected every slice of a stack to have the same depth");
+  if (bitDepth_ == 8) {
+    addCounts8u(slice, std::span<std::uint64_t, 256>(counts_.data(), 256));
+    return;
+  }
   for (int y = 0; y < slice.rows; ++y) {
-    if (bitDepth_ == 8) {
-      const auto* row = slice.ptr<std::uint8_t>(y);
-      for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
-    } else {
-      const auto* row = slice.ptr<std::uint16_t>(y);
-      for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
-    }
+    const auto* row = slice.ptr<std::uint16_t>(y);
+    for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
   }
 }
 
@@ -347,7 +349,12 @@ PhaseFractions phaseFractions(const cv::Mat& labels, int phases) {
   PhaseFractions out;
   out.pixels.assign(phases, 0);
   out.fraction.assign(phases, 0.0);
-  for (int y = 0; y < labels.rows; ++y) {
+  std::array<std::uint64_t, 256> counts{};
+  addCounts8u(labels, counts);
+  const bool allPhases = std::all_of(counts.begin() + std::min(std::max(phases, 0), 256), counts.end(),
+                                     [](std::uint64_t n) { return n == 0; });
+  for (int p = 0; p < phases && allPhases; ++p) out.pixels[p] = static_cast<long long>(p < 256 ? counts[p] : 0);
+  for (int y = 0; y < labels.rows && !allPhases; ++y) {  // the first pixel that is no phase, for the message
     const auto* row = labels.ptr<std::uint8_t>(y);
     for (int x = 0; x < labels.cols; ++x) {
       if (row[x] >= phases)
