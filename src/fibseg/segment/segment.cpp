@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -129,9 +130,19 @@ cv::Mat poreCandidateImage(const cv::Mat& slice, const cv::Mat& mask) {
   if (mask.size() != slice.size() || mask.type() != CV_8U)
     throw Error("pore filter: the CAM mask must be an 8-bit image of the slice's size");
   cv::Mat inverted;
-  // 255 - I on the 8-bit scale; 16-bit slices keep their precision as fractions of a grey level.
-  const double scale = depth == 8 ? 1.0 : 1.0 / 257.0;
-  slice.convertTo(inverted, CV_32F, -scale, 255.0);
+  if (depth == 8) {
+    // 255 - I, 0 under the mask, in one pass (the same floats as convertTo then setTo).
+    inverted.create(slice.size(), CV_32F);
+    for (int y = 0; y < slice.rows; ++y) {
+      const std::uint8_t* in = slice.ptr<std::uint8_t>(y);
+      const std::uint8_t* m = mask.ptr<std::uint8_t>(y);
+      float* out = inverted.ptr<float>(y);
+      for (int x = 0; x < slice.cols; ++x) out[x] = m[x] ? 0.f : float(255 - in[x]);
+    }
+    return inverted;
+  }
+  // 16-bit slices keep their precision as fractions of a grey level.
+  slice.convertTo(inverted, CV_32F, -1.0 / 257.0, 255.0);
   inverted.setTo(0, mask);
   return inverted;
 }
@@ -161,7 +172,7 @@ cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
   cv::Mat k64, w, u, vt;
   kernel.convertTo(k64, CV_64F);
   cv::SVD::compute(k64, w, u, vt);
-  cv::Mat sum = cv::Mat::zeros(input.size(), CV_32F), term;
+  cv::Mat sum, term;
   const double largest = w.at<double>(0);
   for (int i = 0; i < w.rows; ++i) {
     const double s = w.at<double>(i);
@@ -173,8 +184,11 @@ cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
     exactSymmetry(ky);
     exactSymmetry(kx);
     cv::sepFilter2D(input, term, CV_32F, kx, ky, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
-    sum += term;
+    // The first term is the sum so far (0 + t is t: no pass over a zero image).
+    if (sum.empty()) std::swap(sum, term);
+    else sum += term;
   }
+  if (sum.empty()) sum = cv::Mat::zeros(input.size(), CV_32F);
   return sum;
 }
 
