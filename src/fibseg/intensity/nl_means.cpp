@@ -360,10 +360,11 @@ cv::Mat nonLocalMeansUnitScale(const cv::Mat& slice, const NlMeansParams& params
     throw Error("non-local means: the slice (" + std::to_string(slice.cols) + " x " + std::to_string(slice.rows) +
                 " px) must be larger than patch radius + distance + 1 = " + std::to_string(pad) + " px");
 
-  cv::Mat unit;
-  slice.convertTo(unit, CV_64F, 1.0 / (depth == 8 ? 255.0 : 65535.0));
-  cv::Mat padded;
-  cv::copyMakeBorder(unit, padded, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
+  // Padded at the slice's own depth, then scaled (each pixel's value is the same either way):
+  // one double image instead of two.
+  cv::Mat paddedGrey, padded;
+  cv::copyMakeBorder(slice, paddedGrey, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
+  paddedGrey.convertTo(padded, CV_64F, 1.0 / (depth == 8 ? 255.0 : 65535.0));
   Geometry g;
   g.offset = offset, g.nRow = padded.rows, g.nCol = padded.cols;
   g.h2s2 = params.h * params.h * s * s;
