@@ -179,9 +179,10 @@ cv::Mat equaliseBrightness(const cv::Mat& slice, const BrightnessStats& sliceSta
     for (int g = 0; g < levels; ++g) map[g] = quantileAt(reference.quantiles, fractionBelow(sliceStats.quantiles, g));
   }
   if (depth == 8) {
-    std::vector<uchar> lut(levels);
-    for (int g = 0; g < levels; ++g) lut[g] = uchar(std::clamp(std::lround(map[g]), 0L, long(maxGrey)));
-    return applyLut(slice, lut);
+    cv::Mat lut(1, levels, CV_8U), out;
+    for (int g = 0; g < levels; ++g) lut.at<uchar>(g) = uchar(std::clamp(std::lround(map[g]), 0L, long(maxGrey)));
+    cv::LUT(slice, lut, out);  // OpenCV's vectorised lookup: the same bytes as a loop over the pixels
+    return out;
   }
   std::vector<ushort> lut(levels);
   for (int g = 0; g < levels; ++g) lut[g] = ushort(std::clamp(std::lround(map[g]), 0L, long(maxGrey)));
