@@ -8,6 +8,7 @@
 
 #include "fibseg/core/error.hpp"
 #include "fibseg/io/png.hpp"
+#include "temp_folder.hpp"
 
 namespace io = fibseg::io;
 using testing::HasSubstr;
@@ -76,4 +77,26 @@ TEST(PngEncoder, WhatItCannotWriteIsRefused) {
   const std::vector<std::array<std::uint8_t, 3>> tooMany(257, {0, 0, 0});
   EXPECT_THROW(io::encodeIndexedPng(cv::Mat(4, 4, CV_8U, cv::Scalar(0)), tooMany), fibseg::Error);
   EXPECT_THROW(io::encodePng(cv::Mat(4, 4, CV_8U, cv::Scalar(0)), 13), fibseg::Error);
+}
+
+TEST(PngEncoder, GreyAndIndexedPairDecodesToTheGreyValuesAndTheirColours) {
+  // A label image with the grey values 0, 128, 255 (as phases.values writes them).
+  cv::Mat grey(25, 40, CV_8U);
+  const std::uint8_t levels[3] = {0, 128, 255};
+  for (int y = 0; y < grey.rows; ++y)
+    for (int x = 0; x < grey.cols; ++x) grey.at<std::uint8_t>(y, x) = levels[(x / 6 + y / 4) % 3];
+  std::vector<std::array<std::uint8_t, 3>> byValue(129, {0, 0, 0});  // 255 lies past the end: black
+  byValue[0] = {30, 60, 220};
+  byValue[128] = {240, 150, 20};
+  const fibseg::test::TempFolder folder("png_pair");
+  io::writeGreyAndIndexedPng(folder.path / "labels.png", folder.path / "colour.png", grey, byValue);
+  EXPECT_TRUE(same(cv::imread((folder.path / "labels.png").string(), cv::IMREAD_UNCHANGED), grey));
+  const cv::Mat colour = cv::imread((folder.path / "colour.png").string(), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(colour.type(), CV_8UC3);
+  for (int y = 0; y < grey.rows; ++y)
+    for (int x = 0; x < grey.cols; ++x) {
+      const int v = grey.at<std::uint8_t>(y, x);
+      const std::array<std::uint8_t, 3> rgb = v < 129 ? byValue[v] : std::array<std::uint8_t, 3>{0, 0, 0};
+      ASSERT_EQ(colour.at<cv::Vec3b>(y, x), cv::Vec3b(rgb[2], rgb[1], rgb[0])) << "at " << x << ", " << y;
+    }
 }

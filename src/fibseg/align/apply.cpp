@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "fibseg/align/align.hpp"
+#include "fibseg/align/shift_cubic.hpp"
 #include "fibseg/core/error.hpp"
 
 namespace fibseg::align {
@@ -59,8 +60,12 @@ cv::Mat applyShift(const cv::Mat& slice, cv::Point2d shift, const cv::Rect& outp
   const cv::Matx23d sourceOf(1, 0, sx, 0, 1, sy);  // output pixel -> source point
   cv::Mat out;
   // Replicated borders keep the bicubic kernel from mixing in zeros at the slice's edge pixels.
-  cv::warpAffine(slice, out, sourceOf, outputRect.size(), cv::INTER_CUBIC | cv::WARP_INVERSE_MAP,
-                 cv::BORDER_REPLICATE);
+  // 8-bit slices: the same pixels by shiftCubic8u, several times faster.
+  if (slice.type() == CV_8U)
+    out = shiftCubic8u(slice, sx, sy, outputRect.size());
+  else
+    cv::warpAffine(slice, out, sourceOf, outputRect.size(), cv::INTER_CUBIC | cv::WARP_INVERSE_MAP,
+                   cv::BORDER_REPLICATE);
   // Pixels whose source lies outside the slice carry no data: 0 (only in the padded area).
   const int xa = std::clamp(int(std::ceil(-sx - kTolerance)), 0, out.cols);
   const int xb = std::clamp(int(std::floor(slice.cols - 1 - sx + kTolerance)) + 1, xa, out.cols);

@@ -2,10 +2,13 @@
 // and offset; the phase fractions change too, so means are biased and we match percentiles (robust
 // linear map) or whole quantile functions (histogram matching) instead.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/histogram.hpp"
 #include "fibseg/core/image.hpp"
 #include "fibseg/intensity/intensity.hpp"
 
@@ -17,15 +20,16 @@ constexpr int kLevels = BrightnessStats::kQuantileLevels;
 
 std::vector<double> histogramOf(const cv::Mat& slice, int bins) {
   std::vector<double> hist(bins, 0.0);
+  if (slice.depth() == CV_8U) {
+    std::array<std::uint64_t, 256> counts{};
+    addCounts8u(slice, counts);
+    for (int i = 0; i < bins && i < 256; ++i) hist[i] = double(counts[i]);
+    return hist;
+  }
   std::vector<long long> counts(bins, 0);
   for (int y = 0; y < slice.rows; ++y) {
-    if (slice.depth() == CV_8U) {
-      const uchar* row = slice.ptr<uchar>(y);
-      for (int x = 0; x < slice.cols; ++x) ++counts[row[x]];
-    } else {
-      const ushort* row = slice.ptr<ushort>(y);
-      for (int x = 0; x < slice.cols; ++x) ++counts[row[x]];
-    }
+    const ushort* row = slice.ptr<ushort>(y);
+    for (int x = 0; x < slice.cols; ++x) ++counts[row[x]];
   }
   for (int i = 0; i < bins; ++i) hist[i] = double(counts[i]);
   return hist;
@@ -175,9 +179,10 @@ cv::Mat equaliseBrightness(const cv::Mat& slice, const BrightnessStats& sliceSta
     for (int g = 0; g < levels; ++g) map[g] = quantileAt(reference.quantiles, fractionBelow(sliceStats.quantiles, g));
   }
   if (depth == 8) {
-    std::vector<uchar> lut(levels);
-    for (int g = 0; g < levels; ++g) lut[g] = uchar(std::clamp(std::lround(map[g]), 0L, long(maxGrey)));
-    return applyLut(slice, lut);
+    cv::Mat lut(1, levels, CV_8U), out;
+    for (int g = 0; g < levels; ++g) lut.at<uchar>(g) = uchar(std::clamp(std::lround(map[g]), 0L, long(maxGrey)));
+    cv::LUT(slice, lut, out);  // OpenCV's vectorised lookup: the same bytes as a loop over the pixels
+    return out;
   }
   std::vector<ushort> lut(levels);
   for (int g = 0; g < levels; ++g) lut[g] = ushort(std::clamp(std::lround(map[g]), 0L, long(maxGrey)));

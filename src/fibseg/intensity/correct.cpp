@@ -8,9 +8,11 @@ CorrectedSlice correctIntensity(const cv::Mat& slice, const BrightnessStats& ref
                                 const IntensityParams& params) {
   const BrightnessStats before = measureBrightness(slice);
   cv::Mat image = equaliseBrightness(slice, before, reference, params.brightness);
-  image = correctShading(image, params.shading);
-  image = removeCurtaining(image, params.curtaining);
-  image = enhanceContrast(image, params.enhance);
+  // A step that is off is skipped: each returns a copy of its input then (a slice's worth of
+  // memory traffic apiece). The equalised image is already the slice's own copy.
+  if (params.shading.method != ShadingMethod::None) image = correctShading(image, params.shading);
+  if (params.curtaining.enabled) image = removeCurtaining(image, params.curtaining);
+  if (params.enhance.clahe || params.enhance.gamma != 1.0) image = enhanceContrast(image, params.enhance);
   const BrightnessStats after = measureBrightness(image);
   CorrectedSlice result;
   result.image = image;

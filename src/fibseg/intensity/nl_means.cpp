@@ -94,21 +94,27 @@ AccumulatorPool& accumulatorPool() {
   return pool;
 }
 
-// One thread's scratch rows: squared differences of a block, the column sums, the distances
-// and the weights of one row.
+// One thread's scratch, for one row and one row shift: the column sums of each column shift
+// (0 .. d), and the weights of each column shift, stored at the column of the partner pixel's
+// row they belong to, with d zeros in front and zeros wherever a shift is undefined.
 struct Scratch {
-  std::vector<double> differences, columnSums, weightRow;
+  std::vector<double> columnSums, weights;
 };
 
-
-// One row of one shift: the window sums of the column sums, the weights, and the symmetric
-// accumulation into both pixels of each pair (skimage's).
+// One row of one row shift tRow, all column shifts 0 .. d at once: for each shift the window sums
+// of its column sums, the weights, and the symmetric accumulation into both pixels of each pair
+// (skimage's). Each pixel gathers its d + 1 contributions in registers and adds them to its
+// accumulators once: the row's own pixels (A) while the weights are made, the partner row's (B)
+// in a second pass over the stored weights. (Adding each shift's weights straight into B in
+// memory made every load overlap the previous shift's store, which the core does not forward.)
 struct RowTask {
-  const double* colSum;
-  const double *pa, *pb;         // the row and its shifted partner
+  const double* colSums;  // (d + 1) rows of nCol
+  double* weightRows;     // (d + 1) rows of d + nCol: weightRows[t * (d + nCol) + d + col]
+  const double *pa, *pb;  // the row and its partner row (tRow rows away), both unshifted
   double *weightsA, *sumsA, *weightsB, *sumsB;
-  int colFirst, colLast, offset;
-  double alpha, expScale, farSum;
+  int nCol, d, offset;
+  double expScale, farSum;
+  double* weightRow(int tCol) const { return weightRows + std::size_t(tCol) * (d + nCol) + d; }
 };
 
 // fastExp(-distance) with the exponent already scaled: expScale * window sum.
@@ -119,42 +125,81 @@ inline double fastExpScaled(double scaled) {
   return std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::uint32_t>(high)) << 32);
 }
 
-void weighRow(const RowTask& t) {
-  for (int col = t.colFirst; col < t.colLast; ++col) {
-    double sum = 0;
-    for (int k = -t.offset + 1; k <= t.offset; ++k) sum += t.colSum[col + k];
-    sum = std::max(sum, 0.0);
-    const double w = sum >= t.farSum ? 0.0 : t.alpha * fastExpScaled(sum * t.expScale);
-    t.weightsA[col] += w;
-    t.weightsB[col] += w;
-    t.sumsA[col] += w * t.pb[col];
-    t.sumsB[col] += w * t.pa[col];
+// Weights of the columns [colBegin, colEnd) one at a time, into A and the weight rows; a shift
+// tCol covers distance columns up to nCol - offset - tCol (exclusive).
+void weighColumns(const RowTask& t, int colBegin, int colEnd) {
+  for (int col = colBegin; col < colEnd; ++col) {
+    double weightA = 0, sumA = 0;
+    for (int tCol = 0; tCol <= t.d && col < t.nCol - t.offset - tCol; ++tCol) {
+      const double* colSum = t.colSums + std::size_t(tCol) * t.nCol;
+      double sum = 0;
+      for (int k = -t.offset + 1; k <= t.offset; ++k) sum += colSum[col + k];
+      sum = std::max(sum, 0.0);
+      const double alpha = tCol == 0 ? 0.5 : 1.0;
+      const double w = sum >= t.farSum ? 0.0 : alpha * fastExpScaled(sum * t.expScale);
+      weightA += w;
+      sumA += w * t.pb[col + tCol];
+      t.weightRow(tCol)[col] = w;
+    }
+    t.weightsA[col] += weightA;
+    t.sumsA[col] += sumA;
   }
 }
 
-// The same four doubles at a time (no FMA: contraction would change the rounding).
+// The partner row's pixels [colBegin, colEnd) one at a time: pixel j pairs with the row's pixel
+// j - tCol of each shift.
+void gatherColumns(const RowTask& t, int colBegin, int colEnd) {
+  for (int col = colBegin; col < colEnd; ++col) {
+    double weightB = 0, sumB = 0;
+    for (int tCol = 0; tCol <= t.d; ++tCol) {
+      const double w = t.weightRow(tCol)[col - tCol];
+      weightB += w;
+      sumB += w * t.pa[col - tCol];
+    }
+    t.weightsB[col] += weightB;
+    t.sumsB[col] += sumB;
+  }
+}
+
+// Four doubles at a time (no FMA: contraction would change the rounding).
 __attribute__((target("avx2"))) inline void weighRowAvx2(const RowTask& t) {
-  const __m256d zero = _mm256_setzero_pd(), scale = _mm256_set1_pd(t.expScale), alpha = _mm256_set1_pd(t.alpha);
+  const __m256d zero = _mm256_setzero_pd(), scale = _mm256_set1_pd(t.expScale), half = _mm256_set1_pd(0.5);
   const __m256d floor = _mm256_set1_pd(-2.0e9), farSum = _mm256_set1_pd(t.farSum);
   const __m128i offset = _mm_set1_epi32(kExpOffset);
-  int col = t.colFirst;
-  for (; col + 4 <= t.colLast; col += 4) {
-    __m256d sum = zero;
-    for (int k = -t.offset + 1; k <= t.offset; ++k) sum = _mm256_add_pd(sum, _mm256_loadu_pd(t.colSum + col + k));
-    sum = _mm256_max_pd(sum, zero);
-    const __m256d scaled = _mm256_max_pd(_mm256_mul_pd(sum, scale), floor);
-    const __m128i high = _mm_add_epi32(_mm256_cvttpd_epi32(scaled), offset);
-    const __m256d e = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_cvtepu32_epi64(high), 32));
-    const __m256d far = _mm256_cmp_pd(sum, farSum, _CMP_GE_OQ);
-    const __m256d w = _mm256_andnot_pd(far, _mm256_mul_pd(alpha, e));
-    _mm256_storeu_pd(t.weightsA + col, _mm256_add_pd(_mm256_loadu_pd(t.weightsA + col), w));
-    _mm256_storeu_pd(t.weightsB + col, _mm256_add_pd(_mm256_loadu_pd(t.weightsB + col), w));
-    _mm256_storeu_pd(t.sumsA + col, _mm256_add_pd(_mm256_loadu_pd(t.sumsA + col), _mm256_mul_pd(w, _mm256_loadu_pd(t.pb + col))));
-    _mm256_storeu_pd(t.sumsB + col, _mm256_add_pd(_mm256_loadu_pd(t.sumsB + col), _mm256_mul_pd(w, _mm256_loadu_pd(t.pa + col))));
+  const int colFirst = t.offset, colLast = t.nCol - t.offset - t.d;  // every shift defined
+  int col = colFirst;
+  for (; col + 4 <= colLast; col += 4) {
+    __m256d weightA = zero, sumA = zero;
+    for (int tCol = 0; tCol <= t.d; ++tCol) {
+      const double* colSum = t.colSums + std::size_t(tCol) * t.nCol + col;
+      __m256d sum = zero;
+      for (int k = -t.offset + 1; k <= t.offset; ++k) sum = _mm256_add_pd(sum, _mm256_loadu_pd(colSum + k));
+      sum = _mm256_max_pd(sum, zero);
+      const __m256d scaled = _mm256_max_pd(_mm256_mul_pd(sum, scale), floor);
+      const __m128i high = _mm_add_epi32(_mm256_cvttpd_epi32(scaled), offset);
+      __m256d e = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_cvtepu32_epi64(high), 32));
+      if (tCol == 0) e = _mm256_mul_pd(half, e);
+      const __m256d w = _mm256_andnot_pd(_mm256_cmp_pd(sum, farSum, _CMP_GE_OQ), e);
+      weightA = _mm256_add_pd(weightA, w);
+      sumA = _mm256_add_pd(sumA, _mm256_mul_pd(w, _mm256_loadu_pd(t.pb + col + tCol)));
+      _mm256_storeu_pd(t.weightRow(tCol) + col, w);
+    }
+    _mm256_storeu_pd(t.weightsA + col, _mm256_add_pd(_mm256_loadu_pd(t.weightsA + col), weightA));
+    _mm256_storeu_pd(t.sumsA + col, _mm256_add_pd(_mm256_loadu_pd(t.sumsA + col), sumA));
   }
-  RowTask rest = t;
-  rest.colFirst = col;
-  weighRow(rest);
+  weighColumns(t, col, t.nCol - t.offset);
+  const int last = t.nCol - t.offset;
+  for (col = t.offset; col + 4 <= last; col += 4) {
+    __m256d weightB = zero, sumB = zero;
+    for (int tCol = 0; tCol <= t.d; ++tCol) {
+      const __m256d w = _mm256_loadu_pd(t.weightRow(tCol) + col - tCol);
+      weightB = _mm256_add_pd(weightB, w);
+      sumB = _mm256_add_pd(sumB, _mm256_mul_pd(w, _mm256_loadu_pd(t.pa + col - tCol)));
+    }
+    _mm256_storeu_pd(t.weightsB + col, _mm256_add_pd(_mm256_loadu_pd(t.weightsB + col), weightB));
+    _mm256_storeu_pd(t.sumsB + col, _mm256_add_pd(_mm256_loadu_pd(t.sumsB + col), sumB));
+  }
+  gatherColumns(t, col, last);
 }
 
 #if defined(__clang__)
@@ -168,30 +213,46 @@ __attribute__((target("avx2"))) inline void weighRowAvx2(const RowTask& t) {
 #define FIBSEG_AVX512 "avx512f,avx512dq,avx512vl,avx512bw,prefer-vector-width=512"
 #endif
 
-// Eight doubles at a time: the same operations in the same order as weighRowAvx2 and weighRow,
-// so the result does not depend on the machine.
+// Eight doubles at a time: the same operations in the same order as weighRowAvx2 and the
+// column-at-a-time functions, so the result does not depend on the machine.
 __attribute__((target(FIBSEG_AVX512))) inline void weighRowAvx512(const RowTask& t) {
-  const __m512d zero = _mm512_setzero_pd(), scale = _mm512_set1_pd(t.expScale), alpha = _mm512_set1_pd(t.alpha);
+  const __m512d zero = _mm512_setzero_pd(), scale = _mm512_set1_pd(t.expScale), half = _mm512_set1_pd(0.5);
   const __m512d floor = _mm512_set1_pd(-2.0e9), farSum = _mm512_set1_pd(t.farSum);
   const __m256i offset = _mm256_set1_epi32(kExpOffset);
-  int col = t.colFirst;
-  for (; col + 8 <= t.colLast; col += 8) {
-    __m512d sum = zero;
-    for (int k = -t.offset + 1; k <= t.offset; ++k) sum = _mm512_add_pd(sum, _mm512_loadu_pd(t.colSum + col + k));
-    sum = _mm512_max_pd(sum, zero);
-    const __m512d scaled = _mm512_max_pd(_mm512_mul_pd(sum, scale), floor);
-    const __m256i high = _mm256_add_epi32(_mm512_cvttpd_epi32(scaled), offset);
-    const __m512d e = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_cvtepu32_epi64(high), 32));
-    const __mmask8 near = _mm512_cmp_pd_mask(sum, farSum, _CMP_LT_OQ);
-    const __m512d w = _mm512_maskz_mul_pd(near, alpha, e);
-    _mm512_storeu_pd(t.weightsA + col, _mm512_add_pd(_mm512_loadu_pd(t.weightsA + col), w));
-    _mm512_storeu_pd(t.weightsB + col, _mm512_add_pd(_mm512_loadu_pd(t.weightsB + col), w));
-    _mm512_storeu_pd(t.sumsA + col, _mm512_add_pd(_mm512_loadu_pd(t.sumsA + col), _mm512_mul_pd(w, _mm512_loadu_pd(t.pb + col))));
-    _mm512_storeu_pd(t.sumsB + col, _mm512_add_pd(_mm512_loadu_pd(t.sumsB + col), _mm512_mul_pd(w, _mm512_loadu_pd(t.pa + col))));
+  const int colFirst = t.offset, colLast = t.nCol - t.offset - t.d;
+  int col = colFirst;
+  for (; col + 8 <= colLast; col += 8) {
+    __m512d weightA = zero, sumA = zero;
+    for (int tCol = 0; tCol <= t.d; ++tCol) {
+      const double* colSum = t.colSums + std::size_t(tCol) * t.nCol + col;
+      __m512d sum = zero;
+      for (int k = -t.offset + 1; k <= t.offset; ++k) sum = _mm512_add_pd(sum, _mm512_loadu_pd(colSum + k));
+      sum = _mm512_max_pd(sum, zero);
+      const __m512d scaled = _mm512_max_pd(_mm512_mul_pd(sum, scale), floor);
+      const __m256i high = _mm256_add_epi32(_mm512_cvttpd_epi32(scaled), offset);
+      __m512d e = _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_cvtepu32_epi64(high), 32));
+      if (tCol == 0) e = _mm512_mul_pd(half, e);
+      const __m512d w = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(sum, farSum, _CMP_LT_OQ), e);
+      weightA = _mm512_add_pd(weightA, w);
+      sumA = _mm512_add_pd(sumA, _mm512_mul_pd(w, _mm512_loadu_pd(t.pb + col + tCol)));
+      _mm512_storeu_pd(t.weightRow(tCol) + col, w);
+    }
+    _mm512_storeu_pd(t.weightsA + col, _mm512_add_pd(_mm512_loadu_pd(t.weightsA + col), weightA));
+    _mm512_storeu_pd(t.sumsA + col, _mm512_add_pd(_mm512_loadu_pd(t.sumsA + col), sumA));
   }
-  RowTask rest = t;
-  rest.colFirst = col;
-  weighRow(rest);
+  weighColumns(t, col, t.nCol - t.offset);
+  const int last = t.nCol - t.offset;
+  for (col = t.offset; col + 8 <= last; col += 8) {
+    __m512d weightB = zero, sumB = zero;
+    for (int tCol = 0; tCol <= t.d; ++tCol) {
+      const __m512d w = _mm512_loadu_pd(t.weightRow(tCol) + col - tCol);
+      weightB = _mm512_add_pd(weightB, w);
+      sumB = _mm512_add_pd(sumB, _mm512_mul_pd(w, _mm512_loadu_pd(t.pa + col - tCol)));
+    }
+    _mm512_storeu_pd(t.weightsB + col, _mm512_add_pd(_mm512_loadu_pd(t.weightsB + col), weightB));
+    _mm512_storeu_pd(t.sumsB + col, _mm512_add_pd(_mm512_loadu_pd(t.sumsB + col), sumB));
+  }
+  gatherColumns(t, col, last);
 }
 
 // All shifts of one block of rows [rowBegin, rowEnd), for every shift (tRow, tCol) with tRow in
@@ -201,62 +262,62 @@ __attribute__((target(FIBSEG_AVX512))) inline void weighRowAvx512(const RowTask&
 // (p - p_shifted)^2 - 2 sigma^2 (skimage's integral-image corners give exactly that window),
 // divided by h^2 s^2; weight = alpha * fastExp(-distance) unless distance > 5; each pair adds
 // to both pixels. Skimage sums the window by corners of a whole-image integral; here it is summed
-// column-wise (rolled down the block's rows) then row-wise from the block's own differences (the
-// same terms: distances agree to rounding), so a row block's work stays in cache and vectorises.
+// column-wise (rolled down the block's rows) then row-wise (the same terms: distances agree to
+// rounding), so a row block's work stays in cache and vectorises. Per row, the column sums of
+// all d + 1 column shifts are rolled first, then weighed together, so the row's own
+// accumulators are read and written once per row shift rather than once per shift.
 enum class Simd { Baseline, Avx2, Avx512 };
 
 template <Simd kSimd>
-[[gnu::always_inline]] inline void accumulateBlockImpl(const double* p, const Geometry& g, int d,
-                                                                         int rowBegin, int rowEnd, Scratch& scratch,
-                                                                         Accumulators& acc) {
+[[gnu::always_inline]] inline void accumulateBlockImpl(const double* p, const Geometry& g, int d, int rowBegin,
+                                                       int rowEnd, Scratch& scratch, Accumulators& acc) {
   const int offset = g.offset, nRow = g.nRow, nCol = g.nCol;
   const int window = 2 * offset;  // rows (and columns) summed per distance
   double* const weights = acc.weights.data();
   double* const sums = acc.sums.data();
+  const double varDiff = g.varDiff;
   for (int tRow = -d; tRow <= d; ++tRow) {
     // Rows whose distance to the shifted patch is defined (skimage's loop bounds).
     const int first = std::max({rowBegin, offset, offset - tRow});
     const int last = std::min({rowEnd, nRow - offset, nRow - offset - tRow});
-    if (first >= last) continue;
-    const int rows = last - first + window - 1;  // difference rows the block needs
-    for (int tCol = 0; tCol <= d; ++tCol) {
-      const double alpha = tCol == 0 ? 0.5 : 1.0;
-      const int colEnd = nCol - tCol;  // difference columns 1 .. colEnd - 1
-      // Squared differences of the rows first - offset + 1 ... last + offset - 1.
-      double* __restrict diff = scratch.differences.data();
-      for (int r = 0; r < rows; ++r) {
-        const int row = first - offset + 1 + r;
-        const double* __restrict a = p + std::size_t(row) * nCol;
-        const double* __restrict b = p + std::size_t(row + tRow) * nCol + tCol;
-        double* __restrict out = diff + std::size_t(r) * nCol;
-        for (int col = 1; col < colEnd; ++col) {
-          const double t = a[col] - b[col];
-          out[col] = t * t - g.varDiff;
-        }
-      }
-      double* __restrict colSum = scratch.columnSums.data();
-      const int colFirst = offset, colLast = nCol - offset - tCol;  // distance columns
-      for (int row = first; row < last; ++row) {
-        // Column sums over the window's rows (summed for the block's first row, then rolled down:
-        // the row entering added, the row leaving taken off), then the window's columns.
-        const double* top = diff + std::size_t(row - first) * nCol;
+    for (int row = first; row < last; ++row) {
+      // Column sums over the window's rows (row - offset, row + offset] of the squared
+      // differences (p - p shifted by (tRow, tCol))^2 - 2 sigma^2: summed for the block's first
+      // row, then rolled down (the row entering added, the row leaving taken off).
+      for (int tCol = 0; tCol <= d; ++tCol) {
+        double* __restrict colSum = scratch.columnSums.data() + std::size_t(tCol) * nCol;
+        const int colEnd = nCol - tCol;  // difference columns 1 .. colEnd - 1
         if (row == first || window == 0) {
           for (int col = 1; col < colEnd; ++col) colSum[col] = 0;
-          for (int k = 0; k < window; ++k) {
-            const double* __restrict next = top + std::size_t(k) * nCol;
-            for (int col = 1; col < colEnd; ++col) colSum[col] += next[col];
+          for (int k = -offset + 1; k <= offset; ++k) {
+            const double* __restrict a = p + std::size_t(row + k) * nCol;
+            const double* __restrict b = p + std::size_t(row + k + tRow) * nCol + tCol;
+            for (int col = 1; col < colEnd; ++col) {
+              const double t = a[col] - b[col];
+              colSum[col] += t * t - varDiff;
+            }
           }
         } else {
-          const double* __restrict leaving = top - nCol;
-          const double* __restrict entering = top + std::size_t(window - 1) * nCol;
-          for (int col = 1; col < colEnd; ++col) colSum[col] += entering[col] - leaving[col];
+          const double* __restrict aIn = p + std::size_t(row + offset) * nCol;
+          const double* __restrict bIn = p + std::size_t(row + offset + tRow) * nCol + tCol;
+          const double* __restrict aOut = p + std::size_t(row - offset) * nCol;
+          const double* __restrict bOut = p + std::size_t(row - offset + tRow) * nCol + tCol;
+          for (int col = 1; col < colEnd; ++col) {
+            const double tIn = aIn[col] - bIn[col], tOut = aOut[col] - bOut[col];
+            colSum[col] += (tIn * tIn - varDiff) - (tOut * tOut - varDiff);
+          }
         }
-        const std::size_t a = std::size_t(row) * nCol, b = std::size_t(row + tRow) * nCol + tCol;
-        const RowTask task{colSum, p + a, p + b, weights + a, sums + a, weights + b, sums + b,
-                           colFirst, colLast, offset, alpha, g.expScale, g.farSum};
-        if constexpr (kSimd == Simd::Avx512) weighRowAvx512(task);
-        else if constexpr (kSimd == Simd::Avx2) weighRowAvx2(task);
-        else weighRow(task);
+      }
+      const std::size_t a = std::size_t(row) * nCol, b = std::size_t(row + tRow) * nCol;
+      const RowTask task{scratch.columnSums.data(), scratch.weights.data(), p + a, p + b, weights + a, sums + a,
+                         weights + b, sums + b, nCol, d, offset, g.expScale, g.farSum};
+      if constexpr (kSimd == Simd::Avx512) {
+        weighRowAvx512(task);
+      } else if constexpr (kSimd == Simd::Avx2) {
+        weighRowAvx2(task);
+      } else {
+        weighColumns(task, offset, nCol - offset);
+        gatherColumns(task, offset, nCol - offset);
       }
     }
   }
@@ -299,10 +360,11 @@ cv::Mat nonLocalMeansUnitScale(const cv::Mat& slice, const NlMeansParams& params
     throw Error("non-local means: the slice (" + std::to_string(slice.cols) + " x " + std::to_string(slice.rows) +
                 " px) must be larger than patch radius + distance + 1 = " + std::to_string(pad) + " px");
 
-  cv::Mat unit;
-  slice.convertTo(unit, CV_64F, 1.0 / (depth == 8 ? 255.0 : 65535.0));
-  cv::Mat padded;
-  cv::copyMakeBorder(unit, padded, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
+  // Padded at the slice's own depth, then scaled (each pixel's value is the same either way):
+  // one double image instead of two.
+  cv::Mat paddedGrey, padded;
+  cv::copyMakeBorder(slice, paddedGrey, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
+  paddedGrey.convertTo(padded, CV_64F, 1.0 / (depth == 8 ? 255.0 : 65535.0));
   Geometry g;
   g.offset = offset, g.nRow = padded.rows, g.nCol = padded.cols;
   g.h2s2 = params.h * params.h * s * s;
@@ -314,12 +376,11 @@ cv::Mat nonLocalMeansUnitScale(const cv::Mat& slice, const NlMeansParams& params
   // Blocks of rows small enough that a block's accumulator rows (the block and `d` rows either
   // side), its input rows and its differences stay in the core's cache for all its shifts.
   constexpr int kBlockRows = 16;
-  const int window = 2 * offset;
   const std::size_t n = static_cast<std::size_t>(g.nRow) * g.nCol;
   tbb::enumerable_thread_specific<std::unique_ptr<Accumulators>> perThread([n] { return accumulatorPool().take(n); });
   tbb::enumerable_thread_specific<Scratch> scratches([&] {
-    return Scratch{std::vector<double>(std::size_t(kBlockRows + window) * g.nCol, 0.0),
-                   std::vector<double>(g.nCol, 0.0), std::vector<double>(g.nCol, 0.0)};
+    return Scratch{std::vector<double>(std::size_t(d + 1) * g.nCol, 0.0),
+                   std::vector<double>(std::size_t(d + 1) * (d + g.nCol), 0.0)};
   });
   const int blocks = (g.nRow + kBlockRows - 1) / kBlockRows;
   tbb::parallel_for(tbb::blocked_range<int>(0, blocks, 1), [&](const tbb::blocked_range<int>& range) {

@@ -70,9 +70,16 @@ struct CompressorDeleter {
 };
 
 
-// The PNG of `image` (as encodePng takes it); with a palette, `image` holds its indices.
-std::vector<std::uint8_t> encode(const cv::Mat& image, int level, PngFilter filter,
-                                 const std::vector<std::array<std::uint8_t, 3>>* palette) {
+// The IDAT of a PNG: the filtered rows deflated (zlib stream), and the largest index a
+// palette must cover.
+struct ImageData {
+  std::vector<std::uint8_t> deflated;
+  int largestIndex = 0;
+};
+
+// The image data of `image` (as encodePng takes it); with a palette, `image` holds its indices.
+ImageData imageData(const cv::Mat& image, int level, PngFilter filter,
+                    const std::vector<std::array<std::uint8_t, 3>>* palette) {
   const int channels = image.channels();
   const bool sixteen = image.depth() == CV_16U;
   if (image.empty() || !((image.depth() == CV_8U && (channels == 1 || channels == 3 || channels == 4)) ||
@@ -122,6 +129,16 @@ std::vector<std::uint8_t> encode(const cv::Mat& image, int level, PngFilter filt
   std::vector<std::uint8_t> deflated(libdeflate_zlib_compress_bound(compressor.get(), raw.size()));
   deflated.resize(libdeflate_zlib_compress(compressor.get(), raw.data(), raw.size(), deflated.data(), deflated.size()));
   if (deflated.empty()) throw Error("PNG: compression failed");
+  return {std::move(deflated), largestIndex};
+}
+
+// The PNG file around image data: grey / colour type from `image`, indexed with a palette.
+std::vector<std::uint8_t> assemble(const cv::Mat& image, const ImageData& data,
+                                   const std::vector<std::array<std::uint8_t, 3>>* palette) {
+  const int channels = image.channels();
+  const bool sixteen = image.depth() == CV_16U;
+  const std::vector<std::uint8_t>& deflated = data.deflated;
+  const int largestIndex = data.largestIndex;
 
   std::vector<std::uint8_t> png{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
   png.reserve(deflated.size() + 3 * 256 + 64);
@@ -141,6 +158,12 @@ std::vector<std::uint8_t> encode(const cv::Mat& image, int level, PngFilter filt
   static const std::uint8_t noData[1] = {0};
   putChunk(png, "IEND", noData, 0);
   return png;
+}
+
+// The PNG of `image` (as encodePng takes it); with a palette, `image` holds its indices.
+std::vector<std::uint8_t> encode(const cv::Mat& image, int level, PngFilter filter,
+                                 const std::vector<std::array<std::uint8_t, 3>>* palette) {
+  return assemble(image, imageData(image, level, filter, palette), palette);
 }
 
 void writeFile(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
@@ -179,6 +202,20 @@ void writeIndexedPng(const fs::path& path, const cv::Mat& indices,
   } catch (const Error& e) {
     if (std::string(e.what()).starts_with(path.string())) throw;
     throw Error(path.string() + ": " + e.what());
+  }
+}
+
+void writeGreyAndIndexedPng(const fs::path& greyPath, const fs::path& indexedPath, const cv::Mat& image,
+                            const std::vector<std::array<std::uint8_t, 3>>& paletteByValue) {
+  const fs::path* current = &greyPath;
+  try {
+    const ImageData data = imageData(image, kLevel, kFilter, &paletteByValue);
+    writeFile(greyPath, assemble(image, data, nullptr));
+    current = &indexedPath;
+    writeFile(indexedPath, assemble(image, data, &paletteByValue));
+  } catch (const Error& e) {
+    if (std::string(e.what()).starts_with(current->string())) throw;
+    throw Error(current->string() + ": " + e.what());
   }
 }
 

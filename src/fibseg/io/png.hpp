@@ -32,6 +32,12 @@ std::vector<std::uint8_t> encodeIndexedPng(const cv::Mat& indices, const std::ve
 void writeIndexedPng(const std::filesystem::path& path, const cv::Mat& indices,
                      const std::vector<std::array<std::uint8_t, 3>>& paletteRgb);
 
+/// One 8-bit grey image as two PNGs deflated once: `greyPath` grey, `indexedPath` indexed with
+/// the grey values as indices into `paletteByValue` (black past its end). Both files carry the
+/// same image data, so a label image and its colours cost one compression instead of two.
+void writeGreyAndIndexedPng(const std::filesystem::path& greyPath, const std::filesystem::path& indexedPath,
+                            const cv::Mat& image, const std::vector<std::array<std::uint8_t, 3>>& paletteByValue);
+
 struct PngHeader {
   int width = 0, height = 0, bitDepth = 0, channels = 0;
 };

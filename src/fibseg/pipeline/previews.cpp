@@ -2,13 +2,16 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "fibseg/core/area_resize.hpp"
+
 namespace fibseg::pipeline {
 
 cv::Mat previewImage(const cv::Mat& slice, int width, bool nearest) {
   cv::Mat small;
   if (slice.cols > width) {
     const int height = std::max(1, int(std::lround(double(slice.rows) * width / slice.cols)));
-    cv::resize(slice, small, cv::Size(width, height), 0, 0, nearest ? cv::INTER_NEAREST : cv::INTER_AREA);
+    if (nearest) cv::resize(slice, small, cv::Size(width, height), 0, 0, cv::INTER_NEAREST);
+    else small = resizeArea(slice, cv::Size(width, height));  // INTER_AREA's pixels, faster on 8-bit
   } else {
     small = slice;
   }

@@ -127,9 +127,16 @@ SegmentedSlice segmentSlice(const RunPlan& plan, const SegmentContext& context, 
   out.fractions = segment::phaseFractions(labels, plan.phases.count());
   out.labelImage = segment::labelImage(labels, plan.phases.values);
   if (plan.slicePngs) {
-    io::writePng(context.pngFolder / numbered("labels", z), out.labelImage);
-    // Indexed colour: the same pixels as segment::colourLabels in a third of the bytes to deflate.
-    io::writeIndexedPng(context.pngFolder / numbered("colour", z), labels, plan.phases.coloursRgb);
+    // Indexed colour: the same pixels as segment::colourLabels. Indexed by the label image's own
+    // grey values, it shares the label PNG's compressed data: one deflate for both files.
+    std::vector<std::array<std::uint8_t, 3>> paletteByValue;
+    for (int p = 0; p < plan.phases.count(); ++p) {
+      const std::size_t value = plan.phases.values[p];
+      if (paletteByValue.size() <= value) paletteByValue.resize(value + 1, {0, 0, 0});
+      paletteByValue[value] = plan.phases.coloursRgb[p];
+    }
+    io::writeGreyAndIndexedPng(context.pngFolder / numbered("labels", z), context.pngFolder / numbered("colour", z),
+                               out.labelImage, paletteByValue);
   }
   if (z % plan.previewStep == 0)
     io::writePng(plan.output / "preview" / numbered("labels", z), previewImage(labels, plan.previewWidth, true));

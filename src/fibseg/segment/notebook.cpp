@@ -14,7 +14,8 @@ namespace fibseg::segment {
 
 double otsuThresholdLikeScikitImage(const cv::Mat& image) {
   cv::Mat values;
-  image.convertTo(values, CV_64F);
+  if (image.type() == CV_64F) values = image;  // the denoised slice: no copy
+  else image.convertTo(values, CV_64F);
   double lo = 0, hi = 0;
   cv::minMaxLoc(values, &lo, &hi);
   if (!(hi > lo)) throw Error("Otsu threshold: the denoised slice has a single grey level");

@@ -3,10 +3,14 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "fibseg/core/error.hpp"
+#include "fibseg/core/histogram.hpp"
 #include "fibseg/core/image.hpp"
 
 namespace fibseg::segment {
@@ -24,14 +28,13 @@ void GreyHistogram::add(const cv::Mat& slice) {
   if (depth != bitDepth_)
     throw Error("grey histogram: a " + std::to_string(depth) + "-bit slice added to a " +
                 std::to_string(bitDepth_) + "-bit histogram; expected every slice of a stack to have the same depth");
+  if (bitDepth_ == 8) {
+    addCounts8u(slice, std::span<std::uint64_t, 256>(counts_.data(), 256));
+    return;
+  }
   for (int y = 0; y < slice.rows; ++y) {
-    if (bitDepth_ == 8) {
-      const auto* row = slice.ptr<std::uint8_t>(y);
-      for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
-    } else {
-      const auto* row = slice.ptr<std::uint16_t>(y);
-      for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
-    }
+    const auto* row = slice.ptr<std::uint16_t>(y);
+    for (int x = 0; x < slice.cols; ++x) ++counts_[row[x]];
   }
 }
 
@@ -127,9 +130,19 @@ cv::Mat poreCandidateImage(const cv::Mat& slice, const cv::Mat& mask) {
   if (mask.size() != slice.size() || mask.type() != CV_8U)
     throw Error("pore filter: the CAM mask must be an 8-bit image of the slice's size");
   cv::Mat inverted;
-  // 255 - I on the 8-bit scale; 16-bit slices keep their precision as fractions of a grey level.
-  const double scale = depth == 8 ? 1.0 : 1.0 / 257.0;
-  slice.convertTo(inverted, CV_32F, -scale, 255.0);
+  if (depth == 8) {
+    // 255 - I, 0 under the mask, in one pass (the same floats as convertTo then setTo).
+    inverted.create(slice.size(), CV_32F);
+    for (int y = 0; y < slice.rows; ++y) {
+      const std::uint8_t* in = slice.ptr<std::uint8_t>(y);
+      const std::uint8_t* m = mask.ptr<std::uint8_t>(y);
+      float* out = inverted.ptr<float>(y);
+      for (int x = 0; x < slice.cols; ++x) out[x] = m[x] ? 0.f : float(255 - in[x]);
+    }
+    return inverted;
+  }
+  // 16-bit slices keep their precision as fractions of a grey level.
+  slice.convertTo(inverted, CV_32F, -1.0 / 257.0, 255.0);
   inverted.setTo(0, mask);
   return inverted;
 }
@@ -159,7 +172,7 @@ cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
   cv::Mat k64, w, u, vt;
   kernel.convertTo(k64, CV_64F);
   cv::SVD::compute(k64, w, u, vt);
-  cv::Mat sum = cv::Mat::zeros(input.size(), CV_32F), term;
+  cv::Mat sum, term;
   const double largest = w.at<double>(0);
   for (int i = 0; i < w.rows; ++i) {
     const double s = w.at<double>(i);
@@ -171,8 +184,11 @@ cv::Mat spatialGabor(const cv::Mat& input, const cv::Mat& kernel) {
     exactSymmetry(ky);
     exactSymmetry(kx);
     cv::sepFilter2D(input, term, CV_32F, kx, ky, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
-    sum += term;
+    // The first term is the sum so far (0 + t is t: no pass over a zero image).
+    if (sum.empty()) std::swap(sum, term);
+    else sum += term;
   }
+  if (sum.empty()) sum = cv::Mat::zeros(input.size(), CV_32F);
   return sum;
 }
 
@@ -347,7 +363,12 @@ PhaseFractions phaseFractions(const cv::Mat& labels, int phases) {
   PhaseFractions out;
   out.pixels.assign(phases, 0);
   out.fraction.assign(phases, 0.0);
-  for (int y = 0; y < labels.rows; ++y) {
+  std::array<std::uint64_t, 256> counts{};
+  addCounts8u(labels, counts);
+  const bool allPhases = std::all_of(counts.begin() + std::min(std::max(phases, 0), 256), counts.end(),
+                                     [](std::uint64_t n) { return n == 0; });
+  for (int p = 0; p < phases && allPhases; ++p) out.pixels[p] = static_cast<long long>(p < 256 ? counts[p] : 0);
+  for (int y = 0; y < labels.rows && !allPhases; ++y) {  // the first pixel that is no phase, for the message
     const auto* row = labels.ptr<std::uint8_t>(y);
     for (int x = 0; x < labels.cols; ++x) {
       if (row[x] >= phases)
