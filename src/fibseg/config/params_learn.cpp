@@ -73,6 +73,14 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "stage's trees and smoothing make prediction about 1.5-2x slower. lco-fibsem "
                                   "CAM IoU with 1, 2, 4, 8: 0.845 (2D, one stage 0.810), 0.878 with "
                                   "learn.z_context = above_below and 30 rounds of depth 6 (bench/README.md)."});
+  specs.push_back({.section = s, .key = "auto_context_step", .type = ParamType::Integer, .defaultValue = "2",
+                   .unit = "px", .min = 1.0, .max = 16.0,
+                   .description = "With auto-context: the first stage classifies every n-th pixel of every n-th "
+                                  "row only; its probabilities are smoothed on that grid and interpolated to "
+                                  "every pixel for the second stage. 1 = every pixel (slower). At 2 the first "
+                                  "stage walks its trees for a quarter of the pixels, so a two-stage model "
+                                  "predicts at about one stage's speed (bench/README.md, Learn, defaults). Kept "
+                                  "in the model: a model predicts with the step it was trained with."});
   specs.push_back({.section = s, .key = "preset", .type = ParamType::Choice, .defaultValue = "auto",
                    .choices = {"auto", "manual"},
                    .description = "auto: `fibseg train` scores a few candidate settings by cross-validation on "
@@ -153,6 +161,7 @@ learn::LearnParams learnParamsFrom(const ParamSet& params) {
   p.features.zContext = params.text("learn.z_context");
   p.features.rankFeatures = params.boolean("learn.rank_features");
   p.features.autoContextScales = params.realList("learn.auto_context_scales");
+  p.features.autoContextStep = static_cast<int>(params.integer("learn.auto_context_step"));
   p.training.rounds = static_cast<int>(params.integer("learn.rounds"));
   p.training.maxDepth = static_cast<int>(params.integer("learn.max_depth"));
   p.training.learningRate = params.real("learn.learning_rate");

@@ -61,6 +61,14 @@ struct FeatureSpec {
   // annotated slices, the probabilities a slice's strokes are trained on come from a first
   // stage trained on the other slices (leave-one-slice-out), as they will on unseen slices.
   std::vector<double> autoContextScales = {};
+  // With auto-context: the first stage classifies every autoContextStep-th pixel of every
+  // autoContextStep-th row only, its probabilities are smoothed on that grid (sigma / step) and
+  // interpolated (bilinear) back to every pixel. 1 = every pixel (models from before it). The
+  // context features are smoothed over >= 1 px anyway, and the first stage's trees are then
+  // walked for a quarter of the pixels (step 2): the second stage's answer costs little more than
+  // one stage's. A property of the trained model (its second stage learnt on these features),
+  // not compared with the configuration.
+  int autoContextStep = 1;
 };
 
 /// Feature names in column order ("gaussian s=1.6", "gabor l=4 o=45", "cnn 3"); their count is
