@@ -26,6 +26,7 @@ learn::FeatureSpec defaultSpec() {  // = the registry defaults (config/params_le
   s.gaborOrientations = 4;
   s.normalisation = "percentile";
   s.cnnChannels = 0;
+  s.autoContextStep = 2;  // learn.auto_context_step (used when auto-context is on)
   return s;
 }
 

@@ -95,6 +95,15 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "1). A dearer choice must win by 0.002. The table and the choice are printed "
                                   "and kept in the model; `fibseg run` then takes the model's features and "
                                   "refinement. manual: exactly the learn.* values given."});
+  specs.push_back({.section = s, .key = "cv_stacking_folds", .type = ParamType::Integer, .defaultValue = "0",
+                   .min = 0.0, .max = 10.0,
+                   .description = "With learn.preset = auto, inside its cross-validation only: a fold's "
+                                  "auto-context model trained on one slice takes its second stage's features "
+                                  "from first stages trained on the other n folds of that slice's strokes "
+                                  "(out-of-fold, as they are for unseen slices) instead of from its own first "
+                                  "stage (0). Measured, not the default: it changed no choice on lco-fibsem, "
+                                  "helped one of 12 blob sets and hurt one phantom seed (bench/README.md, "
+                                  "Learn, defaults)."});
   specs.push_back({.section = s, .key = "cv_folds", .type = ParamType::Integer, .defaultValue = "3",
                    .min = 2.0, .max = 20.0,
                    .description = "With learn.preset = auto and strokes on one slice: the folds its connected "
@@ -167,6 +176,7 @@ learn::LearnParams learnParamsFrom(const ParamSet& params) {
   p.training.learningRate = params.real("learn.learning_rate");
   p.training.samplesPerPhase = static_cast<int>(params.integer("learn.samples_per_phase"));
   p.training.seed = static_cast<unsigned>(params.integer("learn.seed"));
+  p.training.strokeStackingFolds = static_cast<int>(params.integer("learn.cv_stacking_folds"));
   p.writeProbabilities = params.boolean("learn.probabilities");
   p.denoiseInput = params.boolean("learn.denoise_input");
   p.refine.bandPx = static_cast<int>(params.integer("learn.refine_band"));

@@ -396,22 +396,42 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
       const auto contexts =
           detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
-      const auto outOfFold =
-          examples.size() >= 2 ? stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; })
-                               : std::nullopt;
-      auto stage1 = probabilityPlanes(detail::firstStageGrid(example.slice.size(), impl->spec), phases);
+      // Which first stage gives each row's features: per source, a forest and the fold of rows
+      // it serves (-1: all of the slice's rows).
+      std::vector<std::optional<detail::Forest>> sources;
+      std::vector<int> rowFold(where[e].size(), -1);
+      if (examples.size() >= 2) {
+        sources.push_back(stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; }));
+      } else if (params.strokeStackingFolds >= 2) {
+        const cv::Mat folds = detail::strokeFolds(example.annotation, phases, params.strokeStackingFolds);
+        for (std::size_t i = 0; i < where[e].size(); ++i) rowFold[i] = folds.at<int>(where[e][i]);
+        for (int f = 0; f < params.strokeStackingFolds; ++f)
+          sources.push_back(stage1On([&](long long r) { return rowFold[r - firstRow[e]] != f; }));
+      } else {
+        sources.emplace_back();
+      }
+      std::vector<std::vector<cv::Mat>> stage1;
+      for (std::size_t k = 0; k < sources.size(); ++k)
+        stage1.push_back(probabilityPlanes(detail::firstStageGrid(example.slice.size(), impl->spec), phases));
       detail::forEachBand(normalised, contexts, features, impl->cnn.get(), kBandPixels,
                           [&](cv::Range band, const std::vector<cv::Mat>& bank) {
-        classifyFirstStage(bank, band, outOfFold ? *outOfFold : impl->forest, impl->spec, stage1);
+        // A source without a forest (no out-of-fold one, or its training part lacks a phase):
+        // the first stage itself stands in.
+        for (std::size_t k = 0; k < sources.size(); ++k)
+          classifyFirstStage(bank, band, sources[k] ? *sources[k] : impl->forest, impl->spec, stage1[k]);
       });
-      std::vector<cv::Mat> around;
-      detail::appendAutoContextFeatures(around, stage1, cv::Range(0, example.slice.rows), impl->spec,
-                                        example.slice.cols);
-      for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
-        float* out = data2.data() + r * wide;
-        std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
-        const cv::Point p = where[e][r - firstRow[e]];
-        for (int k = 0; k < extra; ++k) out[featureCount + k] = around[k].at<float>(p);
+      for (std::size_t k = 0; k < sources.size(); ++k) {
+        std::vector<cv::Mat> around;
+        detail::appendAutoContextFeatures(around, stage1[k], cv::Range(0, example.slice.rows), impl->spec,
+                                          example.slice.cols);
+        for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
+          const int fold = rowFold[r - firstRow[e]];
+          if (sources.size() > 1 && fold != static_cast<int>(k)) continue;
+          float* out = data2.data() + r * wide;
+          std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
+          const cv::Point p = where[e][r - firstRow[e]];
+          for (int c = 0; c < extra; ++c) out[featureCount + c] = around[c].at<float>(p);
+        }
       }
     }
     impl->stage2Model = trainBooster(data2, rows, wide, labels, weights, phases, params);

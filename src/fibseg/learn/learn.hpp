@@ -104,6 +104,12 @@ struct TrainingParams {
   double learningRate;      // shrinkage per round
   int samplesPerPhase;      // at most this many labelled pixels per phase (random subset)
   unsigned seed;            // sampling and XGBoost seed: training is reproducible
+  // Auto-context trained on one annotated slice: 0 = the first stage's answer on its own strokes
+  // gives the second stage's features (in-sample); k >= 2 = the slice's connected strokes are
+  // dealt to k folds (detail::strokeFolds) and each fold's features come from a first stage
+  // trained on the other folds, as they will come from a first stage that never saw the pixels
+  // predicted. learn.preset = auto uses it in its cross-validation folds only (see trainModel).
+  int strokeStackingFolds = 0;
 };
 
 /// One annotated slice: annotation is CV_8U with 0 unlabelled and i + 1 for phase i of the

@@ -380,7 +380,10 @@ PresetScore crossValidate(const std::vector<AnnotatedSlice>& examples, const Pre
 
 Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnParams& params,
                       const TrainingContext& context) {
-  if (params.preset == "manual") return Classifier::train(examples, params.features, params.training, context);
+  // learn.cv_stacking_folds is for the cross-validation's fold models only.
+  TrainingParams finalTraining = params.training;
+  finalTraining.strokeStackingFolds = 0;
+  if (params.preset == "manual") return Classifier::train(examples, params.features, finalTraining, context);
   if (params.preset != "auto")
     throw Error("learn.preset = " + params.preset + "; expected auto or manual");
   bool neighbours = !examples.empty();
@@ -455,7 +458,7 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
     spec.greyHigh = shared.spec[spec.normalisation].greyHigh;
     rows = shared.rows[spec.normalisation];
   }
-  auto model = Classifier::train(examples, spec, presets[best].training, context, rows);
+  auto model = Classifier::train(examples, spec, finalTraining, context, rows);
   model.recordPresetChoice(choice);
   return model;
 }
