@@ -108,7 +108,7 @@ struct TrainingParams {
   // gives the second stage's features (in-sample); k >= 2 = the slice's connected strokes are
   // dealt to k folds (detail::strokeFolds) and each fold's features come from a first stage
   // trained on the other folds, as they will come from a first stage that never saw the pixels
-  // predicted. learn.preset = auto uses it in its cross-validation folds only (see trainModel).
+  // predicted (learn.stacking_folds; auto's cross-validation folds: learn.cv_stacking_folds).
   int strokeStackingFolds = 0;
 };
 
@@ -304,6 +304,9 @@ struct LearnParams {
   BoundaryRefinement refine;     // of the labels after prediction (not of the probabilities)
   std::string preset = "manual"; // "auto": trainModel chooses among autoPresets by cross-validation
   int folds = 3;                 // learn.cv_folds: folds by connected stroke when one slice is annotated
+  // learn.cv_stacking_folds: TrainingParams::strokeStackingFolds of auto's cross-validation fold
+  // models (the final model takes training.strokeStackingFolds, learn.stacking_folds).
+  int cvStackingFolds = 0;
 };
 
 struct Preset {

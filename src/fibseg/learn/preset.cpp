@@ -380,10 +380,7 @@ PresetScore crossValidate(const std::vector<AnnotatedSlice>& examples, const Pre
 
 Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnParams& params,
                       const TrainingContext& context) {
-  // learn.cv_stacking_folds is for the cross-validation's fold models only.
-  TrainingParams finalTraining = params.training;
-  finalTraining.strokeStackingFolds = 0;
-  if (params.preset == "manual") return Classifier::train(examples, params.features, finalTraining, context);
+  if (params.preset == "manual") return Classifier::train(examples, params.features, params.training, context);
   if (params.preset != "auto")
     throw Error("learn.preset = " + params.preset + "; expected auto or manual");
   bool neighbours = !examples.empty();
@@ -399,7 +396,10 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
     choice.folds = foldDescription(examples, static_cast<int>(folds.size()));
     auto score = [&](std::size_t i) {
       std::string notes;
-      choice.table[i] = scoreCandidate(examples, folds, presets[i], context, &shared, &runs[i], &notes);
+      // The fold models stack auto-context as learn.cv_stacking_folds says (see LearnParams).
+      Preset forFolds = presets[i];
+      forFolds.training.strokeStackingFolds = params.cvStackingFolds;
+      choice.table[i] = scoreCandidate(examples, folds, forFolds, context, &shared, &runs[i], &notes);
       choice.notes = notes;
     };
     // Round 1: every one-stage candidate (they share the banks: trees only). Round 2 (successive
@@ -458,7 +458,7 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
     spec.greyHigh = shared.spec[spec.normalisation].greyHigh;
     rows = shared.rows[spec.normalisation];
   }
-  auto model = Classifier::train(examples, spec, finalTraining, context, rows);
+  auto model = Classifier::train(examples, spec, presets[best].training, context, rows);
   model.recordPresetChoice(choice);
   return model;
 }
