@@ -69,8 +69,9 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "run and predict apply both. With two or more annotated slices, each slice's "
                                   "first-stage probabilities come from a first stage trained on the others, so "
                                   "the second stage learns how far to trust it on unseen slices. Empty = one "
-                                  "stage. The feature bank is computed once for both stages; the second "
-                                  "stage's trees and smoothing make prediction about 1.5-2x slower. lco-fibsem "
+                                  "stage. The feature bank is computed once for both stages; with the first stage on a "
+                                  "grid (learn.auto_context_step = 2) a three-phase model predicts at about 1.25x "
+                                  "one stage's cost (1.9x at step 1; bench/README.md). lco-fibsem "
                                   "CAM IoU with 1, 2, 4, 8: 0.845 (2D, one stage 0.810), 0.878 with "
                                   "learn.z_context = above_below and 30 rounds of depth 6 (bench/README.md)."});
   specs.push_back({.section = s, .key = "auto_context_step", .type = ParamType::Integer, .defaultValue = "2",
