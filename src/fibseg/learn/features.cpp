@@ -578,23 +578,18 @@ namespace {
 cv::Mat interpolateGrid(const cv::Mat& grid, int gridTop, int gridRowsTotal, cv::Range rows, int cols, int step) {
   cv::Mat out(rows.size(), cols, CV_32F);
   const int gridCols = grid.cols;
-  std::vector<int> x0(cols), x1(cols);
-  std::vector<float> wx(cols);
-  for (int x = 0; x < cols; ++x) {
-    x0[x] = x / step;
-    x1[x] = std::min(x0[x] + 1, gridCols - 1);
-    wx[x] = static_cast<float>(x % step) / step;
-  }
+  std::vector<float> between(gridCols);  // the grid row interpolated to the pixel's row
   for (int y = rows.start; y < rows.end; ++y) {
     const int g0 = y / step, g1 = std::min(g0 + 1, gridRowsTotal - 1);
     const float wy = static_cast<float>(y % step) / step;
     const float* a = grid.ptr<float>(g0 - gridTop);
     const float* b = grid.ptr<float>(g1 - gridTop);
+    for (int i = 0; i < gridCols; ++i) between[i] = a[i] + wy * (b[i] - a[i]);
+    // Separable: along the row between grid columns i and i + 1, step pixels at a time.
     float* o = out.ptr<float>(y - rows.start);
-    for (int x = 0; x < cols; ++x) {
-      const float top = a[x0[x]] + wx[x] * (a[x1[x]] - a[x0[x]]);
-      const float bottom = b[x0[x]] + wx[x] * (b[x1[x]] - b[x0[x]]);
-      o[x] = top + wy * (bottom - top);
+    for (int i = 0, x = 0; i < gridCols && x < cols; ++i) {
+      const float left = between[i], slope = (i + 1 < gridCols ? between[i + 1] : left) - left;
+      for (int k = 0; k < step && x < cols; ++k, ++x) o[x] = left + (static_cast<float>(k) / step) * slope;
     }
   }
   return out;
