@@ -240,10 +240,11 @@ learn::Classifier autoContextModel(int step, bool twoPhases) {
 }
 
 void BM_PredictStrokeModelAutoContext(benchmark::State& state) {
-  static const learn::Classifier every = autoContextModel(1, false), grid = autoContextModel(2, false);
-  predictWith(state, state.range(0) == 1 ? every : grid);
+  static const learn::Classifier every = autoContextModel(1, false), grid = autoContextModel(2, false),
+                                 coarse = autoContextModel(3, false);
+  predictWith(state, state.range(0) == 1 ? every : state.range(0) == 2 ? grid : coarse);
 }
-BENCHMARK(BM_PredictStrokeModelAutoContext)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PredictStrokeModelAutoContext)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The same with two phases (CAM against the rest, as lco-fibsem's masks: auto's choice there).
 void BM_PredictStrokeModelAutoContextTwoPhases(benchmark::State& state) {
