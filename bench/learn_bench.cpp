@@ -26,6 +26,7 @@ learn::FeatureSpec defaultSpec() {  // = the registry defaults (config/params_le
   s.gaborOrientations = 4;
   s.normalisation = "percentile";
   s.cnnChannels = 0;
+  s.autoContextStep = 2;  // learn.auto_context_step (used when auto-context is on)
   return s;
 }
 
@@ -229,15 +230,28 @@ void BM_PredictStrokeModelRank(benchmark::State& state) {
 }
 BENCHMARK(BM_PredictStrokeModelRank)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_PredictStrokeModelAutoContext(benchmark::State& state) {
-  static const learn::Classifier model = [] {
-    auto s = defaultSpec();
-    s.autoContextScales = {1, 2, 4, 8};
-    return trainedOn(s);
-  }();
-  predictWith(state, model);
+// Arg: learn.auto_context_step (1: the first stage on every pixel, as models before it; 2: the
+// registry default, on every second pixel of every second row).
+learn::Classifier autoContextModel(int step, bool twoPhases) {
+  auto s = defaultSpec();
+  s.autoContextScales = {1, 2, 4, 8};
+  s.autoContextStep = step;
+  return trainedOn(s, defaultTraining(), twoPhases);
 }
-BENCHMARK(BM_PredictStrokeModelAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PredictStrokeModelAutoContext(benchmark::State& state) {
+  static const learn::Classifier every = autoContextModel(1, false), grid = autoContextModel(2, false),
+                                 coarse = autoContextModel(3, false);
+  predictWith(state, state.range(0) == 1 ? every : state.range(0) == 2 ? grid : coarse);
+}
+BENCHMARK(BM_PredictStrokeModelAutoContext)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The same with two phases (CAM against the rest, as lco-fibsem's masks: auto's choice there).
+void BM_PredictStrokeModelAutoContextTwoPhases(benchmark::State& state) {
+  static const learn::Classifier every = autoContextModel(1, true), grid = autoContextModel(2, true);
+  predictWith(state, state.range(0) == 1 ? every : grid);
+}
+BENCHMARK(BM_PredictStrokeModelAutoContextTwoPhases)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PredictStrokeModelZContextAutoContext(benchmark::State& state) {
   static const learn::Classifier model = [] {

@@ -6,7 +6,7 @@
 //   blobs    a second family made here: 2, 4 or 5 phases of disks and bands with their own grey and
 //            texture on a textured background, 8- and 16-bit, with and without a per-image gain
 //   rare     blobs with one phase holding 1 % of the strokes
-// Usage: learn_defaults_check [--only lco|phantom|blobs|rare] [--set learn.key=value]...
+// Usage: learn_defaults_check [--only lco|phantom|phantom-stack|blobs|rare] [--set learn.key=value]...
 // Figures: bench/README.md, "Learn, defaults".
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -122,8 +122,18 @@ cv::Mat mapped(const cv::Mat& grey, const std::vector<double>& from, const std::
   return out;
 }
 
+// The aligned neighbours of image i when the images are a stack's slices (none otherwise).
+std::vector<cv::Mat> neighboursOf(const std::vector<Image>& images, std::size_t i, bool stack) {
+  std::vector<cv::Mat> out;
+  if (!stack) return out;
+  if (i > 0) out.push_back(images[i - 1].grey);
+  if (i + 1 < images.size()) out.push_back(images[i + 1].grey);
+  return out;
+}
+
 std::vector<double> trainAndScore(const std::vector<Image>& images, const std::vector<std::size_t>& trained,
-                                  const std::vector<cv::Mat>& annotations, int phases, const learn::LearnParams& lp) {
+                                  const std::vector<cv::Mat>& annotations, int phases, const learn::LearnParams& lp,
+                                  bool stack = false) {
   const bool phaseMap = std::getenv("PHASEMAP") != nullptr;
   std::vector<learn::AnnotatedSlice> examples;
   std::vector<double> reference(phases, 0);
@@ -134,7 +144,7 @@ std::vector<double> trainAndScore(const std::vector<Image>& images, const std::v
   for (std::size_t k = 0; k < trained.size(); ++k) {
     cv::Mat g = images[trained[k]].grey;
     if (phaseMap) g = mapped(g, medians(g, annotations[k], phases, 1), reference);
-    examples.push_back({g, annotations[k], "image " + std::to_string(trained[k])});
+    examples.push_back({g, annotations[k], "image " + std::to_string(trained[k]), neighboursOf(images, trained[k], stack)});
   }
   const auto model = learn::trainModel(examples, lp, contextOf(phases));
   if (std::getenv("SHOW_PRESET")) std::printf("%s", model.presetChoiceText().c_str());
@@ -144,8 +154,10 @@ std::vector<double> trainAndScore(const std::vector<Image>& images, const std::v
     cv::Mat g = images[i].grey;
     for (int it = 0; phaseMap && it < 2; ++it)
       g = mapped(g, medians(g, model.predict(g).labels, phases, 0), reference);
-    cv::Mat l = model.predict(g).labels;
-    if (lp.refine.bandPx > 0) l = learn::refineBoundaries(l, images[i].grey, lp.refine, phases);
+    cv::Mat l = model.predict(g, model.needsNeighbours() ? neighboursOf(images, i, true) : std::vector<cv::Mat>{}).labels;
+    // learn.refine_band when set, else what auto chose (as fibseg run and predict apply it).
+    const auto refine = learn::refinementFor(lp, model);
+    if (refine.bandPx > 0) l = learn::refineBoundaries(l, images[i].grey, refine, phases);
     if (std::getenv("PER_IMAGE")) {
       const auto one = ious({l}, {images[i].truth}, phases);
       std::printf("  image %zu: mean grey %.1f, IoU", i, cv::mean(images[i].grey)[0]);
@@ -182,6 +194,27 @@ void lco(const learn::LearnParams& lp) {
   std::vector<cv::Mat> annotations;
   for (std::size_t i : {4u, 17u}) annotations.push_back(strokes(images[i].truth, 2, 0.015, {0.5, 0.5}, 4, 11 + i));
   print("lco 2D (CAM = phase 1)", trainAndScore(images, {4, 17}, annotations, 2, lp));
+}
+
+// The phantom as a stack: strokes on slices 1 and 4 (their neighbours given, as `fibseg train
+// --stack` gives them, so auto may choose z context), painted up to the phase edges or `inset`
+// px clear of them (as the lco-fibsem strokes are); the other 4 slices predicted with theirs.
+void phantomStackSet(const learn::LearnParams& lp, int inset) {
+  for (unsigned seed : {7u, 1u, 2u}) {
+    phantom::PhantomParams p;
+    p.width = 256, p.height = 224, p.slices = 6, p.seed = seed, p.randomWalk = 0, p.steadyDriftX = 0,
+    p.steadyDriftY = 0;
+    p.gainJitter = 0, p.offsetJitter = 0, p.brightnessTrend = 0;  // an equalised stack, as in fibseg run
+    const phantom::Phantom ph(p);
+    std::vector<Image> images;
+    for (int z = 0; z < p.slices; ++z)
+      images.push_back({ph.rawSlice(z).rowRange(0, ph.contentHeight()).clone(), ph.truthLabels(z)});
+    std::vector<cv::Mat> annotations;
+    for (int z : {1, 4})
+      annotations.push_back(strokes(images[z].truth, 3, 0.01, {1 / 3., 1 / 3., 1 / 3.}, inset, 100 + z, 10));
+    print("phantom stack seed " + std::to_string(seed) + ", strokes " + std::to_string(inset) + " px in",
+          trainAndScore(images, {1, 4}, annotations, 3, lp, true));
+  }
 }
 
 void phantomSet(const learn::LearnParams& lp, bool equalised) {
@@ -298,13 +331,14 @@ int main(int argc, char** argv) {
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::cerr << "usage: learn_defaults_check [--only lco|phantom|blobs|rare] [--set learn.key=value]...\n";
+      std::cerr << "usage: learn_defaults_check [--only lco|phantom|phantom-stack|blobs|rare] [--set learn.key=value]...\n";
       return 2;
     }
   }
   const auto lp = config::learnParamsFrom(params);
   if (only.empty() || only == "lco") lco(lp);
   if (only.empty() || only == "phantom") phantomSet(lp, false), phantomSet(lp, true);
+  if (only.empty() || only == "phantom-stack") phantomStackSet(lp, 0), phantomStackSet(lp, 2);
   if (only.empty() || only == "blobs") blobs(lp);
   if (only.empty() || only == "rare") rare(lp);
   return 0;

@@ -666,6 +666,27 @@ TEST(Classifier, AutoContextCleansAnswersThatNoiseScatters) {
   ASSERT_EQ(prediction.probabilities.size(), 2u);
   EXPECT_LT(cv::norm(prediction.probabilities[0] + prediction.probabilities[1] - 1.0, cv::NORM_INF), 1e-5);
 
+  // The first stage on every second pixel of every second row (learn.auto_context_step = 2, the
+  // registry default) recovers the disks as well.
+  auto onGrid = spec;
+  onGrid.autoContextStep = 2;
+  const double grid = iouOf(learn::Classifier::train(examples, onGrid, defaultTraining(), two).predict(test.slice).labels,
+                            test.disks, 1);
+  std::cout << "auto-context with the first stage on a grid of step 2: " << grid << "\n";
+  EXPECT_GT(grid, first + 0.05);
+  // On one slice, second-stage features from first stages that did not see the strokes
+  // (learn.cv_stacking_folds, used by auto's cross-validation): another second stage, as good.
+  auto stacked = defaultTraining();
+  stacked.strokeStackingFolds = 3;
+  const auto inSample = learn::Classifier::train({examples[0]}, spec, defaultTraining(), two);
+  const auto outOfFold = learn::Classifier::train({examples[0]}, spec, stacked, two);
+  const double inSampleIou = iouOf(inSample.predict(test.slice).labels, test.disks, 1);
+  const double outOfFoldIou = iouOf(outOfFold.predict(test.slice).labels, test.disks, 1);
+  std::cout << "one slice: in-sample stacking " << inSampleIou << ", stroke folds " << outOfFoldIou << "\n";
+  EXPECT_GT(outOfFoldIou, first + 0.05);
+  EXPECT_GT(cv::countNonZero(inSample.predict(test.slice, true).probabilities[1] !=
+                             outOfFold.predict(test.slice, true).probabilities[1]), 0);
+
   // The model file carries both stages; loaded, it predicts the same; a file claiming auto-context
   // without its second stage is refused; one without either (written before auto-context) is a
   // one-stage model.
@@ -677,6 +698,12 @@ TEST(Classifier, AutoContextCleansAnswersThatNoiseScatters) {
   std::ifstream(file) >> doc;
   EXPECT_EQ(doc["feature_spec"]["auto_context_scales"], nlohmann::json::array({2, 4}));
   EXPECT_EQ(doc["training"]["stages"], 2);
+  // Without auto_context_step (written before it): the first stage on every pixel, as then.
+  doc["feature_spec"].erase("auto_context_step");
+  std::ofstream(file) << doc.dump();
+  const auto beforeStep = learn::Classifier::load(file);
+  EXPECT_EQ(beforeStep.featureSpec().autoContextStep, 1);
+  EXPECT_EQ(cv::countNonZero(beforeStep.predict(test.slice).labels != prediction.labels), 0);
   doc.erase("xgboost_stage2");
   std::ofstream(file) << doc.dump();
   EXPECT_THAT([&] { learn::Classifier::load(file); }, testing::ThrowsMessage<Error>(HasSubstr("no second stage")));
@@ -702,20 +729,21 @@ TEST(Classifier, StackPredictorGivesWhatSliceBySlicePredictionGives) {
   const phantom::Phantom ph(driftFreePhantom());
   std::vector<cv::Mat> stack;
   for (int z = 0; z < ph.params().slices; ++z) stack.push_back(contentOf(ph, z));
-  auto train = [&](const std::string& zContext, std::vector<double> autoContext) {
+  auto train = [&](const std::string& zContext, std::vector<double> autoContext, int step = 1) {
     auto spec = defaultSpec();
     spec.zContext = zContext;
     spec.autoContextScales = autoContext;
+    spec.autoContextStep = step;
     std::vector<learn::AnnotatedSlice> examples;
     for (int z : {1, 4})
       examples.push_back({stack[z], strokeAnnotation(ph.truthLabels(z), 0.01, 3 + z), std::to_string(z),
                           {stack[z - 1], stack[z + 1]}});
     return learn::Classifier::train(examples, spec, defaultTraining(), threePhases());
   };
-  for (const auto& [zContext, autoContext] : std::vector<std::pair<std::string, std::vector<double>>>{
-           {"none", {}}, {"above_below", {}}, {"above_below", {1, 4}}, {"neighbours", {2}}}) {
-    SCOPED_TRACE(zContext + (autoContext.empty() ? "" : " + auto-context"));
-    const auto model = train(zContext, autoContext);
+  for (const auto& [zContext, autoContext, step] : std::vector<std::tuple<std::string, std::vector<double>, int>>{
+           {"none", {}, 1}, {"above_below", {}, 1}, {"above_below", {1, 4}, 2}, {"neighbours", {2}, 1}}) {
+    SCOPED_TRACE(zContext + (autoContext.empty() ? "" : " + auto-context, step " + std::to_string(step)));
+    const auto model = train(zContext, autoContext, step);
     std::vector<int> order;
     learn::StackPredictor predictor(model, true, [&](int z, learn::Prediction p) {
       order.push_back(z);

@@ -198,6 +198,7 @@ TEST(FeatureSpec, JsonRoundTripAndDifferences) {
           "cnn_model": "", "cnn_model_digest": "", "cnn_channels": 0})", "old.json");
   EXPECT_FALSE(old.rankFeatures);
   EXPECT_TRUE(old.autoContextScales.empty());
+  EXPECT_EQ(old.autoContextStep, 1);  // auto-context models from before the step: every pixel
 }
 
 // The auto-context features of a band equal those of the whole slice (the blur's halo), and are
@@ -208,7 +209,7 @@ TEST(AutoContext, FeaturesOfABandEqualThoseOfTheWholeSlice) {
   cv::Mat p0(90, 30, CV_32F), p1(90, 30, CV_32F, cv::Scalar(0.25));
   cv::randu(p0, 0, 1);
   std::vector<cv::Mat> whole;
-  learn::detail::appendAutoContextFeatures(whole, {p0, p1}, cv::Range(0, 90), s);
+  learn::detail::appendAutoContextFeatures(whole, {p0, p1}, cv::Range(0, 90), s, 30);
   ASSERT_EQ(whole.size(), 6u);
   EXPECT_EQ(whole.size(), learn::autoContextFeatureNames(s, {"rest", "particle"}).size());
   EXPECT_EQ(learn::autoContextFeatureNames(s, {"rest", "particle"})[4], "stage 1 p(particle) s=1");
@@ -222,7 +223,7 @@ TEST(AutoContext, FeaturesOfABandEqualThoseOfTheWholeSlice) {
   for (int start = 0; start < 90; start += 20) {
     const cv::Range rows(start, std::min(90, start + 20));
     std::vector<cv::Mat> band;
-    learn::detail::appendAutoContextFeatures(band, {p0, p1}, rows, s);
+    learn::detail::appendAutoContextFeatures(band, {p0, p1}, rows, s, 30);
     ASSERT_EQ(band.size(), whole.size());
     for (std::size_t f = 0; f < band.size(); ++f) {
       ASSERT_EQ(band[f].rows, rows.size());
@@ -230,6 +231,45 @@ TEST(AutoContext, FeaturesOfABandEqualThoseOfTheWholeSlice) {
     }
   }
   EXPECT_TRUE(learn::autoContextFeatureNames(spec({1}), {"a", "b"}).empty());
+}
+
+// With learn.auto_context_step = 2 the first stage's probabilities lie on the grid of every
+// second row and column; the features interpolate them bilinearly to every pixel: a ramp on the
+// grid, p = 0.01 i + 0.02 j, is the ramp 0.005 x + 0.01 y on the slice (the last pixel of an even
+// width holds the last grid value), a flat probability stays flat through every blur, and a band's
+// features equal the whole slice's.
+TEST(AutoContext, FirstStageOnAGridIsInterpolatedToEveryPixel) {
+  auto s = spec({1});
+  s.autoContextScales = {1, 4};
+  s.autoContextStep = 2;
+  const cv::Size slice(30, 91);
+  const cv::Size grid = learn::detail::firstStageGrid(slice, s);
+  ASSERT_EQ(grid, cv::Size(15, 46));
+  cv::Mat ramp(grid, CV_32F), flat(grid, CV_32F, cv::Scalar(0.25)), noise(grid, CV_32F);
+  for (int j = 0; j < grid.height; ++j)
+    for (int i = 0; i < grid.width; ++i) ramp.at<float>(j, i) = 0.01f * i + 0.02f * j;
+  cv::randu(noise, 0, 1);
+  std::vector<cv::Mat> whole;
+  learn::detail::appendAutoContextFeatures(whole, {ramp, flat, noise}, cv::Range(0, slice.height), s, slice.width);
+  ASSERT_EQ(whole.size(), 9u);
+  for (const auto& plane : whole) ASSERT_EQ(plane.size(), slice);
+  for (int y = 0; y < slice.height; ++y)
+    for (int x = 0; x < slice.width; ++x) {
+      const double expected = 0.005 * std::min(x, 2 * (grid.width - 1)) + 0.01 * y;
+      ASSERT_NEAR(whole[0].at<float>(y, x), expected, 1e-6) << x << ", " << y;
+    }
+  for (int f = 3; f < 6; ++f) EXPECT_LT(maxAbs(whole[f] - 0.25), 1e-6) << f;
+  for (int start = 0; start < slice.height; start += 17) {
+    const cv::Range rows(start, std::min(slice.height, start + 17));
+    std::vector<cv::Mat> band;
+    learn::detail::appendAutoContextFeatures(band, {ramp, flat, noise}, rows, s, slice.width);
+    ASSERT_EQ(band.size(), whole.size());
+    for (std::size_t f = 0; f < band.size(); ++f)
+      EXPECT_LT(maxAbs(band[f] - whole[f].rowRange(rows)), 1e-6) << f << " rows " << start;
+  }
+  // The step is kept in the model's specification.
+  const auto back = learn::featureSpecFromJson(learn::featureSpecToJson(s), "spec.json");
+  EXPECT_EQ(back.autoContextStep, 2);
 }
 
 TEST(FeatureBank, RefusesAnEmptyOrInvalidSpecification) {

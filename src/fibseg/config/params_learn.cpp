@@ -69,10 +69,19 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "run and predict apply both. With two or more annotated slices, each slice's "
                                   "first-stage probabilities come from a first stage trained on the others, so "
                                   "the second stage learns how far to trust it on unseen slices. Empty = one "
-                                  "stage. The feature bank is computed once for both stages; the second "
-                                  "stage's trees and smoothing make prediction about 1.5-2x slower. lco-fibsem "
+                                  "stage. The feature bank is computed once for both stages; with the first stage on a "
+                                  "grid (learn.auto_context_step = 2) a three-phase model predicts at about 1.25x "
+                                  "one stage's cost (1.9x at step 1; bench/README.md). lco-fibsem "
                                   "CAM IoU with 1, 2, 4, 8: 0.845 (2D, one stage 0.810), 0.878 with "
                                   "learn.z_context = above_below and 30 rounds of depth 6 (bench/README.md)."});
+  specs.push_back({.section = s, .key = "auto_context_step", .type = ParamType::Integer, .defaultValue = "2",
+                   .unit = "px", .min = 1.0, .max = 16.0,
+                   .description = "With auto-context: the first stage classifies every n-th pixel of every n-th "
+                                  "row only; its probabilities are smoothed on that grid and interpolated to "
+                                  "every pixel for the second stage. 1 = every pixel (slower). At 2 the first "
+                                  "stage walks its trees for a quarter of the pixels, so a two-stage model "
+                                  "predicts at about one stage's speed (bench/README.md, Learn, defaults). Kept "
+                                  "in the model: a model predicts with the step it was trained with."});
   specs.push_back({.section = s, .key = "preset", .type = ParamType::Choice, .defaultValue = "auto",
                    .choices = {"auto", "manual"},
                    .description = "auto: `fibseg train` scores a few candidate settings by cross-validation on "
@@ -87,6 +96,20 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "1). A dearer choice must win by 0.002. The table and the choice are printed "
                                   "and kept in the model; `fibseg run` then takes the model's features and "
                                   "refinement. manual: exactly the learn.* values given."});
+  specs.push_back({.section = s, .key = "stacking_folds", .type = ParamType::Integer, .defaultValue = "3",
+                   .min = 0.0, .max = 10.0,
+                   .description = "Auto-context trained on one annotated slice: its connected strokes are dealt "
+                                  "to this many folds and each fold's second-stage features come from a first "
+                                  "stage trained on the other folds (out-of-fold, as on unseen slices); 0 = from "
+                                  "the first stage itself, which has seen those strokes and is overconfident on "
+                                  "them (noisy disks: IoU 0.82 with 0, 0.90 with 3; tests/learn). With two or "
+                                  "more annotated slices each slice's features come from the other slices."});
+  specs.push_back({.section = s, .key = "cv_stacking_folds", .type = ParamType::Integer, .defaultValue = "0",
+                   .min = 0.0, .max = 10.0,
+                   .description = "learn.stacking_folds for the models of learn.preset = auto's "
+                                  "cross-validation folds (with two annotated slices each fold model has one). "
+                                  "0 (in-sample) by default: 3 changed no choice on lco-fibsem, helped one of 12 "
+                                  "blob sets and cost one phantom seed 0.012 (bench/README.md, Learn, defaults)."});
   specs.push_back({.section = s, .key = "cv_folds", .type = ParamType::Integer, .defaultValue = "3",
                    .min = 2.0, .max = 20.0,
                    .description = "With learn.preset = auto and strokes on one slice: the folds its connected "
@@ -153,11 +176,14 @@ learn::LearnParams learnParamsFrom(const ParamSet& params) {
   p.features.zContext = params.text("learn.z_context");
   p.features.rankFeatures = params.boolean("learn.rank_features");
   p.features.autoContextScales = params.realList("learn.auto_context_scales");
+  p.features.autoContextStep = static_cast<int>(params.integer("learn.auto_context_step"));
   p.training.rounds = static_cast<int>(params.integer("learn.rounds"));
   p.training.maxDepth = static_cast<int>(params.integer("learn.max_depth"));
   p.training.learningRate = params.real("learn.learning_rate");
   p.training.samplesPerPhase = static_cast<int>(params.integer("learn.samples_per_phase"));
   p.training.seed = static_cast<unsigned>(params.integer("learn.seed"));
+  p.training.strokeStackingFolds = static_cast<int>(params.integer("learn.stacking_folds"));
+  p.cvStackingFolds = static_cast<int>(params.integer("learn.cv_stacking_folds"));
   p.writeProbabilities = params.boolean("learn.probabilities");
   p.denoiseInput = params.boolean("learn.denoise_input");
   p.refine.bandPx = static_cast<int>(params.integer("learn.refine_band"));

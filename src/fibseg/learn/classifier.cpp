@@ -142,6 +142,51 @@ void classify(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, c
   });
 }
 
+// The first stage of an auto-context model over rows `band` (bank `planes` of those rows): the
+// probability of each class at the grid points of the band (spec.autoContextStep; every pixel at
+// 1) into the whole-slice grid planes `stage1` (firstStageGrid).
+void classifyFirstStage(const std::vector<cv::Mat>& planes, cv::Range band, const detail::Forest& forest,
+                        const FeatureSpec& spec, std::vector<cv::Mat>& stage1) {
+  const int step = spec.autoContextStep;
+  if (step == 1) {
+    cv::Mat labels(stage1[0].size(), CV_8U);  // unused: the second stage labels
+    classifyBand(planes, band, forest, labels, stage1);
+    return;
+  }
+  if (static_cast<int>(planes.size()) != forest.features())
+    throw Error("classifier: " + std::to_string(planes.size()) + " features computed, the trees expect " +
+                std::to_string(forest.features()));
+  const int classes = forest.classes(), gridCols = stage1[0].cols;
+  const int firstRow = (band.start + step - 1) / step, endRow = (band.end + step - 1) / step;
+  tbb::parallel_for(firstRow, endRow, [&](int g) {
+    const int y = g * step - band.start;
+    // The grid points' features side by side, as the trees walk consecutive pixels.
+    std::vector<float> gathered(planes.size() * static_cast<std::size_t>(gridCols));
+    std::vector<const float*> row(planes.size());
+    for (std::size_t f = 0; f < planes.size(); ++f) {
+      const float* in = planes[f].ptr<float>(y);
+      float* out = gathered.data() + f * gridCols;
+      for (int i = 0; i < gridCols; ++i) out[i] = in[i * step];
+      row[f] = out;
+    }
+    std::vector<float> scores(static_cast<std::size_t>(gridCols) * classes);
+    forest.margins(row.data(), gridCols, scores.data());
+    for (int i = 0; i < gridCols; ++i) {
+      const float* sc = scores.data() + static_cast<std::size_t>(i) * classes;
+      const float top = *std::max_element(sc, sc + classes);
+      float e[kMaxPhases], sum = 0;
+      for (int c = 0; c < classes; ++c) sum += e[c] = std::exp(sc[c] - top);
+      for (int c = 0; c < classes; ++c) stage1[c].ptr<float>(g)[i] = e[c] / sum;
+    }
+  });
+}
+
+std::vector<cv::Mat> probabilityPlanes(cv::Size size, int classes) {
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < classes; ++c) planes.emplace_back(size, CV_32F);
+  return planes;
+}
+
 // Both stages of an auto-context model with one computation of the bank: a band's bank waits
 // until the first stage has classified the rows its auto-context features reach below it (the
 // next band, as a band is far taller than the smoothing's radius), then the second stage
@@ -149,18 +194,17 @@ void classify(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, c
 void classifyTwoStages(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
                        detail::CnnRunner* cnn, const detail::Forest& first, const detail::Forest& second,
                        cv::Mat& labels, std::vector<cv::Mat>& probabilities) {
-  std::vector<cv::Mat> stage1;
-  for (int c = 0; c < first.classes(); ++c) stage1.emplace_back(normalised.size(), CV_32F);
+  auto stage1 = probabilityPlanes(detail::firstStageGrid(normalised.size(), spec), first.classes());
   const int reach = detail::autoContextHalo(spec);
   std::deque<std::pair<cv::Range, std::vector<cv::Mat>>> waiting;
   auto secondStage = [&](const std::pair<cv::Range, std::vector<cv::Mat>>& band) {
     std::vector<cv::Mat> planes = band.second;
-    detail::appendAutoContextFeatures(planes, stage1, band.first, spec);
+    detail::appendAutoContextFeatures(planes, stage1, band.first, spec, normalised.cols);
     classifyBand(planes, band.first, second, labels, probabilities);
   };
   detail::forEachBand(normalised, contexts, spec, cnn, kBandPixels,
                       [&](cv::Range band, const std::vector<cv::Mat>& bank) {
-    classifyBand(bank, band, first, labels, stage1);  // labels: overwritten by the second stage
+    classifyFirstStage(bank, band, first, spec, stage1);
     waiting.emplace_back(band, bank);
     while (!waiting.empty() && (waiting.front().first.end + reach <= band.end || band.end == normalised.rows)) {
       secondStage(waiting.front());
@@ -168,12 +212,6 @@ void classifyTwoStages(const cv::Mat& normalised, const std::vector<cv::Mat>& co
     }
   });
   for (const auto& band : waiting) secondStage(band);
-}
-
-std::vector<cv::Mat> probabilityPlanes(cv::Size size, int classes) {
-  std::vector<cv::Mat> planes;
-  for (int c = 0; c < classes; ++c) planes.emplace_back(size, CV_32F);
-  return planes;
 }
 
 }  // namespace
@@ -358,20 +396,42 @@ Classifier Classifier::train(const std::vector<AnnotatedSlice>& examples, const 
       const cv::Mat normalised = detail::normaliseSlice(example.slice, impl->spec);
       const auto contexts =
           detail::contextImages(example.neighbours, features, example.slice.size(), "training slice " + example.name);
-      const auto outOfFold =
-          examples.size() >= 2 ? stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; })
-                               : std::nullopt;
-      cv::Mat stage1Labels(example.slice.size(), CV_8U);
-      auto stage1 = probabilityPlanes(example.slice.size(), phases);
-      classify(normalised, contexts, features, impl->cnn.get(), outOfFold ? *outOfFold : impl->forest, stage1Labels,
-               stage1);
-      std::vector<cv::Mat> around;
-      detail::appendAutoContextFeatures(around, stage1, cv::Range(0, example.slice.rows), features);
-      for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
-        float* out = data2.data() + r * wide;
-        std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
-        const cv::Point p = where[e][r - firstRow[e]];
-        for (int k = 0; k < extra; ++k) out[featureCount + k] = around[k].at<float>(p);
+      // Which first stage gives each row's features: per source, a forest and the fold of rows
+      // it serves (-1: all of the slice's rows).
+      std::vector<std::optional<detail::Forest>> sources;
+      std::vector<int> rowFold(where[e].size(), -1);
+      if (examples.size() >= 2) {
+        sources.push_back(stage1On([&](long long r) { return r < firstRow[e] || r >= firstRow[e + 1]; }));
+      } else if (params.strokeStackingFolds >= 2) {
+        const cv::Mat folds = detail::strokeFolds(example.annotation, phases, params.strokeStackingFolds);
+        for (std::size_t i = 0; i < where[e].size(); ++i) rowFold[i] = folds.at<int>(where[e][i]);
+        for (int f = 0; f < params.strokeStackingFolds; ++f)
+          sources.push_back(stage1On([&](long long r) { return rowFold[r - firstRow[e]] != f; }));
+      } else {
+        sources.emplace_back();
+      }
+      std::vector<std::vector<cv::Mat>> stage1;
+      for (std::size_t k = 0; k < sources.size(); ++k)
+        stage1.push_back(probabilityPlanes(detail::firstStageGrid(example.slice.size(), impl->spec), phases));
+      detail::forEachBand(normalised, contexts, features, impl->cnn.get(), kBandPixels,
+                          [&](cv::Range band, const std::vector<cv::Mat>& bank) {
+        // A source without a forest (no out-of-fold one, or its training part lacks a phase):
+        // the first stage itself stands in.
+        for (std::size_t k = 0; k < sources.size(); ++k)
+          classifyFirstStage(bank, band, sources[k] ? *sources[k] : impl->forest, impl->spec, stage1[k]);
+      });
+      for (std::size_t k = 0; k < sources.size(); ++k) {
+        std::vector<cv::Mat> around;
+        detail::appendAutoContextFeatures(around, stage1[k], cv::Range(0, example.slice.rows), impl->spec,
+                                          example.slice.cols);
+        for (long long r = firstRow[e]; r < firstRow[e + 1]; ++r) {
+          const int fold = rowFold[r - firstRow[e]];
+          if (sources.size() > 1 && fold != static_cast<int>(k)) continue;
+          float* out = data2.data() + r * wide;
+          std::copy(data.data() + r * featureCount, data.data() + (r + 1) * featureCount, out);
+          const cv::Point p = where[e][r - firstRow[e]];
+          for (int c = 0; c < extra; ++c) out[featureCount + c] = around[c].at<float>(p);
+        }
       }
     }
     impl->stage2Model = trainBooster(data2, rows, wide, labels, weights, phases, params);
@@ -657,9 +717,9 @@ void StackPredictor::predictMiddle(const Held* above, const Held& slice, const H
   if (spec.autoContextScales.empty()) {
     classifyBand(planes, all, model.forest, out.labels, out.probabilities);
   } else {
-    auto stage1 = probabilityPlanes(slice.slice.size(), model.forest.classes());
-    classifyBand(planes, all, model.forest, out.labels, stage1);
-    detail::appendAutoContextFeatures(planes, stage1, all, spec);
+    auto stage1 = probabilityPlanes(detail::firstStageGrid(slice.slice.size(), spec), model.forest.classes());
+    classifyFirstStage(planes, all, model.forest, spec, stage1);
+    detail::appendAutoContextFeatures(planes, stage1, all, spec, slice.slice.cols);
     classifyBand(planes, all, model.stage2, out.labels, out.probabilities);
   }
   deliver(next_, slice.slice, std::move(out));

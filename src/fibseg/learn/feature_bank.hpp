@@ -69,11 +69,17 @@ void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts
 /// Rows of context the auto-context features need on each side of a band.
 int autoContextHalo(const FeatureSpec& spec);
 
-/// The auto-context features of rows `rows` of the stage-1 probability planes (whole-slice,
-/// one CV_32F plane per phase): per phase the probability, then its Gaussian smoothing at each
-/// of spec.autoContextScales (as if computed on the whole slice), appended to `planes`.
+/// The size of the first stage's probability planes of an auto-context model: the slice's
+/// pixels on the grid of every spec.autoContextStep-th row and column.
+cv::Size firstStageGrid(cv::Size slice, const FeatureSpec& spec);
+
+/// The auto-context features of rows `rows` (slice rows) of the stage-1 probability planes
+/// (one CV_32F plane per phase of firstStageGrid's size, whole slice): per phase the probability,
+/// then its Gaussian smoothing at each of spec.autoContextScales (as if computed on the whole
+/// slice; on the grid, sigma / step), interpolated to the slice's `sliceCols` columns, appended to
+/// `planes`.
 void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
-                               cv::Range rows, const FeatureSpec& spec);
+                               cv::Range rows, const FeatureSpec& spec, int sliceCols);
 
 /// Each connected stroke (8-connected pixels of one code) of `annotation` gets one of `k` folds:
 /// per phase, strokes in scan order are dealt 0, 1, ..., k-1, 0, ... Returns a CV_32S map: fold

@@ -216,6 +216,9 @@ void checkSpec(const FeatureSpec& spec) {
     throw Error("feature specification: z context '" + spec.zContext + "'; expected none, neighbours or above_below");
   for (double s : spec.autoContextScales)
     if (!(s > 0)) throw Error("feature specification: auto-context scale " + number(s) + " px; expected scales > 0");
+  if (spec.autoContextStep < 1 || spec.autoContextStep > 16)
+    throw Error("feature specification: auto-context step " + std::to_string(spec.autoContextStep) +
+                " px (learn.auto_context_step); expected 1..16");
   if (!spec.cnnModel.empty() && (spec.cnnModelDigest.empty() || spec.cnnChannels < 1))
     throw Error("feature specification: CNN model " + spec.cnnModel +
                 " not resolved (internal: call resolveCnnModel before computing features)");
@@ -271,6 +274,7 @@ std::string featureSpecToJson(const FeatureSpec& spec) {
   j["z_context"] = spec.zContext;
   j["rank_features"] = spec.rankFeatures;
   j["auto_context_scales"] = spec.autoContextScales;
+  if (!spec.autoContextScales.empty()) j["auto_context_step"] = spec.autoContextStep;
   j["feature_names"] = featureNames(spec);
   return j.dump(2);
 }
@@ -296,6 +300,9 @@ FeatureSpec featureSpecFromJson(const std::string& text, const std::string& wher
     // Models from before these existed: no rank features, one stage.
     spec.rankFeatures = j.value("rank_features", false);
     spec.autoContextScales = j.value("auto_context_scales", std::vector<double>{});
+    spec.autoContextStep = j.value("auto_context_step", 1);  // before it: every pixel
+    if (spec.autoContextStep < 1 || spec.autoContextStep > 16)
+      throw Error(where + ": auto_context_step " + std::to_string(spec.autoContextStep) + "; expected 1..16");
     return spec;
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": not a feature specification (" + e.what() +
@@ -551,30 +558,70 @@ void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts
 
 int autoContextHalo(const FeatureSpec& spec) {
   int halo = 0;
-  for (double s : spec.autoContextScales) halo = std::max(halo, gaussianRadius(s));
-  return halo;
+  const int step = spec.autoContextStep;
+  for (double s : spec.autoContextScales) halo = std::max(halo, gaussianRadius(s / step));
+  // On the grid: the blur's radius plus the grid row the interpolation takes below a pixel.
+  return step == 1 ? halo : step * (halo + 2);
 }
 
+cv::Size firstStageGrid(cv::Size slice, const FeatureSpec& spec) {
+  const int step = spec.autoContextStep;
+  return {(slice.width + step - 1) / step, (slice.height + step - 1) / step};
+}
+
+namespace {
+
+// Rows `rows` (slice coordinates) of the bilinear interpolation of `grid`, whose rows are those
+// of the grid from `gridTop` on, sampled at every step-th pixel of the slice (grid (i, j) is slice
+// pixel (step i, step j)); past the last grid point the last one holds. A pixel's value depends
+// only on the grid values, not on the band it is computed in.
+cv::Mat interpolateGrid(const cv::Mat& grid, int gridTop, int gridRowsTotal, cv::Range rows, int cols, int step) {
+  cv::Mat out(rows.size(), cols, CV_32F);
+  const int gridCols = grid.cols;
+  std::vector<float> between(gridCols);  // the grid row interpolated to the pixel's row
+  for (int y = rows.start; y < rows.end; ++y) {
+    const int g0 = y / step, g1 = std::min(g0 + 1, gridRowsTotal - 1);
+    const float wy = static_cast<float>(y % step) / step;
+    const float* a = grid.ptr<float>(g0 - gridTop);
+    const float* b = grid.ptr<float>(g1 - gridTop);
+    for (int i = 0; i < gridCols; ++i) between[i] = a[i] + wy * (b[i] - a[i]);
+    // Separable: along the row between grid columns i and i + 1, step pixels at a time.
+    float* o = out.ptr<float>(y - rows.start);
+    for (int i = 0, x = 0; i < gridCols && x < cols; ++i) {
+      const float left = between[i], slope = (i + 1 < gridCols ? between[i + 1] : left) - left;
+      for (int k = 0; k < step && x < cols; ++k, ++x) o[x] = left + (static_cast<float>(k) / step) * slope;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
-                               cv::Range rows, const FeatureSpec& spec) {
+                               cv::Range rows, const FeatureSpec& spec, int sliceCols) {
   if (spec.autoContextScales.empty()) return;
-  const int rowsTotal = probabilities.empty() ? 0 : probabilities[0].rows;
-  const int halo = autoContextHalo(spec);
-  const int top = std::max(0, rows.start - halo), bottom = std::min(rowsTotal, rows.end + halo);
+  const int step = spec.autoContextStep;
+  const int rowsTotal = probabilities.empty() ? 0 : probabilities[0].rows;  // grid rows
+  const int halo = step == 1 ? autoContextHalo(spec) : autoContextHalo(spec) / step - 2;
+  // The grid rows the band's pixels interpolate from, and the blur's halo around them.
+  const int firstRow = rows.start / step, lastRow = step == 1 ? rows.end : std::min(rowsTotal, (rows.end - 1) / step + 2);
+  const int top = std::max(0, firstRow - halo), bottom = std::min(rowsTotal, lastRow + halo);
   // Per phase the probability, then its blur at each scale; the blurs are independent tasks.
   const std::size_t scales = spec.autoContextScales.size(), first = planes.size();
   planes.resize(first + probabilities.size() * (1 + scales));
   tbb::parallel_for(std::size_t{0}, probabilities.size() * (1 + scales), [&](std::size_t task) {
     const cv::Mat& p = probabilities[task / (1 + scales)];
     const std::size_t k = task % (1 + scales);
-    if (k == 0) {
+    if (step == 1 && k == 0) {
       planes[first + task] = p.rowRange(rows);
       return;
     }
     // A copy with halo, so the blur reflects at the halo's edge, far from the band, as the bank's
     // filters do: with the halo at least the kernel's radius, band features equal whole-slice ones.
     const cv::Mat withHalo = p.rowRange(top, bottom).clone();
-    planes[first + task] = gaussian(withHalo, spec.autoContextScales[k - 1]).rowRange(rows.start - top, rows.end - top);
+    const cv::Mat smoothed = k == 0 ? withHalo : gaussian(withHalo, spec.autoContextScales[k - 1] / step);
+    planes[first + task] = step == 1 ? smoothed.rowRange(rows.start - top, rows.end - top)
+                                     : interpolateGrid(smoothed, top, rowsTotal, rows, sliceCols, step);
   });
 }
 

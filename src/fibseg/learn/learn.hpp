@@ -61,6 +61,14 @@ struct FeatureSpec {
   // annotated slices, the probabilities a slice's strokes are trained on come from a first
   // stage trained on the other slices (leave-one-slice-out), as they will on unseen slices.
   std::vector<double> autoContextScales = {};
+  // With auto-context: the first stage classifies every autoContextStep-th pixel of every
+  // autoContextStep-th row only, its probabilities are smoothed on that grid (sigma / step) and
+  // interpolated (bilinear) back to every pixel. 1 = every pixel (models from before it). The
+  // context features are smoothed over >= 1 px anyway, and the first stage's trees are then
+  // walked for a quarter of the pixels (step 2): the second stage's answer costs little more than
+  // one stage's. A property of the trained model (its second stage learnt on these features),
+  // not compared with the configuration.
+  int autoContextStep = 1;
 };
 
 /// Feature names in column order ("gaussian s=1.6", "gabor l=4 o=45", "cnn 3"); their count is
@@ -96,6 +104,12 @@ struct TrainingParams {
   double learningRate;      // shrinkage per round
   int samplesPerPhase;      // at most this many labelled pixels per phase (random subset)
   unsigned seed;            // sampling and XGBoost seed: training is reproducible
+  // Auto-context trained on one annotated slice: 0 = the first stage's answer on its own strokes
+  // gives the second stage's features (in-sample); k >= 2 = the slice's connected strokes are
+  // dealt to k folds (detail::strokeFolds) and each fold's features come from a first stage
+  // trained on the other folds, as they will come from a first stage that never saw the pixels
+  // predicted (learn.stacking_folds; auto's cross-validation folds: learn.cv_stacking_folds).
+  int strokeStackingFolds = 0;
 };
 
 /// One annotated slice: annotation is CV_8U with 0 unlabelled and i + 1 for phase i of the
@@ -290,6 +304,9 @@ struct LearnParams {
   BoundaryRefinement refine;     // of the labels after prediction (not of the probabilities)
   std::string preset = "manual"; // "auto": trainModel chooses among autoPresets by cross-validation
   int folds = 3;                 // learn.cv_folds: folds by connected stroke when one slice is annotated
+  // learn.cv_stacking_folds: TrainingParams::strokeStackingFolds of auto's cross-validation fold
+  // models (the final model takes training.strokeStackingFolds, learn.stacking_folds).
+  int cvStackingFolds = 0;
 };
 
 struct Preset {

@@ -396,7 +396,10 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
     choice.folds = foldDescription(examples, static_cast<int>(folds.size()));
     auto score = [&](std::size_t i) {
       std::string notes;
-      choice.table[i] = scoreCandidate(examples, folds, presets[i], context, &shared, &runs[i], &notes);
+      // The fold models stack auto-context as learn.cv_stacking_folds says (see LearnParams).
+      Preset forFolds = presets[i];
+      forFolds.training.strokeStackingFolds = params.cvStackingFolds;
+      choice.table[i] = scoreCandidate(examples, folds, forFolds, context, &shared, &runs[i], &notes);
       choice.notes = notes;
     };
     // Round 1: every one-stage candidate (they share the banks: trees only). Round 2 (successive
