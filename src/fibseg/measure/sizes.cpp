@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 namespace fibseg::measure {
 namespace {
@@ -170,34 +171,61 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
   // (bench/README.md, "Local thickness speed (third session)").
   const int reachZ = int(std::ceil(maxRadius / v.voxelUm[2]));
   const double hx = v.voxelUm[0];
+  struct Disc { int y; float dt2; double disc2; };  // a ball's cut by the slice: r^2 - ez^2
   tbb::parallel_for(0, v.nz, [&](int z) {
+    // The discs of this slice by line x = cx (counted, then placed): per column, only those growing
+    // as the radius falls.
+    std::vector<std::uint32_t> lineStart(std::size_t(std::max(0, cx1 - cx0)) + 1, 0);
+    std::vector<Disc> discs;
+    std::vector<std::pair<int, Disc>> found;  // (line, disc) in column order
     for (int cy = cy0; cy < cy1; ++cy) {
       const ColumnRow& row = columns[cy - cy0];
-      if (row.centres.empty()) continue;
       for (int cx = cx0; cx < cx1; ++cx) {
-        double widest = 0;  // the largest r^2 - ez^2 painted from this column so far
+        double wider = 0;
         for (std::uint32_t k = row.start[cx - cx0]; k < row.start[cx - cx0 + 1]; ++k) {
           const Centre& c = row.centres[k];
           if (std::abs(z - c.z) > reachZ) continue;
           const double radius = std::sqrt(double(c.dt2));
-          const double r2 = radius * radius, ez = (z - c.z) * v.voxelUm[2];
-          const double disc2 = r2 - ez * ez;
-          if (disc2 <= widest) continue;  // no ball reaching this slice (<= 0), or inside a larger one's disc
-          widest = disc2;
-          const float diameter = float(2 * radius);
-          // Rows outward from the centre's: the chord only shortens, so its half width is found by
-          // stepping down from the previous row's (one square root per ball and slice, not per row).
-          int half = int(std::ceil(std::sqrt(disc2) / hx));
-          for (int dy = 0;; ++dy) {
-            const double ey = dy * v.voxelUm[1], rest = disc2 - ey * ey;
-            if (rest <= 0 || (cy - dy < 0 && cy + dy >= v.ny)) break;
-            while (half > 0 && (half * hx) * (half * hx) >= rest) --half;
-            const int x0 = std::max(0, cx - half), x1 = std::min(v.nx - 1, cx + half);
-            for (int y = cy - dy; y <= cy + dy; y += dy ? 2 * dy : 1) {
-              if (y < 0 || y >= v.ny) continue;
-              float* out = thickness.data() + v.index(0, y, z);
-              for (int x = x0; x <= x1; ++x) out[x] = std::max(out[x], diameter);
-            }
+          const double ez = (z - c.z) * v.voxelUm[2], disc2 = radius * radius - ez * ez;
+          if (disc2 <= wider) continue;  // no ball reaching this slice (<= 0), or inside a larger one's disc
+          wider = disc2;
+          found.push_back({cx - cx0, Disc{cy, c.dt2, disc2}});
+          ++lineStart[cx - cx0 + 1];
+        }
+      }
+    }
+    for (std::size_t k = 1; k < lineStart.size(); ++k) lineStart[k] += lineStart[k - 1];
+    discs.resize(found.size());
+    {
+      std::vector<std::uint32_t> next(lineStart.begin(), lineStart.end() - 1);
+      for (const auto& [line, d] : found) discs[next[line]++] = d;
+    }
+    std::vector<std::pair<int, Disc>>().swap(found);
+    std::vector<double> widest(v.ny);  // per row: the largest r^2 - ez^2 - ey^2 painted from this line
+    for (int cx = cx0; cx < cx1; ++cx) {
+      const auto first = discs.begin() + lineStart[cx - cx0], last = discs.begin() + lineStart[cx - cx0 + 1];
+      if (first == last) continue;
+      const auto line = std::span<Disc>(first, last);
+      // Largest balls first: a row's chord no longer than one painted before from this line is
+      // inside it (both centred on x = cx) and painted no higher, so it is skipped.
+      std::stable_sort(line.begin(), line.end(), [](const Disc& a, const Disc& b) { return a.dt2 > b.dt2; });
+      std::fill(widest.begin(), widest.end(), 0.0);
+      for (const Disc& d : line) {
+        const double radius = std::sqrt(double(d.dt2));
+        const float diameter = float(2 * radius);
+        // Rows outward from the centre's: the chord only shortens, so its half width is found by
+        // stepping down from the previous row's (one square root per ball and slice, not per row).
+        int half = int(std::ceil(std::sqrt(d.disc2) / hx));
+        for (int dy = 0;; ++dy) {
+          const double ey = dy * v.voxelUm[1], rest = d.disc2 - ey * ey;
+          if (rest <= 0 || (d.y - dy < 0 && d.y + dy >= v.ny)) break;
+          while (half > 0 && (half * hx) * (half * hx) >= rest) --half;
+          const int x0 = std::max(0, cx - half), x1 = std::min(v.nx - 1, cx + half);
+          for (int y = d.y - dy; y <= d.y + dy; y += dy ? 2 * dy : 1) {
+            if (y < 0 || y >= v.ny || rest <= widest[y]) continue;
+            widest[y] = rest;
+            float* out = thickness.data() + v.index(0, y, z);
+            for (int x = x0; x <= x1; ++x) out[x] = std::max(out[x], diameter);
           }
         }
       }
