@@ -133,7 +133,6 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
     std::vector<Centre> centres;
   };
   std::vector<ColumnRow> columns(std::size_t(std::max(0, cy1 - cy0)));
-  std::vector<float> rowMax(columns.size(), 0.0f);
   tbb::parallel_for(cy0, cy1, [&](int y) {
     ColumnRow& row = columns[y - cy0];
     row.start.assign(std::size_t(std::max(0, cx1 - cx0)) + 1, 0);
@@ -145,15 +144,13 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
       const std::size_t first = row.centres.size();
       for (int z = cz0; z < cz1; ++z) {
         const std::size_t i = v.index(x, y, z);
-        if (ridge[i]) row.centres.push_back({z, dt2[i]}), rowMax[y - cy0] = std::max(rowMax[y - cy0], dt2[i]);
+        if (ridge[i]) row.centres.push_back({z, dt2[i]});
       }
       std::stable_sort(row.centres.begin() + first, row.centres.end(),
                        [](const Centre& a, const Centre& b) { return a.dt2 > b.dt2; });
       row.start[x - cx0 + 1] = std::uint32_t(row.centres.size());
     }
   });
-  double maxRadius = 0;
-  for (float m : rowMax) maxRadius = std::max(maxRadius, std::sqrt(double(m)));
   std::vector<float>().swap(dt2);  // the distances are done with: their memory goes to the thickness
   std::vector<std::uint8_t>().swap(ridge);
   std::vector<float> thickness(v.voxels(), 0.0f);
@@ -169,7 +166,6 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
   // the discs growing as the radius falls are painted: the ridge keeps ~90 % of a phase's voxels
   // as centres, but a slice sees a few discs per column, not one per centre along it.
   // (bench/README.md, "Local thickness speed (third session)").
-  const int reachZ = int(std::ceil(maxRadius / v.voxelUm[2]));
   const double hx = v.voxelUm[0];
   struct Disc { int y; float dt2; double disc2; };  // a ball's cut by the slice: r^2 - ez^2
   tbb::parallel_for(0, v.nz, [&](int z) {
@@ -184,9 +180,9 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
         double wider = 0;
         for (std::uint32_t k = row.start[cx - cx0]; k < row.start[cx - cx0 + 1]; ++k) {
           const Centre& c = row.centres[k];
-          if (std::abs(z - c.z) > reachZ) continue;
-          const double radius = std::sqrt(double(c.dt2));
-          const double ez = (z - c.z) * v.voxelUm[2], disc2 = radius * radius - ez * ez;
+          const double radius = std::sqrt(double(c.dt2)), r2 = radius * radius;
+          if (r2 <= wider) break;  // this ball's and the smaller ones' discs are inside one found before
+          const double ez = (z - c.z) * v.voxelUm[2], disc2 = r2 - ez * ez;
           if (disc2 <= wider) continue;  // no ball reaching this slice (<= 0), or inside a larger one's disc
           wider = disc2;
           found.push_back({cx - cx0, Disc{cy, c.dt2, disc2}});
