@@ -2,7 +2,7 @@
 // replaced (kept here verbatim as the reference): per-voxel differences and d10/d50/d90 on
 // spheres, a Boolean model of overlapping spheres (isotropic and with z voxels 2x the pixel) and
 // TauFactor's electrode when ../shared/data/real is there ($FIBSEG_REAL_DATA overrides). Prints
-// one line per case; exits non-zero if any voxel differs by more than one bin.
+// one line per case; exits non-zero if any voxel differs at all.
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -117,7 +117,7 @@ void compare(const std::string& name, const LabelVolume& v, int phase) {
               "  differ %lld, > 1 bin %lld (%.2g), worst %.3g bins\n",
               name.c_str(), inside, qa[0], qa[1], qa[2], qb[0], qb[1], qb[2], s.d10 / step, s.d50 / step, s.d90 / step,
               differ, beyondBin, inside ? double(beyondBin) / inside : 0.0, worst);
-  failures += beyondBin > 0;
+  failures += differ > 0;
 }
 
 LabelVolume ball(double r, double offset, std::array<double, 3> voxelUm = {1, 1, 1}) {
@@ -170,6 +170,8 @@ int main() {
     compare("spheres 128^3 seed 15, phase " + std::to_string(phase), spheres(128, 128, {1, 1, 1}, 15), phase);
     compare("spheres 128^2x64 0.5x0.5x1 um, phase " + std::to_string(phase), spheres(128, 64, {0.5, 0.5, 1}, 16), phase);
     compare("spheres 96^2x40 0.1x0.1x0.23 um, phase " + std::to_string(phase), spheres(96, 40, {0.1, 0.1, 0.23}, 17), phase);
+    // Few slices (as the 60-slice phantom): the balls cut by the faces, many per column.
+    compare("spheres 192^2x12, phase " + std::to_string(phase), spheres(192, 12, {1, 1, 1}, 18), phase);
   }
   const char* env = std::getenv("FIBSEG_REAL_DATA");
   const std::filesystem::path root = env && *env ? env : FIBSEG_REAL_DATA_ROOT;

@@ -24,7 +24,8 @@
 
 namespace fibseg::measure {
 
-/// A tile's work per voxel of tile and halo: the mask (1), distances then thickness (4), ridge centres (16 at most).
+/// A tile's work per voxel of tile and halo, an upper bound: the mask (1), distances then thickness (4), the ridge
+/// flags (1) and the centres by column (8 at most; 16 before, the bound was kept).
 constexpr std::size_t kThicknessBytesPerVoxel = 22;
 
 struct TiledThicknessOptions {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 namespace fibseg::measure {
 namespace {
@@ -91,8 +92,9 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
   auto dt2 = squaredDistanceToOutside(v, inside);
   for (auto& d : dt2)
     if (std::isinf(d)) d = float(longest * longest);
-  struct Centre { int x, y; double radius; };
-  std::vector<std::vector<Centre>> centresBySlice(v.nz);
+  // The ridge test first (a byte a voxel): it reads the neighbours' distances, so the centres are
+  // collected after it.
+  std::vector<std::uint8_t> ridge(v.voxels(), 0);
   double gap[27];  // distance to each neighbour, (dx, dy, dz) in -1..1 at (dz + 1) * 9 + (dy + 1) * 3 + dx + 1
   for (int k = 0; k < 27; ++k) {
     const int dx = k % 3 - 1, dy = k / 3 % 3 - 1, dz = k / 9 - 1;
@@ -101,67 +103,129 @@ std::vector<float> localThicknessOf(const LabelVolume& v, const std::vector<std:
   }
   const int cx0 = std::max(0, centres.from[X]), cx1 = std::min(v.nx, centres.to[X]);
   const int cy0 = std::max(0, centres.from[Y]), cy1 = std::min(v.ny, centres.to[Y]);
-  tbb::parallel_for(std::max(0, centres.from[Z]), std::min(v.nz, centres.to[Z]), [&](int z) {
+  const int cz0 = std::max(0, centres.from[Z]), cz1 = std::min(v.nz, centres.to[Z]);
+  tbb::parallel_for(cz0, cz1, [&](int z) {
     for (int y = cy0; y < cy1; ++y)
       for (int x = cx0; x < cx1; ++x) {
         const std::size_t i = v.index(x, y, z);
         if (!inside[i]) continue;
         const double radius = std::sqrt(double(dt2[i]));
-        bool ridge = true;
-        for (int dz = -1; dz <= 1 && ridge; ++dz)
-          for (int dy = -1; dy <= 1 && ridge; ++dy)
-            for (int dx = -1; dx <= 1 && ridge; ++dx) {
+        bool isRidge = true;
+        for (int dz = -1; dz <= 1 && isRidge; ++dz)
+          for (int dy = -1; dy <= 1 && isRidge; ++dy)
+            for (int dx = -1; dx <= 1 && isRidge; ++dx) {
               const int nx = x + dx, ny = y + dy, nz = z + dz;
               if ((!dx && !dy && !dz) || nx < 0 || ny < 0 || nz < 0 || nx >= v.nx || ny >= v.ny || nz >= v.nz) continue;
               const std::size_t j = v.index(nx, ny, nz);
               if (!inside[j]) continue;
               // Else that ball contains this one; compared squared (both sides are positive).
               const double reach = radius + gap[(dz + 1) * 9 + (dy + 1) * 3 + dx + 1] - 1e-6;
-              ridge = double(dt2[j]) < reach * reach;
+              isRidge = double(dt2[j]) < reach * reach;
             }
-        if (ridge) centresBySlice[z].push_back({x, y, radius});
+        ridge[i] = isRidge;
       }
-    // Largest first, so a slice further away than a ball reaches stops the scan of its centres.
-    std::sort(centresBySlice[z].begin(), centresBySlice[z].end(),
-              [](const Centre& a, const Centre& b) { return a.radius > b.radius; });
-    centresBySlice[z].shrink_to_fit();  // a tile's memory is budgeted at 16 bytes a centre (local_thickness_tiled.hpp)
   });
-  double maxRadius = 0;
-  for (const auto& slice : centresBySlice)
-    for (const auto& c : slice) maxRadius = std::max(maxRadius, c.radius);
+  // The centres by column (x, y): each column's balls, largest first. A ball is kept as its
+  // squared distance (float, 8 bytes a centre with its slice), the radius recomputed from it.
+  struct Centre { int z; float dt2; };
+  struct ColumnRow {
+    std::vector<std::uint32_t> start;  // column x's centres: centres[start[x - cx0] .. start[x - cx0 + 1])
+    std::vector<Centre> centres;
+  };
+  std::vector<ColumnRow> columns(std::size_t(std::max(0, cy1 - cy0)));
+  tbb::parallel_for(cy0, cy1, [&](int y) {
+    ColumnRow& row = columns[y - cy0];
+    row.start.assign(std::size_t(std::max(0, cx1 - cx0)) + 1, 0);
+    std::size_t n = 0;
+    for (int x = cx0; x < cx1; ++x)
+      for (int z = cz0; z < cz1; ++z) n += ridge[v.index(x, y, z)];
+    row.centres.reserve(n);
+    for (int x = cx0; x < cx1; ++x) {
+      const std::size_t first = row.centres.size();
+      for (int z = cz0; z < cz1; ++z) {
+        const std::size_t i = v.index(x, y, z);
+        if (ridge[i]) row.centres.push_back({z, dt2[i]});
+      }
+      std::stable_sort(row.centres.begin() + first, row.centres.end(),
+                       [](const Centre& a, const Centre& b) { return a.dt2 > b.dt2; });
+      row.start[x - cx0 + 1] = std::uint32_t(row.centres.size());
+    }
+  });
   std::vector<float>().swap(dt2);  // the distances are done with: their memory goes to the thickness
+  std::vector<std::uint8_t>().swap(ridge);
   std::vector<float> thickness(v.voxels(), 0.0f);
   // Each task paints one output slice from the balls reaching it, so no two tasks write a voxel.
   // A ball is painted as one run per row it crosses (its chord there), a plain max over a span of
   // floats that the compiler vectorises, instead of a distance test, a phase test and a square
   // root per voxel or row: same voxels (centre strictly inside the ball), same values, about 5x
-  // faster (bench/README.md, Measure). Voxels outside the phase are cleared at the end. Most of
-  // the cost left is the number of balls: the ridge test only drops a ball that a neighbour's
-  // contains exactly, and since dt is 1-Lipschitz that is rare (~90 % of a phase's voxels stay).
-  const int reachZ = int(std::ceil(maxRadius / v.voxelUm[2]));
+  // faster (bench/README.md, Measure). Voxels outside the phase are cleared at the end.
+  // The balls of one column cut the slice in concentric discs: a disc no larger than one of a
+  // ball at least as large paints nothing that ball does not paint at least as high (its rows'
+  // chords are, row by row, within the other's: the squared half chord r^2 - ez^2 - ey^2 is
+  // computed in the same order for both and only shrinks with it). So per column and slice only
+  // the discs growing as the radius falls are painted: the ridge keeps ~90 % of a phase's voxels
+  // as centres, but a slice sees a few discs per column, not one per centre along it.
+  // (bench/README.md, "Local thickness speed (third session)").
   const double hx = v.voxelUm[0];
+  struct Disc { int y; float dt2; double disc2; };  // a ball's cut by the slice: r^2 - ez^2
   tbb::parallel_for(0, v.nz, [&](int z) {
-    for (int cz = std::max(0, z - reachZ); cz <= std::min(v.nz - 1, z + reachZ); ++cz)
-      for (const auto& c : centresBySlice[cz]) {
-        const double r2 = c.radius * c.radius, ez = (z - cz) * v.voxelUm[2];
-        if (ez * ez >= r2) break;
-        const float diameter = float(2 * c.radius);
+    // The discs of this slice by line x = cx (counted, then placed): per column, only those growing
+    // as the radius falls.
+    std::vector<std::uint32_t> lineStart(std::size_t(std::max(0, cx1 - cx0)) + 1, 0);
+    std::vector<Disc> discs;
+    std::vector<std::pair<int, Disc>> found;  // (line, disc) in column order
+    for (int cy = cy0; cy < cy1; ++cy) {
+      const ColumnRow& row = columns[cy - cy0];
+      for (int cx = cx0; cx < cx1; ++cx) {
+        double wider = 0;
+        for (std::uint32_t k = row.start[cx - cx0]; k < row.start[cx - cx0 + 1]; ++k) {
+          const Centre& c = row.centres[k];
+          const double radius = std::sqrt(double(c.dt2)), r2 = radius * radius;
+          if (r2 <= wider) break;  // this ball's and the smaller ones' discs are inside one found before
+          const double ez = (z - c.z) * v.voxelUm[2], disc2 = r2 - ez * ez;
+          if (disc2 <= wider) continue;  // no ball reaching this slice (<= 0), or inside a larger one's disc
+          wider = disc2;
+          found.push_back({cx - cx0, Disc{cy, c.dt2, disc2}});
+          ++lineStart[cx - cx0 + 1];
+        }
+      }
+    }
+    for (std::size_t k = 1; k < lineStart.size(); ++k) lineStart[k] += lineStart[k - 1];
+    discs.resize(found.size());
+    {
+      std::vector<std::uint32_t> next(lineStart.begin(), lineStart.end() - 1);
+      for (const auto& [line, d] : found) discs[next[line]++] = d;
+    }
+    std::vector<std::pair<int, Disc>>().swap(found);
+    std::vector<double> widest(v.ny);  // per row: the largest r^2 - ez^2 - ey^2 painted from this line
+    for (int cx = cx0; cx < cx1; ++cx) {
+      const auto first = discs.begin() + lineStart[cx - cx0], last = discs.begin() + lineStart[cx - cx0 + 1];
+      if (first == last) continue;
+      const auto line = std::span<Disc>(first, last);
+      // Largest balls first: a row's chord no longer than one painted before from this line is
+      // inside it (both centred on x = cx) and painted no higher, so it is skipped.
+      std::stable_sort(line.begin(), line.end(), [](const Disc& a, const Disc& b) { return a.dt2 > b.dt2; });
+      std::fill(widest.begin(), widest.end(), 0.0);
+      for (const Disc& d : line) {
+        const double radius = std::sqrt(double(d.dt2));
+        const float diameter = float(2 * radius);
         // Rows outward from the centre's: the chord only shortens, so its half width is found by
         // stepping down from the previous row's (one square root per ball and slice, not per row).
-        const double disc2 = r2 - ez * ez;
-        int half = int(std::ceil(std::sqrt(disc2) / hx));
+        int half = int(std::ceil(std::sqrt(d.disc2) / hx));
         for (int dy = 0;; ++dy) {
-          const double ey = dy * v.voxelUm[1], rest = disc2 - ey * ey;
-          if (rest <= 0 || (c.y - dy < 0 && c.y + dy >= v.ny)) break;
+          const double ey = dy * v.voxelUm[1], rest = d.disc2 - ey * ey;
+          if (rest <= 0 || (d.y - dy < 0 && d.y + dy >= v.ny)) break;
           while (half > 0 && (half * hx) * (half * hx) >= rest) --half;
-          const int x0 = std::max(0, c.x - half), x1 = std::min(v.nx - 1, c.x + half);
-          for (int y = c.y - dy; y <= c.y + dy; y += dy ? 2 * dy : 1) {
-            if (y < 0 || y >= v.ny) continue;
-            float* row = thickness.data() + v.index(0, y, z);
-            for (int x = x0; x <= x1; ++x) row[x] = std::max(row[x], diameter);
+          const int x0 = std::max(0, cx - half), x1 = std::min(v.nx - 1, cx + half);
+          for (int y = d.y - dy; y <= d.y + dy; y += dy ? 2 * dy : 1) {
+            if (y < 0 || y >= v.ny || rest <= widest[y]) continue;
+            widest[y] = rest;
+            float* out = thickness.data() + v.index(0, y, z);
+            for (int x = x0; x <= x1; ++x) out[x] = std::max(out[x], diameter);
           }
         }
       }
+    }
   });
   for (std::size_t i = 0; i < thickness.size(); ++i)
     if (!inside[i]) thickness[i] = 0.0f;
