@@ -30,7 +30,6 @@ std::vector<align::ChainMeasurements> feedChains(const RunPlan& plan, const std:
                                                  const std::function<void(int)>& added) {
   std::vector<std::optional<align::Registrar>> registrars(chains.size());
   std::vector<align::ChainMeasurements> measured(chains.size());
-  for (auto& r : registrars) r.emplace(plan.align.registration, plan.registerRect.size());
   // Prepares the slices and makes the pairs (as every chain's Registrar would: the same parameters).
   const align::Registrar preparer(plan.align.registration, plan.registerRect.size());
   using Prepared = std::shared_ptr<const align::Registrar::Prepared>;
@@ -70,6 +69,9 @@ std::vector<align::ChainMeasurements> feedChains(const RunPlan& plan, const std:
             for (std::size_t c = 0; c < chains.size(); ++c) {
               const align::Chain& chain = chains[c];
               if (item.z < chain.start() || item.z >= chain.end) continue;
+              // Made at the chain's first slice, not up front: each holds Fourier buffers of the
+              // registration region, and a long stack has one chain per align.chain_slices.
+              if (item.z == chain.start()) registrars[c].emplace(plan.align.registration, plan.registerRect.size());
               registrars[c]->add(*item.prepared, item.z > chain.start() ? &item.withPrevious : nullptr);
               if (item.z + 1 == chain.end) {  // done: its measurements kept, its slices let go
                 measured[c] = registrars[c]->measurements(chain.start(), chain.warmUp);
