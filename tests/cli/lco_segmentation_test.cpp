@@ -164,6 +164,15 @@ class StackScoring {
   }
   std::size_t stackSize() const { return raw_.size(); }
 
+  /// The strokes of the annotated slices (seeded per slice), each with its stack neighbours.
+  std::vector<learn::AnnotatedSlice> strokeExamples() const {
+    std::vector<learn::AnnotatedSlice> examples;
+    for (std::size_t i : kTrained)
+      examples.push_back({slices_[i].bse, strokes(slices_[i].particle, 0.015, 11 + unsigned(i)), slices_[i].name,
+                          neighboursOf(slices_[i].name)});
+    return examples;
+  }
+
   /// CAM IoU, mean of the 25 slices not annotated, of a model trained with `params`' learn
   /// section (registry: no denoising for the classifier).
   double meanIou(const config::ParamSet& params) const {
@@ -174,10 +183,7 @@ class StackScoring {
   /// The same for one model and several boundary refinements (learn.refine_band, refine_sigma).
   std::vector<double> meanIous(const config::ParamSet& params, const std::vector<learn::BoundaryRefinement>& refinements) const {
     const auto learnParams = config::learnParamsFrom(params);
-    std::vector<learn::AnnotatedSlice> examples;
-    for (std::size_t i : kTrained)
-      examples.push_back({slices_[i].bse, strokes(slices_[i].particle, 0.015, 11 + unsigned(i)), slices_[i].name,
-                          neighboursOf(slices_[i].name)});
+    const auto examples = strokeExamples();
     const learn::TrainingContext context{{"rest", "particle"}, {0, 1}, {}, 0, "none"};
     // The settings given, as they are (learn.preset = manual): these tests compare settings.
     const auto model = learn::Classifier::train(examples, learnParams.features, learnParams.training, context);
@@ -189,10 +195,7 @@ class StackScoring {
   /// neighbours), with the refinement it chose; `table` receives its cross-validation table.
   double meanIouAuto(const config::ParamSet& params, std::string* table) const {
     const auto learnParams = config::learnParamsFrom(params);
-    std::vector<learn::AnnotatedSlice> examples;
-    for (std::size_t i : kTrained)
-      examples.push_back({slices_[i].bse, strokes(slices_[i].particle, 0.015, 11 + unsigned(i)), slices_[i].name,
-                          neighboursOf(slices_[i].name)});
+    const auto examples = strokeExamples();
     const learn::TrainingContext context{{"rest", "particle"}, {0, 1}, {}, 0, "none"};
     const auto model = learn::trainModel(examples, learnParams, context);
     *table = model.presetChoiceText();
