@@ -2,6 +2,10 @@
 // costs in the pipeline's streaming pass. Figures in bench/README.md, section "Intensity".
 #include <benchmark/benchmark.h>
 
+#include <array>
+#include <opencv2/imgproc.hpp>
+
+#include "fibseg/core/histogram.hpp"
 #include "fibseg/intensity/intensity.hpp"
 #include "fibseg/intensity/nl_means.hpp"
 #include "fibseg/phantom/phantom.hpp"
@@ -95,5 +99,28 @@ void BM_CorrectIntensityChain(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(correctIntensity(s, reference, params));
 }
 BENCHMARK(BM_CorrectIntensityChain)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond);
+
+// The 8-bit grey-level counts every slice needs (brightness statistics, Otsu): fibseg's four
+// sub-histograms against OpenCV's calcHist, the library call that could serve instead.
+void BM_GreyCounts(benchmark::State& state) {
+  const cv::Mat& s = slice(8);
+  const bool opencv = state.range(0) != 0;
+  for (auto _ : state) {
+    if (opencv) {
+      cv::Mat hist;
+      const int channels[] = {0}, bins[] = {256};
+      const float range[] = {0, 256};
+      const float* ranges[] = {range};
+      cv::calcHist(&s, 1, channels, cv::Mat(), hist, 1, bins, ranges);
+      benchmark::DoNotOptimize(hist.data);
+    } else {
+      std::array<std::uint64_t, 256> counts{};
+      fibseg::addCounts8u(s, counts);
+      benchmark::DoNotOptimize(counts.data());
+    }
+  }
+  state.SetLabel(opencv ? "cv::calcHist" : "addCounts8u");
+}
+BENCHMARK(BM_GreyCounts)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
