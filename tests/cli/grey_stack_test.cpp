@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/run_cli.hpp"
@@ -111,4 +112,56 @@ TEST(GreyStack, WithoutAlignedTifTheCacheKeepsTheGreyStack) {
   ASSERT_EQ(rerun.exitCode, 0) << rerun.output;
   EXPECT_THAT(rerun.output, HasSubstr("running every stage"));
   EXPECT_EQ(bytesOf(w.path / "out" / "labels.tif"), bytesOf(w.path / "noal" / "labels.tif"));
+}
+
+// `--from segment` reuses the aligned, corrected stack; the folder still holds the whole run:
+// the registration's and the correction's outputs come over from the earlier run unchanged
+// (TIFF and OME-Zarr), and previews drawn at another width are named as left out.
+TEST(GreyStack, FromSegmentKeepsTheEarlierStagesOutputs) {
+  Workspace w("carry");
+  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 5 --width 160 --height 128 --seed 8").exitCode, 0);
+  for (const std::string format : {"tiff", "ome-zarr"}) {
+    SCOPED_TRACE(format);
+    const std::string toml = format + ".toml";
+    std::ofstream(w.path / toml) << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"" << format
+                                 << "\"\nformat = \"" << format << "\"\n[measure]\nenabled = false\n";
+    ASSERT_EQ(cli("run " + (w / toml)).exitCode, 0);
+    const fs::path out = w.path / format;
+    std::vector<fs::path> earlier;  // every output of the registration and the correction
+    for (const auto& entry : fs::recursive_directory_iterator(out)) {
+      const fs::path rel = fs::relative(entry.path(), out);
+      const std::string name = rel.filename().string();
+      if (entry.is_regular_file() &&
+          (name == "transforms.csv" || name == "brightness.csv" || name == "histogram.csv" ||
+           name == "view3d_grey.png" || name.starts_with("grey_") || name.ends_with("_raw.png") ||
+           name.ends_with("_aligned.png") || rel.begin()->string() == "aligned.zarr"))
+        earlier.push_back(rel);
+    }
+    ASSERT_GE(earlier.size(), 10u);
+    std::vector<std::string> bytes;
+    for (const auto& rel : earlier) bytes.push_back(bytesOf(out / rel));
+    const std::string labels = format == "tiff" ? bytesOf(out / "labels.tif") : "";
+
+    const auto again = cli("run " + (w / toml) + " --from segment");
+    ASSERT_EQ(again.exitCode, 0) << again.output;
+    EXPECT_THAT(again.output, HasSubstr("reusing the aligned, corrected stack"));
+    for (std::size_t i = 0; i < earlier.size(); ++i)
+      EXPECT_EQ(bytesOf(out / earlier[i]), bytes[i]) << earlier[i];
+    if (format == "tiff") EXPECT_EQ(bytesOf(out / "labels.tif"), labels);
+    const auto run = fibseg::test::readJson(out / "run.json");
+    EXPECT_TRUE(run["not_carried_over"].empty()) << run.dump();
+    std::set<std::string> listed;
+    for (const auto& o : run["outputs"]) listed.insert(o["file"].get<std::string>());
+    for (const auto& rel : earlier) EXPECT_TRUE(listed.count(rel.generic_string())) << rel;
+
+    // Another preview width: the grey previews are not carried over, and the run says so.
+    const auto wider = cli("run " + (w / toml) + " --from segment --set output.preview_width=96");
+    ASSERT_EQ(wider.exitCode, 0) << wider.output;
+    EXPECT_THAT(wider.output, HasSubstr("were not carried over"));
+    EXPECT_TRUE(fs::exists(out / "transforms.csv"));
+    EXPECT_FALSE(fs::exists(out / "view3d_grey.png"));
+    const auto warned = fibseg::test::readJson(out / "run.json");
+    ASSERT_EQ(warned["not_carried_over"].size(), 1u);
+    EXPECT_THAT(warned["warnings"].dump(), HasSubstr("output.preview_width"));
+  }
 }

@@ -126,6 +126,7 @@ RunSummary finishRun(const config::ParamSet& params, const RunPlan& plan, Output
       {"preview_slice", plan.previewSlice},
       {"preview_step", plan.previewStep},
       {"reused_cache", results.reused},
+      {"not_carried_over", results.notCarriedOver},
       {"measure", measureJson},
       {"timings_s", results.timings}};
   writeTextFile(plan.output / "run.json", withWarnings(run, plan.output, outputFolder.folder()).dump(2) + "\n");

@@ -22,6 +22,7 @@ struct RunResults {
   std::vector<int> otsuThresholds;
   nlohmann::ordered_json timings;  // per stage, in pipeline order
   bool reused = false;
+  std::vector<std::string> notCarriedOver;  // earlier stages' outputs a reusing run could not take over
 };
 
 RunSummary finishRun(const config::ParamSet& params, const RunPlan& plan, OutputFolder& outputFolder,

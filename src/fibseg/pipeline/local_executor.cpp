@@ -18,6 +18,7 @@
 #include "fibseg/core/atomic_file.hpp"
 #include "fibseg/core/error.hpp"
 #include "fibseg/pipeline/correct_pass.hpp"
+#include "fibseg/pipeline/earlier_stages.hpp"
 #include "fibseg/pipeline/corrected_slices.hpp"
 #include "fibseg/pipeline/finish_run.hpp"
 #include "fibseg/pipeline/output_folder.hpp"
@@ -329,6 +330,8 @@ RunSummary runPipeline(const config::ParamSet& params, const RunOptions& options
       results.stack = alignedStackFromJson(cache);
       results.reused = true;
       log << "reusing the aligned, corrected stack in " << (outputFolder.folder() / "cache").string() << "\n";
+      results.notCarriedOver = carryOverEarlierStages(outputFolder.folder(), plan);
+      for (const auto& w : results.notCarriedOver) log << "warning: " << w << "\n";
     } else {
       log << "the cache in " << (outputFolder.folder() / "cache").string()
           << (cache.is_object() ? " was made from other input or parameters" : " is missing")

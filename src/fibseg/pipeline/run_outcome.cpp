@@ -34,6 +34,8 @@ std::vector<std::string> runWarnings(const json& run, const fs::path& staging) {
     warnings.push_back(std::string("transforms.csv could not be read for bridged slices: ") + e.what());
   }
   if (const std::string w = run.value("alignment_warning", ""); !w.empty()) warnings.push_back(w);
+  if (run.contains("not_carried_over") && run["not_carried_over"].is_array())
+    for (const auto& w : run["not_carried_over"]) warnings.push_back(w.get<std::string>());
   if (run.contains("phase_fractions") && run["phase_fractions"].is_object())
     for (const auto& [phase, f] : run["phase_fractions"].items())
       if (f.is_number() && f.get<double>() == 0)
