@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fibseg::io {
 
@@ -44,6 +45,16 @@ struct TiffStackOptions {
   int deflateLevel = 3;
 };
 
+/// One page's strips as the file stores them (deflated when the stack is). A stack written in
+/// blocks elsewhere (a distributed run's tasks) is joined from its blocks' stored pages, without
+/// decoding or compressing again: appendStored writes the same bytes append(slice) would.
+struct StoredPage {
+  int width = 0, height = 0, bitDepth = 8;
+  bool deflate = false;
+  int rowsPerStrip = 0;  // as the tag says (may exceed the height)
+  std::vector<std::vector<std::uint8_t>> strips;
+};
+
 /// Writes a stack page by page to a temporary file; finish() checks that every promised slice
 /// was written and renames it to `path`. Destroyed unfinished, it leaves nothing behind.
 class TiffStackWriter {
@@ -54,10 +65,14 @@ class TiffStackWriter {
   TiffStackWriter& operator=(const TiffStackWriter&) = delete;
 
   void append(const cv::Mat& slice);
+  /// A page read by TiffPageReader::readStored from a stack written with the same options.
+  void appendStored(const StoredPage& page);
   void finish();
   bool isBigTiff() const { return bigTiff_; }
 
  private:
+  // The page's tags (everything but its strips).
+  void startPage(const std::string& where, std::uint32_t rowsPerStrip);
   struct State;
   std::unique_ptr<State> state_;
   TiffStackOptions options_;
@@ -75,8 +90,11 @@ class TiffPageReader {
   int pages() const { return pages_; }
   /// Page `page` (0-based); fastest when pages are read in increasing order.
   cv::Mat read(int page);
+  /// Page `page` as stored: its strips undecoded (8- or 16-bit grey, uncompressed or deflate).
+  StoredPage readStored(int page);
 
  private:
+  void moveTo(int page);
   struct State;
   std::unique_ptr<State> state_;
   std::filesystem::path path_;

@@ -38,7 +38,8 @@ std::unique_ptr<StackOutput> openStackOutput(const RunPlan& plan, const VolumeSp
 /// Creates the Zarr group of `volume` (ome-zarr runs; before any task writes to it).
 void createVolume(const RunPlan& plan, const VolumeSpec& volume);
 
-/// A task's block of slices: chunks of NAME.zarr, or (TIFF) `.blocks/NAME_BBBB.raw` in plan.output.
+/// A task's block of slices: chunks of NAME.zarr, or (TIFF) `.blocks/NAME_BBBBB.tif` in plan.output,
+/// a stack of the block's slices as NAME.tif stores them (labels deflated by the task).
 void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block& block,
                       const std::vector<cv::Mat>& slices);
 
@@ -46,7 +47,8 @@ void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block
 void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume);
 
 /// joinVolumeBlocks a block at a time, as the tasks finish: the client appends what is ready while
-/// the remaining tasks run, instead of joining everything after the last one. Nothing for Zarr.
+/// the remaining tasks run, instead of joining everything after the last one. It copies the
+/// blocks' stored strips (no decoding, no compression on the client). Nothing for Zarr.
 class VolumeJoin {
  public:
   VolumeJoin(const RunPlan& plan, VolumeSpec volume);
@@ -63,7 +65,7 @@ class VolumeJoin {
   int next_ = 0;
 };
 
-/// A block file's slices (the corrected grey the segmentation tasks read).
+/// A block file's slices (`.blocks/NAME_BBBBB.raw`: the corrected grey the segmentation tasks read).
 std::vector<cv::Mat> readBlockFile(const RunPlan& plan, const VolumeSpec& volume, const Block& block);
 void writeBlockFile(const RunPlan& plan, const VolumeSpec& volume, const Block& block, const std::vector<cv::Mat>& slices);
 
