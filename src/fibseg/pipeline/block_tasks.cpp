@@ -183,6 +183,11 @@ ChainResult chainFromRecord(const json& r) {
   return chain;
 }
 
+// The block view's front face is slice 0: only the block holding it records it (a whole slice).
+json frontFace(const Block& block, const BlockFaces& faces) {
+  return matToJson(block.first == 0 ? faces.front() : cv::Mat());
+}
+
 // What a block's correction gathers (its record) and writes (its aligned volume block; the
 // corrected block file when the segment tasks read it).
 void recordCorrection(const RunPlan& plan, const AlignedStack& stack, const Block& block,
@@ -211,7 +216,7 @@ void recordCorrection(const RunPlan& plan, const AlignedStack& stack, const Bloc
                {"histogram", json::binary(std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(counts.data()),
                                                                     reinterpret_cast<const std::uint8_t*>(counts.data() + counts.size())))},
                {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
-               {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+               {"front", frontFace(block, faces)}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
 // learn.probabilities: probability_<phase>.tif (8-bit, deflate), as fibseg run writes them
@@ -255,7 +260,7 @@ void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Bl
   writeRecord(recordPath(plan.output, "segment", block.index),
               {{"block", block.index}, {"first", block.first}, {"fractions", fractions}, {"pixels", pixels},
                {"otsu", otsu}, {"uncertain", uncertain}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
-               {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+               {"front", frontFace(block, faces)}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
 void correctBlock(const RunPlan& plan, const Block& block) {
