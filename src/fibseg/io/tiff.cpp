@@ -1,5 +1,6 @@
 #include "fibseg/io/tiff.hpp"
 
+#include <sys/stat.h>
 #include <tiffio.h>
 
 #include <cstdarg>
@@ -209,8 +210,9 @@ struct TiffPageReader::State {
   int current = 0;
 };
 
-TiffPageReader::TiffPageReader(const fs::path& path) : state_(std::make_unique<State>()), path_(path) {
-  state_->tiff = openTiff(path, "r");
+TiffPageReader::TiffPageReader(const fs::path& path, bool asStored)
+    : state_(std::make_unique<State>()), path_(path), asStored_(asStored) {
+  state_->tiff = openTiff(path, asStored ? "rc" : "r");  // "c": no strip chopping
   pages_ = TIFFNumberOfDirectories(state_->tiff.get());
   setDirectory(state_->tiff.get(), path, 0);
 }
@@ -233,6 +235,7 @@ cv::Mat TiffPageReader::read(int page) {
 }
 
 StoredPage TiffPageReader::readStored(int page) {
+  if (!asStored_) throw Error(path_.string() + ": readStored needs a reader opened as stored (internal error)");
   moveTo(page);
   TIFF* tiff = state_->tiff.get();
   const PageLayout layout = layoutOf(tiff, path_, page);
@@ -344,8 +347,7 @@ void TiffStackWriter::append(const cv::Mat& slice) {
                               tmsize_t(rows) * tmsize_t(contiguous.step[0])) < 0)
       throw Error(where + ": write failed (disk full?)" + takeError());
   }
-  if (!TIFFWriteDirectory(tiff)) throw Error(where + ": write failed (disk full?)" + takeError());
-  ++written_;
+  writeDirectory(where);
 }
 
 void TiffStackWriter::appendStored(const StoredPage& page) {
@@ -363,9 +365,22 @@ void TiffStackWriter::appendStored(const StoredPage& page) {
     if (TIFFWriteRawStrip(tiff, uint32_t(s), const_cast<std::uint8_t*>(page.strips[s].data()),
                           tmsize_t(page.strips[s].size())) < 0)
       throw Error(where + ": write failed (disk full?)" + takeError());
+  writeDirectory(where);
+}
+
+// The page's directory goes after its strips, at the end of the file; libtiff then writes its
+// offset into the previous page's directory (or, for the first page, the header), so everything
+// before this directory is final.
+void TiffStackWriter::writeDirectory(const std::string& where) {
+  TIFF* tiff = state_->tiff.get();
+  struct stat file {};
+  const bool known = ::fstat(TIFFFileno(tiff), &file) == 0;
   if (!TIFFWriteDirectory(tiff)) throw Error(where + ": write failed (disk full?)" + takeError());
+  if (known) settled_ = std::uint64_t(file.st_size);
   ++written_;
 }
+
+fs::path TiffStackWriter::writingTo() const { return state_ ? state_->file.temporaryPath() : fs::path(); }
 
 void TiffStackWriter::finish() {
   if (!state_ || !state_->tiff) return;

@@ -69,6 +69,11 @@ class TiffStackWriter {
   void appendStored(const StoredPage& page);
   void finish();
   bool isBigTiff() const { return bigTiff_; }
+  /// The temporary file being written (renamed to the stack's path by finish()).
+  std::filesystem::path writingTo() const;
+  /// How many bytes from the start of that file no later append() or finish() changes: all but
+  /// the last page's directory (the next page links itself there). A reader may hash them now.
+  std::uint64_t settledBytes() const { return settled_; }
 
  private:
   // The page's tags (everything but its strips).
@@ -79,18 +84,23 @@ class TiffStackWriter {
   std::filesystem::path path_;
   int written_ = 0;
   bool bigTiff_ = false;
+  std::uint64_t settled_ = 0;
+  void writeDirectory(const std::string& where);
 };
 
 /// Reads the pages of one multi-page TIFF in order, keeping the file open (readTiffPage opens the
 /// file and walks the page directory each call). Not thread-safe: one reader per thread.
 class TiffPageReader {
  public:
-  explicit TiffPageReader(const std::filesystem::path& path);
+  /// `asStored`: the strips as the file has them, for readStored (libtiff otherwise cuts one
+  /// large uncompressed strip into many small ones as it reads the directory).
+  explicit TiffPageReader(const std::filesystem::path& path, bool asStored = false);
   ~TiffPageReader();
   int pages() const { return pages_; }
   /// Page `page` (0-based); fastest when pages are read in increasing order.
   cv::Mat read(int page);
   /// Page `page` as stored: its strips undecoded (8- or 16-bit grey, uncompressed or deflate).
+  /// Needs a reader opened `asStored`.
   StoredPage readStored(int page);
 
  private:
@@ -99,6 +109,7 @@ class TiffPageReader {
   std::unique_ptr<State> state_;
   std::filesystem::path path_;
   int pages_ = 0;
+  bool asStored_ = false;
 };
 
 /// Writes a whole stack (convenience for small volumes and tests).

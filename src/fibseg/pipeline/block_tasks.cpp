@@ -336,6 +336,11 @@ void correctAndSegmentBlock(const RunPlan& plan, const Block& block) {
   recordSegmentation(plan, stack, block, segmented);
 }
 
+// A joined TIFF volume, hashed as it grew: run.json takes that hash.
+void finishJoin(VolumeJoin& join, OutputFolder& folder) {
+  if (const std::string sha256 = join.finish(); !sha256.empty()) folder.addHashed(join.tiff(), sha256);
+}
+
 std::string runKey(const fs::path& input, const config::ParamSet& params) {
   std::set<std::string> sections;
   for (const auto& [name, value] : params.values()) sections.insert(name.substr(0, name.find('.')));
@@ -521,17 +526,18 @@ void DistributedRun::afterCorrection() {
 void DistributedRun::joinAligned() {
   State& s = *state_;
   if (s.alignedJoined) return;
-  if (s.alignedJoin) s.alignedJoin->finish();
+  if (s.alignedJoin) finishJoin(*s.alignedJoin, *s.folder);
   else if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, s.results.stack));
   s.alignedJoined = true;
 }
 
-void DistributedRun::joinFinishedLabels() {
+void DistributedRun::afterBlock() {
   State& s = *state_;
-  if (!s.labelsJoin) throw Error("joinFinishedLabels before the labels volume is made (internal error)");
+  if (!s.labelsJoin) throw Error("afterBlock before the labels volume is made (internal error)");
   const auto segmented = [&](int b) { return fs::exists(recordPath(s.plan.output, "segment", b)); };
   s.labelsJoin->appendFinished(segmented);
   if (s.alignedJoin) s.alignedJoin->appendFinished(segmented);
+  s.folder->hashStagedOutputs();
 }
 
 RunSummary DistributedRun::finish() {
@@ -565,7 +571,7 @@ RunSummary DistributedRun::finish() {
   finishSegmentation(s.plan, context, ortho, faces);
   joinAligned();
   if (!s.labelsJoin) throw Error("finish before afterCorrection (internal error)");
-  s.labelsJoin->finish();
+  finishJoin(*s.labelsJoin, *s.folder);
   // The grey stack and cache/corrected.json, as the local run leaves them (`--from segment`,
   // `fibseg corrected`, the studio).
   if (const auto grey = greyCacheVolume(s.plan, stack)) joinVolumeBlocks(s.plan, *grey);

@@ -160,21 +160,26 @@ void VolumeJoin::appendFinished(const std::function<bool(int)>& finished) {
   const std::vector<Block> blocks = blocksOf(plan_);
   for (; next_ < int(blocks.size()) && finished(next_); ++next_) {
     const fs::path path = tiffBlockFile(plan_, volume_, blocks[next_]);
-    io::TiffPageReader block(path);
+    io::TiffPageReader block(path, true);
     if (block.pages() != blocks[next_].size())
       throw Error(path.string() + ": " + std::to_string(block.pages()) + " slices, expected the block's " +
                   std::to_string(blocks[next_].size()) + " (damaged)");
     for (int page = 0; page < block.pages(); ++page) writer_->appendStored(block.readStored(page));
   }
+  // While the other blocks are computed: what is final of the stack is hashed for run.json now.
+  sha256_.advance(writer_->writingTo(), writer_->settledBytes());
 }
 
-void VolumeJoin::finish() {
-  if (!writer_) return;
+fs::path VolumeJoin::tiff() const { return tiffPath(plan_, volume_); }
+
+std::string VolumeJoin::finish() {
+  if (!writer_) return "";
   appendFinished([](int) { return true; });
   writer_->finish();
   writer_.reset();
   std::error_code ec;
   for (const Block& block : blocksOf(plan_)) fs::remove(tiffBlockFile(plan_, volume_, block), ec);
+  return sha256_.finish(tiffPath(plan_, volume_));
 }
 
 }  // namespace fibseg::pipeline

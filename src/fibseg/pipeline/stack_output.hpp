@@ -13,6 +13,7 @@
 
 #include "fibseg/io/ome_zarr.hpp"
 #include "fibseg/io/tiff.hpp"
+#include "fibseg/pipeline/output_folder.hpp"
 #include "fibseg/pipeline/plan.hpp"
 
 namespace fibseg::pipeline {
@@ -55,13 +56,17 @@ class VolumeJoin {
   ~VolumeJoin();
   /// Appends the blocks from the next one on, in order, while `finished(block)` says its file is whole.
   void appendFinished(const std::function<bool(int)>& finished);
-  /// Appends the rest, closes NAME.tif and removes the block files.
-  void finish();
+  /// Appends the rest, closes NAME.tif and removes the block files. Returns NAME.tif's SHA-256
+  /// (hashed as it grew, and flushed: OutputFolder::addHashed), or "" when it wrote nothing.
+  std::string finish();
+  /// NAME.tif.
+  std::filesystem::path tiff() const;
 
  private:
   const RunPlan& plan_;
   VolumeSpec volume_;
   std::unique_ptr<io::TiffStackWriter> writer_;  // none: Zarr, or joined by an interrupted run
+  GrowingFileSha256 sha256_;
   int next_ = 0;
 };
 
