@@ -89,17 +89,19 @@ def children_cpu_seconds():
 
 def run_dask(c, workers):
     start = time.perf_counter()
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       resources={"fibseg": 1}, dashboard_address=":0")
-    client = distributed.Client(cluster)
+    cluster, client = fd.cluster.local_cluster(workers)  # as fibseg.distributed.run(client=None) and --local N
     print(f"  (LocalCluster of {workers} started in {time.perf_counter() - start:.1f} s)")
     try:
         with distributed.get_task_stream(client) as stream:
+            workers_before = sum(client.run(cpu_seconds).values())
             start, client_cpu, epoch = time.perf_counter(), cpu_seconds(), time.time()
             fd.run(c, client, overwrite=True)
             wall, client_cpu = time.perf_counter() - start, cpu_seconds() - client_cpu
         rss = client.run(peak_rss_mib)
-        cpu = client_cpu + sum(client.run(cpu_seconds).values())  # client + scheduler (in process) + workers
+        workers_total = sum(client.run(cpu_seconds).values())
+        cpu = client_cpu + workers_total  # client + scheduler (in process) + workers, their start-up included
+        print(f"    CPU in the run: client and scheduler {client_cpu:.2f} s, workers {workers_total - workers_before:.2f} s "
+              f"(their start-up before it: {workers_before:.2f} s)")
         tasks = {}
         for t in stream.data:
             stage = t["key"].split("-")[1] if t["key"].startswith("fibseg-") else "other"
@@ -126,8 +128,11 @@ def timeline(data, epoch, wall):
     for n, (worker, spans) in enumerate(sorted(by_worker.items())):
         spans.sort()
         busy = sum(stop - begin for begin, stop, _ in spans)
-        text = ", ".join(f"{name} {begin:.1f}-{stop:.1f}" for begin, stop, name in spans)
-        print(f"    worker {n}: busy {busy:.1f} s of {wall:.1f} s (idle {wall - busy:.1f} s): {text}")
+        text = ", ".join(f"{name} {begin:.2f}-{stop:.2f}" for begin, stop, name in spans)
+        print(f"    worker {n}: busy {busy:.2f} s of {wall:.2f} s (idle {wall - busy:.2f} s): {text}")
+    if by_worker:
+        last = max(stop for spans in by_worker.values() for _, stop, _ in spans)
+        print(f"    after the last task: {wall - last:.2f} s on the client (reductions, last joins, run.json, switch-in)")
 
 
 def same(a, b, names):

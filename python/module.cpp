@@ -288,7 +288,7 @@ void addDistributed(py::module_& m) {
       .def("after_registration", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterRegistration(); }); })
       .def("after_correction", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterCorrection(); }); })
       .def("join_aligned", [](DistributedRunHandle& h) { h.call([](auto& r) { r.joinAligned(); }); })
-      .def("join_finished_labels", [](DistributedRunHandle& h) { h.call([](auto& r) { r.joinFinishedLabels(); }); })
+      .def("after_block", [](DistributedRunHandle& h) { h.call([](auto& r) { r.afterBlock(); }); })
       .def("finish", [](DistributedRunHandle& h) {
         const auto summary = h.call([](auto& r) { return r.finish(); });
         return summaryDict(summary);

@@ -215,12 +215,31 @@ TEST(Registrar, ChainsAreCutByTheStackAlone) {
   const auto whole = chainsOf(60, 0, 8);
   ASSERT_EQ(whole.size(), 1u);
   EXPECT_EQ(whole[0].first, 0); EXPECT_EQ(whole[0].end, 60); EXPECT_EQ(whole[0].warmUp, 0);
+  // ceil(60 / 32) = 2 chains, each reading 34 slices: 0-33, and 26-59 (8 warm-up, deciding 34-59)
   const auto two = chainsOf(60, 32, 8);
   ASSERT_EQ(two.size(), 2u);
-  EXPECT_EQ(two[1].first, 32); EXPECT_EQ(two[1].end, 60); EXPECT_EQ(two[1].warmUp, 8); EXPECT_EQ(two[1].start(), 24);
-  const auto short_ = chainsOf(10, 4, 8);  // a chain starts no earlier than slice 0
+  EXPECT_EQ(two[0].first, 0); EXPECT_EQ(two[0].end, 34); EXPECT_EQ(two[0].warmUp, 0);
+  EXPECT_EQ(two[1].first, 34); EXPECT_EQ(two[1].end, 60); EXPECT_EQ(two[1].warmUp, 8); EXPECT_EQ(two[1].start(), 26);
+  // Every chain reads about as many slices (warm-up included), the chains cover the stack in order.
+  for (const auto& [slices, length] : std::vector<std::pair<int, int>>{{1000, 32}, {61, 16}, {33, 32}, {200, 50}}) {
+    const auto chains = chainsOf(slices, length, 8);
+    ASSERT_EQ(int(chains.size()), (slices + length - 1) / length) << slices << " in chains of " << length;
+    int lo = slices, hi = 0, first = 0;
+    for (const auto& c : chains) {
+      EXPECT_EQ(c.first, first);
+      EXPECT_EQ(c.warmUp, std::min(c.first, 8));
+      lo = std::min(lo, c.end - c.start()), hi = std::max(hi, c.end - c.start());
+      first = c.end;
+    }
+    EXPECT_EQ(first, slices);
+    EXPECT_LE(hi - lo, 1) << slices << " in chains of " << length;
+  }
+  // Chains shorter than their warm-up: each still decides a slice and starts no earlier than slice 0.
+  const auto short_ = chainsOf(6, 2, 8);
   ASSERT_EQ(short_.size(), 3u);
-  EXPECT_EQ(short_[1].warmUp, 4); EXPECT_EQ(short_[2].warmUp, 8); EXPECT_EQ(short_[2].size(), 2);
+  EXPECT_EQ(short_[0].end, 4);
+  EXPECT_EQ(short_[1].first, 4); EXPECT_EQ(short_[1].size(), 1); EXPECT_EQ(short_[1].warmUp, 4);
+  EXPECT_EQ(short_[2].first, 5); EXPECT_EQ(short_[2].size(), 1); EXPECT_EQ(short_[2].warmUp, 5);
   EXPECT_EQ(chainsOf(0, 32, 8).size(), 0u);
 }
 

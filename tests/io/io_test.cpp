@@ -6,6 +6,7 @@
 #include <functional>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <tuple>
 
 #include "fibseg/core/error.hpp"
 #include "temp_folder.hpp"
@@ -93,6 +94,74 @@ TEST(Tiff, AutoChoosesBigTiffOnlyPast4GB) {
   EXPECT_FALSE(small.isBigTiff());  // 3.1 GB
   io::TiffStackWriter large(dir.path / "l.tif", {.width = 2048, .height = 1536, .bitDepth = 16, .slices = 1000});
   EXPECT_TRUE(large.isBigTiff());  // 6.3 GB
+}
+
+std::string fileBytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// A stack joined from blocks written elsewhere (a distributed run's tasks) by copying their stored
+// strips is the stack written slice by slice, byte for byte: deflated labels and raw grey, 8 and
+// 16 bit, several strips per page (rows of 700 px: 1497 rows a strip, 1800 rows) and one strip.
+TEST(Tiff, StackJoinedFromStoredPagesIsTheStackWrittenWhole) {
+  test::TempFolder dir("io_stored");
+  for (const bool deflate : {true, false})
+    for (const int depth : {CV_8U, CV_16U})
+      for (const cv::Size size : {cv::Size(700, 1800), cv::Size(37, 23)}) {
+        SCOPED_TRACE(std::string(deflate ? "deflate " : "raw ") + (depth == CV_8U ? "8" : "16") + "-bit " +
+                     std::to_string(size.width) + "x" + std::to_string(size.height));
+        std::vector<cv::Mat> slices;
+        for (int z = 0; z < 3; ++z) {
+          cv::Mat m = ramp(size.width, size.height, depth, z);
+          if (deflate) m /= depth == CV_8U ? 85 : 20000;  // few values, as labels
+          slices.push_back(m);
+        }
+        io::TiffStackOptions options{.width = size.width, .height = size.height, .bitDepth = depth == CV_8U ? 8 : 16,
+                                     .slices = 3, .pixelSizeNm = 4.5, .deflate = deflate};
+        io::writeTiffStack(dir.path / "whole.tif", slices, options);
+        // blocks of 2 slices and 1, each a stack of its own with the same options
+        for (const auto& [name, from, to] : std::vector<std::tuple<std::string, int, int>>{{"b0.tif", 0, 2}, {"b1.tif", 2, 3}}) {
+          io::TiffStackOptions block = options;
+          block.slices = to - from;
+          io::writeTiffStack(dir.path / name, {slices.begin() + from, slices.begin() + to}, block);
+        }
+        io::TiffStackWriter joined(dir.path / "joined.tif", options);
+        std::vector<std::uint64_t> settled;
+        std::vector<std::string> prefixes;
+        for (const std::string name : {"b0.tif", "b1.tif"}) {
+          io::TiffPageReader block(dir.path / name, true);
+          for (int page = 0; page < block.pages(); ++page) {
+            const io::StoredPage stored = block.readStored(page);
+            EXPECT_EQ(stored.deflate, deflate);
+            joined.appendStored(stored);
+            settled.push_back(joined.settledBytes());
+            prefixes.push_back(fileBytes(joined.writingTo()).substr(0, settled.back()));
+          }
+        }
+        joined.finish();
+        const std::string whole = fileBytes(dir.path / "whole.tif"), result = fileBytes(dir.path / "joined.tif");
+        EXPECT_EQ(result.size(), whole.size());
+        EXPECT_TRUE(result == whole);
+        // What settledBytes() said was final after each page is what the finished file holds.
+        for (std::size_t i = 0; i < settled.size(); ++i) {
+          EXPECT_GT(settled[i], i ? settled[i - 1] : 0u) << "page " << i;
+          EXPECT_TRUE(whole.compare(0, settled[i], prefixes[i]) == 0) << "page " << i;
+        }
+        EXPECT_LT(whole.size() - settled.back(), 1024u);  // only the last directory is left
+      }
+}
+
+TEST(Tiff, StoredPageOfAnotherStackIsRefused) {
+  test::TempFolder dir("io_stored_other");
+  io::writeTiffStack(dir.path / "grey.tif", {ramp(37, 23, CV_8U, 1)}, {});
+  io::TiffPageReader grey(dir.path / "grey.tif", true);
+  io::TiffStackWriter labels(dir.path / "labels.tif", {.width = 37, .height = 23, .slices = 1, .deflate = true});
+  EXPECT_THAT(errorOf([&] { labels.appendStored(grey.readStored(0)); }), HasSubstr("expected one written with this stack's options"));
+  io::TiffPageReader decoding(dir.path / "grey.tif");
+  EXPECT_THAT(errorOf([&] { decoding.readStored(0); }), HasSubstr("opened as stored"));
+  io::TiffStackWriter wider(dir.path / "wider.tif", {.width = 38, .height = 23, .slices = 1});
+  EXPECT_THAT(errorOf([&] { wider.appendStored(grey.readStored(0)); }), HasSubstr("37x23"));
 }
 
 TEST(Tiff, UnfinishedWriterLeavesNothing) {

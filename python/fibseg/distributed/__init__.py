@@ -50,14 +50,14 @@ def _run_graph(handle, client, one_task_per_worker):
                                  key=f"fibseg-{stage}-{b}-{abs(hash(plan))}"): sizes[b] for b in missing}
         handle.start_progress(_LABELS[stage], handle.slices)
         handle.advance_progress(handle.slices - sum(futures.values()))  # done before a resume
-        joins = stage in ("segment", "correct_segment")
+        blocks = stage in ("segment", "correct_segment")
         if stage == "segment":
             handle.join_aligned()  # TIFF output: on the client while the tasks run
         for future in distributed.as_completed(list(futures)):
             future.result()  # a task's error, raised here with the worker's message
             handle.advance_progress(futures[future])
-            if joins:
-                handle.join_finished_labels()
+            if blocks:
+                handle.after_block()  # joins, hashes what is finished while the other tasks run
         handle.finish_progress()
         if stage == "register":
             handle.after_registration()

@@ -3,6 +3,7 @@ workers before any task is sent: the fibseg module and its version, and their me
 import json
 import os
 
+import dask
 import distributed
 
 from .. import _fibseg
@@ -50,11 +51,21 @@ def connect(scheduler=None, scheduler_file=None, timeout=20):
         raise RuntimeError(f"cannot reach the dask scheduler at {where} within {timeout} s: {error}") from None
 
 
+# A fibseg task is one long C++ call with the GIL released. dask's statistical profiler (a Python
+# stack sample every 10 ms, for the dashboard's profile page) and its event-loop health check
+# every 20 ms cost 0.087 CPU s per second of an idle 2-worker LocalCluster (0.034 without them),
+# ~0.25 CPU s of a 5 s run, for nothing a fibseg run shows (bench/README.md "Distributed").
+# dask's own test suite runs with the same two settings (distributed.utils_test). The sbatch
+# recipe sets them through the environment; a cluster the caller made keeps its own settings.
+QUIET_DASK = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "500ms"}
+
+
 def local_cluster(workers=2, threads_per_worker=1):
     """A LocalCluster of worker processes, each running one fibseg task at a time."""
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                                       resources={"fibseg": 1}, dashboard_address=":0")
-    return cluster, distributed.Client(cluster)
+    with dask.config.set(QUIET_DASK):  # read as the scheduler, the nannies and the workers start
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                                           resources={"fibseg": 1}, dashboard_address=":0")
+        return cluster, distributed.Client(cluster)
 
 
 def check_workers(client, block_memory_bytes, block_memory_text, wait_seconds=60):

@@ -145,9 +145,11 @@ struct Chain {
   int size() const { return end - first; }
 };
 
-/// `slices` cut into chains of `chainSlices` (the last one shorter; 0 = one chain), each started
-/// min(referenceSlices, first) slices early. Fixed by these numbers alone, so however the chains
-/// are run (in turn, on threads, on other machines) the shifts are the same.
+/// `slices` cut into ceil(slices / chainSlices) chains (0 = one chain), each started
+/// min(referenceSlices, first) slices early, and cut so that each reads about as many slices, its
+/// warm-up included (60 slices in chains of 32, 8 reference slices: 0-33 and 26-59 deciding
+/// 34-59). Fixed by these numbers alone, so however the chains are run (in turn, on threads, on
+/// other machines) the shifts are the same.
 std::vector<Chain> chainsOf(int slices, int chainSlices, int referenceSlices);
 
 /// Every slice's transform from the chains' measurements solved together (weighted least squares,

@@ -626,10 +626,21 @@ std::vector<SliceTransform> registerSlices(const std::vector<cv::Mat>& croppedSl
 }
 
 std::vector<Chain> chainsOf(int slices, int chainSlices, int referenceSlices) {
-  const int length = chainSlices > 0 ? chainSlices : std::max(1, slices);
   std::vector<Chain> chains;
-  for (int first = 0; first < slices; first += length)
-    chains.push_back({first, std::min(slices, first + length), std::min(first, referenceSlices)});
+  if (slices <= 0) return chains;
+  const int n = chainSlices > 0 ? (slices + chainSlices - 1) / chainSlices : 1;
+  // Cut so that every chain reads and compares about as many slices: a later chain also reads its
+  // warm-up, so it decides that many fewer. Chains run side by side (a distributed run's tasks):
+  // equal work ends them together. With chain 0 deciding W and each later one W - r, where
+  // W = (slices + (n - 1) r) / n, chain k starts deciding at k W - (k - 1) r.
+  const long long r = std::max(0, referenceSlices), total = slices + (n - 1) * r;
+  int first = 0;
+  for (int k = 0; k < n; ++k) {
+    int end = k + 1 == n ? slices : int((2 * (k + 1) * total + n) / (2 * n) - k * r);  // rounded
+    end = std::clamp(end, first + 1, slices - (n - 1 - k));  // every chain decides at least one slice
+    chains.push_back({first, end, std::min(first, referenceSlices)});
+    first = end;
+  }
   return chains;
 }
 

@@ -64,9 +64,10 @@ std::vector<ParamSpec> outputParameterSpecs() {
                                   "levels, read by napari, zarr-python and Fiji (MoBIE)."});
   specs.push_back({.section = "output", .key = "block_slices", .type = ParamType::Integer, .defaultValue = "16",
                    .unit = "slices", .min = 1.0, .max = 4096.0,
-                   .description = "Slices per block: the unit of work of a distributed run "
-                                  "(fibseg.distributed) and the chunk depth of the Zarr volumes. Larger blocks: "
-                                  "fewer tasks, more memory per task."});
+                   .description = "Slices per block at most: the unit of work of a distributed run "
+                                  "(fibseg.distributed) and the chunk depth of the Zarr volumes. The stack is cut "
+                                  "into as few blocks as this allows, made as equal as the chunks allow (60 slices "
+                                  "at 16: 4 blocks of 15). Larger blocks: fewer tasks, more memory per task."});
   return specs;
 }
 

@@ -1,5 +1,6 @@
 #include "fibseg/io/tiff.hpp"
 
+#include <sys/stat.h>
 #include <tiffio.h>
 
 #include <cstdarg>
@@ -209,15 +210,16 @@ struct TiffPageReader::State {
   int current = 0;
 };
 
-TiffPageReader::TiffPageReader(const fs::path& path) : state_(std::make_unique<State>()), path_(path) {
-  state_->tiff = openTiff(path, "r");
+TiffPageReader::TiffPageReader(const fs::path& path, bool asStored)
+    : state_(std::make_unique<State>()), path_(path), asStored_(asStored) {
+  state_->tiff = openTiff(path, asStored ? "rc" : "r");  // "c": no strip chopping
   pages_ = TIFFNumberOfDirectories(state_->tiff.get());
   setDirectory(state_->tiff.get(), path, 0);
 }
 
 TiffPageReader::~TiffPageReader() = default;
 
-cv::Mat TiffPageReader::read(int page) {
+void TiffPageReader::moveTo(int page) {
   TIFF* tiff = state_->tiff.get();
   if (page == state_->current + 1) {
     if (!TIFFReadDirectory(tiff)) throw Error(path_.string() + ": has no page " + std::to_string(page + 1) + takeError());
@@ -225,7 +227,37 @@ cv::Mat TiffPageReader::read(int page) {
     setDirectory(tiff, path_, page);
   }
   state_->current = page;
-  return readCurrentPage(tiff, path_, page);
+}
+
+cv::Mat TiffPageReader::read(int page) {
+  moveTo(page);
+  return readCurrentPage(state_->tiff.get(), path_, page);
+}
+
+StoredPage TiffPageReader::readStored(int page) {
+  if (!asStored_) throw Error(path_.string() + ": readStored needs a reader opened as stored (internal error)");
+  moveTo(page);
+  TIFF* tiff = state_->tiff.get();
+  const PageLayout layout = layoutOf(tiff, path_, page);
+  const std::string where = path_.string() + " page " + std::to_string(page + 1);
+  uint16_t compression = COMPRESSION_NONE;
+  uint32_t rowsPerStrip = 0;
+  TIFFGetFieldDefaulted(tiff, TIFFTAG_COMPRESSION, &compression);
+  TIFFGetFieldDefaulted(tiff, TIFFTAG_ROWSPERSTRIP, &rowsPerStrip);
+  if (layout.samples != 1 || TIFFIsTiled(tiff) || (compression != COMPRESSION_NONE && compression != COMPRESSION_ADOBE_DEFLATE))
+    throw Error(where + ": not a page of a fibseg stack (grey, in strips, uncompressed or deflate)");
+  StoredPage stored{int(layout.width), int(layout.height), layout.bits, compression == COMPRESSION_ADOBE_DEFLATE,
+                    int(rowsPerStrip), {}};
+  const uint32_t strips = TIFFNumberOfStrips(tiff);
+  for (uint32_t s = 0; s < strips; ++s) {
+    const uint64_t count = TIFFGetStrileByteCount(tiff, s);
+    if (count == 0 || count > kMaxSliceBytes + (1u << 20))
+      throw Error(where + ": strip " + std::to_string(s) + " has no valid size; the file is corrupt");
+    auto& bytes = stored.strips.emplace_back(count);
+    if (TIFFReadRawStrip(tiff, s, bytes.data(), tmsize_t(bytes.size())) != tmsize_t(bytes.size()))
+      throw Error(where + ": strip " + std::to_string(s) + " is truncated" + takeError());
+  }
+  return stored;
 }
 
 std::vector<cv::Mat> readTiffStack(const fs::path& path) {
@@ -259,16 +291,10 @@ TiffStackWriter::TiffStackWriter(const fs::path& path, const TiffStackOptions& o
 
 TiffStackWriter::~TiffStackWriter() = default;
 
-void TiffStackWriter::append(const cv::Mat& slice) {
-  const std::string where = path_.string() + " slice " + std::to_string(written_ + 1);
+void TiffStackWriter::startPage(const std::string& where, uint32_t rowsPerStrip) {
   if (!state_ || !state_->tiff) throw Error(where + ": writer already finished");
   if (written_ >= options_.slices)
     throw Error(where + ": more slices than the " + std::to_string(options_.slices) + " announced");
-  if (slice.cols != options_.width || slice.rows != options_.height || slice.channels() != 1 ||
-      slice.depth() != (options_.bitDepth == 8 ? CV_8U : CV_16U))
-    throw Error(where + ": slice is " + std::to_string(slice.cols) + "x" + std::to_string(slice.rows) +
-                ", expected " + std::to_string(options_.width) + "x" + std::to_string(options_.height) +
-                " " + std::to_string(options_.bitDepth) + "-bit grey");
   TIFF* tiff = state_->tiff.get();
   TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, uint32_t(options_.width));
   TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, uint32_t(options_.height));
@@ -280,8 +306,6 @@ void TiffStackWriter::append(const cv::Mat& slice) {
   if (options_.deflate) TIFFSetField(tiff, TIFFTAG_ZIPQUALITY, options_.deflateLevel);
   TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
   TIFFSetField(tiff, TIFFTAG_PAGENUMBER, uint16_t(written_), uint16_t(options_.slices));
-  // Whole-image strips of ~1 MB keep reading fast in every reader.
-  const uint32_t rowsPerStrip = std::max<uint32_t>(1, (1u << 20) / uint32_t(slice.step[0]));
   TIFFSetField(tiff, TIFFTAG_ROWSPERSTRIP, rowsPerStrip);
   if (options_.pixelSizeNm > 0) {
     // ImageJ reads X/YResolution as pixels per `unit` given in its description (here: micron).
@@ -302,6 +326,19 @@ void TiffStackWriter::append(const cv::Mat& slice) {
     TIFFSetField(tiff, TIFFTAG_IMAGEDESCRIPTION, d.str().c_str());
     TIFFSetField(tiff, TIFFTAG_SOFTWARE, "fibseg");
   }
+}
+
+void TiffStackWriter::append(const cv::Mat& slice) {
+  const std::string where = path_.string() + " slice " + std::to_string(written_ + 1);
+  if (slice.cols != options_.width || slice.rows != options_.height || slice.channels() != 1 ||
+      slice.depth() != (options_.bitDepth == 8 ? CV_8U : CV_16U))
+    throw Error(where + ": slice is " + std::to_string(slice.cols) + "x" + std::to_string(slice.rows) +
+                ", expected " + std::to_string(options_.width) + "x" + std::to_string(options_.height) +
+                " " + std::to_string(options_.bitDepth) + "-bit grey");
+  // Whole-image strips of ~1 MB keep reading fast in every reader.
+  const uint32_t rowsPerStrip = std::max<uint32_t>(1, (1u << 20) / uint32_t(slice.step[0]));
+  startPage(where, rowsPerStrip);
+  TIFF* tiff = state_->tiff.get();
   // Whole strips in one call each (not a call per row): one compression and one write per strip.
   const cv::Mat contiguous = slice.isContinuous() ? slice : slice.clone();
   for (uint32_t row = 0, strip = 0; row < uint32_t(contiguous.rows); row += rowsPerStrip, ++strip) {
@@ -310,9 +347,40 @@ void TiffStackWriter::append(const cv::Mat& slice) {
                               tmsize_t(rows) * tmsize_t(contiguous.step[0])) < 0)
       throw Error(where + ": write failed (disk full?)" + takeError());
   }
+  writeDirectory(where);
+}
+
+void TiffStackWriter::appendStored(const StoredPage& page) {
+  const std::string where = path_.string() + " slice " + std::to_string(written_ + 1);
+  const uint32_t rowsPerStrip = uint32_t(std::max(1, page.rowsPerStrip));
+  const std::size_t strips = (std::size_t(options_.height) + rowsPerStrip - 1) / rowsPerStrip;
+  if (page.width != options_.width || page.height != options_.height || page.bitDepth != options_.bitDepth ||
+      page.deflate != options_.deflate || page.strips.size() != strips)
+    throw Error(where + ": a stored page of " + std::to_string(page.width) + "x" + std::to_string(page.height) + " " +
+                std::to_string(page.bitDepth) + "-bit in " + std::to_string(page.strips.size()) +
+                " strips; expected one written with this stack's options (internal error)");
+  startPage(where, rowsPerStrip);
+  TIFF* tiff = state_->tiff.get();
+  for (std::size_t s = 0; s < strips; ++s)
+    if (TIFFWriteRawStrip(tiff, uint32_t(s), const_cast<std::uint8_t*>(page.strips[s].data()),
+                          tmsize_t(page.strips[s].size())) < 0)
+      throw Error(where + ": write failed (disk full?)" + takeError());
+  writeDirectory(where);
+}
+
+// The page's directory goes after its strips, at the end of the file; libtiff then writes its
+// offset into the previous page's directory (or, for the first page, the header), so everything
+// before this directory is final.
+void TiffStackWriter::writeDirectory(const std::string& where) {
+  TIFF* tiff = state_->tiff.get();
+  struct stat file {};
+  const bool known = ::fstat(TIFFFileno(tiff), &file) == 0;
   if (!TIFFWriteDirectory(tiff)) throw Error(where + ": write failed (disk full?)" + takeError());
+  if (known) settled_ = std::uint64_t(file.st_size);
   ++written_;
 }
+
+fs::path TiffStackWriter::writingTo() const { return state_ ? state_->file.temporaryPath() : fs::path(); }
 
 void TiffStackWriter::finish() {
   if (!state_ || !state_->tiff) return;

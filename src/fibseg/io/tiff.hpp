@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fibseg::io {
 
@@ -44,6 +45,16 @@ struct TiffStackOptions {
   int deflateLevel = 3;
 };
 
+/// One page's strips as the file stores them (deflated when the stack is). A stack written in
+/// blocks elsewhere (a distributed run's tasks) is joined from its blocks' stored pages, without
+/// decoding or compressing again: appendStored writes the same bytes append(slice) would.
+struct StoredPage {
+  int width = 0, height = 0, bitDepth = 8;
+  bool deflate = false;
+  int rowsPerStrip = 0;  // as the tag says (may exceed the height)
+  std::vector<std::vector<std::uint8_t>> strips;
+};
+
 /// Writes a stack page by page to a temporary file; finish() checks that every promised slice
 /// was written and renames it to `path`. Destroyed unfinished, it leaves nothing behind.
 class TiffStackWriter {
@@ -54,33 +65,51 @@ class TiffStackWriter {
   TiffStackWriter& operator=(const TiffStackWriter&) = delete;
 
   void append(const cv::Mat& slice);
+  /// A page read by TiffPageReader::readStored from a stack written with the same options.
+  void appendStored(const StoredPage& page);
   void finish();
   bool isBigTiff() const { return bigTiff_; }
+  /// The temporary file being written (renamed to the stack's path by finish()).
+  std::filesystem::path writingTo() const;
+  /// How many bytes from the start of that file no later append() or finish() changes: all but
+  /// the last page's directory (the next page links itself there). A reader may hash them now.
+  std::uint64_t settledBytes() const { return settled_; }
 
  private:
+  // The page's tags (everything but its strips).
+  void startPage(const std::string& where, std::uint32_t rowsPerStrip);
   struct State;
   std::unique_ptr<State> state_;
   TiffStackOptions options_;
   std::filesystem::path path_;
   int written_ = 0;
   bool bigTiff_ = false;
+  std::uint64_t settled_ = 0;
+  void writeDirectory(const std::string& where);
 };
 
 /// Reads the pages of one multi-page TIFF in order, keeping the file open (readTiffPage opens the
 /// file and walks the page directory each call). Not thread-safe: one reader per thread.
 class TiffPageReader {
  public:
-  explicit TiffPageReader(const std::filesystem::path& path);
+  /// `asStored`: the strips as the file has them, for readStored (libtiff otherwise cuts one
+  /// large uncompressed strip into many small ones as it reads the directory).
+  explicit TiffPageReader(const std::filesystem::path& path, bool asStored = false);
   ~TiffPageReader();
   int pages() const { return pages_; }
   /// Page `page` (0-based); fastest when pages are read in increasing order.
   cv::Mat read(int page);
+  /// Page `page` as stored: its strips undecoded (8- or 16-bit grey, uncompressed or deflate).
+  /// Needs a reader opened `asStored`.
+  StoredPage readStored(int page);
 
  private:
+  void moveTo(int page);
   struct State;
   std::unique_ptr<State> state_;
   std::filesystem::path path_;
   int pages_ = 0;
+  bool asStored_ = false;
 };
 
 /// Writes a whole stack (convenience for small volumes and tests).

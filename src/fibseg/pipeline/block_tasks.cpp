@@ -183,6 +183,11 @@ ChainResult chainFromRecord(const json& r) {
   return chain;
 }
 
+// The block view's front face is slice 0: only the block holding it records it (a whole slice).
+json frontFace(const Block& block, const BlockFaces& faces) {
+  return matToJson(block.first == 0 ? faces.front() : cv::Mat());
+}
+
 // What a block's correction gathers (its record) and writes (its aligned volume block; the
 // corrected block file when the segment tasks read it).
 void recordCorrection(const RunPlan& plan, const AlignedStack& stack, const Block& block,
@@ -211,7 +216,7 @@ void recordCorrection(const RunPlan& plan, const AlignedStack& stack, const Bloc
                {"histogram", json::binary(std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(counts.data()),
                                                                     reinterpret_cast<const std::uint8_t*>(counts.data() + counts.size())))},
                {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
-               {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+               {"front", frontFace(block, faces)}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
 // learn.probabilities: probability_<phase>.tif (8-bit, deflate), as fibseg run writes them
@@ -255,7 +260,7 @@ void recordSegmentation(const RunPlan& plan, const AlignedStack& stack, const Bl
   writeRecord(recordPath(plan.output, "segment", block.index),
               {{"block", block.index}, {"first", block.first}, {"fractions", fractions}, {"pixels", pixels},
                {"otsu", otsu}, {"uncertain", uncertain}, {"xz", matToJson(ortho.xz())}, {"yz", matToJson(ortho.yz())},
-               {"front", matToJson(faces.front())}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
+               {"front", frontFace(block, faces)}, {"top", matToJson(faces.top())}, {"side", matToJson(faces.side())}});
 }
 
 void correctBlock(const RunPlan& plan, const Block& block) {
@@ -329,6 +334,11 @@ void correctAndSegmentBlock(const RunPlan& plan, const Block& block) {
   });
   recordCorrection(plan, stack, block, corrected, false);
   recordSegmentation(plan, stack, block, segmented);
+}
+
+// A joined TIFF volume, hashed as it grew: run.json takes that hash.
+void finishJoin(VolumeJoin& join, OutputFolder& folder) {
+  if (const std::string sha256 = join.finish(); !sha256.empty()) folder.addHashed(join.tiff(), sha256);
 }
 
 std::string runKey(const fs::path& input, const config::ParamSet& params) {
@@ -516,17 +526,18 @@ void DistributedRun::afterCorrection() {
 void DistributedRun::joinAligned() {
   State& s = *state_;
   if (s.alignedJoined) return;
-  if (s.alignedJoin) s.alignedJoin->finish();
+  if (s.alignedJoin) finishJoin(*s.alignedJoin, *s.folder);
   else if (s.plan.align.writeAlignedStack) joinVolumeBlocks(s.plan, alignedVolume(s.plan, s.results.stack));
   s.alignedJoined = true;
 }
 
-void DistributedRun::joinFinishedLabels() {
+void DistributedRun::afterBlock() {
   State& s = *state_;
-  if (!s.labelsJoin) throw Error("joinFinishedLabels before the labels volume is made (internal error)");
+  if (!s.labelsJoin) throw Error("afterBlock before the labels volume is made (internal error)");
   const auto segmented = [&](int b) { return fs::exists(recordPath(s.plan.output, "segment", b)); };
   s.labelsJoin->appendFinished(segmented);
   if (s.alignedJoin) s.alignedJoin->appendFinished(segmented);
+  s.folder->hashStagedOutputs();
 }
 
 RunSummary DistributedRun::finish() {
@@ -560,7 +571,7 @@ RunSummary DistributedRun::finish() {
   finishSegmentation(s.plan, context, ortho, faces);
   joinAligned();
   if (!s.labelsJoin) throw Error("finish before afterCorrection (internal error)");
-  s.labelsJoin->finish();
+  finishJoin(*s.labelsJoin, *s.folder);
   // The grey stack and cache/corrected.json, as the local run leaves them (`--from segment`,
   // `fibseg corrected`, the studio).
   if (const auto grey = greyCacheVolume(s.plan, stack)) joinVolumeBlocks(s.plan, *grey);

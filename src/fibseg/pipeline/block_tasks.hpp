@@ -59,10 +59,13 @@ class DistributedRun {
   void afterCorrection();
   RunSummary finish();
   /// TIFF output, the client's joins while the segment tasks run (finish() does what is left):
-  /// aligned.tif from the correct blocks (after afterCorrection), and labels.tif (and with
-  /// kCorrectAndSegment aligned.tif) from the blocks finished so far, in order.
+  /// aligned.tif from the correct blocks (after afterCorrection).
   void joinAligned();
-  void joinFinishedLabels();
+  /// After each segment (or kCorrectAndSegment) block, while the other tasks run: with TIFF output
+  /// labels.tif (and with kCorrectAndSegment aligned.tif) joined from the blocks finished so far,
+  /// in order; and every output staged so far hashed and flushed for run.json
+  /// (OutputFolder::hashStagedOutputs), so the end reads back only what came after.
+  void afterBlock();
 
   /// The run's progress lines, as `fibseg run` prints them.
   void startProgress(const std::string& stage, int total);

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -51,6 +52,19 @@ void syncPath(const fs::path& path) {
   ::close(fd);
 }
 
+std::string hexDigest(EVP_MD_CTX* context) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context, digest, &length);
+  static const char* hex = "0123456789abcdef";
+  std::string text;
+  for (unsigned int i = 0; i < length; ++i) {
+    text += hex[digest[i] >> 4];
+    text += hex[digest[i] & 15];
+  }
+  return text;
+}
+
 /// Hashes a file (and flushes it to the disk, as its contents are final once listed).
 std::string hashFile(const fs::path& file, bool sync) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -71,16 +85,7 @@ std::string hashFile(const fs::path& file, bool sync) {
   }
   if (sync) ::fsync(fd);
   ::close(fd);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context.get(), digest, &length);
-  static const char* hex = "0123456789abcdef";
-  std::string text;
-  for (unsigned int i = 0; i < length; ++i) {
-    text += hex[digest[i] >> 4];
-    text += hex[digest[i] & 15];
-  }
-  return text;
+  return hexDigest(context.get());
 }
 
 bool hidden(const fs::path& name) { return name.filename().string().starts_with("."); }
@@ -265,6 +270,121 @@ void carryOverCache(const fs::path& from, const fs::path& to) {
 
 std::string sha256OfFile(const fs::path& file) { return hashFile(file, false); }
 
+struct GrowingFileSha256::State {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+  std::uint64_t hashed = 0;
+  std::vector<char> buffer = std::vector<char>(1 << 20);
+};
+
+GrowingFileSha256::GrowingFileSha256() : state_(std::make_unique<State>()) {
+  EVP_DigestInit_ex(state_->context.get(), EVP_sha256(), nullptr);
+}
+GrowingFileSha256::~GrowingFileSha256() = default;
+
+namespace {
+// Hashes [hashed, upTo) of the open file `fd` (upTo = -1: to its end); returns where it stopped.
+std::uint64_t hashRange(int fd, const fs::path& file, EVP_MD_CTX* context, std::vector<char>& buffer,
+                        std::uint64_t hashed, std::uint64_t upTo) {
+  while (hashed < upTo) {
+    const std::size_t want = std::size_t(std::min<std::uint64_t>(buffer.size(), upTo - hashed));
+    const ssize_t got = ::pread(fd, buffer.data(), want, off_t(hashed));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(file.string() + ": read failed while checksumming it: " + systemError());
+    if (got == 0) break;
+    EVP_DigestUpdate(context, buffer.data(), std::size_t(got));
+    hashed += std::uint64_t(got);
+  }
+  return hashed;
+}
+}  // namespace
+
+void GrowingFileSha256::advance(const fs::path& file, std::uint64_t settled) {
+  if (settled <= state_->hashed) return;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(file.string() + ": cannot read to checksum it: " + systemError());
+  const std::uint64_t from = state_->hashed;
+  try {
+    state_->hashed = hashRange(fd, file, state_->context.get(), state_->buffer, from, settled);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  // Start writing these bytes to the disk now, so the flush at the end has little left to wait for.
+  ::sync_file_range(fd, off_t(from), off_t(state_->hashed - from), SYNC_FILE_RANGE_WRITE);
+  ::close(fd);
+}
+
+std::string GrowingFileSha256::finish(const fs::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(file.string() + ": cannot read to checksum it: " + systemError());
+  try {
+    hashRange(fd, file, state_->context.get(), state_->buffer, state_->hashed, UINT64_MAX);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::fsync(fd);
+  ::close(fd);
+  return hexDigest(state_->context.get());
+}
+
+// A file hashed before commit(): which file it was (device, inode), and as it was then.
+struct OutputFolder::Hashed {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  timespec modified{};
+  std::string sha256;
+};
+
+namespace {
+bool sameFile(const struct stat& now, dev_t device, ino_t inode, off_t size, const timespec& modified) {
+  return now.st_dev == device && now.st_ino == inode && now.st_size == size &&
+         now.st_mtim.tv_sec == modified.tv_sec && now.st_mtim.tv_nsec == modified.tv_nsec;
+}
+}  // namespace
+
+const OutputFolder::Hashed* OutputFolder::hashedAlready(const fs::path& file) const {
+  struct stat now {};
+  if (hashed_.empty() || ::stat(file.c_str(), &now) != 0) return nullptr;
+  for (const Hashed& h : hashed_)
+    if (sameFile(now, h.device, h.inode, h.size, h.modified)) return &h;
+  return nullptr;
+}
+
+void OutputFolder::addHashed(const fs::path& file, const std::string& sha256) {
+  struct stat now {};
+  if (::stat(file.c_str(), &now) == 0) hashed_.push_back({now.st_dev, now.st_ino, now.st_size, now.st_mtim, sha256});
+}
+
+void OutputFolder::hashStagedOutputs() {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(staging_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code type;
+    if (hidden(it->path().filename())) {  // temporaries, the tasks' records
+      if (it->is_directory(type)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(type) && it->path() != staging_ / kRunJson && !hashedAlready(it->path()))
+      files.push_back(it->path());
+  }
+  // On both cores, as commit() would: the flushes wait on the disk more than they compute.
+  std::vector<std::optional<Hashed>> done(files.size());
+  tbb::parallel_for(std::size_t(0), files.size(), [&](std::size_t i) {
+    struct stat before {};
+    if (::stat(files[i].c_str(), &before) != 0) return;
+    try {
+      done[i] = Hashed{before.st_dev, before.st_ino, before.st_size, before.st_mtim, hashFile(files[i], true)};
+    } catch (const Error&) {
+      // gone or replaced meanwhile: commit() reads it
+    }
+  });
+  for (auto& h : done)
+    if (h) hashed_.push_back(std::move(*h));
+}
+
 OutputFolder::OutputFolder(fs::path folder, OutputFolderOptions options, std::ostream& log)
     : folder_(std::move(folder)), staging_(folder_ / kStaging) {
   std::error_code ec;
@@ -317,7 +437,10 @@ void OutputFolder::commit() {
   std::sort(files.begin(), files.end());
   // Reading back, hashing and flushing every output is a few percent of a short run: both cores.
   std::vector<std::string> hashes(files.size());
-  tbb::parallel_for(std::size_t(0), files.size(), [&](std::size_t i) { hashes[i] = hashFile(staging_ / files[i], true); });
+  tbb::parallel_for(std::size_t(0), files.size(), [&](std::size_t i) {
+    const Hashed* known = hashedAlready(staging_ / files[i]);
+    hashes[i] = known ? known->sha256 : hashFile(staging_ / files[i], true);
+  });
   ordered_json outputs = ordered_json::array();
   for (std::size_t i = 0; i < files.size(); ++i)
     outputs.push_back({{"file", files[i].generic_string()},

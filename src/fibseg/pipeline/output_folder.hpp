@@ -10,9 +10,12 @@
 //   .fibseg-staging/    the run being written
 //   .fibseg-switching/  a complete run whose outputs are being moved in (with RUN_INCOMPLETE.txt)
 //   .fibseg-previous/   the outputs being replaced, removed once the switch is done
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace fibseg::pipeline {
 
@@ -42,12 +45,24 @@ class OutputFolder {
   /// last, then switches the staged run in place of the previous one.
   void commit();
 
+  /// Hashes and flushes the outputs staged so far (every visible file: each appears whole, by
+  /// rename), so commit() reads back only what came after: a distributed run's client calls it
+  /// as blocks finish, while the workers compute. A file changed or replaced since (its inode,
+  /// size or modification time differ) is hashed again by commit().
+  void hashStagedOutputs();
+  /// A file its writer hashed and flushed (GrowingFileSha256): commit() takes this hash while the
+  /// file stays as it is now.
+  void addHashed(const std::filesystem::path& file, const std::string& sha256);
+
  private:
   void release() noexcept;  // staging removed unless committed, lock released
+  struct Hashed;
+  const Hashed* hashedAlready(const std::filesystem::path& file) const;
 
   std::filesystem::path folder_, staging_;
   int lockFd_ = -1;
   bool createdFolder_ = false, committed_ = false, keepStaging_ = false;
+  std::vector<Hashed> hashed_;
 };
 
 /// What a check of an output folder against its run.json found.
@@ -65,5 +80,21 @@ FolderCheck checkOutputFolder(const std::filesystem::path& folder);
 
 /// Lower-case hex SHA-256 of a file's bytes.
 std::string sha256OfFile(const std::filesystem::path& file);
+
+/// SHA-256 of a file read in pieces while it is written (a stack joined block by block), so its
+/// hash is ready when it is: advance() hashes the bytes up to `settled` (no later write may change
+/// them) and starts writing them to the disk; finish() hashes the rest, flushes the file as
+/// OutputFolder::commit() would, and returns the lower-case hex digest.
+class GrowingFileSha256 {
+ public:
+  GrowingFileSha256();
+  ~GrowingFileSha256();
+  void advance(const std::filesystem::path& file, std::uint64_t settled);
+  std::string finish(const std::filesystem::path& file);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace fibseg::pipeline

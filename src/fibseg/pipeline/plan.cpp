@@ -78,7 +78,11 @@ RunPlan makePlan(const config::ParamSet& params) {
                 "classifier, or output.uncertainty_pngs = false");
   plan.report = params.boolean("output.report");
   plan.omeZarr = params.text("output.format") == "ome-zarr";
-  plan.blockSlices = static_cast<int>(params.integer("output.block_slices"));
+  // Blocks of at most output.block_slices, as equal as Zarr chunks allow (all but the last one the
+  // same): 60 slices in blocks of 16 are 4 blocks of 15, so tasks side by side end together.
+  const int atMost = static_cast<int>(params.integer("output.block_slices"));
+  const int blocks = std::max(1, (plan.slices + atMost - 1) / atMost);
+  plan.blockSlices = std::max(1, (plan.slices + blocks - 1) / blocks);
   plan.previewWidth = static_cast<int>(params.integer("output.preview_width"));
   plan.previewStep = std::max(1, (plan.slices + kMaxPreviewSlices - 1) / kMaxPreviewSlices);
   plan.previewSlice = plan.slices / 2;

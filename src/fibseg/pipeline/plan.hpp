@@ -40,7 +40,7 @@ struct RunPlan {
   bool slicePngs = true, report = true;
   bool uncertaintyPngs = false;  // output.uncertainty_pngs (classifier only)
   bool omeZarr = false;    // output.format = ome-zarr: labels.zarr (+ aligned.zarr), else TIFF stacks
-  int blockSlices = 16;   // output.block_slices: slices per task block and per Zarr chunk along z
+  int blockSlices = 16;   // slices per task block and per Zarr chunk along z: at most output.block_slices, even
   bool measure = true;  // measure.enabled: the metrics stage at the end
   measure::MetricsOptions metrics;
   int previewWidth = 512, previewStep = 1, previewSlice = 0;

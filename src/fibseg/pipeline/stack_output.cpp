@@ -71,10 +71,26 @@ class ZarrOutput : public StackOutput {
 bool asZarr(const RunPlan& plan, const VolumeSpec& v) { return plan.omeZarr && v.tiff.empty(); }
 fs::path tiffPath(const RunPlan& plan, const VolumeSpec& v) { return v.tiff.empty() ? plan.output / (v.name + ".tif") : v.tiff; }
 
-fs::path blockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block) {
+fs::path blockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block, const char* extension = "raw") {
   char name[96];
-  std::snprintf(name, sizeof name, "%s_%05d.raw", v.name.c_str(), block.index);
+  std::snprintf(name, sizeof name, "%s_%05d.%s", v.name.c_str(), block.index, extension);
   return blocksFolder(plan) / name;
+}
+
+// A TIFF volume's block: a small stack written with the volume's options (its label strips
+// deflated by the task), so the join copies the stored strips (TiffStackWriter::appendStored).
+fs::path tiffBlockFile(const RunPlan& plan, const VolumeSpec& v, const Block& block) {
+  return blockFile(plan, v, block, "tif");
+}
+
+void writeTiffBlock(const RunPlan& plan, const VolumeSpec& v, const Block& block, const std::vector<cv::Mat>& slices) {
+  const fs::path target = tiffBlockFile(plan, v, block);
+  ensureWritableFolder(target.parent_path());
+  io::TiffStackOptions options = tiffOptions(plan, v);
+  options.slices = int(slices.size());
+  io::TiffStackWriter writer(target, options);  // to a temporary name, renamed when whole
+  for (const auto& slice : slices) writer.append(slice);
+  writer.finish();
 }
 
 }  // namespace
@@ -122,7 +138,7 @@ std::vector<cv::Mat> readBlockFile(const RunPlan& plan, const VolumeSpec& v, con
 void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block& block,
                       const std::vector<cv::Mat>& slices) {
   if (asZarr(plan, volume)) io::writeOmeZarrSlices(zarrVolume(plan, volume), block.first, slices);
-  else writeBlockFile(plan, volume, block, slices);
+  else writeTiffBlock(plan, volume, block, slices);
 }
 
 void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume) { VolumeJoin(plan, volume).finish(); }
@@ -132,7 +148,7 @@ VolumeJoin::VolumeJoin(const RunPlan& plan, VolumeSpec volume) : plan_(plan), vo
   // Joined already by a run that was then interrupted (the TIFF appears whole, by rename, and its
   // block files go after it): a resumed run keeps it.
   std::error_code exists;
-  if (fs::exists(tiffPath(plan, volume_), exists) && !fs::exists(blockFile(plan, volume_, blocksOf(plan).back())))
+  if (fs::exists(tiffPath(plan, volume_), exists) && !fs::exists(tiffBlockFile(plan, volume_, blocksOf(plan).back())))
     return;
   writer_ = std::make_unique<io::TiffStackWriter>(tiffPath(plan, volume_), tiffOptions(plan, volume_));
 }
@@ -142,17 +158,28 @@ VolumeJoin::~VolumeJoin() = default;
 void VolumeJoin::appendFinished(const std::function<bool(int)>& finished) {
   if (!writer_) return;
   const std::vector<Block> blocks = blocksOf(plan_);
-  for (; next_ < int(blocks.size()) && finished(next_); ++next_)
-    for (const auto& slice : readBlockFile(plan_, volume_, blocks[next_])) writer_->append(slice);
+  for (; next_ < int(blocks.size()) && finished(next_); ++next_) {
+    const fs::path path = tiffBlockFile(plan_, volume_, blocks[next_]);
+    io::TiffPageReader block(path, true);
+    if (block.pages() != blocks[next_].size())
+      throw Error(path.string() + ": " + std::to_string(block.pages()) + " slices, expected the block's " +
+                  std::to_string(blocks[next_].size()) + " (damaged)");
+    for (int page = 0; page < block.pages(); ++page) writer_->appendStored(block.readStored(page));
+  }
+  // While the other blocks are computed: what is final of the stack is hashed for run.json now.
+  sha256_.advance(writer_->writingTo(), writer_->settledBytes());
 }
 
-void VolumeJoin::finish() {
-  if (!writer_) return;
+fs::path VolumeJoin::tiff() const { return tiffPath(plan_, volume_); }
+
+std::string VolumeJoin::finish() {
+  if (!writer_) return "";
   appendFinished([](int) { return true; });
   writer_->finish();
   writer_.reset();
   std::error_code ec;
-  for (const Block& block : blocksOf(plan_)) fs::remove(blockFile(plan_, volume_, block), ec);
+  for (const Block& block : blocksOf(plan_)) fs::remove(tiffBlockFile(plan_, volume_, block), ec);
+  return sha256_.finish(tiffPath(plan_, volume_));
 }
 
 }  // namespace fibseg::pipeline

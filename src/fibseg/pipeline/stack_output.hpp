@@ -13,6 +13,7 @@
 
 #include "fibseg/io/ome_zarr.hpp"
 #include "fibseg/io/tiff.hpp"
+#include "fibseg/pipeline/output_folder.hpp"
 #include "fibseg/pipeline/plan.hpp"
 
 namespace fibseg::pipeline {
@@ -38,7 +39,8 @@ std::unique_ptr<StackOutput> openStackOutput(const RunPlan& plan, const VolumeSp
 /// Creates the Zarr group of `volume` (ome-zarr runs; before any task writes to it).
 void createVolume(const RunPlan& plan, const VolumeSpec& volume);
 
-/// A task's block of slices: chunks of NAME.zarr, or (TIFF) `.blocks/NAME_BBBB.raw` in plan.output.
+/// A task's block of slices: chunks of NAME.zarr, or (TIFF) `.blocks/NAME_BBBBB.tif` in plan.output,
+/// a stack of the block's slices as NAME.tif stores them (labels deflated by the task).
 void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block& block,
                       const std::vector<cv::Mat>& slices);
 
@@ -46,24 +48,29 @@ void writeVolumeBlock(const RunPlan& plan, const VolumeSpec& volume, const Block
 void joinVolumeBlocks(const RunPlan& plan, const VolumeSpec& volume);
 
 /// joinVolumeBlocks a block at a time, as the tasks finish: the client appends what is ready while
-/// the remaining tasks run, instead of joining everything after the last one. Nothing for Zarr.
+/// the remaining tasks run, instead of joining everything after the last one. It copies the
+/// blocks' stored strips (no decoding, no compression on the client). Nothing for Zarr.
 class VolumeJoin {
  public:
   VolumeJoin(const RunPlan& plan, VolumeSpec volume);
   ~VolumeJoin();
   /// Appends the blocks from the next one on, in order, while `finished(block)` says its file is whole.
   void appendFinished(const std::function<bool(int)>& finished);
-  /// Appends the rest, closes NAME.tif and removes the block files.
-  void finish();
+  /// Appends the rest, closes NAME.tif and removes the block files. Returns NAME.tif's SHA-256
+  /// (hashed as it grew, and flushed: OutputFolder::addHashed), or "" when it wrote nothing.
+  std::string finish();
+  /// NAME.tif.
+  std::filesystem::path tiff() const;
 
  private:
   const RunPlan& plan_;
   VolumeSpec volume_;
   std::unique_ptr<io::TiffStackWriter> writer_;  // none: Zarr, or joined by an interrupted run
+  GrowingFileSha256 sha256_;
   int next_ = 0;
 };
 
-/// A block file's slices (the corrected grey the segmentation tasks read).
+/// A block file's slices (`.blocks/NAME_BBBBB.raw`: the corrected grey the segmentation tasks read).
 std::vector<cv::Mat> readBlockFile(const RunPlan& plan, const VolumeSpec& volume, const Block& block);
 void writeBlockFile(const RunPlan& plan, const VolumeSpec& volume, const Block& block, const std::vector<cv::Mat>& slices);
 
