@@ -383,13 +383,11 @@ cv::Mat PlanePool::take(PlanePool* pool, cv::Size size, int type) {
   std::lock_guard<std::mutex> lock(pool->mutex_);
   // Free: held by the pool alone (read atomically, as OpenCV counts references).
   auto isFree = [](cv::Mat& m) { return CV_XADD(&m.u->refcount, 0) == 1; };
-  cv::Mat* best = nullptr;
-  for (auto& m : pool->planes_)  // the shortest free plane of this width with enough rows
-    if (m.cols == size.width && m.type() == type && m.rows >= size.height && (!best || m.rows < best->rows) &&
-        isFree(m))
-      best = &m;
-  if (best) return best->rowRange(0, size.height);
-  std::erase_if(pool->planes_, [&](cv::Mat& m) { return m.cols != size.width && isFree(m); });
+  // Only a plane of this very size: a part of a larger one would be a region of interest, and
+  // OpenCV's filters read the pixels around a region of interest instead of reflecting at its edge.
+  for (auto& m : pool->planes_)
+    if (m.size() == size && m.type() == type && isFree(m)) return m;
+  std::erase_if(pool->planes_, [&](cv::Mat& m) { return (m.size() != size || m.type() != type) && isFree(m); });
   pool->planes_.emplace_back(size, type);
   return pool->planes_.back();
 }
