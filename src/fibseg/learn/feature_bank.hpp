@@ -71,12 +71,12 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
 
 /// The bank of one context image (a normalised neighbour, see contextImages): scales and Gabor,
 /// no CNN. The same planes as the neighbour's own bank without its CNN maps.
-std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec);
+std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool = nullptr);
 
 /// Appends the z-context features to `planes` (the slice's own bank, CNN maps included): each
 /// context bank (contextImages' order), then each one's change from the slice.
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
-                        const FeatureSpec& spec);
+                        const FeatureSpec& spec, PlanePool* pool = nullptr);
 
 /// Splits the normalised slice into horizontal bands of about `bandPixels` pixels, computes each
 /// band's features with a halo, and hands `visit` the band's rows and its feature planes (one

@@ -204,10 +204,10 @@ std::vector<std::string> contextNames(const FeatureSpec& spec) {
 }
 
 void appendContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& contexts,
-                           const FeatureSpec& spec) {
+                           const FeatureSpec& spec, detail::PlanePool* pool = nullptr) {
   std::vector<std::vector<cv::Mat>> banks;
-  for (const auto& context : contexts) banks.push_back(detail::contextBank(context, spec));
-  detail::appendContextBanks(planes, banks, spec);
+  for (const auto& context : contexts) banks.push_back(detail::contextBank(context, spec, pool));
+  detail::appendContextBanks(planes, banks, spec, pool);
 }
 
 void checkSpec(const FeatureSpec& spec) {
@@ -537,8 +537,8 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
   return planes;
 }
 
-std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec) {
-  return bankFeatures(context, contextSpec(spec), nullptr);
+std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool) {
+  return bankFeatures(context, contextSpec(spec), nullptr, pool);
 }
 
 // Each context image's bank, then its change from the slice (smoothed grey at every scale, and
@@ -546,7 +546,7 @@ std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec
 // (a cut body continuing, or a view through a pore that stays the same) is easier to learn from
 // a difference than from two separate grey levels.
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
-                        const FeatureSpec& spec) {
+                        const FeatureSpec& spec, PlanePool* pool) {
   const std::size_t ownPlanes = planes.size();
   for (const auto& bank : banks) {
     if (ownPlanes == 0 || bank.empty()) throw Error("feature bank: z context without the slice's bank (internal)");
@@ -557,7 +557,8 @@ void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vec
   planes.resize(first + banks.size() * perBank);
   tbb::parallel_for(std::size_t{0}, banks.size() * perBank, [&](std::size_t task) {
     const std::size_t k = task % perBank, g = k == 0 ? 0 : 1 + kPerScale * (k - 1);
-    planes[first + task] = banks[task / perBank][g] - planes[g];
+    planes[first + task] = PlanePool::take(pool, planes[g].size());
+    cv::subtract(banks[task / perBank][g], planes[g], planes[first + task]);
   });
 }
 
@@ -578,8 +579,11 @@ void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts
     normalised.rowRange(top, bottom).copyTo(withHalo);
     auto planes = bankFeatures(withHalo, spec, cnn, pool);
     std::vector<cv::Mat> bandContexts;
-    for (const auto& context : contexts) bandContexts.push_back(context.rowRange(top, bottom).clone());
-    appendContextFeatures(planes, bandContexts, spec);
+    for (const auto& context : contexts) {
+      bandContexts.push_back(PlanePool::take(pool, cv::Size(context.cols, bottom - top), context.type()));
+      context.rowRange(top, bottom).copyTo(bandContexts.back());
+    }
+    appendContextFeatures(planes, bandContexts, spec, pool);
     if (top != y0 || bottom != y1)
       for (auto& plane : planes) plane = plane.rowRange(y0 - top, y1 - top);
     visit(cv::Range(y0, y1), planes);
