@@ -6,6 +6,7 @@
 #include <xgboost/c_api.h>
 #include <opencv2/imgproc.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -374,6 +375,77 @@ TEST(Classifier, PredictsExactlyWhatXGBoostPredicts) {
     XGDMatrixFree(matrix);
     XGBoosterFree(handle);
     fs::remove_all(file.parent_path());
+  }
+}
+
+// The vectorised path (forest.hpp: all splits of a tree tested for 16 pixels at once) against
+// the tree walk, on the same feature rows: the same margins bit for bit and the same labels, for
+// three phases, two (twinned rounds), deeper and shallower trees, a tail of fewer than 16 pixels,
+// and feature values exactly on a split, just under it and at the ends of float's range. (Not
+// infinite or NaN: the bank never makes them, and the walk's leaves, split +inf, would let a
+// +inf or NaN grey step off a shallow leaf.)
+TEST(Classifier, VectorisedTreesGiveTheWalksMarginsBitForBit) {
+  SmallModel m;
+  auto camOrRest = m.examples;
+  for (auto& e : camOrRest) {
+    e.annotation = e.annotation.clone();
+    e.annotation.setTo(1, e.annotation == 2);
+    e.annotation.setTo(2, e.annotation == 3);
+  }
+  const learn::TrainingContext twoPhases{{"rest", "CAM"}, {0, 1}, {}, 0, "none"};
+  struct Case {
+    std::vector<learn::AnnotatedSlice> examples;
+    learn::TrainingContext context;
+    int depth;
+  };
+  for (const auto& c : {Case{m.examples, threePhases(), 4}, Case{camOrRest, twoPhases, 4},
+                        Case{m.examples, threePhases(), 5}, Case{m.examples, threePhases(), 2}}) {
+    const int classes = static_cast<int>(c.context.phaseNames.size());
+    SCOPED_TRACE(std::to_string(classes) + " phases, depth " + std::to_string(c.depth));
+    auto training = m.training;
+    training.rounds = 12;
+    training.maxDepth = c.depth;
+    const auto model = learn::Classifier::train(c.examples, defaultSpec(), training, c.context);
+    const fs::path file = tempDir() / "model.json";
+    model.save(file);
+    std::ifstream in(file);
+    const auto xgboost = nlohmann::json::parse(in)["xgboost"];
+    fs::remove_all(file.parent_path());
+    auto forest = learn::detail::Forest::fromXGBoostJson(xgboost);
+
+    const cv::Mat slice = contentOf(m.ph, 1);
+    auto planes = learn::computeFeatures(slice, defaultSpec());
+    // Values on a split and extreme ones in the first rows of that feature, extremes in others.
+    const auto& tree = xgboost["learner"]["gradient_booster"]["model"]["trees"][0];
+    const int feature = tree["split_indices"][0].get<int>();
+    const float split = tree["split_conditions"][0].get<float>();
+    const float odd[] = {split, std::nextafter(split, -1e30f), std::numeric_limits<float>::max(),
+                         std::numeric_limits<float>::lowest(), 0.0f};
+    for (int i = 0; i < 100; ++i) planes[feature].at<float>(0, i) = odd[i % 5];
+    for (int i = 0; i < 40; ++i) planes[(i * 7) % planes.size()].at<float>(1, i) = odd[2 + i % 3];
+    std::vector<const float*> columns;
+    for (const auto& p : planes) columns.push_back(p.ptr<float>());
+    const int count = static_cast<int>(slice.total()) - 5;  // not a multiple of 16
+
+    std::vector<float> walked(static_cast<std::size_t>(count) * classes), vectorised(walked.size());
+    std::vector<std::uint8_t> walkedLabels(count), vectorisedLabels(count);
+    forest.setVectorised(false);
+    ASSERT_FALSE(forest.vectorised());
+    forest.margins(columns.data(), count, walked.data());
+    forest.labels(columns.data(), count, walkedLabels.data());
+    forest.setVectorised(true);
+    if (!forest.vectorised())
+      std::cout << "[ note ] no vectorised path here (no AVX-512 or a tree of > 32 leaves): the walk against itself\n";
+    forest.margins(columns.data(), count, vectorised.data());
+    forest.labels(columns.data(), count, vectorisedLabels.data());
+    EXPECT_EQ(std::memcmp(walked.data(), vectorised.data(), walked.size() * sizeof(float)), 0);
+    EXPECT_EQ(walkedLabels, vectorisedLabels);
+    long long notArgmax = 0;
+    for (int i = 0; i < count; ++i) {
+      const float* s = vectorised.data() + static_cast<std::size_t>(i) * classes;
+      notArgmax += vectorisedLabels[i] != std::max_element(s, s + classes) - s;
+    }
+    EXPECT_EQ(notArgmax, 0);
   }
 }
 

@@ -154,6 +154,61 @@ TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
   EXPECT_GT(bands, 1);
 }
 
+// Planes from a PlanePool (reused from band to band and from slice to slice) hold the very values
+// of newly allocated ones: bands of three heights (the first, the middle ones with halo on both
+// sides, a short last one), a slice of another size in between, the bank, z context and the
+// auto-context features (whose grid planes the pool serves too), twice over with the same pool.
+TEST(FeatureBank, PooledPlanesGiveTheSameFeaturesBitForBit) {
+  for (const char* z : {"none", "above_below"}) {
+    SCOPED_TRACE(z);
+    auto s = spec({0.7, 3.5}, {4});
+    s.autoContextScales = {1, 4};
+    s.autoContextStep = 2;
+    s.zContext = z;
+    auto bandsOf = [&](const cv::Mat& slice, learn::detail::PlanePool* pool) {
+      const cv::Mat normalised = learn::detail::normaliseSlice(slice, s);
+      const auto contexts =
+          learn::detail::contextImages({cv::Mat(slice * 0.5), cv::Mat(slice * 2)}, s, slice.size(), "test");
+      const cv::Size grid = learn::detail::firstStageGrid(slice.size(), s);
+      cv::Mat p0(grid, CV_32F), p1(grid, CV_32F);
+      cv::randu(p0, 0, 1);
+      p1 = 1 - p0;
+      std::vector<std::vector<cv::Mat>> out;
+      learn::detail::forEachBand(normalised, contexts, s, nullptr, 20 * 40,
+                                 [&](cv::Range rows, const std::vector<cv::Mat>& planes) {
+        std::vector<cv::Mat> all = planes;
+        learn::detail::appendAutoContextFeatures(all, {p0, p1}, rows, s, slice.cols, pool);
+        std::vector<cv::Mat> copies;
+        for (const auto& p : all) copies.push_back(p.clone());
+        out.push_back(std::move(copies));
+      }, pool);
+      return out;
+    };
+    cv::Mat slice(150, 40, CV_16U), other(70, 52, CV_16U);
+    cv::randu(slice, 0, 65535);
+    cv::randu(other, 0, 65535);
+    cv::GaussianBlur(slice, slice, {5, 5}, 1.5);
+    cv::theRNG().state = 5;
+    const auto fresh = bandsOf(slice, nullptr);
+    ASSERT_GT(fresh.size(), 3u);
+    learn::detail::PlanePool pool;
+    for (int round = 0; round < 2; ++round) {
+      cv::theRNG().state = 5;
+      const auto pooled = bandsOf(slice, &pool);
+      bandsOf(other, &pool);
+      ASSERT_EQ(pooled.size(), fresh.size());
+      for (std::size_t b = 0; b < fresh.size(); ++b) {
+        ASSERT_EQ(pooled[b].size(), fresh[b].size());
+        for (std::size_t f = 0; f < fresh[b].size(); ++f) {
+          ASSERT_EQ(pooled[b][f].size(), fresh[b][f].size());
+          EXPECT_EQ(cv::norm(pooled[b][f], fresh[b][f], cv::NORM_INF), 0.0)
+              << "round " << round << ", band " << b << ", feature " << f;
+        }
+      }
+    }
+  }
+}
+
 TEST(FeatureBank, PercentileNormalisationRemovesGainAndOffset) {
   const auto s = spec({1, 2}, {}, "percentile");
   cv::Mat base(64, 64, CV_8U);

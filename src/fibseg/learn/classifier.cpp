@@ -63,6 +63,8 @@ struct Classifier::Impl {
   nlohmann::json trainingSummary;
   TrainingContext context;
   std::string presetText;  // PresetChoice::text of learn.preset = auto, empty otherwise
+  // The feature planes' memory, kept from one prediction for the next (feature_bank.hpp).
+  std::unique_ptr<detail::PlanePool> planes = std::make_unique<detail::PlanePool>();
 };
 
 namespace {
@@ -135,11 +137,11 @@ void classifyBand(const std::vector<cv::Mat>& planes, cv::Range band, const deta
 // `forest` over every pixel of the normalised slice, band by band (one stage).
 void classify(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
               detail::CnnRunner* cnn, const detail::Forest& forest, cv::Mat& labels,
-              std::vector<cv::Mat>& probabilities) {
+              std::vector<cv::Mat>& probabilities, detail::PlanePool* pool) {
   detail::forEachBand(normalised, contexts, spec, cnn, kBandPixels,
                       [&](cv::Range band, const std::vector<cv::Mat>& bank) {
     classifyBand(bank, band, forest, labels, probabilities);
-  });
+  }, pool);
 }
 
 // The first stage of an auto-context model over rows `band` (bank `planes` of those rows): the
@@ -193,13 +195,13 @@ std::vector<cv::Mat> probabilityPlanes(cv::Size size, int classes) {
 // classifies it and it is dropped. Memory stays at about two bands' banks.
 void classifyTwoStages(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
                        detail::CnnRunner* cnn, const detail::Forest& first, const detail::Forest& second,
-                       cv::Mat& labels, std::vector<cv::Mat>& probabilities) {
+                       cv::Mat& labels, std::vector<cv::Mat>& probabilities, detail::PlanePool* pool) {
   auto stage1 = probabilityPlanes(detail::firstStageGrid(normalised.size(), spec), first.classes());
   const int reach = detail::autoContextHalo(spec);
   std::deque<std::pair<cv::Range, std::vector<cv::Mat>>> waiting;
   auto secondStage = [&](const std::pair<cv::Range, std::vector<cv::Mat>>& band) {
     std::vector<cv::Mat> planes = band.second;
-    detail::appendAutoContextFeatures(planes, stage1, band.first, spec, normalised.cols);
+    detail::appendAutoContextFeatures(planes, stage1, band.first, spec, normalised.cols, pool);
     classifyBand(planes, band.first, second, labels, probabilities);
   };
   detail::forEachBand(normalised, contexts, spec, cnn, kBandPixels,
@@ -210,7 +212,7 @@ void classifyTwoStages(const cv::Mat& normalised, const std::vector<cv::Mat>& co
       secondStage(waiting.front());
       waiting.pop_front();
     }
-  });
+  }, pool);
   for (const auto& band : waiting) secondStage(band);
 }
 
@@ -615,10 +617,11 @@ Prediction Classifier::predict(const cv::Mat& slice, const std::vector<cv::Mat>&
   const cv::Mat normalised = detail::normaliseSlice(slice, impl_->spec);
   const auto contexts = detail::contextImages(neighbours, impl_->spec, slice.size(), "classifier");
   if (impl_->spec.autoContextScales.empty())
-    classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, out.labels, out.probabilities);
+    classify(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, out.labels, out.probabilities,
+             impl_->planes.get());
   else
     classifyTwoStages(normalised, contexts, impl_->spec, impl_->cnn.get(), impl_->forest, impl_->stage2, out.labels,
-                      out.probabilities);
+                      out.probabilities, impl_->planes.get());
   if (withProbabilities) out.uncertainty = uncertaintyOf(out.probabilities);
   return out;
 }

@@ -28,6 +28,24 @@ class CnnRunner {
   int channels_ = 0;
 };
 
+/// Image buffers for the bank's planes, reused once no one else holds them. A prediction makes
+/// and drops some hundred planes of a band's size per band; fresh from the allocator each is new
+/// pages the kernel maps and zeroes (glibc hands big blocks back to the system, and TBB's
+/// threads' heaps come and go): that was 40 % of the bank's CPU time. Taken from here, a band
+/// reuses the planes of the band before it, and a slice those of the slice before. The pool
+/// keeps at most the planes a prediction needed at once (its peak memory: ~110 MB for a 1024 x
+/// 1024 slice with the default bank and auto-context, as long as the model lives) and drops free
+/// ones of another size when it needs a new one. Thread-safe.
+class PlanePool {
+ public:
+  /// A `size` image of `type`, contents undefined; with no pool (nullptr) a newly allocated one.
+  static cv::Mat take(PlanePool* pool, cv::Size size, int type = CV_32F);
+
+ private:
+  std::mutex mutex_;
+  std::vector<cv::Mat> planes_;
+};
+
 /// FNV-1a 64-bit digest of a file's bytes, as 16 hex digits; throws naming the file.
 std::string fileDigest(const std::string& path);
 
@@ -47,16 +65,18 @@ std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const
 int featureHalo(const FeatureSpec& spec);
 
 /// Bank features (and CNN features if `cnn`) of a normalised image: one CV_32F plane per name.
-std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn);
+/// `pool`: where the planes' memory comes from (none: allocated afresh; the values are the same).
+std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn,
+                                  PlanePool* pool = nullptr);
 
 /// The bank of one context image (a normalised neighbour, see contextImages): scales and Gabor,
 /// no CNN. The same planes as the neighbour's own bank without its CNN maps.
-std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec);
+std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool = nullptr);
 
 /// Appends the z-context features to `planes` (the slice's own bank, CNN maps included): each
 /// context bank (contextImages' order), then each one's change from the slice.
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
-                        const FeatureSpec& spec);
+                        const FeatureSpec& spec, PlanePool* pool = nullptr);
 
 /// Splits the normalised slice into horizontal bands of about `bandPixels` pixels, computes each
 /// band's features with a halo, and hands `visit` the band's rows and its feature planes (one
@@ -64,7 +84,8 @@ void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vec
 /// `contexts`: the contextImages (none without z context); their banks are appended to the planes.
 void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
                  CnnRunner* cnn, long long bandPixels,
-                 const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit);
+                 const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit,
+                 PlanePool* pool = nullptr);
 
 /// Rows of context the auto-context features need on each side of a band.
 int autoContextHalo(const FeatureSpec& spec);
@@ -79,7 +100,7 @@ cv::Size firstStageGrid(cv::Size slice, const FeatureSpec& spec);
 /// slice; on the grid, sigma / step), interpolated to the slice's `sliceCols` columns, appended to
 /// `planes`.
 void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
-                               cv::Range rows, const FeatureSpec& spec, int sliceCols);
+                               cv::Range rows, const FeatureSpec& spec, int sliceCols, PlanePool* pool = nullptr);
 
 /// Each connected stroke (8-connected pixels of one code) of `annotation` gets one of `k` folds:
 /// per phase, strokes in scan order are dealt 0, 1, ..., k-1, 0, ... Returns a CV_32S map: fold

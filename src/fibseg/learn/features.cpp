@@ -31,8 +31,8 @@ std::string number(double v) {
 
 int gaussianRadius(double sigma) { return std::max(1, static_cast<int>(std::ceil(3 * sigma))); }
 
-cv::Mat gaussian(const cv::Mat& image, double sigma) {
-  cv::Mat out;
+cv::Mat gaussian(const cv::Mat& image, double sigma, detail::PlanePool* pool = nullptr) {
+  cv::Mat out = detail::PlanePool::take(pool, image.size(), image.type());
   const int k = 2 * gaussianRadius(sigma) + 1;
   cv::GaussianBlur(image, out, cv::Size(k, k), sigma, sigma, cv::BORDER_REFLECT);
   return out;
@@ -42,7 +42,7 @@ cv::Mat gaussian(const cv::Mat& image, double sigma) {
 // one-octave bandwidth, sigma = 0.56 lambda): |I * g e^{i k.x}|. With an isotropic envelope the
 // complex kernel factorises into x and y parts, so it costs 2 row and 4 column passes instead of
 // two full 2D convolutions. Its response to a flat region is ~0.002 of the grey level.
-cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta) {
+cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta, detail::PlanePool* pool) {
   const double sigma = 0.56 * lambda;
   const int r = gaussianRadius(sigma);
   cv::Mat xRe(1, 2 * r + 1, CV_32F), xIm(1, 2 * r + 1, CV_32F), yRe(2 * r + 1, 1, CV_32F), yIm(2 * r + 1, 1, CV_32F);
@@ -57,8 +57,8 @@ cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta) {
     yIm.at<float>(i + r) = float(g * std::sin(py));
   }
   // One 1D pass per factor; a factor that vanishes (sin 0 along an axis) is skipped.
-  auto pass = [](const cv::Mat& in, const cv::Mat& kernel) {
-    cv::Mat out;
+  auto pass = [&](const cv::Mat& in, const cv::Mat& kernel) {
+    cv::Mat out = detail::PlanePool::take(pool, in.size());
     cv::filter2D(in, out, CV_32F, kernel, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
     return out;
   };
@@ -67,11 +67,19 @@ cv::Mat gaborEnergy(const cv::Mat& image, double lambda, double theta) {
   const cv::Mat a = pass(image, xRe);
   const cv::Mat b = noXIm ? cv::Mat() : pass(image, xIm);
   cv::Mat re = pass(a, yRe), im;
-  if (!noXIm && !noYIm) re -= pass(b, yIm);
+  if (!noXIm && !noYIm) cv::subtract(re, pass(b, yIm), re);
   if (!noYIm) im = pass(a, yIm);
-  if (!noXIm) im = im.empty() ? pass(b, yRe) : cv::Mat(im + pass(b, yRe));
-  if (im.empty()) im = cv::Mat::zeros(image.size(), CV_32F);
-  cv::Mat energy;
+  if (!noXIm) {
+    if (im.empty())
+      im = pass(b, yRe);
+    else
+      cv::add(im, pass(b, yRe), im);
+  }
+  if (im.empty()) {
+    im = detail::PlanePool::take(pool, image.size());
+    im.setTo(0);
+  }
+  cv::Mat energy = detail::PlanePool::take(pool, image.size());
   cv::magnitude(re, im, energy);
   return energy;
 }
@@ -103,21 +111,23 @@ void eigenvalues(const cv::Mat& a, const cv::Mat& b, const cv::Mat& c, cv::Mat& 
 // The per-scale features, with the elementwise steps fused into single passes: at these sizes
 // the bank is limited by memory traffic more than by arithmetic. Split in three independent parts
 // (out[1] holds the partner blur until differenceOfGaussians) so two cores share a scale's work.
-void derivativeFeatures(const cv::Mat& image, double s, cv::Mat* out) {
-  const cv::Mat g = gaussian(image, s);
+void derivativeFeatures(const cv::Mat& image, double s, cv::Mat* out, detail::PlanePool* pool) {
+  const cv::Mat g = gaussian(image, s, pool);
   out[0] = g;
+  auto take = [&] { return detail::PlanePool::take(pool, g.size()); };
   // Derivatives of the smoothed image by central differences = Gaussian derivatives at scale s;
   // scale-normalised (times s per order) so the scales are comparable.
-  cv::Mat gx, gy, gxx, gyy, gxy;
+  cv::Mat gx = take(), gy = take(), gxx = take(), gyy = take(), gxy = take();
   cv::Sobel(g, gx, CV_32F, 1, 0, 1, 0.5 * s, 0, cv::BORDER_REFLECT);
   cv::Sobel(g, gy, CV_32F, 0, 1, 1, 0.5 * s, 0, cv::BORDER_REFLECT);
   cv::Sobel(g, gxx, CV_32F, 2, 0, 1, s * s, 0, cv::BORDER_REFLECT);
   cv::Sobel(g, gyy, CV_32F, 0, 2, 1, s * s, 0, cv::BORDER_REFLECT);
   cv::Sobel(g, gxy, CV_32F, 1, 1, 1, 0.25 * s * s, 0, cv::BORDER_REFLECT);
+  out[4] = take(), out[5] = take(), out[2] = take();
   eigenvalues(gxx, gxy, gyy, out[4], out[5], &out[2]);  // trace of the Hessian = Laplacian
   // Gradient magnitude and the structure tensor's entries in one pass.
-  cv::Mat jxx(g.size(), CV_32F), jxy(g.size(), CV_32F), jyy(g.size(), CV_32F);
-  out[3].create(g.size(), CV_32F);
+  cv::Mat jxx = take(), jxy = take(), jyy = take();
+  out[3] = take();
   for (int y = 0; y < g.rows; ++y) {
     const float* px = gx.ptr<float>(y);
     const float* py = gy.ptr<float>(y);
@@ -131,19 +141,21 @@ void derivativeFeatures(const cv::Mat& image, double s, cv::Mat* out) {
   }
   const double rho = kTensorRatio * s;
   cv::Mat sxx, sxy, syy;
-  tbb::parallel_invoke([&] { sxx = gaussian(jxx, rho); }, [&] { sxy = gaussian(jxy, rho); },
-                       [&] { syy = gaussian(jyy, rho); });
+  tbb::parallel_invoke([&] { sxx = gaussian(jxx, rho, pool); }, [&] { sxy = gaussian(jxy, rho, pool); },
+                       [&] { syy = gaussian(jyy, rho, pool); });
+  out[6] = take(), out[7] = take();
   eigenvalues(sxx, sxy, syy, out[6], out[7]);
 }
 
 // Local mean and variance in a (4s+1)^2 window: the texture of SE vs the flat CAM grains.
-void localStatistics(const cv::Mat& image, double s, cv::Mat* out) {
+void localStatistics(const cv::Mat& image, double s, cv::Mat* out, detail::PlanePool* pool) {
   const int r = std::max(1, static_cast<int>(std::lround(2 * s)));
   const cv::Size window(2 * r + 1, 2 * r + 1);
-  cv::Mat meanSquare;
+  cv::Mat meanSquare = detail::PlanePool::take(pool, image.size());
+  out[8] = detail::PlanePool::take(pool, image.size());
+  out[9] = detail::PlanePool::take(pool, image.size());
   cv::blur(image, out[8], window, cv::Point(-1, -1), cv::BORDER_REFLECT);
   cv::sqrBoxFilter(image, meanSquare, CV_32F, window, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
-  out[9].create(image.size(), CV_32F);
   for (int y = 0; y < image.rows; ++y) {
     const float* pm = out[8].ptr<float>(y);
     const float* pq = meanSquare.ptr<float>(y);
@@ -192,10 +204,10 @@ std::vector<std::string> contextNames(const FeatureSpec& spec) {
 }
 
 void appendContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& contexts,
-                           const FeatureSpec& spec) {
+                           const FeatureSpec& spec, detail::PlanePool* pool = nullptr) {
   std::vector<std::vector<cv::Mat>> banks;
-  for (const auto& context : contexts) banks.push_back(detail::contextBank(context, spec));
-  detail::appendContextBanks(planes, banks, spec);
+  for (const auto& context : contexts) banks.push_back(detail::contextBank(context, spec, pool));
+  detail::appendContextBanks(planes, banks, spec, pool);
 }
 
 void checkSpec(const FeatureSpec& spec) {
@@ -366,6 +378,20 @@ std::vector<cv::Mat> computeFeatures(const cv::Mat& slice, const std::vector<cv:
 
 namespace detail {
 
+cv::Mat PlanePool::take(PlanePool* pool, cv::Size size, int type) {
+  if (!pool) return cv::Mat(size, type);
+  std::lock_guard<std::mutex> lock(pool->mutex_);
+  // Free: held by the pool alone (read atomically, as OpenCV counts references).
+  auto isFree = [](cv::Mat& m) { return CV_XADD(&m.u->refcount, 0) == 1; };
+  // Only a plane of this very size: a part of a larger one would be a region of interest, and
+  // OpenCV's filters read the pixels around a region of interest instead of reflecting at its edge.
+  for (auto& m : pool->planes_)
+    if (m.size() == size && m.type() == type && isFree(m)) return m;
+  std::erase_if(pool->planes_, [&](cv::Mat& m) { return (m.size() != size || m.type() != type) && isFree(m); });
+  pool->planes_.emplace_back(size, type);
+  return pool->planes_.back();
+}
+
 std::string fileDigest(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read " + path + "; expected a readable ONNX model file");
@@ -468,13 +494,15 @@ int featureHalo(const FeatureSpec& spec) {
   return halo + 2;
 }
 
-std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn) {
+std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& spec, CnnRunner* cnn,
+                                  PlanePool* pool) {
   checkSpec(spec);
   const int scales = static_cast<int>(spec.scales.size());
   const int gabors = static_cast<int>(spec.gaborWavelengths.size()) * spec.gaborOrientations;
   const int ranked = spec.rankFeatures ? scales : 0;
   std::vector<cv::Mat> planes(1 + kPerScale * scales + gabors + 3 * ranked);
-  planes[0] = normalised.clone();
+  planes[0] = PlanePool::take(pool, normalised.size(), normalised.type());
+  normalised.copyTo(planes[0]);
   // Independent tasks: per scale the derivative features, the partner blur of the difference of
   // Gaussians and the local statistics; one per Gabor filter.
   const int tasks = 3 * scales + gabors + ranked;
@@ -482,9 +510,9 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
     if (t < 3 * scales) {
       cv::Mat* out = &planes[1 + kPerScale * (t / 3)];
       const double s = spec.scales[t / 3];
-      if (t % 3 == 0) derivativeFeatures(normalised, s, out);
-      if (t % 3 == 1) out[1] = gaussian(normalised, kDogRatio * s);
-      if (t % 3 == 2) localStatistics(normalised, s, out);
+      if (t % 3 == 0) derivativeFeatures(normalised, s, out, pool);
+      if (t % 3 == 1) out[1] = gaussian(normalised, kDogRatio * s, pool);
+      if (t % 3 == 2) localStatistics(normalised, s, out, pool);
     } else if (t >= 3 * scales + gabors) {
       const int k = t - 3 * scales - gabors;
       rankStatistics(normalised, spec.scales[k], &planes[1 + kPerScale * scales + gabors + 3 * k]);
@@ -492,7 +520,7 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
       const int g = t - 3 * scales;
       const double lambda = spec.gaborWavelengths[g / spec.gaborOrientations];
       const double theta = CV_PI * (g % spec.gaborOrientations) / spec.gaborOrientations;
-      planes[1 + kPerScale * scales + g] = gaborEnergy(normalised, lambda, theta);
+      planes[1 + kPerScale * scales + g] = gaborEnergy(normalised, lambda, theta, pool);
     }
   });
   for (int k = 0; k < scales; ++k) {  // difference of Gaussians: sigma minus 1.6 sigma
@@ -509,8 +537,8 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
   return planes;
 }
 
-std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec) {
-  return bankFeatures(context, contextSpec(spec), nullptr);
+std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool) {
+  return bankFeatures(context, contextSpec(spec), nullptr, pool);
 }
 
 // Each context image's bank, then its change from the slice (smoothed grey at every scale, and
@@ -518,7 +546,7 @@ std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec
 // (a cut body continuing, or a view through a pore that stays the same) is easier to learn from
 // a difference than from two separate grey levels.
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
-                        const FeatureSpec& spec) {
+                        const FeatureSpec& spec, PlanePool* pool) {
   const std::size_t ownPlanes = planes.size();
   for (const auto& bank : banks) {
     if (ownPlanes == 0 || bank.empty()) throw Error("feature bank: z context without the slice's bank (internal)");
@@ -529,13 +557,15 @@ void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vec
   planes.resize(first + banks.size() * perBank);
   tbb::parallel_for(std::size_t{0}, banks.size() * perBank, [&](std::size_t task) {
     const std::size_t k = task % perBank, g = k == 0 ? 0 : 1 + kPerScale * (k - 1);
-    planes[first + task] = banks[task / perBank][g] - planes[g];
+    planes[first + task] = PlanePool::take(pool, planes[g].size());
+    cv::subtract(banks[task / perBank][g], planes[g], planes[first + task]);
   });
 }
 
 void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts, const FeatureSpec& spec,
                  CnnRunner* cnn, long long bandPixels,
-                 const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit) {
+                 const std::function<void(cv::Range rows, const std::vector<cv::Mat>& planes)>& visit,
+                 PlanePool* pool) {
   if (hasContext(spec) != !contexts.empty())
     throw Error("feature bank: z context images missing (internal: pass contextImages)");
   const int halo = featureHalo(spec);
@@ -545,11 +575,15 @@ void forEachBand(const cv::Mat& normalised, const std::vector<cv::Mat>& contexts
     const int y1 = std::min(normalised.rows, y0 + bandRows);
     const int top = std::max(0, y0 - halo), bottom = std::min(normalised.rows, y1 + halo);
     // A copy, so filters see reflected borders at the halo's edge, far from the band itself.
-    const cv::Mat withHalo = normalised.rowRange(top, bottom).clone();
-    auto planes = bankFeatures(withHalo, spec, cnn);
+    cv::Mat withHalo = PlanePool::take(pool, cv::Size(normalised.cols, bottom - top), normalised.type());
+    normalised.rowRange(top, bottom).copyTo(withHalo);
+    auto planes = bankFeatures(withHalo, spec, cnn, pool);
     std::vector<cv::Mat> bandContexts;
-    for (const auto& context : contexts) bandContexts.push_back(context.rowRange(top, bottom).clone());
-    appendContextFeatures(planes, bandContexts, spec);
+    for (const auto& context : contexts) {
+      bandContexts.push_back(PlanePool::take(pool, cv::Size(context.cols, bottom - top), context.type()));
+      context.rowRange(top, bottom).copyTo(bandContexts.back());
+    }
+    appendContextFeatures(planes, bandContexts, spec, pool);
     if (top != y0 || bottom != y1)
       for (auto& plane : planes) plane = plane.rowRange(y0 - top, y1 - top);
     visit(cv::Range(y0, y1), planes);
@@ -575,8 +609,9 @@ namespace {
 // of the grid from `gridTop` on, sampled at every step-th pixel of the slice (grid (i, j) is slice
 // pixel (step i, step j)); past the last grid point the last one holds. A pixel's value depends
 // only on the grid values, not on the band it is computed in.
-cv::Mat interpolateGrid(const cv::Mat& grid, int gridTop, int gridRowsTotal, cv::Range rows, int cols, int step) {
-  cv::Mat out(rows.size(), cols, CV_32F);
+cv::Mat interpolateGrid(const cv::Mat& grid, int gridTop, int gridRowsTotal, cv::Range rows, int cols, int step,
+                        PlanePool* pool) {
+  cv::Mat out = PlanePool::take(pool, cv::Size(cols, rows.size()));
   const int gridCols = grid.cols;
   std::vector<float> between(gridCols);  // the grid row interpolated to the pixel's row
   for (int y = rows.start; y < rows.end; ++y) {
@@ -598,7 +633,7 @@ cv::Mat interpolateGrid(const cv::Mat& grid, int gridTop, int gridRowsTotal, cv:
 }  // namespace
 
 void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& probabilities,
-                               cv::Range rows, const FeatureSpec& spec, int sliceCols) {
+                               cv::Range rows, const FeatureSpec& spec, int sliceCols, PlanePool* pool) {
   if (spec.autoContextScales.empty()) return;
   const int step = spec.autoContextStep;
   const int rowsTotal = probabilities.empty() ? 0 : probabilities[0].rows;  // grid rows
@@ -618,10 +653,11 @@ void appendAutoContextFeatures(std::vector<cv::Mat>& planes, const std::vector<c
     }
     // A copy with halo, so the blur reflects at the halo's edge, far from the band, as the bank's
     // filters do: with the halo at least the kernel's radius, band features equal whole-slice ones.
-    const cv::Mat withHalo = p.rowRange(top, bottom).clone();
-    const cv::Mat smoothed = k == 0 ? withHalo : gaussian(withHalo, spec.autoContextScales[k - 1] / step);
+    cv::Mat withHalo = PlanePool::take(pool, cv::Size(p.cols, bottom - top), p.type());
+    p.rowRange(top, bottom).copyTo(withHalo);
+    const cv::Mat smoothed = k == 0 ? withHalo : gaussian(withHalo, spec.autoContextScales[k - 1] / step, pool);
     planes[first + task] = step == 1 ? smoothed.rowRange(rows.start - top, rows.end - top)
-                                     : interpolateGrid(smoothed, top, rowsTotal, rows, sliceCols, step);
+                                     : interpolateGrid(smoothed, top, rowsTotal, rows, sliceCols, step, pool);
   });
 }
 

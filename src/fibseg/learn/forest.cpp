@@ -1,6 +1,9 @@
 #include "fibseg/learn/forest.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -47,7 +50,145 @@ void requireWellFormedTree(const nlohmann::json& tree, std::size_t t) {
   }
 }
 
+constexpr int kMaxClasses = 16;
+
+bool hasAvx512() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FIBSEG_FOREST_AVX512 1
+// The vectorised walk (see forest.hpp) for 16 pixels at a time; compiled for AVX-512 only here
+// and called only when the processor has it. `margins` (interleaved per pixel, as Forest::margins)
+// or `labels` (class of the largest margin, the first on ties) is filled.
+__attribute__((target("avx512f,avx512cd"))) void walkSixteenAtATime(
+    const float* const* planes, int count, const SplitTest* tests, const std::int32_t* testBegin,
+    const float* leaves, const float* twins, const std::int32_t* treeClass, int trees, int classes,
+    const std::int32_t* used, int usedCount, float* margins, std::uint8_t* labels) {
+  alignas(64) float lanes[kMaxClasses][16];
+  // Each feature plane is a stream of its own, more than the processor's prefetchers follow:
+  // ask for the cache lines 8 blocks ahead (a block of 16 floats is about one line), and for the
+  // first 8 blocks before starting.
+  for (int r = 0; r < std::min(count, 128); r += 16)
+    for (int f = 0; f < usedCount; ++f) _mm_prefetch(reinterpret_cast<const char*>(planes[used[f]] + r), _MM_HINT_T0);
+  for (int r = 0; r < count; r += 16) {
+    if (r + 128 < count)
+      for (int f = 0; f < usedCount; ++f) _mm_prefetch(reinterpret_cast<const char*>(planes[used[f]] + r + 128), _MM_HINT_T0);
+    const int n = std::min(16, count - r);
+    const __mmask16 valid = n == 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    __m512 sum[kMaxClasses];
+    for (int c = 0; c < classes; ++c) sum[c] = _mm512_setzero_ps();
+    for (int t = 0; t < trees; ++t) {
+      __m512i possible = _mm512_set1_epi32(-1);
+      for (int i = testBegin[t]; i < testBegin[t + 1]; ++i) {
+        const SplitTest& s = tests[i];
+        const __m512 x = _mm512_maskz_loadu_ps(valid, planes[s.feature] + r);
+        // The walk goes right when !(x < split): x >= split, or x is NaN (unordered).
+        const __mmask16 right = _mm512_cmp_ps_mask(x, _mm512_set1_ps(s.split), _CMP_NLT_UQ);
+        possible = _mm512_mask_and_epi32(possible, right, possible, _mm512_set1_epi32(static_cast<int>(s.keep)));
+      }
+      // The leftmost leaf still possible: the lowest set bit, 31 - its count of leading zeros.
+      const __m512i lowest = _mm512_and_si512(possible, _mm512_sub_epi32(_mm512_setzero_si512(), possible));
+      const __m512i leaf = _mm512_sub_epi32(_mm512_set1_epi32(31), _mm512_lzcnt_epi32(lowest));
+      const float* values = leaves + 32 * static_cast<std::size_t>(t);
+      sum[treeClass[t]] = _mm512_add_ps(
+          sum[treeClass[t]], _mm512_permutex2var_ps(_mm512_loadu_ps(values), leaf, _mm512_loadu_ps(values + 16)));
+      if (twins) {
+        const float* twin = twins + 32 * static_cast<std::size_t>(t);
+        sum[1] = _mm512_add_ps(sum[1],
+                               _mm512_permutex2var_ps(_mm512_loadu_ps(twin), leaf, _mm512_loadu_ps(twin + 16)));
+      }
+    }
+    if (labels) {
+      __m512 best = sum[0];
+      __m512i which = _mm512_setzero_si512();
+      for (int c = 1; c < classes; ++c) {
+        const __mmask16 larger = _mm512_cmp_ps_mask(best, sum[c], _CMP_LT_OQ);  // as std::max_element
+        best = _mm512_mask_mov_ps(best, larger, sum[c]);
+        which = _mm512_mask_mov_epi32(which, larger, _mm512_set1_epi32(c));
+      }
+      _mm512_mask_cvtepi32_storeu_epi8(labels + r, valid, which);
+    } else {
+      for (int c = 0; c < classes; ++c) _mm512_store_ps(lanes[c], sum[c]);
+      for (int i = 0; i < n; ++i)
+        for (int c = 0; c < classes; ++c) margins[static_cast<std::size_t>(r + i) * classes + c] = lanes[c][i];
+    }
+  }
+}
+#endif
+
 }  // namespace
+
+void Forest::buildLeafSets() {
+  tests_.clear();
+  testBegin_.assign(1, 0);
+  leaves32_.clear();
+  twins32_.clear();
+  vectorisable_ = classes_ <= kMaxClasses;
+  for (std::size_t t = 0; t < root_.size() && vectorisable_; ++t) {
+    // Leaves numbered left to right; each split keeps the leaves outside its left subtree.
+    std::vector<float> leaf, twin;
+    std::function<void(int)> visit = [&](int n) {
+      const Node& node = nodes_[n];
+      if (node.left == n) {
+        leaf.push_back(leafValue_[n]);
+        if (!twinLeaf_.empty()) twin.push_back(twinLeaf_[n]);
+        return;
+      }
+      const int first = static_cast<int>(leaf.size());
+      visit(node.left);
+      const int past = static_cast<int>(leaf.size());
+      visit(node.left + 1);
+      if (past > 32) return;
+      std::uint32_t leftSubtree = 0;
+      for (int i = first; i < past; ++i) leftSubtree |= 1u << i;
+      tests_.push_back({node.feature, node.split, ~leftSubtree});
+    };
+    visit(root_[t]);
+    if (leaf.size() > 32) {
+      vectorisable_ = false;
+      break;
+    }
+    leaf.resize(32, 0.0f);
+    leaves32_.insert(leaves32_.end(), leaf.begin(), leaf.end());
+    if (!twinLeaf_.empty()) {
+      twin.resize(32, 0.0f);
+      twins32_.insert(twins32_.end(), twin.begin(), twin.end());
+    }
+    testBegin_.push_back(static_cast<std::int32_t>(tests_.size()));
+  }
+  if (!vectorisable_) tests_.clear(), testBegin_.clear(), leaves32_.clear(), twins32_.clear();
+  usedFeatures_.clear();
+  for (const SplitTest& t : tests_) usedFeatures_.push_back(t.feature);
+  std::sort(usedFeatures_.begin(), usedFeatures_.end());
+  usedFeatures_.erase(std::unique(usedFeatures_.begin(), usedFeatures_.end()), usedFeatures_.end());
+  setVectorised(true);
+}
+
+void Forest::setVectorised(bool on) {
+#ifdef FIBSEG_FOREST_AVX512
+  vectorised_ = on && vectorisable_ && hasAvx512();
+#else
+  (void)on;
+  vectorised_ = false;
+#endif
+}
+
+void Forest::vectorWalk(const float* const* planes, int count, float* margins, std::uint8_t* labels) const {
+#ifdef FIBSEG_FOREST_AVX512
+  walkSixteenAtATime(planes, count, tests_.data(), testBegin_.data(), leaves32_.data(),
+                     twins32_.empty() ? nullptr : twins32_.data(), class_.data(), static_cast<int>(root_.size()),
+                     classes_, usedFeatures_.data(), static_cast<int>(usedFeatures_.size()), margins, labels);
+#else
+  (void)planes, (void)count, (void)margins, (void)labels;
+  throw Error("forest: no vectorised walk in this build (internal)");
+#endif
+}
 
 Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
   Forest f;
@@ -142,6 +283,7 @@ Forest Forest::fromXGBoostJson(const nlohmann::json& model) {
             f.laterMin_[(t + 1) * f.classes_ + c] + (twin ? twinLeast : c == f.class_[t] ? least : 0.0f);
       }
     }
+    f.buildLeafSets();
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("XGBoost model: unexpected JSON layout (") + e.what() + "); expected XGBoost 1.x gbtree JSON");
   } catch (const std::logic_error& e) {  // std::stoi of a count that is not a number
@@ -199,6 +341,7 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
   // neighbouring pixels walk a tree together so their (independent) loads overlap. Leaves point
   // to themselves (split +inf), so each pixel takes the tree's depth in steps and no branch
   // depends on data: a mispredicted branch per comparison cost more than the comparison.
+  if (vectorised_) return vectorWalk(planes, count, out, nullptr);
   const Step* node = prepare(planes);
   const float* leaf = leafValue_.data();
   const float* twin = twinLeaf_.empty() ? nullptr : twinLeaf_.data();
@@ -235,10 +378,11 @@ void Forest::margins(const float* const* planes, int count, float* out) const {
 }
 
 void Forest::labels(const float* const* planes, int count, std::uint8_t* out) const {
+  if (vectorised_) return vectorWalk(planes, count, nullptr, out);
   const Step* node = prepare(planes);
   const float* leaf = leafValue_.data();
   const float* twin = twinLeaf_.empty() ? nullptr : twinLeaf_.data();
-  constexpr int kBlock = 64, kLanes = 8, kMaxClasses = 16;
+  constexpr int kBlock = 64, kLanes = 8;
   if (classes_ > kMaxClasses) throw Error("XGBoost model: too many classes");
   // Checked at round boundaries, every other round: often enough to drop pixels early, rarely
   // enough that the bookkeeping stays small next to the walks.

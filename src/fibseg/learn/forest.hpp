@@ -11,6 +11,13 @@
 
 namespace fibseg::learn::detail {
 
+/// One split of a tree for the vectorised path (Forest::vectorised).
+struct SplitTest {
+  std::int32_t feature;
+  float split;
+  std::uint32_t keep;  // the tree's leaves outside this split's left subtree (bit i: leaf i from the left)
+};
+
 class Forest {
  public:
   /// From XGBoost's JSON model (the object with "learner"); throws fibseg::Error if it is not a
@@ -30,6 +37,12 @@ class Forest {
   /// but a pixel leaves the walk as soon as the trees still to come cannot change its class
   /// (bounded by their largest and smallest leaves): confident pixels skip most late trees.
   void labels(const float* const* planes, int count, std::uint8_t* out) const;
+
+  /// Whether margins() and labels() take the vectorised path (below): every tree has at most 32
+  /// leaves and the processor has AVX-512 (F and CD). `setVectorised(false)` makes them walk the
+  /// trees as before (tests compare the two; the results are the same bit for bit).
+  bool vectorised() const { return vectorised_; }
+  void setVectorised(bool on);
 
  private:
   struct Node {
@@ -58,6 +71,23 @@ class Forest {
   };
   const Step* prepare(const float* const* planes) const;
   void mergeTwinTrees();
+
+  // The vectorised path (QuickScorer, Lucchese et al., SIGIR 2015): 16 neighbouring pixels at a
+  // time, every split of a tree is tested for all of them with one comparison; a split that sends
+  // a pixel right removes the leaves of its left subtree from the pixel's 32-bit set of leaves
+  // still possible (leaves numbered left to right), and the leftmost leaf left is the one the walk
+  // ends in. No data-dependent loads (the gathers a vectorised walk would need are slow), the same
+  // comparisons `x < split` and the same leaf values added per class in the same tree order as
+  // the walk: the same margins, bit for bit. Settled pixels are not dropped early (at 16 pixels a
+  // comparison that costs nothing extra); trees with more than 32 leaves take the walk.
+  std::vector<SplitTest> tests_;          // per tree, its splits in any order
+  std::vector<std::int32_t> testBegin_;  // per tree + 1: the first of its tests_
+  std::vector<float> leaves32_;          // per tree, 32 leaf values left to right (0 past its last)
+  std::vector<float> twins32_;           // the same for twinLeaf_ (two-class models), else empty
+  std::vector<std::int32_t> usedFeatures_;  // the features some split tests, each once
+  bool vectorisable_ = false, vectorised_ = false;
+  void buildLeafSets();
+  void vectorWalk(const float* const* planes, int count, float* margins, std::uint8_t* labels) const;
   int classes_ = 0, features_ = 0;
 };
 
