@@ -6,12 +6,13 @@
 //   blobs    a second family made here: 2, 4 or 5 phases of disks and bands with their own grey and
 //            texture on a textured background, 8- and 16-bit, with and without a per-image gain
 //   rare     blobs with one phase holding 1 % of the strokes
-// Usage: learn_defaults_check [--only lco|phantom|phantom-stack|blobs|rare] [--set learn.key=value]...
+// Usage: learn_defaults_check [--only lco|lco-stack|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...
 // Figures: bench/README.md, "Learn, defaults".
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "fibseg/align/align.hpp"
 #include "fibseg/config/param_set.hpp"
 #include "fibseg/learn/learn.hpp"
 #include "fibseg/phantom/phantom.hpp"
@@ -81,6 +83,7 @@ double mean(const std::vector<double>& v) {
 
 struct Image {
   cv::Mat grey, truth;
+  std::vector<cv::Mat> neighbours;  // z-1, z+1 in this image's frame, when not the images beside it
 };
 
 learn::TrainingContext contextOf(int phases) {
@@ -126,9 +129,46 @@ cv::Mat mapped(const cv::Mat& grey, const std::vector<double>& from, const std::
 std::vector<cv::Mat> neighboursOf(const std::vector<Image>& images, std::size_t i, bool stack) {
   std::vector<cv::Mat> out;
   if (!stack) return out;
+  if (!images[i].neighbours.empty()) return images[i].neighbours;
   if (i > 0) out.push_back(images[i - 1].grey);
   if (i + 1 < images.size()) out.push_back(images[i + 1].grey);
   return out;
+}
+
+// ORACLE=1: every auto candidate trained by hand on all the strokes and scored against the truth
+// of the other images, as predicted and with the boundaries refined (auto's 2 px, sigma 1): what
+// the cross-validation should have chosen. One line per candidate: mIoU, refined mIoU.
+void oracle(const std::vector<Image>& images, const std::vector<std::size_t>& trained,
+            const std::vector<learn::AnnotatedSlice>& examples, int phases, const learn::LearnParams& lp, bool stack) {
+  const auto presets = learn::autoPresets(lp, stack);
+  const std::vector<learn::BoundaryRefinement> refinements{{0, 1.0}, learn::kAutoRefinement, {3, 1.5}};
+  const char* only = std::getenv("ORACLE_ONLY");  // candidates whose name holds this (e.g. "per-slice")
+  for (const auto& p : presets) {
+    if (only && p.name.find(only) == std::string::npos) continue;
+    const auto model = learn::Classifier::train(examples, p.features, p.training, contextOf(phases));
+    std::vector<std::vector<cv::Mat>> labels(refinements.size());
+    const std::vector<learn::BoundaryRefinement> halfContrast{{1, 1.0, learn::RefineMethod::HalfContrast},
+                                                              {2, 1.0, learn::RefineMethod::HalfContrast},
+                                                              {3, 1.0, learn::RefineMethod::HalfContrast}};
+    std::vector<std::vector<cv::Mat>> halfLabels(halfContrast.size());
+    std::vector<cv::Mat> truths;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      if (std::find(trained.begin(), trained.end(), i) != trained.end()) continue;
+      const cv::Mat l = model.predict(images[i].grey, model.needsNeighbours() ? neighboursOf(images, i, true)
+                                                                              : std::vector<cv::Mat>{}).labels;
+      for (std::size_t r = 0; r < refinements.size(); ++r)
+        labels[r].push_back(learn::refineBoundaries(l, images[i].grey, refinements[r], phases));
+      for (std::size_t h = 0; h < halfContrast.size(); ++h)
+        halfLabels[h].push_back(learn::refineBoundaries(l, images[i].grey, halfContrast[h], phases));
+      truths.push_back(images[i].truth);
+    }
+    std::printf("  oracle %-52s", p.name.c_str());
+    for (std::size_t r = 0; r < refinements.size(); ++r) std::printf(" %.4f", mean(ious(labels[r], truths, phases)));
+    std::printf("  (as predicted / refined 2 px s1 / 3 px s1.5)");
+    for (const auto& h : halfLabels) std::printf(" %.4f", mean(ious(h, truths, phases)));
+    std::printf(" (half contrast 1 / 2 / 3 px)\n");
+    std::fflush(stdout);
+  }
 }
 
 std::vector<double> trainAndScore(const std::vector<Image>& images, const std::vector<std::size_t>& trained,
@@ -148,6 +188,7 @@ std::vector<double> trainAndScore(const std::vector<Image>& images, const std::v
   }
   const auto model = learn::trainModel(examples, lp, contextOf(phases));
   if (std::getenv("SHOW_PRESET")) std::printf("%s", model.presetChoiceText().c_str());
+  if (std::getenv("ORACLE")) oracle(images, trained, examples, phases, lp, stack);
   std::vector<cv::Mat> labels, truths;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (std::find(trained.begin(), trained.end(), i) != trained.end()) continue;
@@ -196,6 +237,96 @@ void lco(const learn::LearnParams& lp) {
   print("lco 2D (CAM = phase 1)", trainAndScore(images, {4, 17}, annotations, 2, lp));
 }
 
+// lco-fibsem as a stack: the 27 masked slices, each with its neighbours of the 30-slice series
+// registered with the registry defaults and moved into its raw frame (as the test's StackScoring
+// does), the test's strokes on slices 4 and 17; auto may add z context.
+void lcoStack(const learn::LearnParams& lp) {
+  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
+  if (!fs::exists(root / "masks")) {
+    std::printf("lco: no data at %s, skipped\n", root.c_str());
+    return;
+  }
+  std::vector<std::string> masked, all;
+  for (const auto& e : fs::directory_iterator(root / "masks")) masked.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(root / "bse")) all.push_back(e.path().filename().string());
+  std::sort(masked.begin(), masked.end());
+  std::sort(all.begin(), all.end());
+  std::vector<cv::Mat> raw;
+  for (const auto& n : all) raw.push_back(cv::imread((root / "bse" / n).string(), cv::IMREAD_GRAYSCALE));
+  const auto shifts =
+      align::shiftsOf(align::registerSlices(raw, config::alignParamsFrom(config::ParamSet::defaults()).registration));
+  auto intoFrameOf = [&](std::size_t from, std::size_t to) {
+    const cv::Rect frame(0, 0, raw[to].cols, raw[to].rows);
+    cv::Mat moved = align::applyShift(raw[from], shifts[from] - shifts[to], frame);
+    const cv::Mat reached =
+        align::applyShift(cv::Mat(raw[from].size(), CV_8U, cv::Scalar(255)), shifts[from] - shifts[to], frame);
+    raw[to].copyTo(moved, reached < 255);
+    return moved;
+  };
+  std::vector<Image> images;
+  for (const auto& n : masked) {
+    const std::size_t z = std::find(all.begin(), all.end(), n) - all.begin();
+    Image im{raw[z], (cv::imread((root / "masks" / n).string(), cv::IMREAD_GRAYSCALE) == 1) / 255, {}};
+    for (std::size_t m : {z - 1, z + 1}) im.neighbours.push_back(m < raw.size() ? intoFrameOf(m, z) : cv::Mat());
+    images.push_back(im);
+  }
+  std::vector<cv::Mat> annotations;
+  for (std::size_t i : {4u, 17u}) annotations.push_back(strokes(images[i].truth, 2, 0.015, {0.5, 0.5}, 4, 11 + i));
+  print("lco stack (CAM = phase 1)", trainAndScore(images, {4, 17}, annotations, 2, lp, true));
+}
+
+// A second stack family with real 3D geometry: TauFactor's segmented electrode (256^3, 3
+// phases, isotropic voxels as in FIB-SEM), rendered as BSE-like slices: a grey per phase (not in
+// label order), blur 1.2 px, shot noise, vertical curtaining stripes that change slowly with z,
+// a brightness drift over the stack plus per-slice gain jitter (as an equalised-but-imperfect
+// stack), 8- or 16-bit. 14 slices from z = 100, strokes `inset` px inside the phases on slices 3
+// and 10 (with their neighbours), scored on the other 12. (Inset 2 px leaves the binder, 1-2 px
+// wide, almost no strokes.)
+void electrodeStack(const learn::LearnParams& lp, int bitDepth, int inset, unsigned seed) {
+  const fs::path file = fs::path(FIBSEG_REAL_DATA_ROOT) / "taufactor-electrode" / "electrode.tiff";
+  std::vector<cv::Mat> volume;
+  if (!fs::exists(file) || !cv::imreadmulti(file.string(), volume, cv::IMREAD_UNCHANGED)) {
+    std::printf("electrode: no data at %s, skipped\n", file.c_str());
+    return;
+  }
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> gauss(0, 1);
+  const int first = 100 + static_cast<int>(seed % 7) * 10, count = 14;
+  const double greyOf[3] = {45, 165, 110};  // label 0 pore (dark), 85 active (bright), 170 binder (mid)
+  const cv::Size size = volume[0].size();
+  cv::Mat curtain(1, size.width, CV_32F), curtainStep(1, size.width, CV_32F);
+  cv::randn(curtain, 0, 6);
+  std::vector<Image> images;
+  for (int z = first; z < first + count; ++z) {
+    cv::Mat truth(size, CV_8U), image(size, CV_32F);
+    for (int y = 0; y < size.height; ++y)
+      for (int x = 0; x < size.width; ++x) {
+        const int phase = volume[z].at<std::uint8_t>(y, x) / 85;
+        truth.at<std::uint8_t>(y, x) = static_cast<std::uint8_t>(phase);
+        image.at<float>(y, x) = static_cast<float>(greyOf[phase]);
+      }
+    cv::randn(curtainStep, 0, 1.5);
+    curtain += curtainStep;
+    cv::GaussianBlur(image, image, {0, 0}, 1.2);
+    for (int y = 0; y < size.height; ++y) image.row(y) += curtain;
+    cv::Mat shot(size, CV_32F);
+    cv::randn(shot, 0, 10);
+    image += shot;
+    const double gain = (1 - 0.08 * (z - first) / count) * (1 + 0.03 * gauss(rng));
+    image = image * gain + 3 * gauss(rng);
+    cv::Mat grey;
+    if (bitDepth == 8) image.convertTo(grey, CV_8U);
+    else image.convertTo(grey, CV_16U, 40.0, 2000.0);
+    images.push_back({grey, truth, {}});
+  }
+  std::vector<cv::Mat> annotations;
+  for (int z : {3, 10})
+    annotations.push_back(strokes(images[z].truth, 3, 0.01, {1 / 3., 1 / 3., 1 / 3.}, inset, 400 + z + seed, 10));
+  char name[96];
+  std::snprintf(name, sizeof name, "electrode stack %d-bit, strokes %d px in, seed %u", bitDepth, inset, seed);
+  print(name, trainAndScore(images, {3, 10}, annotations, 3, lp, true));
+}
+
 // The phantom as a stack: strokes on slices 1 and 4 (their neighbours given, as `fibseg train
 // --stack` gives them, so auto may choose z context), painted up to the phase edges or `inset`
 // px clear of them (as the lco-fibsem strokes are); the other 4 slices predicted with theirs.
@@ -238,7 +369,10 @@ void phantomSet(const learn::LearnParams& lp, bool equalised) {
 // others are disks of their own radius range and bands, each with its own mean grey and texture
 // (noise, stripes or speckle); two of them may share a mean grey and differ only in texture.
 // `gain`: the images' gains spread by this much around 1 (per image), as an uncorrected detector.
-std::vector<Image> blobImages(int phases, int bitDepth, double gain, unsigned seed, int count = 6) {
+// `proportions`: each image's count of bodies of each phase is scaled by 4^u, u uniform in -1..1
+// (phase fractions that differ from image to image, as the CT set of issue 25 has).
+std::vector<Image> blobImages(int phases, int bitDepth, double gain, unsigned seed, int count = 6,
+                              bool proportions = false) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
   const cv::Size size(320, 256);
@@ -251,7 +385,8 @@ std::vector<Image> blobImages(int phases, int bitDepth, double gain, unsigned se
     cv::Mat truth(size, CV_8U, cv::Scalar(0));
     for (int p = 1; p < phases; ++p) {
       const double rMin = 3 + 3 * p, rMax = 8 + 6 * p;
-      const int n = static_cast<int>(1600.0 / (rMax * rMax) * 8);
+      const double scale = proportions ? std::pow(4.0, 2 * u(rng) - 1) : 1.0;
+      const int n = static_cast<int>(1600.0 / (rMax * rMax) * 8 * scale);
       for (int k = 0; k < n; ++k) {
         const cv::Point c(int(u(rng) * size.width), int(u(rng) * size.height));
         if (p == phases - 1 && phases >= 3 && k % 4 == 0)  // some elongated bodies
@@ -302,6 +437,22 @@ void blobs(const learn::LearnParams& lp) {
       }
 }
 
+// Blobs whose phase fractions differ from image to image (each phase's body count x 4^(-1..1)),
+// same grey per phase in every image: a per-slice grey mapping follows the proportions here.
+void proportionsSet(const learn::LearnParams& lp) {
+  for (int phases : {3, 4})
+    for (int depth : {8, 16}) {
+      const auto images = blobImages(phases, depth, 0.0, 5000 + phases * 10 + depth, 6, true);
+      std::vector<cv::Mat> annotations;
+      for (std::size_t i : {0u, 3u})
+        annotations.push_back(strokes(images[i].truth, phases, 0.01, std::vector<double>(phases, 1.0 / phases), 1,
+                                      600 + i));
+      char name[80];
+      std::snprintf(name, sizeof name, "blobs, proportions per image, %d phases %d-bit", phases, depth);
+      print(name, trainAndScore(images, {0, 3}, annotations, phases, lp));
+    }
+}
+
 void rare(const learn::LearnParams& lp) {
   for (int phases : {3, 4}) {
     const auto images = blobImages(phases, 8, 0.0, 3000 + phases);
@@ -331,15 +482,21 @@ int main(int argc, char** argv) {
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::cerr << "usage: learn_defaults_check [--only lco|phantom|phantom-stack|blobs|rare] [--set learn.key=value]...\n";
+      std::cerr << "usage: learn_defaults_check [--only lco|lco-stack|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...\n";
       return 2;
     }
   }
   const auto lp = config::learnParamsFrom(params);
   if (only.empty() || only == "lco") lco(lp);
   if (only.empty() || only == "phantom") phantomSet(lp, false), phantomSet(lp, true);
+  if (only.empty() || only == "lco-stack") lcoStack(lp);
+  if (only.empty() || only == "electrode")
+    for (unsigned seed : {1u, 2u})
+      for (int depth : {8, 16})
+        for (int inset : {0, 1}) electrodeStack(lp, depth, inset, seed);
   if (only.empty() || only == "phantom-stack") phantomStackSet(lp, 0), phantomStackSet(lp, 2);
   if (only.empty() || only == "blobs") blobs(lp);
+  if (only.empty() || only == "proportions") proportionsSet(lp);
   if (only.empty() || only == "rare") rare(lp);
   return 0;
 }

@@ -240,7 +240,7 @@ TEST(Preset, ChosenRefinementTravelsWithTheModel) {
   EXPECT_NE(text.find("boundaries refined (2 px, sigma 1)"), std::string::npos) << text;  // scored, in the table
   learn::PresetChoice choice;
   choice.chosen = "bank, per-slice grey + boundaries refined (2 px, sigma 1)";
-  choice.refine = {2, 1.0};
+  choice.refine = {2, 1.0, learn::RefineMethod::HalfContrast};
   model.recordPresetChoice(choice);
   const fs::path dir = fs::temp_directory_path() / ("fibseg_refine_choice_" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -248,6 +248,7 @@ TEST(Preset, ChosenRefinementTravelsWithTheModel) {
   model.save(p.model);
   const auto loaded = learn::loadModelFor(p);
   EXPECT_EQ(loaded.chosenRefinement().bandPx, 2);
+  EXPECT_EQ(loaded.chosenRefinement().method, learn::RefineMethod::HalfContrast);  // kept in the file
   EXPECT_EQ(learn::refinementFor(p, loaded).bandPx, 2);
   auto set = p;
   set.refine = {4, 1.5};

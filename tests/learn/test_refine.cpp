@@ -1,4 +1,4 @@
-// Boundary refinement (learn.refine_band) on hand-built cases whose true edge is known.
+// Boundary refinement (learn.refine_band, refine_method) on hand-built cases whose true edge is known.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
@@ -67,4 +67,30 @@ TEST(RefineBoundaries, RefusesLabelsOfAnotherSize) {
   const cv::Mat grey = stepImage(40);
   EXPECT_THAT([&] { learn::refineBoundaries(cv::Mat(10, 10, CV_8U, cv::Scalar(0)), grey, {3, 1.0}, 2); },
               testing::ThrowsMessage<Error>(HasSubstr("labels must be an 8-bit image of the slice's size")));
+}
+
+// Half contrast: a step edge blurred (Gaussian, sigma 2 px) and noisy. The true edge lies where
+// the grey is halfway between the two sides; a classifier boundary 2 px into either side returns
+// there, column by column, and a boundary beyond the band moves by at most the band.
+TEST(RefineBoundaries, HalfContrastPutsABlurredEdgeWhereTheGreyIsHalfway) {
+  cv::Mat grey;
+  stepImage(40).convertTo(grey, CV_32F);
+  cv::GaussianBlur(grey, grey, {0, 0}, 2.0);
+  cv::Mat noise(grey.size(), CV_32F);
+  cv::theRNG().state = 7;
+  cv::randn(noise, 0, 4);
+  grey += noise;
+  grey.convertTo(grey, CV_8U);
+  const learn::BoundaryRefinement half{3, 1.0, learn::RefineMethod::HalfContrast};
+  const cv::Mat truth = labelsSplitAt(40, grey.size());
+  for (int off : {37, 38, 42, 43}) {
+    const cv::Mat refined = learn::refineBoundaries(labelsSplitAt(off, grey.size()), grey, half, 2);
+    EXPECT_LE(cv::countNonZero(refined != truth), grey.rows / 10) << "boundary at column " << off;
+  }
+  const cv::Mat far = learn::refineBoundaries(labelsSplitAt(47, grey.size()), grey, {2, 1.0, learn::RefineMethod::HalfContrast}, 2);
+  for (int y = 0; y < far.rows; ++y) EXPECT_GE(cv::countNonZero(far.row(y) == 0), 45);
+  EXPECT_EQ(learn::refineMethodFrom(learn::refineMethodName(learn::RefineMethod::HalfContrast), "test"),
+            learn::RefineMethod::HalfContrast);
+  EXPECT_THAT([] { learn::refineMethodFrom("snap", "learn.refine_method"); },
+              testing::ThrowsMessage<Error>(HasSubstr("learn.refine_method: refine method \"snap\"; expected watershed or half_contrast")));
 }

@@ -161,6 +161,17 @@ std::vector<ParamSpec> learnParameterSpecs() {
                    .unit = "px", .min = 0.0, .max = 16.0,
                    .description = "Gaussian smoothing (sigma) of the slice before its gradient is taken for "
                                   "learn.refine_band: noise makes false edges at 0."});
+  specs.push_back({.section = s, .key = "refine_method", .type = ParamType::Choice, .defaultValue = "watershed",
+                   .choices = {"watershed", "half_contrast"},
+                   .description = "How learn.refine_band moves a boundary. watershed: onto the strongest grey "
+                                  "edge within the band (no region the classifier found is deleted). "
+                                  "half_contrast: each pixel within the band takes the neighbouring phase whose "
+                                  "local mean grey is nearest its own, so a blurred edge lands halfway between "
+                                  "the two sides' greys, where the edge is; a region thinner than the band may "
+                                  "vanish. On the 4- and 5-phase blob sets it gains 0.02-0.03 mIoU where watershed "
+                                  "loses; on lco-fibsem 0.015-0.034 (1-3 px); on the phantom, whose strokes reach "
+                                  "the edges, it loses 0.01-0.06. learn.preset = auto scores it only when set "
+                                  "here with refine_band > 0 (bench/README.md, Learn, defaults)."});
   return specs;
 }
 
@@ -188,6 +199,7 @@ learn::LearnParams learnParamsFrom(const ParamSet& params) {
   p.denoiseInput = params.boolean("learn.denoise_input");
   p.refine.bandPx = static_cast<int>(params.integer("learn.refine_band"));
   p.refine.sigma = params.real("learn.refine_sigma");
+  p.refine.method = learn::refineMethodFrom(params.text("learn.refine_method"), "learn.refine_method");
   p.preset = params.text("learn.preset");
   p.folds = static_cast<int>(params.integer("learn.cv_folds"));
   return p;

@@ -583,6 +583,9 @@ BoundaryRefinement Classifier::chosenRefinement() const {
   BoundaryRefinement r{0, 1.0};
   if (p.contains("refine_band") && p["refine_band"].is_number_integer()) r.bandPx = p["refine_band"].get<int>();
   if (p.contains("refine_sigma") && p["refine_sigma"].is_number()) r.sigma = p["refine_sigma"].get<double>();
+  // Models from before refine_method existed were refined by watershed.
+  if (p.contains("refine_method") && p["refine_method"].is_string())
+    r.method = refineMethodFrom(p["refine_method"].get<std::string>(), "model: training.preset.refine_method");
   if (r.bandPx < 0 || r.bandPx > 64 || !(r.sigma >= 0))
     throw Error("model: training.preset.refine_band / refine_sigma out of range; expected 0..64 px and sigma >= 0");
   return r;
@@ -599,7 +602,8 @@ void Classifier::recordPresetChoice(const PresetChoice& choice) {
   }
   impl_->trainingSummary["preset"] = {{"chosen", choice.chosen}, {"folds", choice.folds}, {"notes", choice.notes},
                                       {"table", table}, {"text", impl_->presetText},
-                                      {"refine_band", choice.refine.bandPx}, {"refine_sigma", choice.refine.sigma}};
+                                      {"refine_band", choice.refine.bandPx}, {"refine_sigma", choice.refine.sigma},
+                                      {"refine_method", refineMethodName(choice.refine.method)}};
 }
 
 const std::string& Classifier::presetChoiceText() const { return impl_->presetText; }

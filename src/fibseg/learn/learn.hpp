@@ -162,11 +162,21 @@ struct TrainingContext {
 
 struct PresetChoice;
 
-/// learn.refine_band and learn.refine_sigma (see refineBoundaries).
+/// How refineBoundaries moves a boundary (learn.refine_method).
+enum class RefineMethod {
+  Watershed,     // onto the strongest grey edge (gradient crest) within the band
+  HalfContrast,  // to where the grey is halfway between the two sides' local mean greys
+};
+/// learn.refine_band, learn.refine_sigma and learn.refine_method (see refineBoundaries).
 struct BoundaryRefinement {
   int bandPx = 0;      // 0 = labels as classified
   double sigma = 1.0;  // px
+  RefineMethod method = RefineMethod::Watershed;
 };
+/// "watershed" / "half_contrast" (the parameter's and the model file's spelling) and back; the
+/// parse throws naming `where` for any other text.
+const char* refineMethodName(RefineMethod method);
+RefineMethod refineMethodFrom(const std::string& text, const std::string& where);
 
 class Classifier {
  public:
@@ -227,11 +237,16 @@ class Classifier {
   std::shared_ptr<Impl> impl_;
 };
 
-/// Moves the phase boundaries of `labels` (phase indices, CV_8U) onto the strongest grey edge
-/// of `slice` within refinement.bandPx px of them: the pixels farther than that from another
-/// phase keep their phase and seed a watershed of the slice's gradient magnitude after a Gaussian
-/// of refinement.sigma px, which floods the band between them. A region no wider than the band
-/// keeps a seed (its pixels beyond half its inner width), so no region found is deleted.
+/// Moves the phase boundaries of `labels` (phase indices, CV_8U) within refinement.bandPx px of
+/// them. Watershed: onto the strongest grey edge of `slice`: the pixels farther than the band
+/// from another phase keep their phase and seed a watershed of the slice's gradient magnitude
+/// after a Gaussian of refinement.sigma px, which floods the band between them. A region no wider
+/// than the band keeps a seed (its pixels beyond half its inner width), so no region found is
+/// deleted. HalfContrast: each pixel within the band of another phase takes, of the phases
+/// present within band + 1 px, the one whose local mean grey (over a box of 6 x band + 1 px, of
+/// its pixels farther than the band from another phase) is nearest the pixel's grey (smoothed
+/// at sigma): a blurred step edge's boundary lands at half contrast, where the step is. A region
+/// thinner than the band whose grey is nearer its neighbour's may vanish.
 /// `phases`: the number of phases.
 cv::Mat refineBoundaries(const cv::Mat& labels, const cv::Mat& slice, const BoundaryRefinement& refinement, int phases);
 
@@ -319,10 +334,11 @@ struct Preset {
 /// (training); with `neighboursGiven` and learn.z_context = none, each also with z context
 /// (above_below); each of those with and without auto-context (params' scales, or 1, 2, 4, 8 px).
 std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven = false);
-/// The boundary refinement auto tries on its best candidate's labels: learn.refine_band and
-/// learn.refine_sigma when the band is set, else kAutoRefinement.
+/// The boundary refinements auto scores on its best candidate's labels (the best one that wins by
+/// the margin is chosen): learn.refine_band, refine_sigma and refine_method when the band is set,
+/// else kAutoRefinement (watershed, 2 px, sigma 1).
 inline constexpr BoundaryRefinement kAutoRefinement{2, 1.0};
-BoundaryRefinement autoRefinementCandidate(const LearnParams& params);
+std::vector<BoundaryRefinement> autoRefinementCandidates(const LearnParams& params);
 /// What to apply to a model's labels: learn.refine_band when set (> 0), else what
 /// learn.preset = auto chose for the model (none for a manual model).
 BoundaryRefinement refinementFor(const LearnParams& params, const Classifier& model);
@@ -341,7 +357,7 @@ PresetScore crossValidate(const std::vector<AnnotatedSlice>& examples, const Pre
 /// and records the table in the model (recordPresetChoice). The bank of each annotated slice is
 /// computed once per grey normalisation and shared by every candidate and fold; the one-stage
 /// candidates are scored first, auto-context is tried on the better half of them (successive
-/// halving), and boundary refinement (autoRefinementCandidate) on the best one's held-out labels.
+/// halving), and boundary refinements (autoRefinementCandidates) on the best one's held-out labels.
 /// With strokes on one slice and too few strokes to make folds, auto trains the first candidate
 /// and says so in the record.
 Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnParams& params,

@@ -6,6 +6,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <queue>
 #include <tuple>
 
@@ -86,7 +88,59 @@ void flood(cv::Mat& markers, const cv::Mat& relief) {
   }
 }
 
+// HalfContrast (see refineBoundaries): per phase, the local mean grey of its deep pixels (farther
+// than the band from another phase) by normalised convolution, and where it is present.
+cv::Mat halfContrast(const cv::Mat& labels, const cv::Mat& slice, int band, double sigma, int phases) {
+  cv::Mat grey;
+  slice.convertTo(grey, CV_32F);
+  if (sigma > 0) cv::GaussianBlur(grey, grey, {0, 0}, sigma);
+  // The local means: a box of 6 x band + 1 px (running sums: its cost does not grow with the band).
+  const cv::Size window(6 * band + 1, 6 * band + 1);
+  const cv::Mat reach = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * band + 3, 2 * band + 3});
+  std::vector<cv::Mat> mean(phases), weight(phases), near(phases);
+  cv::Mat inBand = cv::Mat::zeros(labels.size(), CV_8U);
+  for (int p = 0; p < phases; ++p) {
+    const cv::Mat region = labels == p;
+    if (cv::countNonZero(region) == 0) continue;
+    cv::Mat distance, deep, sum;
+    cv::distanceTransform(region, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+    cv::threshold(distance, deep, band, 1.0, cv::THRESH_BINARY);  // CV_32F 0/1
+    cv::boxFilter(deep, weight[p], CV_32F, window);
+    cv::boxFilter(grey.mul(deep), sum, CV_32F, window);
+    mean[p] = sum / cv::max(weight[p], 1e-6);
+    cv::dilate(region, near[p], reach);
+    inBand |= region & (distance <= band);
+  }
+  cv::Mat out = labels.clone();
+  for (int y = 0; y < labels.rows; ++y) {
+    const auto* b = inBand.ptr<std::uint8_t>(y);
+    const float* g = grey.ptr<float>(y);
+    auto* o = out.ptr<std::uint8_t>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (!b[x]) continue;
+      float best = std::numeric_limits<float>::max();
+      for (int p = 0; p < phases; ++p) {
+        // A phase counts where it is present nearby and its mean rests on some deep pixels.
+        if (near[p].empty() || !near[p].ptr<std::uint8_t>(y)[x] || weight[p].ptr<float>(y)[x] < 0.02f) continue;
+        const float d = std::abs(g[x] - mean[p].ptr<float>(y)[x]);
+        if (d < best) best = d, o[x] = static_cast<std::uint8_t>(p);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+const char* refineMethodName(RefineMethod method) {
+  return method == RefineMethod::HalfContrast ? "half_contrast" : "watershed";
+}
+
+RefineMethod refineMethodFrom(const std::string& text, const std::string& where) {
+  if (text == "watershed") return RefineMethod::Watershed;
+  if (text == "half_contrast") return RefineMethod::HalfContrast;
+  throw Error(where + ": refine method \"" + text + "\"; expected watershed or half_contrast");
+}
 
 cv::Mat refineBoundaries(const cv::Mat& labels, const cv::Mat& slice, const BoundaryRefinement& refinement, int phases) {
   const int bandPx = refinement.bandPx;
@@ -95,6 +149,7 @@ cv::Mat refineBoundaries(const cv::Mat& labels, const cv::Mat& slice, const Boun
     throw Error("boundary refinement: labels must be an 8-bit image of the slice's size");
   if (bandPx < 0 || sigma < 0) throw Error("boundary refinement: learn.refine_band and learn.refine_sigma must be >= 0");
   if (bandPx == 0) return labels.clone();
+  if (refinement.method == RefineMethod::HalfContrast) return halfContrast(labels, slice, bandPx, sigma, phases);
   cv::Mat markers = seedsOf(labels, bandPx, phases);
   flood(markers, edgeRelief(slice, sigma));
   cv::Mat out;
