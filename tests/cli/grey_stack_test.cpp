@@ -147,7 +147,9 @@ TEST(GreyStack, FromSegmentKeepsTheEarlierStagesOutputs) {
     EXPECT_THAT(again.output, HasSubstr("reusing the aligned, corrected stack"));
     for (std::size_t i = 0; i < earlier.size(); ++i)
       EXPECT_EQ(bytesOf(out / earlier[i]), bytes[i]) << earlier[i];
-    if (format == "tiff") EXPECT_EQ(bytesOf(out / "labels.tif"), labels);
+    if (format == "tiff") {
+      EXPECT_EQ(bytesOf(out / "labels.tif"), labels);
+    }
     const auto run = fibseg::test::readJson(out / "run.json");
     EXPECT_TRUE(run["not_carried_over"].empty()) << run.dump();
     std::set<std::string> listed;
