@@ -350,6 +350,16 @@ void BM_RefineBoundaries(benchmark::State& state) {
 }
 BENCHMARK(BM_RefineBoundaries)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// learn.refine_method = half_contrast at 1 px (what auto scores beside the watershed) on the same labels.
+void BM_RefineHalfContrast(benchmark::State& state) {
+  const auto& f = Fixture::get();
+  const cv::Mat labels = f.sparse.predict(f.slice).labels;
+  const double cpu = processCpuSeconds();
+  for (auto _ : state) benchmark::DoNotOptimize(learn::refineBoundaries(labels, f.slice, learn::kAutoHalfContrast, 3));
+  setRate(state, f.slice, processCpuSeconds() - cpu);
+}
+BENCHMARK(BM_RefineHalfContrast)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Issue 25: `learn.preset = auto` training on strokes on 2 slices of 2048 x 1536 (phantom, 1.5 %
 // painted), 2 leave-one-slice-out folds, then the chosen candidate on all strokes. /0: images
 // (`fibseg train --image`): 4 candidates (grey per slice or from training, auto-context on the

@@ -92,8 +92,9 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "of a stack (`fibseg train --stack`), each with and without auto-context "
                                   "(learn.auto_context_scales, or 1, 2, 4, 8 px; tried on the better half of the "
                                   "others), on the bank of learn.scales, gabor_*, rank_features; then the best "
-                                  "one's boundaries refined (learn.refine_band/sigma when set, else 2 px, sigma "
-                                  "1). A dearer choice must win by 0.002. The table and the choice are printed "
+                                  "one's boundaries refined (learn.refine_band/sigma/method when set, else "
+                                  "watershed at 2 px, sigma 1, and half contrast at 1 px). A dearer choice must "
+                                  "win by 0.002. The table and the choice are printed "
                                   "and kept in the model; `fibseg run` then takes the model's features and "
                                   "refinement. manual: exactly the learn.* values given."});
   specs.push_back({.section = s, .key = "stacking_folds", .type = ParamType::Integer, .defaultValue = "3",
@@ -169,9 +170,9 @@ std::vector<ParamSpec> learnParameterSpecs() {
                                   "local mean grey is nearest its own, so a blurred edge lands halfway between "
                                   "the two sides' greys, where the edge is; a region thinner than the band may "
                                   "vanish. On the 4- and 5-phase blob sets it gains 0.02-0.03 mIoU where watershed "
-                                  "loses; on lco-fibsem 0.015-0.034 (1-3 px); on the phantom, whose strokes reach "
-                                  "the edges, it loses 0.01-0.06. learn.preset = auto scores it only when set "
-                                  "here with refine_band > 0 (bench/README.md, Learn, defaults)."});
+                                  "loses; on the phantom, whose strokes reach the edges, 2-3 px thin its small pores "
+                                  "(-0.04..-0.13). With learn.preset = auto and refine_band = 0, training scores "
+                                  "it at 1 px beside the watershed at 2 px (bench/README.md, Learn, defaults)."});
   return specs;
 }
 

@@ -336,8 +336,9 @@ struct Preset {
 std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven = false);
 /// The boundary refinements auto scores on its best candidate's labels (the best one that wins by
 /// the margin is chosen): learn.refine_band, refine_sigma and refine_method when the band is set,
-/// else kAutoRefinement (watershed, 2 px, sigma 1).
+/// else kAutoRefinement (watershed, 2 px, sigma 1) and kAutoHalfContrast (half contrast, 1 px).
 inline constexpr BoundaryRefinement kAutoRefinement{2, 1.0};
+inline constexpr BoundaryRefinement kAutoHalfContrast{1, 1.0, RefineMethod::HalfContrast};
 std::vector<BoundaryRefinement> autoRefinementCandidates(const LearnParams& params);
 /// What to apply to a model's labels: learn.refine_band when set (> 0), else what
 /// learn.preset = auto chose for the model (none for a manual model).

@@ -78,11 +78,11 @@ std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven)
 }
 
 std::vector<BoundaryRefinement> autoRefinementCandidates(const LearnParams& params) {
-  // Half contrast is not among the defaults: on the phantom (strokes up to the edges) the held-out
-  // strokes rated it higher while the truth fell by 0.02 (it thins small pores the strokes do not
-  // sample); bench/README.md, Learn, defaults, section 9.
+  // Half contrast at 1 px only: wider bands lose on the phantom's small pores (0.04-0.13 at 2-3
+  // px) and the held-out strokes, painted inside the phases, cannot tell (bench/README.md, Learn,
+  // defaults, section 10).
   if (params.refine.bandPx > 0) return {params.refine};
-  return {kAutoRefinement};
+  return {kAutoRefinement, kAutoHalfContrast};
 }
 
 BoundaryRefinement refinementFor(const LearnParams& params, const Classifier& model) {
