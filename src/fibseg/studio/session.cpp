@@ -256,10 +256,9 @@ segment::TuneResult Session::tune(int z, const Overrides& overrides) {
   return segment::tuneGabor(s, segment::camMask(s, preview.camThreshold), strokes, segment::defaultGaborSweep(), method);
 }
 
-std::vector<cv::Mat> Session::neighboursOf(int z, const learn::FeatureSpec& features,
-                                           const intensity::DenoiseParams& denoise) {
+std::vector<cv::Mat> Session::neighboursOf(int z, bool wanted, const intensity::DenoiseParams& denoise) {
   std::vector<cv::Mat> neighbours;
-  if (features.zContext == "none") return neighbours;
+  if (!wanted) return neighbours;
   for (int n : {z - 1, z + 1}) {
     if (n < 0 || n >= slices_) neighbours.emplace_back();  // the stack's end: the other one stands in
     else neighbours.push_back(intensity::denoise(slice(n), denoise));
@@ -274,18 +273,20 @@ void Session::train(const Overrides& overrides) {
   const PhaseSet set = config::phasesFrom(params);
   const auto denoiseAll = config::denoiseParamsFrom(params);
   const auto denoise = learnParams.denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
+  // learn.preset = auto tries z context too, the strokes being on the stack's slices (as `fibseg train --stack`).
+  const bool withNeighbours = learnParams.features.zContext != "none" || learnParams.preset == "auto";
   std::vector<learn::AnnotatedSlice> examples;
   for (int z : annotatedSlices()) {
     const Annotation a = annotation(z);
     examples.push_back({intensity::denoise(slice(z), denoise),
                         learn::annotationFromImage(a.codes, annotationName(z), set), annotationName(z),
-                        neighboursOf(z, learnParams.features, denoise)});
+                        neighboursOf(z, withNeighbours, denoise)});
   }
   if (examples.empty()) throw Error("studio: no painted slice to train on; paint strokes of every phase and save");
   learn::resolveCnnModel(learnParams.features);
   const learn::TrainingContext context{set.names, set.values, set.coloursRgb, 0, intensity::describeDenoise(denoise)};
   auto model = std::make_shared<const learn::Classifier>(
-      learn::Classifier::train(examples, learnParams.features, learnParams.training, context));
+      learn::trainModel(examples, learnParams, context));  // learn.preset: auto cross-validates, manual as given
   std::lock_guard lock(mutex_);
   model_ = std::move(model);
   modelOverrides_ = overrides;
@@ -304,16 +305,17 @@ PredictionView Session::predict(int z, const Overrides& overrides) {
   }
   if (!model) throw Error("studio: no model yet; press Train first");
   // As the pipeline's classifier pass: the slice as trained (learn.denoise_input), then
-  // learn.refine_band's boundary refinement of the labels.
+  // the boundary refinement `fibseg run` applies (learn.refine_band, or what auto chose for the model).
   const auto params = parameters(overrides);
   const auto learnParams = config::learnParamsFrom(params);
   const auto denoiseAll = config::denoiseParamsFrom(params);
   const auto denoise = learnParams.denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
   const cv::Mat seen = intensity::denoise(slice(z), denoise);
-  auto prediction = model->predict(seen, neighboursOf(z, model->featureSpec(), denoise), true);
-  if (learnParams.refine.bandPx > 0)
+  auto prediction = model->predict(seen, neighboursOf(z, model->featureSpec().zContext != "none", denoise), true);
+  const learn::BoundaryRefinement refine = learn::refinementFor(learnParams, *model);
+  if (refine.bandPx > 0)
     prediction.labels =
-        learn::refineBoundaries(prediction.labels, seen, learnParams.refine, static_cast<int>(prediction.probabilities.size()));
+        learn::refineBoundaries(prediction.labels, seen, refine, static_cast<int>(prediction.probabilities.size()));
   PredictionView out;
   out.labels = prediction.labels;
   cv::Mat first(seen.size(), CV_32F, cv::Scalar(0)), second(seen.size(), CV_32F, cv::Scalar(0));

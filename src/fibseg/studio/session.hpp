@@ -110,7 +110,8 @@ class Session {
 
  private:
   cv::Mat cached(std::map<int, cv::Mat>& cache, int z, const std::function<cv::Mat()>& read);
-  std::vector<cv::Mat> neighboursOf(int z, const learn::FeatureSpec& features, const intensity::DenoiseParams& denoise);
+  /// Slice z's neighbours above and below, denoised, when `wanted` (z context); else none.
+  std::vector<cv::Mat> neighboursOf(int z, bool wanted, const intensity::DenoiseParams& denoise);
   void writeIndex();
 
   std::filesystem::path runFolder_, studioFolder_, parameterFile_;
