@@ -109,8 +109,8 @@ void addTrainCommand(CLI::App& app) {
       image = image.rowRange(0, content).clone();
       painted = painted.rowRange(0, content).clone();
       std::vector<cv::Mat> neighbours;
-      // learn.preset = auto tries z context too when the strokes are on a stack's slices.
-      if (learnParams.features.zContext != "none" || (learnParams.preset == "auto" && !stack.empty()))
+      // z context, or learn.preset = auto trying it: the strokes are on a stack's slices.
+      if (learn::trainingWantsNeighbours(learnParams) && !stack.empty())
         for (int z : {o->stackSlices[i] - 1, o->stackSlices[i] + 1}) {
           if (z < 0 || z >= static_cast<int>(stack.size())) {
             neighbours.emplace_back();  // the stack's end: the other neighbour stands in

@@ -334,6 +334,9 @@ struct Preset {
 /// (training); with `neighboursGiven` and learn.z_context = none, each also with z context
 /// (above_below); each of those with and without auto-context (params' scales, or 1, 2, 4, 8 px).
 std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven = false);
+/// Whether training wants each annotated slice's neighbours in its stack: for learn.z_context, or
+/// for learn.preset = auto, which tries z context when they are given.
+bool trainingWantsNeighbours(const LearnParams& params);
 /// The boundary refinements auto scores on its best candidate's labels (the best one that wins by
 /// the margin is chosen): learn.refine_band, refine_sigma and refine_method when the band is set,
 /// else kAutoRefinement (watershed, 2 px, sigma 1) and kAutoHalfContrast (half contrast, 1 px).

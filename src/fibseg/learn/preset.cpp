@@ -77,6 +77,10 @@ std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven)
   return out;
 }
 
+bool trainingWantsNeighbours(const LearnParams& params) {
+  return params.features.zContext != "none" || params.preset == "auto";
+}
+
 std::vector<BoundaryRefinement> autoRefinementCandidates(const LearnParams& params) {
   // Half contrast at 1 px only: wider bands lose on the phantom's small pores (0.04-0.13 at 2-3
   // px) and the held-out strokes, painted inside the phases, cannot tell (bench/README.md, Learn,

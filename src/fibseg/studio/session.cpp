@@ -273,8 +273,7 @@ void Session::train(const Overrides& overrides) {
   const PhaseSet set = config::phasesFrom(params);
   const auto denoiseAll = config::denoiseParamsFrom(params);
   const auto denoise = learnParams.denoiseInput ? denoiseAll : intensity::noDenoising(denoiseAll);
-  // learn.preset = auto tries z context too, the strokes being on the stack's slices (as `fibseg train --stack`).
-  const bool withNeighbours = learnParams.features.zContext != "none" || learnParams.preset == "auto";
+  const bool withNeighbours = learn::trainingWantsNeighbours(learnParams);  // as `fibseg train --stack`
   std::vector<learn::AnnotatedSlice> examples;
   for (int z : annotatedSlices()) {
     const Annotation a = annotation(z);
