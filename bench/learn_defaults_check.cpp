@@ -7,6 +7,8 @@
 //            texture on a textured background, 8- and 16-bit, with and without a per-image gain
 //   rare     blobs with one phase holding 1 % of the strokes
 // Usage: learn_defaults_check [--only lco|lco-stack|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...
+// Environment: SHOW_PRESET=1 prints auto's table; ORACLE=1 scores every candidate against the
+// truth; DUMP_DIR=D writes each scored image's labels, truth and grey to D (label_N.png, ...).
 // Figures: bench/README.md, "Learn, defaults".
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -204,6 +206,11 @@ std::vector<double> trainAndScore(const std::vector<Image>& images, const std::v
       std::printf("  image %zu: mean grey %.1f, IoU", i, cv::mean(images[i].grey)[0]);
       for (double v : one) std::printf(" %.3f", v);
       std::printf("\n");
+    }
+    if (const char* dump = std::getenv("DUMP_DIR")) {
+      cv::imwrite(std::string(dump) + "/label_" + std::to_string(i) + ".png", l);
+      cv::imwrite(std::string(dump) + "/truth_" + std::to_string(i) + ".png", images[i].truth);
+      cv::imwrite(std::string(dump) + "/grey_" + std::to_string(i) + ".png", images[i].grey);
     }
     labels.push_back(l);
     truths.push_back(images[i].truth);

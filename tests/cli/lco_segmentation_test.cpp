@@ -250,7 +250,8 @@ config::ParamSet withSettings(config::ParamSet params, const std::vector<std::pa
 
 // Issue 25: the same strokes on the stack's slices, registry defaults (learn.preset = auto, which
 // may add z context, auto-context and boundary refinement where its cross-validation on the
-// strokes finds they help). Prints the table; asserts what the 2D test asserts.
+// strokes finds they help). Prints the table. It chooses the neighbours' changes with
+// auto-context: 0.876 (0.856 before z context "changes", as in 2D); asserts 0.87.
 TEST(LcoFibsem, ClassifierAutoFromStrokesOnTheStackWithRegistryDefaults) {
   FIBSEG_REQUIRE_REAL_DATA(root, "lco-fibsem");
   const StackScoring scoring(root);
@@ -258,7 +259,7 @@ TEST(LcoFibsem, ClassifierAutoFromStrokesOnTheStackWithRegistryDefaults) {
   const double iou = scoring.meanIouAuto(config::ParamSet::defaults(), &table);
   std::printf("%sclassifier, registry defaults (learn.preset = auto), strokes on 1.5 %% of 2 stack slices: CAM IoU, "
               "mean of the other 25: %.4f (issue 25's target 0.88)\n", table.c_str(), iou);
-  EXPECT_GE(iou, 0.80);
+  EXPECT_GE(iou, 0.87);
 }
 
 // The same strokes, with learn.z_context = above_below: each slice's neighbours in the stack

@@ -813,7 +813,8 @@ TEST(Classifier, StackPredictorGivesWhatSliceBySlicePredictionGives) {
     return learn::Classifier::train(examples, spec, defaultTraining(), threePhases());
   };
   for (const auto& [zContext, autoContext, step] : std::vector<std::tuple<std::string, std::vector<double>, int>>{
-           {"none", {}, 1}, {"above_below", {}, 1}, {"above_below", {1, 4}, 2}, {"neighbours", {2}, 1}}) {
+           {"none", {}, 1}, {"above_below", {}, 1}, {"above_below", {1, 4}, 2}, {"neighbours", {2}, 1},
+           {"changes", {}, 1}, {"changes", {1, 4}, 2}}) {
     SCOPED_TRACE(zContext + (autoContext.empty() ? "" : " + auto-context, step " + std::to_string(step)));
     const auto model = train(zContext, autoContext, step);
     std::vector<int> order;

@@ -159,7 +159,7 @@ TEST(FeatureBank, BandsGiveTheSameFeaturesAsTheWholeSlice) {
 // sides, a short last one), a slice of another size in between, the bank, z context and the
 // auto-context features (whose grid planes the pool serves too), twice over with the same pool.
 TEST(FeatureBank, PooledPlanesGiveTheSameFeaturesBitForBit) {
-  for (const char* z : {"none", "above_below"}) {
+  for (const char* z : {"none", "above_below", "changes"}) {
     SCOPED_TRACE(z);
     auto s = spec({0.7, 3.5}, {4});
     s.autoContextScales = {1, 4};
@@ -206,6 +206,46 @@ TEST(FeatureBank, PooledPlanesGiveTheSameFeaturesBitForBit) {
         }
       }
     }
+  }
+}
+
+// z context "changes" is above_below without the neighbours' banks: the slice's own bank, then
+// per neighbour its change from the slice (grey, smoothed grey at each scale), named and valued
+// exactly as those columns of above_below. A neighbour 40 grey levels brighter everywhere
+// changes by 40 at every scale (hand-computed, "fixed" normalisation of 8 bits).
+TEST(FeatureBank, ZChangesAreAboveBelowsChangeColumns) {
+  auto withBanks = spec({0.7, 1.6}, {4}), changes = withBanks;
+  withBanks.zContext = "above_below";
+  changes.zContext = "changes";
+  const auto all = learn::featureNames(withBanks), few = learn::featureNames(changes);
+  const std::size_t own = learn::featureNames(spec({0.7, 1.6}, {4})).size();
+  ASSERT_EQ(few.size(), own + 2 * 3);
+  ASSERT_EQ(all.size(), 3 * own + 2 * 3);
+  cv::Mat slice(60, 50, CV_8U);
+  cv::randu(slice, 40, 200);
+  const cv::Mat brighter = slice + 40;
+  cv::Mat below(60, 50, CV_8U);
+  cv::randu(below, 0, 255);
+  auto planesOf = [&](const learn::FeatureSpec& s) {
+    std::vector<cv::Mat> out;
+    const auto contexts = learn::detail::contextImages({brighter, below}, s, slice.size(), "test");
+    learn::detail::forEachBand(learn::detail::normaliseSlice(slice, s), contexts, s, nullptr, 60 * 50,
+                               [&](cv::Range, const std::vector<cv::Mat>& planes) {
+                                 for (const auto& p : planes) out.push_back(p.clone());
+                               });
+    return out;
+  };
+  const auto allPlanes = planesOf(withBanks), fewPlanes = planesOf(changes);
+  ASSERT_EQ(fewPlanes.size(), few.size());
+  for (std::size_t f = 0; f < few.size(); ++f) {
+    const int a = indexOf(all, few[f]);
+    EXPECT_EQ(cv::norm(fewPlanes[f], allPlanes[a], cv::NORM_INF), 0.0) << few[f];
+  }
+  // Away from the image border (its reflection is the same for both), the change of z-1 is 40/255.
+  const cv::Rect inner(8, 8, 34, 44);
+  for (const char* name : {"z-1 change grey", "z-1 change gaussian s=0.7", "z-1 change gaussian s=1.6"}) {
+    const cv::Mat change = fewPlanes[indexOf(few, name)](inner);
+    EXPECT_NEAR(cv::norm(change - 40.0 / 255, cv::NORM_INF), 0.0, 1e-5) << name;
   }
 }
 

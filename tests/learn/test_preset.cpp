@@ -183,12 +183,24 @@ TEST(Preset, AutoTurnsZContextOnWhereOnlyTheNeighboursTell) {
   }
   auto p = params();
   const auto withZ = learn::autoPresets(p, true);
-  EXPECT_EQ(withZ.size(), 8u);
+  EXPECT_EQ(withZ.size(), 12u);  // z: none, the neighbours' changes, their banks
   EXPECT_EQ(learn::autoPresets(p, false).size(), 4u);
   const auto model = learn::trainModel(examples, p, kDisks);
   const std::string text = model.presetChoiceText();
-  EXPECT_EQ(model.featureSpec().zContext, "above_below") << text;
-  EXPECT_NE(text.find("* bank, per-slice grey + z context"), std::string::npos) << text;
+  EXPECT_NE(model.featureSpec().zContext, "none") << text;
+  EXPECT_NE(text.find("* bank, per-slice grey + z "), std::string::npos) << text;
+  // Of the two kinds of z context, one at most goes on to a second stage per normalisation.
+  for (const char* grey : {"per-slice grey", "training grey"}) {
+    int scored = 0;
+    for (const char* z : {" + z changes", " + z context"}) {
+      const std::string row = std::string("bank, ") + grey + z + " + auto-context";
+      const auto at = text.find(row);
+      ASSERT_NE(at, std::string::npos) << row << "\n" << text;
+      const std::string line = text.substr(at, text.find('\n', at) - at);
+      scored += line.find("pruned") == std::string::npos;
+    }
+    EXPECT_LE(scored, 1) << text;
+  }
   // The model predicts an unseen stack slice as the truth says.
   const auto d = disksThatContinueOrEnd(9);
   const cv::Mat labels = model.predict(d.middle, {d.below, d.above}).labels;
@@ -199,7 +211,7 @@ TEST(Preset, AutoTurnsZContextOnWhereOnlyTheNeighboursTell) {
   for (auto& e : examples) e.neighbours.clear();
   const auto flat = learn::trainModel(examples, p, kDisks);
   EXPECT_EQ(flat.featureSpec().zContext, "none");
-  EXPECT_EQ(flat.presetChoiceText().find("z context"), std::string::npos) << flat.presetChoiceText();
+  EXPECT_EQ(flat.presetChoiceText().find(" + z "), std::string::npos) << flat.presetChoiceText();
 }
 
 // The shared banks (features of the painted pixels computed once) score a one-stage candidate

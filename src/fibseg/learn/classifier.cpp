@@ -667,7 +667,8 @@ void StackPredictor::add(const cv::Mat& slice) {
                 std::to_string(bitDepthOf(window_.back().slice, "slice")) + "-bit of the slices before it (an aligned stack)");
   ++added_;
   if (!decided_) {
-    // Only above_below uses each neighbour's own bank ("neighbours" takes the bank of their mean).
+    // Only above_below uses each neighbour's own bank ("neighbours" takes the bank of their mean;
+    // "changes" a few smoothings of each neighbour, cheaper than holding three banks).
     FeatureSpec own = model_.featureSpec();
     own.zContext = "none";
     own.cnnModel.clear();

@@ -55,9 +55,9 @@ cv::Mat normaliseSlice(const cv::Mat& slice, const FeatureSpec& spec);
 std::pair<double, double> greyPercentiles(const std::vector<cv::Mat>& slices);
 
 /// The z-context images from the neighbours {z-1, z+1} (an empty Mat or a single entry at a
-/// stack's end), each normalised on its own: for "neighbours" their mean, for "above_below" both
-/// (one standing in for a missing other). None when spec.zContext is "none"; throws naming
-/// `where` when there is no neighbour, or one of another size.
+/// stack's end), each normalised on its own: for "neighbours" their mean, for "above_below" and
+/// "changes" both (one standing in for a missing other). None when spec.zContext is "none";
+/// throws naming `where` when there is no neighbour, or one of another size.
 std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const FeatureSpec& spec, cv::Size size,
                                    const std::string& where);
 
@@ -73,8 +73,14 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
 /// no CNN. The same planes as the neighbour's own bank without its CNN maps.
 std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool = nullptr);
 
+/// What the change of a context image from the slice is taken of: its grey, then its smoothed grey
+/// at each of spec.scales (the same values as those planes of its contextBank). All that
+/// z context "changes" needs of a neighbour.
+std::vector<cv::Mat> contextChangeSources(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool = nullptr);
+
 /// Appends the z-context features to `planes` (the slice's own bank, CNN maps included): each
-/// context bank (contextImages' order), then each one's change from the slice.
+/// context bank (contextImages' order; not for z context "changes"), then each one's change from
+/// the slice. `banks`: per context its contextBank, or for "changes" its contextChangeSources.
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
                         const FeatureSpec& spec, PlanePool* pool = nullptr);
 

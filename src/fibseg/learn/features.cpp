@@ -196,17 +196,23 @@ FeatureSpec contextSpec(const FeatureSpec& spec) {
 
 bool hasContext(const FeatureSpec& spec) { return spec.zContext != "none"; }
 
+// Whether the z context includes the context images' whole banks ("changes" has only their
+// change from the slice).
+bool hasContextBanks(const FeatureSpec& spec) { return hasContext(spec) && spec.zContext != "changes"; }
+
 // The names of the context images, in the order contextImages returns them.
 std::vector<std::string> contextNames(const FeatureSpec& spec) {
   if (spec.zContext == "neighbours") return {"z-neighbours "};
-  if (spec.zContext == "above_below") return {"z-1 ", "z+1 "};
+  if (spec.zContext == "above_below" || spec.zContext == "changes") return {"z-1 ", "z+1 "};
   return {};
 }
 
 void appendContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::Mat>& contexts,
                            const FeatureSpec& spec, detail::PlanePool* pool = nullptr) {
   std::vector<std::vector<cv::Mat>> banks;
-  for (const auto& context : contexts) banks.push_back(detail::contextBank(context, spec, pool));
+  for (const auto& context : contexts)
+    banks.push_back(hasContextBanks(spec) ? detail::contextBank(context, spec, pool)
+                                          : detail::contextChangeSources(context, spec, pool));
   detail::appendContextBanks(planes, banks, spec, pool);
 }
 
@@ -224,8 +230,10 @@ void checkSpec(const FeatureSpec& spec) {
   if (spec.normalisation != "training" && spec.normalisation != "percentile" && spec.normalisation != "fixed")
     throw Error("feature specification: normalisation '" + spec.normalisation +
                 "'; expected training, fixed or percentile");
-  if (spec.zContext != "none" && spec.zContext != "neighbours" && spec.zContext != "above_below")
-    throw Error("feature specification: z context '" + spec.zContext + "'; expected none, neighbours or above_below");
+  if (spec.zContext != "none" && spec.zContext != "neighbours" && spec.zContext != "above_below" &&
+      spec.zContext != "changes")
+    throw Error("feature specification: z context '" + spec.zContext +
+                "'; expected none, neighbours, above_below or changes");
   for (double s : spec.autoContextScales)
     if (!(s > 0)) throw Error("feature specification: auto-context scale " + number(s) + " px; expected scales > 0");
   if (spec.autoContextStep < 1 || spec.autoContextStep > 16)
@@ -254,8 +262,9 @@ std::vector<std::string> featureNames(const FeatureSpec& spec) {
       for (const char* name : {"maximum", "minimum", "median"}) names.push_back(std::string(name) + " s=" + number(s));
   if (!spec.cnnModel.empty())
     for (int c = 0; c < spec.cnnChannels; ++c) names.push_back("cnn " + std::to_string(c));
-  for (const auto& side : contextNames(spec))
-    for (const auto& name : featureNames(contextSpec(spec))) names.push_back(side + name);
+  if (hasContextBanks(spec))
+    for (const auto& side : contextNames(spec))
+      for (const auto& name : featureNames(contextSpec(spec))) names.push_back(side + name);
   for (const auto& side : contextNames(spec)) {
     names.push_back(side + "change grey");
     for (double s : spec.scales) names.push_back(side + "change gaussian s=" + number(s));
@@ -470,7 +479,7 @@ std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const
                 "), which needs the slice's aligned neighbours z-1 and z+1; expected a stack of at least 2 "
                 "slices (a multi-page TIFF or a folder of aligned slices), or a model trained with "
                 "learn.z_context = none for single images");
-  if (spec.zContext == "above_below") {
+  if (spec.zContext == "above_below" || spec.zContext == "changes") {
     // One side missing (the ends of a stack): the other stands in for it.
     if (given.size() == 1) given.push_back(given[0]);
     return given;
@@ -541,6 +550,14 @@ std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec
   return bankFeatures(context, contextSpec(spec), nullptr, pool);
 }
 
+std::vector<cv::Mat> contextChangeSources(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool) {
+  std::vector<cv::Mat> planes(1 + spec.scales.size());
+  planes[0] = context;
+  tbb::parallel_for(std::size_t{0}, spec.scales.size(),
+                    [&](std::size_t k) { planes[1 + k] = gaussian(context, spec.scales[k], pool); });
+  return planes;
+}
+
 // Each context image's bank, then its change from the slice (smoothed grey at every scale, and
 // the raw grey): a tree compares one feature with a threshold, so "the same grey above as here"
 // (a cut body continuing, or a view through a pore that stays the same) is easier to learn from
@@ -548,17 +565,21 @@ std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec
 void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vector<cv::Mat>>& banks,
                         const FeatureSpec& spec, PlanePool* pool) {
   const std::size_t ownPlanes = planes.size();
+  const std::size_t perBank = 1 + spec.scales.size();
   for (const auto& bank : banks) {
-    if (ownPlanes == 0 || bank.empty()) throw Error("feature bank: z context without the slice's bank (internal)");
-    for (const auto& plane : bank) planes.push_back(plane);
+    if (ownPlanes == 0 || bank.size() < perBank) throw Error("feature bank: z context without the slice's bank (internal)");
+    if (hasContextBanks(spec))
+      for (const auto& plane : bank) planes.push_back(plane);
   }
-  // Per context the change of the raw grey, then of the smoothed grey at each scale.
-  const std::size_t perBank = 1 + spec.scales.size(), first = planes.size();
+  // Per context the change of the raw grey, then of the smoothed grey at each scale. A context
+  // given as its change sources (contextChangeSources) holds just those planes, in that order.
+  const std::size_t first = planes.size();
   planes.resize(first + banks.size() * perBank);
   tbb::parallel_for(std::size_t{0}, banks.size() * perBank, [&](std::size_t task) {
     const std::size_t k = task % perBank, g = k == 0 ? 0 : 1 + kPerScale * (k - 1);
+    const auto& bank = banks[task / perBank];
     planes[first + task] = PlanePool::take(pool, planes[g].size());
-    cv::subtract(banks[task / perBank][g], planes[g], planes[first + task]);
+    cv::subtract(bank[bank.size() == perBank ? k : g], planes[g], planes[first + task]);
   });
 }
 

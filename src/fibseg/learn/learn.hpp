@@ -44,7 +44,9 @@ struct FeatureSpec {
   // Context from the neighbouring aligned slices (z-1 and z+1). "none"; "above_below": the bank
   // (scales and Gabor, no CNN) computed once more on each neighbour, each normalised on its own,
   // plus each neighbour's change from the slice (grey and smoothed grey at every scale), named
-  // "z-1 ..." and "z+1 ..."; "neighbours": the same on the mean of the two ("z-neighbours ...").
+  // "z-1 ..." and "z+1 ..."; "neighbours": the same on the mean of the two ("z-neighbours ...");
+  // "changes": only each neighbour's change from the slice (2 x (1 + scales) features; what
+  // learn.preset = auto tries).
   // A phase is a 3D body: where one slice is ambiguous (noise, a particle seen through a pore
   // against one cut by the plane), the slices above and below often are not. A model trained with
   // it needs the neighbours to predict.
@@ -331,8 +333,8 @@ struct Preset {
 };
 /// The candidates of learn.preset = auto, built on `params`' bank (scales, Gabor, rank, CNN) and
 /// training, cheapest first: grey normalisation per slice (percentile) or from the training slices
-/// (training); with `neighboursGiven` and learn.z_context = none, each also with z context
-/// (above_below); each of those with and without auto-context (params' scales, or 1, 2, 4, 8 px).
+/// (training); with `neighboursGiven` and learn.z_context = none, each also with z context, of
+/// two kinds ("changes", then "above_below"); each of those with and without auto-context (params' scales, or 1, 2, 4, 8 px).
 std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven = false);
 /// Whether training wants each annotated slice's neighbours in its stack: for learn.z_context, or
 /// for learn.preset = auto, which tries z context when they are given.

@@ -62,12 +62,18 @@ std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven)
       params.features.autoContextScales.empty() ? std::vector<double>{1, 2, 4, 8} : params.features.autoContextScales;
   // z context only where the user left it off and every annotated slice has its neighbours.
   std::vector<std::string> zs{params.features.zContext};
-  if (neighboursGiven && params.features.zContext == "none") zs.push_back("above_below");
+  // Two kinds: the neighbours' change from the slice (8 features with the default scales) and
+  // their whole banks too (70). Trained on the strokes of a slice or two the banks can overfit:
+  // on lco-fibsem the cross-validation scores them below the slice's own bank with auto-context
+  // (0.923 against 0.936) and the changes above it (0.941); on other stacks the banks win
+  // (bench/README.md, Learn, defaults, section 11).
+  if (neighboursGiven && params.features.zContext == "none") zs.push_back("changes"), zs.push_back("above_below");
   for (bool twoStage : {false, true})
     for (const auto& z : zs)
       for (const char* grey : {"percentile", "training"}) {
         Preset p{std::string("bank, ") + (std::string(grey) == "percentile" ? "per-slice grey" : "training grey") +
-                     (z != params.features.zContext ? " + z context" : "") + (twoStage ? " + auto-context" : ""),
+                     (z == params.features.zContext ? "" : z == "changes" ? " + z changes" : " + z context") +
+                     (twoStage ? " + auto-context" : ""),
                  params.features, params.training};
         p.features.normalisation = grey;
         p.features.zContext = z;
@@ -161,8 +167,8 @@ cv::Mat rowsPaintedIn(const cv::Mat& all, const cv::Mat& full, const cv::Mat& pa
   return out;
 }
 
-// Features of the painted pixels of every example under one grey normalisation, computed once and
-// shared by every candidate and fold that uses it. With "training" the range of all the annotated
+// Features of the painted pixels of every example under one grey normalisation and one kind of
+// z context (sharedKey), computed once and shared by every candidate and fold that uses them. With "training" the range of all the annotated
 // slices is fixed in the spec, also for the folds: a tree's splits compare one feature with a
 // threshold, and every bank feature is an increasing affine function of the grey (or of its
 // square: variance, structure tensor) whatever the range, so one grey mapping shared by a fold's
@@ -170,9 +176,17 @@ cv::Mat rowsPaintedIn(const cv::Mat& all, const cv::Mat& full, const cv::Mat& pa
 // filters' 0.2 % response to flat grey, and rounding). Not with a CNN (not affine): then each
 // fold computes its own.
 struct SharedBanks {
-  std::map<std::string, FeatureSpec> spec;              // by normalisation: the spec the rows hold
-  std::map<std::string, std::vector<cv::Mat>> rows;     // by normalisation: per example
+  std::map<std::string, FeatureSpec> spec;              // by sharedKey: the spec the rows hold
+  std::map<std::string, std::vector<cv::Mat>> rows;     // by sharedKey: per example
 };
+
+// Which shared rows a candidate's features are the first columns of: per normalisation, those
+// with the neighbours' whole banks, or those with the slice's bank and (when the neighbours are
+// given) the neighbours' changes.
+std::string sharedKey(const FeatureSpec& spec) {
+  const bool banks = spec.zContext == "above_below" || spec.zContext == "neighbours";
+  return spec.normalisation + (banks ? " + banks" : "");
+}
 
 std::vector<cv::Mat> paintedFeatures(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& spec) {
   std::vector<cv::Mat> out(examples.size());
@@ -267,16 +281,16 @@ PresetScore scoreCandidate(const std::vector<AnnotatedSlice>& examples, const st
   FeatureSpec spec = preset.features;
   const std::vector<cv::Mat>* rows = nullptr;
   if (share) {
-    const std::string& key = spec.normalisation;
+    const std::string key = sharedKey(spec);
     if (!shared->rows.count(key)) {
-      // One bank per slice for every candidate of this normalisation: with z context when any
-      // candidate has it (the 2D features are its first columns).
+      // One bank per slice for every candidate of this key: with the neighbours' changes when
+      // they are given (the 2D features are their first columns).
       FeatureSpec wide = spec;
       wide.autoContextScales.clear();
       bool neighbours = !examples.empty();
       for (const auto& e : examples) neighbours = neighbours && !e.neighbours.empty();
-      if (neighbours && wide.zContext == "none") wide.zContext = "above_below";
-      if (key == "training") wide = withTrainingRange(wide, examples);
+      if (neighbours && wide.zContext == "none") wide.zContext = "changes";
+      if (spec.normalisation == "training") wide = withTrainingRange(wide, examples);
       shared->spec[key] = wide;
       shared->rows[key] = paintedFeatures(examples, wide);
     }
@@ -427,11 +441,23 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
       if (!presets[i].features.autoContextScales.empty()) {
         FeatureSpec first = presets[i].features;
         first.autoContextScales.clear();
-        const auto base = std::find_if(oneStage.begin(), oneStage.end(), [&](std::size_t j) {
-          return presets[j].features.normalisation == first.normalisation && presets[j].features.zContext == first.zContext;
-        });
-        const bool promising =
-            base != oneStage.end() && std::find(order.begin(), order.begin() + kept, *base) != order.begin() + kept;
+        auto oneStageWith = [&](const std::string& zContext) {
+          return std::find_if(oneStage.begin(), oneStage.end(), [&](std::size_t j) {
+            return presets[j].features.normalisation == first.normalisation && presets[j].features.zContext == zContext;
+          });
+        };
+        const auto base = oneStageWith(first.zContext);
+        // Of the two kinds of z context auto adds, only one goes on to a second stage (with the
+        // neighbours' whole banks it costs about twice as much): their changes, unless the whole
+        // banks' first stage beat the changes' by the margin.
+        const auto changes = oneStageWith("changes"), banks = oneStageWith("above_below");
+        const bool banksWin = params.features.zContext == "none" && changes != oneStage.end() &&
+                              banks != oneStage.end() &&
+                              choice.table[*banks].meanIou > choice.table[*changes].meanIou + kMargin;
+        const bool otherKind = params.features.zContext == "none" &&
+                               ((first.zContext == "changes" && banksWin) || (first.zContext == "above_below" && !banksWin));
+        const bool promising = base != oneStage.end() && !otherKind &&
+                               std::find(order.begin(), order.begin() + kept, *base) != order.begin() + kept;
         if (promising) score(i);
         else pruned += (pruned.empty() ? "" : ", ") + presets[i].name;
       }
@@ -442,7 +468,7 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
         best = i;
     if (!pruned.empty())
       choice.notes += (choice.notes.empty() ? "" : "; ") + std::string("pruned (their first stage scored in the lower "
-                      "half): ") + pruned;
+                      "half, or the other kind of z context went on): ") + pruned;
     // Boundary refinements of the best candidate's held-out labels: cheap (no training); the
     // best of them is chosen only if it wins by the margin too (it moves boundaries the strokes
     // may not reach).
@@ -465,10 +491,10 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
   // The final model shares the banks too (the training range is that of all slices, as here).
   FeatureSpec spec = presets[best].features;
   std::vector<cv::Mat> rows;
-  if (spec.cnnModel.empty() && shared.rows.count(spec.normalisation)) {
-    spec.greyLow = shared.spec[spec.normalisation].greyLow;
-    spec.greyHigh = shared.spec[spec.normalisation].greyHigh;
-    rows = shared.rows[spec.normalisation];
+  if (spec.cnnModel.empty() && shared.rows.count(sharedKey(spec))) {
+    spec.greyLow = shared.spec[sharedKey(spec)].greyLow;
+    spec.greyHigh = shared.spec[sharedKey(spec)].greyHigh;
+    rows = shared.rows[sharedKey(spec)];
   }
   auto model = Classifier::train(examples, spec, presets[best].training, context, rows);
   model.recordPresetChoice(choice);
