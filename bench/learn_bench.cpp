@@ -299,6 +299,19 @@ void BM_PredictStackZContextAutoContext(benchmark::State& state) {
 }
 BENCHMARK(BM_PredictStackZContextAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// learn.z_context = changes with auto-context (what auto chooses on lco-fibsem's stack strokes):
+// each slice's own bank plus a few smoothings of each neighbour, predicted slice by slice.
+void BM_PredictStackZChangesAutoContext(benchmark::State& state) {
+  static const learn::Classifier model = [] {
+    auto s = defaultSpec();
+    s.zContext = "changes";
+    s.autoContextScales = {1, 2, 4, 8};
+    return trainedOn(s);
+  }();
+  predictStackWith(state, model);
+}
+BENCHMARK(BM_PredictStackZChangesAutoContext)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The setting of the best CAM IoU on lco-fibsem (bench/README.md, Real data): two phases, z
 // context, auto-context 1, 2, 4, 8, 30 rounds of depth 6; trained from strokes on two phantom
 // slices (CAM against the rest): the same trees' count and depth, and the same features.
