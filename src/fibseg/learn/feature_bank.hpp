@@ -73,6 +73,10 @@ std::vector<cv::Mat> bankFeatures(const cv::Mat& normalised, const FeatureSpec& 
 /// no CNN. The same planes as the neighbour's own bank without its CNN maps.
 std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool = nullptr);
 
+/// Whether the z context holds the context images' whole banks (all but "changes", which holds
+/// only their change from the slice).
+bool hasContextBanks(const FeatureSpec& spec);
+
 /// What the change of a context image from the slice is taken of: its grey, then its smoothed grey
 /// at each of spec.scales (the same values as those planes of its contextBank). All that
 /// z context "changes" needs of a neighbour.

@@ -196,14 +196,13 @@ FeatureSpec contextSpec(const FeatureSpec& spec) {
 
 bool hasContext(const FeatureSpec& spec) { return spec.zContext != "none"; }
 
-// Whether the z context includes the context images' whole banks ("changes" has only their
-// change from the slice).
-bool hasContextBanks(const FeatureSpec& spec) { return hasContext(spec) && spec.zContext != "changes"; }
+// Whether z-1 and z+1 are context images each on its own (not their mean, "neighbours").
+bool neighboursApart(const FeatureSpec& spec) { return spec.zContext == "above_below" || spec.zContext == "changes"; }
 
 // The names of the context images, in the order contextImages returns them.
 std::vector<std::string> contextNames(const FeatureSpec& spec) {
   if (spec.zContext == "neighbours") return {"z-neighbours "};
-  if (spec.zContext == "above_below" || spec.zContext == "changes") return {"z-1 ", "z+1 "};
+  if (neighboursApart(spec)) return {"z-1 ", "z+1 "};
   return {};
 }
 
@@ -211,8 +210,8 @@ void appendContextFeatures(std::vector<cv::Mat>& planes, const std::vector<cv::M
                            const FeatureSpec& spec, detail::PlanePool* pool = nullptr) {
   std::vector<std::vector<cv::Mat>> banks;
   for (const auto& context : contexts)
-    banks.push_back(hasContextBanks(spec) ? detail::contextBank(context, spec, pool)
-                                          : detail::contextChangeSources(context, spec, pool));
+    banks.push_back(detail::hasContextBanks(spec) ? detail::contextBank(context, spec, pool)
+                                                  : detail::contextChangeSources(context, spec, pool));
   detail::appendContextBanks(planes, banks, spec, pool);
 }
 
@@ -262,7 +261,7 @@ std::vector<std::string> featureNames(const FeatureSpec& spec) {
       for (const char* name : {"maximum", "minimum", "median"}) names.push_back(std::string(name) + " s=" + number(s));
   if (!spec.cnnModel.empty())
     for (int c = 0; c < spec.cnnChannels; ++c) names.push_back("cnn " + std::to_string(c));
-  if (hasContextBanks(spec))
+  if (detail::hasContextBanks(spec))
     for (const auto& side : contextNames(spec))
       for (const auto& name : featureNames(contextSpec(spec))) names.push_back(side + name);
   for (const auto& side : contextNames(spec)) {
@@ -479,7 +478,7 @@ std::vector<cv::Mat> contextImages(const std::vector<cv::Mat>& neighbours, const
                 "), which needs the slice's aligned neighbours z-1 and z+1; expected a stack of at least 2 "
                 "slices (a multi-page TIFF or a folder of aligned slices), or a model trained with "
                 "learn.z_context = none for single images");
-  if (spec.zContext == "above_below" || spec.zContext == "changes") {
+  if (neighboursApart(spec)) {
     // One side missing (the ends of a stack): the other stands in for it.
     if (given.size() == 1) given.push_back(given[0]);
     return given;
@@ -550,6 +549,8 @@ std::vector<cv::Mat> contextBank(const cv::Mat& context, const FeatureSpec& spec
   return bankFeatures(context, contextSpec(spec), nullptr, pool);
 }
 
+bool hasContextBanks(const FeatureSpec& spec) { return hasContext(spec) && spec.zContext != "changes"; }
+
 std::vector<cv::Mat> contextChangeSources(const cv::Mat& context, const FeatureSpec& spec, PlanePool* pool) {
   std::vector<cv::Mat> planes(1 + spec.scales.size());
   planes[0] = context;
@@ -567,7 +568,8 @@ void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vec
   const std::size_t ownPlanes = planes.size();
   const std::size_t perBank = 1 + spec.scales.size();
   for (const auto& bank : banks) {
-    if (ownPlanes == 0 || bank.size() < perBank) throw Error("feature bank: z context without the slice's bank (internal)");
+    if (ownPlanes == 0 || bank.size() < perBank)
+      throw Error("feature bank: z context without the slice's bank (internal)");
     if (hasContextBanks(spec))
       for (const auto& plane : bank) planes.push_back(plane);
   }

@@ -334,7 +334,8 @@ struct Preset {
 /// The candidates of learn.preset = auto, built on `params`' bank (scales, Gabor, rank, CNN) and
 /// training, cheapest first: grey normalisation per slice (percentile) or from the training slices
 /// (training); with `neighboursGiven` and learn.z_context = none, each also with z context, of
-/// two kinds ("changes", then "above_below"); each of those with and without auto-context (params' scales, or 1, 2, 4, 8 px).
+/// two kinds ("changes", then "above_below"); each of those with and without auto-context
+/// (params' scales, or 1, 2, 4, 8 px).
 std::vector<Preset> autoPresets(const LearnParams& params, bool neighboursGiven = false);
 /// Whether training wants each annotated slice's neighbours in its stack: for learn.z_context, or
 /// for learn.preset = auto, which tries z context when they are given.

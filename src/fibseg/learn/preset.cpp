@@ -168,13 +168,13 @@ cv::Mat rowsPaintedIn(const cv::Mat& all, const cv::Mat& full, const cv::Mat& pa
 }
 
 // Features of the painted pixels of every example under one grey normalisation and one kind of
-// z context (sharedKey), computed once and shared by every candidate and fold that uses them. With "training" the range of all the annotated
-// slices is fixed in the spec, also for the folds: a tree's splits compare one feature with a
-// threshold, and every bank feature is an increasing affine function of the grey (or of its
-// square: variance, structure tensor) whatever the range, so one grey mapping shared by a fold's
-// training and held-out pixels splits them as the fold's own range would (up to the Gabor
-// filters' 0.2 % response to flat grey, and rounding). Not with a CNN (not affine): then each
-// fold computes its own.
+// z context (sharedKey), computed once and shared by every candidate and fold that uses them.
+// With "training" the range of all the annotated slices is fixed in the spec, also for the
+// folds: a tree's splits compare one feature with a threshold, and every bank feature is an
+// increasing affine function of the grey (or of its square: variance, structure tensor) whatever
+// the range, so one grey mapping shared by a fold's training and held-out pixels splits them as
+// the fold's own range would (up to the Gabor filters' 0.2 % response to flat grey, and
+// rounding). Not with a CNN (not affine): then each fold computes its own.
 struct SharedBanks {
   std::map<std::string, FeatureSpec> spec;              // by sharedKey: the spec the rows hold
   std::map<std::string, std::vector<cv::Mat>> rows;     // by sharedKey: per example
@@ -184,8 +184,7 @@ struct SharedBanks {
 // with the neighbours' whole banks, or those with the slice's bank and (when the neighbours are
 // given) the neighbours' changes.
 std::string sharedKey(const FeatureSpec& spec) {
-  const bool banks = spec.zContext == "above_below" || spec.zContext == "neighbours";
-  return spec.normalisation + (banks ? " + banks" : "");
+  return spec.normalisation + (detail::hasContextBanks(spec) ? " + banks" : "");
 }
 
 std::vector<cv::Mat> paintedFeatures(const std::vector<AnnotatedSlice>& examples, const FeatureSpec& spec) {
@@ -451,11 +450,10 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
         // neighbours' whole banks it costs about twice as much): their changes, unless the whole
         // banks' first stage beat the changes' by the margin.
         const auto changes = oneStageWith("changes"), banks = oneStageWith("above_below");
-        const bool banksWin = params.features.zContext == "none" && changes != oneStage.end() &&
-                              banks != oneStage.end() &&
-                              choice.table[*banks].meanIou > choice.table[*changes].meanIou + kMargin;
-        const bool otherKind = params.features.zContext == "none" &&
-                               ((first.zContext == "changes" && banksWin) || (first.zContext == "above_below" && !banksWin));
+        const bool bothKinds = changes != oneStage.end() && banks != oneStage.end();
+        const bool banksWin = bothKinds && choice.table[*banks].meanIou > choice.table[*changes].meanIou + kMargin;
+        const bool otherKind =
+            bothKinds && (first.zContext == "changes" ? banksWin : first.zContext == "above_below" && !banksWin);
         const bool promising = base != oneStage.end() && !otherKind &&
                                std::find(order.begin(), order.begin() + kept, *base) != order.begin() + kept;
         if (promising) score(i);
@@ -491,10 +489,11 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
   // The final model shares the banks too (the training range is that of all slices, as here).
   FeatureSpec spec = presets[best].features;
   std::vector<cv::Mat> rows;
-  if (spec.cnnModel.empty() && shared.rows.count(sharedKey(spec))) {
-    spec.greyLow = shared.spec[sharedKey(spec)].greyLow;
-    spec.greyHigh = shared.spec[sharedKey(spec)].greyHigh;
-    rows = shared.rows[sharedKey(spec)];
+  const std::string key = sharedKey(spec);
+  if (spec.cnnModel.empty() && shared.rows.count(key)) {
+    spec.greyLow = shared.spec[key].greyLow;
+    spec.greyHigh = shared.spec[key].greyHigh;
+    rows = shared.rows[key];
   }
   auto model = Classifier::train(examples, spec, presets[best].training, context, rows);
   model.recordPresetChoice(choice);
