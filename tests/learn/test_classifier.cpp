@@ -602,6 +602,39 @@ TEST(Classifier, RefusesMalformedTreesBeforeXGBoostReadsThem) {
   EXPECT_THAT(broken([](nlohmann::json& tree) { tree["tree_param"]["num_nodes"] = "x"; }), HasSubstr("not a number"));
 }
 
+// Found by fuzzing (CI, stop 34): XGBoost's loader crashed (SEGV in its JSON casts) on a model
+// whose non-tree fields were malformed. A model file no longer reaches that loader: fibseg reads
+// the trees and the feature count itself, so such a file loads, predicts as the good one did,
+// and a feature count that disagrees with the specification is still refused.
+TEST(Classifier, AModelFileNeverReachesXGBoostsLoader) {
+  SmallModel m;
+  const auto model = learn::Classifier::train(m.examples, defaultSpec(), m.training, threePhases());
+  const fs::path file = tempDir() / "odd-fields.json";
+  model.save(file);
+  nlohmann::json doc;
+  std::ifstream(file) >> doc;
+  doc["xgboost"]["version"] = {"one"};  // XGBoost reads three integers here
+  doc["xgboost"]["learner"]["attributes"] = 7;
+  std::ofstream(file) << doc.dump();
+  const cv::Mat slice = contentOf(m.ph, 1);
+  const cv::Mat expected = model.predict(slice).labels;
+  const cv::Mat got = learn::Classifier::load(file).predict(slice).labels;
+  EXPECT_EQ(cv::countNonZero(expected != got), 0);
+
+  const auto refusal = [&](const char* features) {
+    doc["xgboost"]["learner"]["learner_model_param"]["num_feature"] = features;
+    std::ofstream(file) << doc.dump();
+    try {
+      learn::Classifier::load(file);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_THAT(refusal("100"), HasSubstr("its trees use 100 features but its feature specification describes 35"));
+  EXPECT_THAT(refusal("3"), HasSubstr("a split this predictor cannot evaluate"));  // trees split feature >= 3
+}
+
 namespace {
 
 // Three aligned slices of bright disks on a dark noisy background. Every disk is in the middle

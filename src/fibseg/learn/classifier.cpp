@@ -512,20 +512,12 @@ Classifier Classifier::load(const std::filesystem::path& path) {
                   "; expected the same file");
     impl->cnn = std::make_unique<detail::CnnRunner>(cnn.string());
   }
-  // fibseg's reading of the trees checks them first (XGBoost's loader crashes on malformed ones);
-  // XGBoost then checks the rest of the model is one it can read.
+  // fibseg predicts with its own reading of the trees (detail::Forest), which checks every field it
+  // reads, split features included. The file never reaches XGBoost's loader: it crashes on some
+  // malformed models (a non-integer where it expects one, found by fuzz/model_fuzz).
   impl->xgboostModel = doc["xgboost"];
   impl->forest = detail::Forest::fromXGBoostJson(impl->xgboostModel);
-  auto featureCountOf = [&](const nlohmann::json& xgboost) {
-    const std::string model = xgboost.dump();
-    Booster booster;
-    check(XGBoosterCreate(nullptr, 0, &booster.handle), "creating the booster");
-    check(XGBoosterLoadModelFromBuffer(booster.handle, model.data(), model.size()), "loading the model in " + path.string());
-    bst_ulong count = 0;
-    check(XGBoosterGetNumFeature(booster.handle, &count), "reading the model's feature count");
-    return count;
-  };
-  const bst_ulong features = featureCountOf(impl->xgboostModel);
+  const auto features = static_cast<std::size_t>(impl->forest.features());
   if (impl->forest.classes() != static_cast<int>(impl->context.phaseNames.size()))
     throw Error("model " + path.string() + " distinguishes " + std::to_string(impl->forest.classes()) +
                 " classes but names " + std::to_string(impl->context.phaseNames.size()) + " phases (" +
@@ -542,7 +534,7 @@ Classifier Classifier::load(const std::filesystem::path& path) {
     impl->stage2Model = doc["xgboost_stage2"];
     impl->stage2 = detail::Forest::fromXGBoostJson(impl->stage2Model);
     const auto wide = names.size() + autoContextFeatureNames(impl->spec, impl->context.phaseNames).size();
-    if (featureCountOf(impl->stage2Model) != wide || impl->stage2.classes() != impl->forest.classes())
+    if (static_cast<std::size_t>(impl->stage2.features()) != wide || impl->stage2.classes() != impl->forest.classes())
       throw Error("model " + path.string() + ": its second stage does not take the " + std::to_string(wide) +
                   " features of its feature specification or has other classes; the file is inconsistent, retrain it");
   }

@@ -15,10 +15,11 @@ namespace {
 
 int asInt(const nlohmann::json& v) { return v.is_string() ? std::stoi(v.get<std::string>()) : v.get<int>(); }
 
-// XGBoost's own loader trusts a tree's arrays: a child pointing back at an ancestor or arrays of
-// different lengths make it free memory twice (found by fuzzing). So a tree is checked here,
-// before XGBoost sees it: every per-node array has num_nodes entries, every child index is a
-// node whose parent is this node, each node is reached once from the root, nothing categorical.
+// A model file's trees are checked before they are laid out (XGBoost's own loader trusts them: a
+// child pointing back at an ancestor or arrays of different lengths made it free memory twice,
+// found by fuzzing; a model file no longer reaches it): every per-node array has num_nodes
+// entries, every child index is a node whose parent is this node, each node is reached once from
+// the root, nothing categorical.
 void requireWellFormedTree(const nlohmann::json& tree, std::size_t t) {
   const std::string where = "XGBoost model: tree " + std::to_string(t);
   const int nodes = asInt(tree.at("tree_param").at("num_nodes"));
