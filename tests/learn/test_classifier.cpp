@@ -602,10 +602,11 @@ TEST(Classifier, RefusesMalformedTreesBeforeXGBoostReadsThem) {
   EXPECT_THAT(broken([](nlohmann::json& tree) { tree["tree_param"]["num_nodes"] = "x"; }), HasSubstr("not a number"));
 }
 
-// Found by fuzzing (CI, stop 34): XGBoost's loader crashed (SEGV in its JSON casts) on a model
-// whose non-tree fields were malformed. A model file no longer reaches that loader: fibseg reads
-// the trees and the feature count itself, so such a file loads, predicts as the good one did,
-// and a feature count that disagrees with the specification is still refused.
+// Found by fuzzing (CI, stop 34): XGBoost's loader crashed (SEGV in its JSON casts) on a malformed
+// model that fibseg's reading of the trees had accepted. A model file no longer reaches that
+// loader: fibseg reads the trees and the feature count itself, so fields only XGBoost read do not
+// matter (the file predicts as before), and a feature count that disagrees with the feature
+// specification is still refused.
 TEST(Classifier, AModelFileNeverReachesXGBoostsLoader) {
   SmallModel m;
   const auto model = learn::Classifier::train(m.examples, defaultSpec(), m.training, threePhases());
