@@ -577,25 +577,39 @@ TEST(Classifier, MissingStrokesNameThePhase) {
   }
 }
 
+namespace {
+
+// A small model's file as JSON (saved to `file`).
+nlohmann::json smallModelFile(const fs::path& file) {
+  SmallModel m;
+  learn::Classifier::train(m.examples, defaultSpec(), m.training, threePhases()).save(file);
+  nlohmann::json doc;
+  std::ifstream(file) >> doc;
+  return doc;
+}
+
+// What loading `doc`, written to `file`, throws ("(no error)" if it loads).
+std::string loadError(const nlohmann::json& doc, const fs::path& file) {
+  std::ofstream(file) << doc.dump();
+  try {
+    learn::Classifier::load(file);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
 // Found by fuzzing (issue 16): a tree whose node is its own child, or whose arrays are shorter
 // than its node count, made XGBoost's loader free memory twice. Now a clear error.
 TEST(Classifier, RefusesMalformedTreesBeforeXGBoostReadsThem) {
-  SmallModel m;
-  const auto model = learn::Classifier::train(m.examples, defaultSpec(), m.training, threePhases());
   const fs::path file = tempDir() / "malformed.json";
-  model.save(file);
-  nlohmann::json good;
-  std::ifstream(file) >> good;
+  const nlohmann::json good = smallModelFile(file);
   const auto broken = [&](const std::function<void(nlohmann::json&)>& change) {
     nlohmann::json doc = good;
     change(doc["xgboost"]["learner"]["gradient_booster"]["model"]["trees"][0]);
-    std::ofstream(file) << doc.dump();
-    try {
-      learn::Classifier::load(file);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return loadError(doc, file);
   };
   EXPECT_THAT(broken([](nlohmann::json& tree) { tree["left_children"][0] = 0; }), HasSubstr("bad child"));
   EXPECT_THAT(broken([](nlohmann::json& tree) { tree["default_left"].erase(0); }), HasSubstr("one entry per node"));
@@ -608,32 +622,22 @@ TEST(Classifier, RefusesMalformedTreesBeforeXGBoostReadsThem) {
 // matter (the file predicts as before), and a feature count that disagrees with the feature
 // specification is still refused.
 TEST(Classifier, AModelFileNeverReachesXGBoostsLoader) {
-  SmallModel m;
-  const auto model = learn::Classifier::train(m.examples, defaultSpec(), m.training, threePhases());
   const fs::path file = tempDir() / "odd-fields.json";
-  model.save(file);
-  nlohmann::json doc;
-  std::ifstream(file) >> doc;
+  nlohmann::json doc = smallModelFile(file);
+  const cv::Mat slice = contentOf(SmallModel().ph, 1);
+  const cv::Mat expected = learn::Classifier::load(file).predict(slice).labels;
   doc["xgboost"]["version"] = {"one"};  // XGBoost reads three integers here
   doc["xgboost"]["learner"]["attributes"] = 7;
-  std::ofstream(file) << doc.dump();
-  const cv::Mat slice = contentOf(m.ph, 1);
-  const cv::Mat expected = model.predict(slice).labels;
+  EXPECT_EQ(loadError(doc, file), "(no error)");
   const cv::Mat got = learn::Classifier::load(file).predict(slice).labels;
   EXPECT_EQ(cv::countNonZero(expected != got), 0);
 
-  const auto refusal = [&](const char* features) {
-    doc["xgboost"]["learner"]["learner_model_param"]["num_feature"] = features;
-    std::ofstream(file) << doc.dump();
-    try {
-      learn::Classifier::load(file);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+  auto features = [&](const char* count) {
+    doc["xgboost"]["learner"]["learner_model_param"]["num_feature"] = count;
+    return loadError(doc, file);
   };
-  EXPECT_THAT(refusal("100"), HasSubstr("its trees use 100 features but its feature specification describes 35"));
-  EXPECT_THAT(refusal("3"), HasSubstr("a split this predictor cannot evaluate"));  // trees split feature >= 3
+  EXPECT_THAT(features("100"), HasSubstr("its trees use 100 features but its feature specification describes 35"));
+  EXPECT_THAT(features("3"), HasSubstr("a split this predictor cannot evaluate"));  // trees split feature >= 3
 }
 
 namespace {
