@@ -567,21 +567,22 @@ void appendContextBanks(std::vector<cv::Mat>& planes, const std::vector<std::vec
                         const FeatureSpec& spec, PlanePool* pool) {
   const std::size_t ownPlanes = planes.size();
   const std::size_t perBank = 1 + spec.scales.size();
+  const bool wholeBanks = hasContextBanks(spec);
   for (const auto& bank : banks) {
     if (ownPlanes == 0 || bank.size() < perBank)
       throw Error("feature bank: z context without the slice's bank (internal)");
-    if (hasContextBanks(spec))
+    if (wholeBanks)
       for (const auto& plane : bank) planes.push_back(plane);
   }
-  // Per context the change of the raw grey, then of the smoothed grey at each scale. A context
-  // given as its change sources (contextChangeSources) holds just those planes, in that order.
+  // Per context the change of the raw grey, then of the smoothed grey at each scale. Without
+  // whole banks ("changes") a context is given as its change sources: just those planes, in order.
   const std::size_t first = planes.size();
   planes.resize(first + banks.size() * perBank);
   tbb::parallel_for(std::size_t{0}, banks.size() * perBank, [&](std::size_t task) {
     const std::size_t k = task % perBank, g = k == 0 ? 0 : 1 + kPerScale * (k - 1);
     const auto& bank = banks[task / perBank];
     planes[first + task] = PlanePool::take(pool, planes[g].size());
-    cv::subtract(bank[bank.size() == perBank ? k : g], planes[g], planes[first + task]);
+    cv::subtract(bank[wholeBanks ? g : k], planes[g], planes[first + task]);
   });
 }
 

@@ -451,9 +451,9 @@ Classifier trainModel(const std::vector<AnnotatedSlice>& examples, const LearnPa
         // banks' first stage beat the changes' by the margin.
         const auto changes = oneStageWith("changes"), banks = oneStageWith("above_below");
         const bool bothKinds = changes != oneStage.end() && banks != oneStage.end();
-        const bool banksWin = bothKinds && choice.table[*banks].meanIou > choice.table[*changes].meanIou + kMargin;
-        const bool otherKind =
-            bothKinds && (first.zContext == "changes" ? banksWin : first.zContext == "above_below" && !banksWin);
+        const std::string goesOn =
+            bothKinds && choice.table[*banks].meanIou > choice.table[*changes].meanIou + kMargin ? "above_below" : "changes";
+        const bool otherKind = bothKinds && first.zContext != params.features.zContext && first.zContext != goesOn;
         const bool promising = base != oneStage.end() && !otherKind &&
                                std::find(order.begin(), order.begin() + kept, *base) != order.begin() + kept;
         if (promising) score(i);
