@@ -395,7 +395,8 @@ std::vector<Image> blobImages(int phases, int bitDepth, double gain, unsigned se
       const double scale = proportions ? std::pow(4.0, 2 * u(rng) - 1) : 1.0;
       const int n = static_cast<int>(1600.0 / (rMax * rMax) * 8 * scale);
       for (int k = 0; k < n; ++k) {
-        const cv::Point c(int(u(rng) * size.width), int(u(rng) * size.height));
+        const double v = u(rng), w = u(rng);  // y first: GCC's order when both were arguments
+        const cv::Point c(int(w * size.width), int(v * size.height));
         if (p == phases - 1 && phases >= 3 && k % 4 == 0)  // some elongated bodies
           cv::ellipse(truth, c, cv::Size(int(rMax * 1.5), int(rMin * 0.6) + 1), u(rng) * 180, 0, 360, p, -1);
         else

@@ -128,7 +128,10 @@ TEST(Registrar, PureDriftRecovered) {
   cv::Point2d s(0, 0);
   cv::RNG rng(9);
   for (int z = 0; z < 12; ++z) {
-    if (z > 0) s += cv::Point2d(0.4 + rng.gaussian(0.5), -0.3 + rng.gaussian(0.5));
+    if (z > 0) {  // y drawn first: GCC's order when both were arguments
+      const double dy = rng.gaussian(0.5), dx = rng.gaussian(0.5);
+      s += cv::Point2d(0.4 + dx, -0.3 + dy);
+    }
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
@@ -157,7 +160,10 @@ TEST(Registrar, ShrunkSlicesGiveFullSizeShifts) {
   cv::Point2d s(0, 0);
   cv::RNG rng(16);
   for (int z = 0; z < 10; ++z) {
-    if (z > 0) s += cv::Point2d(0.4 + rng.gaussian(0.8), -0.3 + rng.gaussian(0.8));
+    if (z > 0) {  // y drawn first: GCC's order when both were arguments
+      const double dy = rng.gaussian(0.8), dx = rng.gaussian(0.8);
+      s += cv::Point2d(0.4 + dx, -0.3 + dy);
+    }
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
@@ -253,7 +259,10 @@ TEST(Registrar, ChainsRecoverThePureDrift) {
   cv::Point2d s(0, 0);
   cv::RNG rng(9);
   for (int z = 0; z < 14; ++z) {
-    if (z > 0) s += cv::Point2d(0.4 + rng.gaussian(0.5), -0.3 + rng.gaussian(0.5));
+    if (z > 0) {  // y drawn first: GCC's order when both were arguments
+      const double dy = rng.gaussian(0.5), dx = rng.gaussian(0.5);
+      s += cv::Point2d(0.4 + dx, -0.3 + dy);
+    }
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
@@ -316,7 +325,10 @@ TEST(Registrar, ThinRegionDriftRecovered) {
   cv::Point2d s(0, 0);
   cv::RNG rng(20);
   for (int z = 0; z < 16; ++z) {
-    if (z > 0) s += cv::Point2d(0.35 + rng.gaussian(0.5), -0.25 + rng.gaussian(0.5));
+    if (z > 0) {  // y drawn first: GCC's order when both were arguments
+      const double dy = rng.gaussian(0.5), dx = rng.gaussian(0.5);
+      s += cv::Point2d(0.35 + dx, -0.25 + dy);
+    }
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));  // 416 x 56
   }

@@ -24,8 +24,11 @@ cv::Mat noise(cv::Size size, unsigned seed) {
   cv::Mat slice(size, CV_8U);
   cv::randu(slice, 0, 256);
   std::mt19937 rng(seed);
-  for (int k = 0; k < size.area() / 20; ++k)
-    slice.at<std::uint8_t>(int(rng() % size.height), int(rng() % size.width)) = (k % 2) ? 255 : 0;
+  for (int k = 0; k < size.area() / 20; ++k) {
+    // Column first, in its own statement: the order of a call's arguments is the compiler's.
+    const int x = int(rng() % size.width), y = int(rng() % size.height);
+    slice.at<std::uint8_t>(y, x) = (k % 2) ? 255 : 0;
+  }
   return slice;
 }
 

@@ -77,7 +77,9 @@ TEST(EqualiseBrightness, HistogramMatchingCopiesTheReferenceDistribution) {
   for (double p : {5.0, 25.0, 50.0, 75.0, 95.0}) EXPECT_NEAR(got.percentile(p), ref.percentile(p), 2.0) << p;
   // Monotone: brighter stays brighter.
   for (int i = 0; i < 200; ++i) {
-    const cv::Point a(rng.uniform(0, 64), rng.uniform(0, 64)), b(rng.uniform(0, 64), rng.uniform(0, 64));
+    // Each draw its own: C++ leaves a call's argument order open; y before x was GCC's.
+    const int ay = rng.uniform(0, 64), ax = rng.uniform(0, 64), by = rng.uniform(0, 64), bx = rng.uniform(0, 64);
+    const cv::Point a(ax, ay), b(bx, by);
     if (slice.at<uchar>(a) < slice.at<uchar>(b)) EXPECT_LE(out.at<uchar>(a), out.at<uchar>(b));
   }
 }

@@ -131,8 +131,14 @@ void disksImage(unsigned seed, cv::Mat& grey, cv::Mat& truth) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> at(0, 255);
   truth = cv::Mat::zeros(256, 256, CV_8U);
-  for (int k = 0; k < 14; ++k) cv::circle(truth, {at(rng), at(rng)}, 14 + at(rng) % 10, 1, -1);
-  for (int k = 0; k < 25; ++k) cv::circle(truth, {at(rng), at(rng)}, 7 + at(rng) % 4, 2, -1);
+  // Every draw in its own statement: C++ leaves the order of a call's arguments to the compiler.
+  // This order (radius, then x, y) is the one GCC chose, so the images are the ones measured.
+  const auto disk = [&](int minRadius, int radii, int phase) {
+    const int radius = minRadius + at(rng) % radii, x = at(rng), y = at(rng);
+    cv::circle(truth, {x, y}, radius, phase, -1);
+  };
+  for (int k = 0; k < 14; ++k) disk(14, 10, 1);
+  for (int k = 0; k < 25; ++k) disk(7, 4, 2);
   cv::Mat image(truth.size(), CV_32F);
   const float greys[3] = {70, 140, 200};
   for (int y = 0; y < truth.rows; ++y)
@@ -474,7 +480,10 @@ struct FourPhaseImage {
     truth = cv::Mat::zeros(160, 160, CV_8U);
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> pos(10, 150), radius(6, 14), phase(1, 3);
-    for (int i = 0; i < 40; ++i) cv::circle(truth, {pos(rng), pos(rng)}, radius(rng), phase(rng), cv::FILLED);
+    for (int i = 0; i < 40; ++i) {  // phase, radius, x, y: GCC's order when they were one call's arguments
+      const int p = phase(rng), r = radius(rng), x = pos(rng), y = pos(rng);
+      cv::circle(truth, {x, y}, r, p, cv::FILLED);
+    }
     const double grey[4] = {40, 100, 160, 220};
     cv::Mat f(truth.size(), CV_32F);
     for (int y = 0; y < f.rows; ++y)
@@ -656,7 +665,8 @@ ContinuingDisks continuingDisks(unsigned seed) {
   ContinuingDisks d;
   cv::Mat all = cv::Mat::zeros(192, 192, CV_8U), going = all.clone();
   for (int i = 0; i < 40; ++i) {
-    const cv::Point c(place(rng), place(rng));
+    const int y = place(rng), x = place(rng);  // y first: GCC's order when both were arguments
+    const cv::Point c(x, y);
     cv::circle(all, c, 8, 255, cv::FILLED);
     if (i % 2 == 0) cv::circle(going, c, 8, 255, cv::FILLED);
   }

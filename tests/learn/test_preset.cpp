@@ -136,7 +136,8 @@ DiskStack disksThatContinueOrEnd(unsigned seed) {
   std::uniform_int_distribution<int> place(12, 115);
   cv::Mat all = cv::Mat::zeros(128, 128, CV_8U), going = all.clone();
   for (int i = 0; i < 24; ++i) {
-    const cv::Point c(place(rng), place(rng));
+    const int y = place(rng), x = place(rng);  // y first: GCC's order when both were arguments
+    const cv::Point c(x, y);
     cv::circle(all, c, 7, 255, cv::FILLED);
     if (i % 2 == 0) cv::circle(going, c, 7, 255, cv::FILLED);
   }

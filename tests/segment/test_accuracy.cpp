@@ -49,7 +49,8 @@ cv::Mat strokeAnnotation(const cv::Mat& truth, double fraction, unsigned seed) {
   const int target = int(fraction * double(truth.total()));
   for (int stroke = 0, tries = 0; cv::countNonZero(painted) < target && tries < 100000; ++tries) {
     const int phase = stroke % 3;
-    const cv::Point start(px(rng), py(rng));
+    const int y = py(rng), x = px(rng);  // y first: GCC's order when both were arguments
+    const cv::Point start(x, y);
     if (!inside[phase].at<uchar>(start)) continue;
     const double a = angle(rng);
     const cv::Point end(start.x + int(15 * std::cos(a)), start.y + int(15 * std::sin(a)));

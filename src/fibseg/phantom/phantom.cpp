@@ -45,7 +45,11 @@ Phantom::Phantom(const PhantomParams& p) : params_(p) {
   shifts_.assign(p.slices, {0, 0});
   double maxShift = 0;
   for (int z = 1; z < p.slices; ++z) {
-    shifts_[z] = shifts_[z - 1] + cv::Point2d(p.steadyDriftX + step(rng), p.steadyDriftY + step(rng));
+    // The random steps are drawn y first, in separate statements: C++ leaves the order of a
+    // call's arguments open (GCC went right to left, clang left to right), and the phantom must
+    // be the same whichever compiler built it. y first keeps the phantoms GCC made before.
+    const double stepY = step(rng), stepX = step(rng);
+    shifts_[z] = shifts_[z - 1] + cv::Point2d(p.steadyDriftX + stepX, p.steadyDriftY + stepY);
     maxShift = std::max({maxShift, std::fabs(shifts_[z].x), std::fabs(shifts_[z].y)});
   }
   margin_ = int(std::ceil(maxShift)) + 8;
