@@ -16,6 +16,8 @@
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/io/tiff.hpp"
 
+#include <tiffio.h>
+
 namespace fs = std::filesystem;
 using namespace fibseg;
 using testing::HasSubstr;
@@ -301,6 +303,48 @@ TEST(Tiff, HeaderAskingForAHugeImageIsRefused) {
   ASSERT_EQ(patched, 2);
   EXPECT_THAT(errorOf([&] { io::readTiffPage(file, 0); }), HasSubstr("header asks for 320000x320000 px"));
   EXPECT_THAT(errorOf([&] { io::probeTiff(file); }), HasSubstr("corrupt or not a slice"));
+}
+
+// Writes `image` (8-bit grey) as one tiled, deflated page with tiles of `tile` px.
+void writeTiled(const fs::path& file, const cv::Mat& image, cv::Size tile) {
+  TIFF* tiff = TIFFOpen(file.c_str(), "w");
+  ASSERT_NE(tiff, nullptr);
+  TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, uint32_t(image.cols));
+  TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, uint32_t(image.rows));
+  TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 1);
+  TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+  TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  TIFFSetField(tiff, TIFFTAG_TILEWIDTH, uint32_t(tile.width));
+  TIFFSetField(tiff, TIFFTAG_TILELENGTH, uint32_t(tile.height));
+  std::vector<uint8_t> buffer(size_t(tile.area()));
+  for (int y = 0; y < image.rows; y += tile.height)
+    for (int x = 0; x < image.cols; x += tile.width) {
+      std::fill(buffer.begin(), buffer.end(), 0);
+      for (int r = 0; r < tile.height && y + r < image.rows; ++r)
+        for (int c = 0; c < tile.width && x + c < image.cols; ++c) buffer[r * tile.width + c] = image.at<uint8_t>(y + r, x + c);
+      ASSERT_GE(TIFFWriteTile(tiff, buffer.data(), uint32_t(x), uint32_t(y), 0, 0), 0);
+    }
+  TIFFClose(tiff);
+}
+
+// Tiled pages read back whole, 512 px tiles on a small image among them (writers use fixed
+// sizes); a tile far larger than both the image and 1024 x 1024 px is refused before its memory
+// is filled (the fuzzer's 8 x 8 px image asked for 6553600 x 238 px tiles: fuzz/regression/tiff/).
+TEST(Tiff, TiledPagesAndTilesNoPixelNeeds) {
+  test::TempFolder dir("io_tiled");
+  const cv::Mat image = ramp(40, 30, CV_8U, 3);
+  for (const cv::Size tile : {cv::Size(16, 16), cv::Size(32, 16), cv::Size(512, 512)}) {
+    const fs::path file = dir.path / ("tiled_" + std::to_string(tile.width) + ".tif");
+    writeTiled(file, image, tile);
+    EXPECT_EQ(cv::countNonZero(io::readTiffPage(file, 0) != image), 0) << tile;
+  }
+  const fs::path huge = dir.path / "huge_tiles.tif";
+  writeTiled(huge, ramp(8, 8, CV_8U, 1), {4096, 4096});
+  EXPECT_THAT(errorOf([&] { io::readTiffPage(huge, 0); }),
+              HasSubstr("tiles of 4096x4096 px for an image of 8x8 px; the file is corrupt"));
+  const fs::path kept = fs::path(FIBSEG_TEST_DATA) / "../../fuzz/regression/tiff/tile-larger-than-the-image.tif";
+  EXPECT_THAT(errorOf([&] { io::readTiffPage(kept, 0); }), HasSubstr("tiles of 6553600x238 px for an image of 8x8 px"));
 }
 
 // PNG reading decodes PNG only: another format under a .png name is refused, and so is a file
