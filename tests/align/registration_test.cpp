@@ -119,6 +119,13 @@ TEST(Registrar, SliceOfAnotherSizeIsAnError) {
   EXPECT_THROW(registrar.add(texture({64, 40}, 6)), Error);
 }
 
+// One slice's drift: `mean` plus Gaussian steps of `sigma` px, y drawn first in its own
+// statement (C++ leaves the order of a call's arguments open; y first was GCC's order).
+cv::Point2d driftStep(cv::RNG& rng, cv::Point2d mean, double sigma) {
+  const double dy = rng.gaussian(sigma), dx = rng.gaussian(sigma);
+  return mean + cv::Point2d(dx, dy);
+}
+
 // Slices cut from one large texture at known sub-pixel offsets (a pure drift, no change of
 // content): every shift recovered to a few hundredths of a pixel.
 TEST(Registrar, PureDriftRecovered) {
@@ -128,10 +135,7 @@ TEST(Registrar, PureDriftRecovered) {
   cv::Point2d s(0, 0);
   cv::RNG rng(9);
   for (int z = 0; z < 12; ++z) {
-    if (z > 0) {  // y drawn first: GCC's order when both were arguments
-      const double dy = rng.gaussian(0.5), dx = rng.gaussian(0.5);
-      s += cv::Point2d(0.4 + dx, -0.3 + dy);
-    }
+    if (z > 0) s += driftStep(rng, {0.4, -0.3}, 0.5);
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
@@ -160,10 +164,7 @@ TEST(Registrar, ShrunkSlicesGiveFullSizeShifts) {
   cv::Point2d s(0, 0);
   cv::RNG rng(16);
   for (int z = 0; z < 10; ++z) {
-    if (z > 0) {  // y drawn first: GCC's order when both were arguments
-      const double dy = rng.gaussian(0.8), dx = rng.gaussian(0.8);
-      s += cv::Point2d(0.4 + dx, -0.3 + dy);
-    }
+    if (z > 0) s += driftStep(rng, {0.4, -0.3}, 0.8);
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
@@ -259,10 +260,7 @@ TEST(Registrar, ChainsRecoverThePureDrift) {
   cv::Point2d s(0, 0);
   cv::RNG rng(9);
   for (int z = 0; z < 14; ++z) {
-    if (z > 0) {  // y drawn first: GCC's order when both were arguments
-      const double dy = rng.gaussian(0.5), dx = rng.gaussian(0.5);
-      s += cv::Point2d(0.4 + dx, -0.3 + dy);
-    }
+    if (z > 0) s += driftStep(rng, {0.4, -0.3}, 0.5);
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
@@ -325,10 +323,7 @@ TEST(Registrar, ThinRegionDriftRecovered) {
   cv::Point2d s(0, 0);
   cv::RNG rng(20);
   for (int z = 0; z < 16; ++z) {
-    if (z > 0) {  // y drawn first: GCC's order when both were arguments
-      const double dy = rng.gaussian(0.5), dx = rng.gaussian(0.5);
-      s += cv::Point2d(0.35 + dx, -0.25 + dy);
-    }
+    if (z > 0) s += driftStep(rng, {0.35, -0.25}, 0.5);
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));  // 416 x 56
   }
