@@ -9,15 +9,10 @@
 
 #include "fibseg/align/align.hpp"
 #include "real_data.hpp"
+#include "registry_defaults.hpp"
 
 namespace fibseg::align {
 namespace {
-
-RegistrationParams defaults() {
-  // The registry defaults (config/params_align.cpp).
-  return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
-          .minQuality = 1.5, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
-}
 
 std::vector<cv::Mat> readSeries(const std::filesystem::path& folder) {
   std::vector<std::filesystem::path> files;
@@ -30,7 +25,7 @@ std::vector<cv::Mat> readSeries(const std::filesystem::path& folder) {
 }
 
 std::vector<SliceTransform> registerSeries(const std::vector<cv::Mat>& slices, cv::Point2d* offset = nullptr) {
-  Registrar registrar(defaults());
+  Registrar registrar(registryDefaults());
   for (const auto& s : slices) registrar.add(s);
   return registrar.finalise(offset);
 }
@@ -66,7 +61,7 @@ TEST(RealRegistration, LcoBseAndSeAgree) {
 
   // In chains of 10 slices (align.chain_slices; the default 32 keeps these 30 slices in one).
   const auto inChains = [&](const std::filesystem::path& folder) {
-    return registerSlices(readSeries(folder), defaults(), 10);
+    return registerSlices(readSeries(folder), registryDefaults(), 10);
   };
   const auto ca = inChains(bse), cb = inChains(se);
   double chainedSum = 0;

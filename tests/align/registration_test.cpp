@@ -10,15 +10,10 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/measure/score.hpp"
 #include "fibseg/phantom/phantom.hpp"
+#include "registry_defaults.hpp"
 
 namespace fibseg::align {
 namespace {
-
-RegistrationParams defaults() {
-  // The registry defaults (config/params_align.cpp).
-  return {.maxShiftPx = 0, .fineSigmaPx = 1.0, .coarseSigmaPx = 20, .suppressCurtaining = true,
-          .minQuality = 1.5, .bridgeFlagged = true, .referenceSlices = 8, .smoothingSlices = 0, .scale = 0};
-}
 
 // Smooth random texture, float, mean ~100.
 cv::Mat texture(cv::Size size, int seed) {
@@ -56,7 +51,7 @@ cv::Mat middle(const cv::Mat& image, int margin = 24) {
 TEST(PairShift, KnownIntegerShiftRecovered) {
   const cv::Mat base = texture({256, 224}, 1);
   for (cv::Point2d truth : {cv::Point2d(5, -3), cv::Point2d(-11, 7), cv::Point2d(0, 0), cv::Point2d(37, -24)}) {
-    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), defaults());
+    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), registryDefaults());
     EXPECT_NEAR(m.shift.x, truth.x, 0.02) << truth;
     EXPECT_NEAR(m.shift.y, truth.y, 0.02) << truth;
     EXPECT_GT(m.peak, 0.5);
@@ -66,7 +61,7 @@ TEST(PairShift, KnownIntegerShiftRecovered) {
 TEST(PairShift, KnownSubPixelShiftRecovered) {
   const cv::Mat base = texture({256, 224}, 2);
   for (cv::Point2d truth : {cv::Point2d(0.37, -0.62), cv::Point2d(2.5, 1.25), cv::Point2d(-4.81, 0.1)}) {
-    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), defaults());
+    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), registryDefaults());
     EXPECT_NEAR(m.shift.x, truth.x, 0.02) << truth;
     EXPECT_NEAR(m.shift.y, truth.y, 0.02) << truth;
   }
@@ -90,19 +85,19 @@ TEST(PairShift, BrightnessChangeAndCurtainsDoNotPullTheEstimate) {
   cv::Mat noise(moving.size(), CV_32F);
   rng.fill(noise, cv::RNG::NORMAL, 0, 4);
   moving += noise;
-  const PairShift m = measurePairShift(fixed, moving, defaults());
+  const PairShift m = measurePairShift(fixed, moving, registryDefaults());
   EXPECT_NEAR(m.shift.x, truth.x, 0.05);
   EXPECT_NEAR(m.shift.y, truth.y, 0.05);
 
   // Without the curtain notch the stripes fixed in the frame pull towards zero shift.
-  RegistrationParams plain = defaults();
+  RegistrationParams plain = registryDefaults();
   plain.suppressCurtaining = false;
   const PairShift pulled = measurePairShift(fixed, moving, plain);
   EXPECT_GT(cv::norm(pulled.shift - truth), cv::norm(m.shift - truth));
 }
 
 TEST(Registrar, OneSliceGivesNoRegistrationAndNoError) {
-  Registrar registrar(defaults());
+  Registrar registrar(registryDefaults());
   EXPECT_TRUE(registrar.finalise().empty());
   const ShiftEstimate first = registrar.add(texture({64, 48}, 5));
   EXPECT_EQ(first.step, cv::Point2d(0, 0));
@@ -114,7 +109,7 @@ TEST(Registrar, OneSliceGivesNoRegistrationAndNoError) {
 }
 
 TEST(Registrar, SliceOfAnotherSizeIsAnError) {
-  Registrar registrar(defaults());
+  Registrar registrar(registryDefaults());
   registrar.add(texture({64, 48}, 5));
   EXPECT_THROW(registrar.add(texture({64, 40}, 6)), Error);
 }
@@ -139,7 +134,7 @@ TEST(Registrar, PureDriftRecovered) {
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
-  const auto transforms = registerSlices(slices, defaults());
+  const auto transforms = registerSlices(slices, registryDefaults());
   const auto score = measure::scoreShifts(truth, shiftsOf(transforms));
   EXPECT_LT(score.rmsError, 0.03);
   EXPECT_LT(score.maxError, 0.06);
@@ -168,7 +163,7 @@ TEST(Registrar, ShrunkSlicesGiveFullSizeShifts) {
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
-  RegistrationParams p = defaults();
+  RegistrationParams p = registryDefaults();
   p.scale = 2;
   const auto score = measure::scoreShifts(truth, shiftsOf(registerSlices(slices, p)));
   EXPECT_LT(score.rmsError, 0.05);
@@ -181,14 +176,14 @@ TEST(Registrar, PreparedInParallelGivesTheSameShifts) {
   const cv::Mat world = texture({288, 256}, 17);
   std::vector<cv::Mat> slices;
   for (int z = 0; z < 6; ++z) slices.push_back(middle(fourierShift(world, {0.7 * z, -0.45 * z}), 32));
-  Registrar registrar(defaults(), slices[0].size());
+  Registrar registrar(registryDefaults(), slices[0].size());
   std::vector<std::shared_ptr<const Registrar::Prepared>> prepared(slices.size());
   cv::parallel_for_(cv::Range(0, int(slices.size())), [&](const cv::Range& r) {
     for (int z = r.start; z < r.end; ++z) prepared[z] = registrar.prepare(slices[z]);
   });
   for (const auto& one : prepared) registrar.add(*one);
   const auto parallel = shiftsOf(registrar.finalise());
-  const auto serial = shiftsOf(registerSlices(slices, defaults()));
+  const auto serial = shiftsOf(registerSlices(slices, registryDefaults()));
   for (std::size_t z = 0; z < slices.size(); ++z) EXPECT_EQ(parallel[z], serial[z]) << z;
 }
 
@@ -198,7 +193,7 @@ TEST(Registrar, PairsMadeBeforehandGiveTheSameShifts) {
   const cv::Mat world = texture({288, 256}, 21);
   std::vector<cv::Mat> slices;
   for (int z = 0; z < 12; ++z) slices.push_back(middle(fourierShift(world, {0.6 * z, -0.35 * z + 0.2 * (z % 3)}), 32));
-  Registrar registrar(defaults(), slices[0].size());
+  Registrar registrar(registryDefaults(), slices[0].size());
   std::vector<std::shared_ptr<const Registrar::Prepared>> prepared;
   for (const auto& slice : slices) prepared.push_back(registrar.prepare(slice));
   for (std::size_t z = 0; z < slices.size(); ++z) {
@@ -210,7 +205,7 @@ TEST(Registrar, PairsMadeBeforehandGiveTheSameShifts) {
     registrar.add(*prepared[z], &pair);
   }
   const auto beforehand = registrar.finalise();
-  const auto inAdd = registerSlices(slices, defaults());
+  const auto inAdd = registerSlices(slices, registryDefaults());
   ASSERT_EQ(beforehand.size(), inAdd.size());
   for (std::size_t z = 0; z < slices.size(); ++z) {
     EXPECT_EQ(beforehand[z].shift, inAdd[z].shift) << z;
@@ -264,11 +259,11 @@ TEST(Registrar, ChainsRecoverThePureDrift) {
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));
   }
-  const auto single = registerSlices(slices, defaults());
-  const auto oneChain = registerSlices(slices, defaults(), 0);
+  const auto single = registerSlices(slices, registryDefaults());
+  const auto oneChain = registerSlices(slices, registryDefaults(), 0);
   for (std::size_t z = 0; z < slices.size(); ++z) EXPECT_EQ(single[z].shift, oneChain[z].shift) << z;
   for (int chainSlices : {4, 5}) {
-    const auto chained = registerSlices(slices, defaults(), chainSlices);
+    const auto chained = registerSlices(slices, registryDefaults(), chainSlices);
     const auto score = measure::scoreShifts(truth, shiftsOf(chained));
     EXPECT_LT(score.rmsError, 0.03) << chainSlices << ": " << measure::formatShiftScore(score);
     EXPECT_LT(score.maxError, 0.06) << chainSlices;
@@ -282,7 +277,7 @@ TEST(Registrar, ChainMeasurementsAreInStackSliceNumbers) {
   const cv::Mat world = texture({224, 192}, 12);
   std::vector<cv::Mat> slices;
   for (int z = 0; z < 6; ++z) slices.push_back(middle(fourierShift(world, {0.5 * z, 0.3 * z}), 32));
-  Registrar later(defaults());
+  Registrar later(registryDefaults());
   for (int z = 1; z < 6; ++z) later.add(slices[z]);  // stack slices 1..5, deciding 3..5
   const ChainMeasurements m = later.measurements(1, 2);
   EXPECT_EQ(m.first, 3);
@@ -296,11 +291,11 @@ TEST(Registrar, ChainMeasurementsAreInStackSliceNumbers) {
     }
   }
   EXPECT_GT(reachingBack, 0);
-  Registrar first(defaults());
+  Registrar first(registryDefaults());
   for (int z = 0; z < 3; ++z) first.add(slices[z]);
-  EXPECT_EQ(solveRegistration(defaults(), 6, {first.measurements(0, 0), m}).size(), 6u);
-  EXPECT_THROW(solveRegistration(defaults(), 6, {m, first.measurements(0, 0)}), Error);  // out of order
-  EXPECT_THROW(solveRegistration(defaults(), 5, {first.measurements(0, 0), m}), Error);  // beyond the stack
+  EXPECT_EQ(solveRegistration(registryDefaults(), 6, {first.measurements(0, 0), m}).size(), 6u);
+  EXPECT_THROW(solveRegistration(registryDefaults(), 6, {m, first.measurements(0, 0)}), Error);  // out of order
+  EXPECT_THROW(solveRegistration(registryDefaults(), 5, {first.measurements(0, 0), m}), Error);  // beyond the stack
 }
 
 // A thin registration region (40 rows, like a band of protective cap): the tapers are a large
@@ -309,7 +304,7 @@ TEST(Registrar, ChainMeasurementsAreInStackSliceNumbers) {
 TEST(PairShift, ThinRegionShiftUnbiased) {
   const cv::Mat base = texture({432, 88}, 18);
   for (cv::Point2d truth : {cv::Point2d(0.33, -0.44), cv::Point2d(0.0, 0.5), cv::Point2d(-1.6, 2.3)}) {
-    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), defaults());
+    const PairShift m = measurePairShift(middle(base), middle(fourierShift(base, truth)), registryDefaults());
     EXPECT_NEAR(m.shift.x, truth.x, 0.03) << truth;
     EXPECT_NEAR(m.shift.y, truth.y, 0.03) << truth;
   }
@@ -327,7 +322,7 @@ TEST(Registrar, ThinRegionDriftRecovered) {
     truth.push_back(s);
     slices.push_back(middle(fourierShift(world, s), 32));  // 416 x 56
   }
-  const auto score = measure::scoreShifts(truth, shiftsOf(registerSlices(slices, defaults())));
+  const auto score = measure::scoreShifts(truth, shiftsOf(registerSlices(slices, registryDefaults())));
   EXPECT_LT(score.rmsError, 0.05) << measure::formatShiftScore(score);
   EXPECT_LT(score.maxError, 0.1) << measure::formatShiftScore(score);
 }
@@ -344,7 +339,7 @@ TEST(Registrar, WeakPairFlaggedAndBridged) {
   }
   cv::RNG rng(11);
   rng.fill(slices[5], cv::RNG::NORMAL, 100, 30);  // pure noise
-  const auto transforms = registerSlices(slices, defaults());
+  const auto transforms = registerSlices(slices, registryDefaults());
   EXPECT_TRUE(transforms[5].flagged);
   for (int z : {1, 2, 3, 4, 7, 8, 9}) {
     EXPECT_FALSE(transforms[z].flagged) << z;
@@ -362,7 +357,7 @@ TEST(Registrar, JumpBeyondMaxShiftFoundByTheCoarseRetry) {
   const std::vector<cv::Point2d> truth{{0, 0}, {1.5, -1}, {3, -2}, {21, 14}, {22.5, 13}};
   std::vector<cv::Mat> slices;
   for (const auto& t : truth) slices.push_back(middle(fourierShift(world, t), 40));
-  RegistrationParams p = defaults();
+  RegistrationParams p = registryDefaults();
   p.maxShiftPx = 4;
   const auto transforms = registerSlices(slices, p);
   EXPECT_EQ(bridgedCount(transforms), 0);
@@ -382,7 +377,7 @@ TEST(Registrar, TwoBlankSlicesBridged) {
   cv::RNG rng(14);
   rng.fill(slices[5], cv::RNG::NORMAL, 100, 30);
   rng.fill(slices[6], cv::RNG::NORMAL, 100, 30);
-  RegistrationParams p = defaults();
+  RegistrationParams p = registryDefaults();
   p.referenceSlices = 3;
   const auto transforms = registerSlices(slices, p);
   EXPECT_TRUE(transforms[5].flagged);
@@ -400,7 +395,7 @@ TEST(Registrar, SmoothingKeepsASteadyDrift) {
     truth.push_back({0.6 * z, 0.25 * z});
     slices.push_back(middle(fourierShift(world, truth.back()), 32));
   }
-  RegistrationParams p = defaults();
+  RegistrationParams p = registryDefaults();
   p.smoothingSlices = 5;
   const auto score = measure::scoreShifts(truth, shiftsOf(registerSlices(slices, p)));
   EXPECT_LT(score.maxError, 0.05);
@@ -417,7 +412,7 @@ TEST(Registrar, SixteenBitSlicesRegisterLikeEightBit) {
   for (int i = 0; i < 2; ++i) {
     p.bitDepth = i ? 16 : 8;
     const phantom::Phantom ph(p);
-    Registrar registrar(defaults());
+    Registrar registrar(registryDefaults());
     for (int z = 0; z < p.slices; ++z) registrar.add(ph.rawSlice(z));
     shifts[i] = shiftsOf(registrar.finalise());
   }
@@ -451,7 +446,7 @@ TEST(Registrar, PhantomDriftWithinAQuarterPixel) {
     AlignParams params{};
     params.dataBarMode = DataBarMode::Auto;
     const cv::Rect rect = cropRect(first.size(), dataBarRows(first, params), {0, 0, 0, 0});
-    Registrar registrar(defaults());
+    Registrar registrar(registryDefaults());
     std::vector<cv::Point2d> truth;
     for (int z = 0; z < p.slices; ++z) {
       registrar.add(cropSlice(ph.rawSlice(z), rect, std::to_string(z)));
@@ -465,7 +460,7 @@ TEST(Registrar, PhantomDriftWithinAQuarterPixel) {
     // In chains of 16 (align.chain_slices; the pipeline's default is 32) the error stays as small.
     std::vector<cv::Mat> cropped;
     for (int z = 0; z < p.slices; ++z) cropped.push_back(cropSlice(ph.rawSlice(z), rect, std::to_string(z)));
-    const auto chainedScore = measure::scoreShifts(truth, shiftsOf(registerSlices(cropped, defaults(), 16)));
+    const auto chainedScore = measure::scoreShifts(truth, shiftsOf(registerSlices(cropped, registryDefaults(), 16)));
     std::printf("seed %u in chains of 16: %s\n", seed, measure::formatShiftScore(chainedScore).c_str());
     EXPECT_LE(chainedScore.rmsError, score.rmsError + 0.05) << "seed " << seed;
     // Dense slices: a chain of pairs and the comparisons reaching further back agree on average,

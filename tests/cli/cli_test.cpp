@@ -17,12 +17,8 @@ using testing::HasSubstr;
 
 namespace {
 using Result = fibseg::test::CliResult;
-Result cli(const std::string& arguments) { return fibseg::test::runCli(arguments); }
-
-// A folder of this process's own (several people may run the suite on one machine at once).
-struct Workspace : fibseg::test::TempFolder {
-  explicit Workspace(const std::string& name) : TempFolder("cli_" + name) {}
-};
+using fibseg::test::cli;
+using fibseg::test::Workspace;
 
 void writeConfig(const fs::path& file, const std::string& input, const std::string& output) {
   // Tortuosity and local thickness (seconds per run) are left to the tests of the measure stage,

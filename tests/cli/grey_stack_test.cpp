@@ -18,11 +18,8 @@ using testing::HasSubstr;
 
 namespace {
 
-fibseg::test::CliResult cli(const std::string& arguments) { return fibseg::test::runCli(arguments); }
-
-struct Workspace : fibseg::test::TempFolder {
-  explicit Workspace(const std::string& name) : TempFolder("cli_grey_" + name) {}
-};
+using fibseg::test::cli;
+using fibseg::test::Workspace;
 
 bool sameStack(const fs::path& a, const fs::path& b) {
   const auto x = fibseg::io::readTiffStack(a), y = fibseg::io::readTiffStack(b);

@@ -29,10 +29,7 @@ using testing::HasSubstr;
 
 namespace {
 
-// A folder of this process's own (several people may run the suite on one machine at once).
-struct Workspace : fibseg::test::TempFolder {
-  explicit Workspace(const std::string& name) : TempFolder("robust_" + name) {}
-};
+using fibseg::test::Workspace;
 
 struct Launch {
   std::vector<std::string> arguments;

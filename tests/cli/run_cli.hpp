@@ -43,5 +43,11 @@ inline CliResult runCli(const std::string& arguments) {
   while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
   return {WEXITSTATUS(pclose(pipe)), output};
 }
+inline CliResult cli(const std::string& arguments) { return runCli(arguments); }
+
+// A folder for one test's runs, of this process's own.
+struct Workspace : TempFolder {
+  explicit Workspace(const std::string& name) : TempFolder("cli_" + name) {}
+};
 
 }  // namespace fibseg::test

@@ -11,6 +11,7 @@
 #include "fibseg/core/error.hpp"
 #include "test_specs.hpp"
 #include "xlsx_edit.hpp"
+#include "test_helpers.hpp"
 
 namespace fibseg::config {
 namespace {
@@ -20,14 +21,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using namespace testing;
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using fibseg::test::errorOf;
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   const auto at = text.find(from);
@@ -35,11 +29,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   return text.replace(at, from.size(), to);
 }
 
-ParamSet load(const fs::path& file, const std::vector<std::string>& overrides = {}) {
-  return loadParameters(file, overrides, testSpecs());
-}
 
-const std::vector<std::string> kRequired = {"input.path=/data/slices", "output.folder=/data/out"};
 
 // ---- TOML ----
 

@@ -7,6 +7,7 @@
 #include "fibseg/config/stage_params.hpp"
 #include "fibseg/core/error.hpp"
 #include "test_specs.hpp"
+#include "test_helpers.hpp"
 
 namespace fibseg::config {
 namespace {
@@ -17,14 +18,7 @@ using testing::testSpecs;
 
 const ParamSpec& spec(const std::string& name) { return *findParameter(testSpecs(), name); }
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using fibseg::test::errorOf;
 
 TEST(Registry, ParsesEveryType) {
   EXPECT_EQ(std::get<long long>(parseValue(spec("align.max_shift"), " 40 ", "here")), 40);

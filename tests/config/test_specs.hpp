@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fibseg/config/load.hpp"
 #include "fibseg/config/registry.hpp"
 
 namespace fibseg::config::testing {
@@ -75,5 +76,11 @@ inline int lineOf(const std::string& text, const std::string& needle) {
     if (line.find(needle) != std::string::npos) return n;
   return 0;
 }
+
+// Loading with the small registry above; kRequired gives its two required parameters.
+inline ParamSet load(const std::filesystem::path& file, const std::vector<std::string>& overrides = {}) {
+  return loadParameters(file, overrides, testSpecs());
+}
+inline const std::vector<std::string> kRequired = {"input.path=/data/slices", "output.folder=/data/out"};
 
 }  // namespace fibseg::config::testing

@@ -11,6 +11,7 @@
 #include "fibseg/core/error.hpp"
 #include "test_specs.hpp"
 #include "xlsx_edit.hpp"
+#include "test_helpers.hpp"
 
 namespace fibseg::config {
 namespace {
@@ -21,20 +22,9 @@ using ::testing::HasSubstr;
 using namespace testing;
 
 const fs::path kLibreOfficeFile = fs::path(FIBSEG_TEST_DATA) / "config_libreoffice.xlsx";
-const std::vector<std::string> kRequired = {"input.path=/data/slices", "output.folder=/data/out"};
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using fibseg::test::errorOf;
 
-ParamSet load(const fs::path& file, const std::vector<std::string>& overrides = {}) {
-  return loadParameters(file, overrides, testSpecs());
-}
 
 const XlsxCell* cellAt(const XlsxSheet& sheet, int row, int column) {
   for (const auto& cell : sheet.cells)

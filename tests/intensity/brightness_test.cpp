@@ -80,7 +80,9 @@ TEST(EqualiseBrightness, HistogramMatchingCopiesTheReferenceDistribution) {
     // Each draw its own: C++ leaves a call's argument order open; y before x was GCC's.
     const int ay = rng.uniform(0, 64), ax = rng.uniform(0, 64), by = rng.uniform(0, 64), bx = rng.uniform(0, 64);
     const cv::Point a(ax, ay), b(bx, by);
-    if (slice.at<uchar>(a) < slice.at<uchar>(b)) EXPECT_LE(out.at<uchar>(a), out.at<uchar>(b));
+    if (slice.at<uchar>(a) < slice.at<uchar>(b)) {
+      EXPECT_LE(out.at<uchar>(a), out.at<uchar>(b));
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include "fibseg/io/shift_table.hpp"
 #include "fibseg/io/slice_series.hpp"
 #include "fibseg/io/tiff.hpp"
+#include "test_helpers.hpp"
 
 #include <tiffio.h>
 
@@ -31,18 +32,9 @@ cv::Mat ramp(int w, int h, int depth, int seed) {
   return m;
 }
 
-bool same(const cv::Mat& a, const cv::Mat& b) {
-  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-}
+using fibseg::test::samePixels;
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using fibseg::test::errorOf;
 }  // namespace
 
 TEST(Tiff, RoundTrip8And16BitMultiPage) {
@@ -58,7 +50,7 @@ TEST(Tiff, RoundTrip8And16BitMultiPage) {
     EXPECT_NEAR(*info.pixelSizeNm, 5.0, 1e-3);  // read back through the ImageJ description
     const auto back = io::readTiffStack(file);
     ASSERT_EQ(back.size(), 3u);
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(same(back[i], slices[i])) << "page " << i;
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(samePixels(back[i], slices[i])) << "page " << i;
   }
 }
 
@@ -87,7 +79,7 @@ TEST(Tiff, BigTiffForcedOnSmallFileReadsBack) {
   EXPECT_EQ(header[2], 43);  // BigTIFF magic number
   const auto back = io::readTiffStack(file);
   ASSERT_EQ(back.size(), 2u);
-  EXPECT_TRUE(same(back[1], slices[1]));
+  EXPECT_TRUE(samePixels(back[1], slices[1]));
 }
 
 TEST(Tiff, AutoChoosesBigTiffOnlyPast4GB) {
@@ -205,7 +197,7 @@ TEST(SliceSeries, FolderInNaturalOrderAndStreamedReads) {
   ASSERT_EQ(series.size(), 4u);
   EXPECT_EQ(series.bitDepth(), 16);
   EXPECT_EQ(series.sliceName(2), "slice_10.png");
-  for (std::size_t i = 0; i < 4; ++i) EXPECT_TRUE(same(series.read(i), slices[i]));
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_TRUE(samePixels(series.read(i), slices[i]));
 }
 
 TEST(SliceSeries, MultiPageTiff) {
@@ -215,7 +207,7 @@ TEST(SliceSeries, MultiPageTiff) {
   const auto series = io::SliceSeries::open(dir.path / "stack.tif");
   ASSERT_EQ(series.size(), 3u);
   EXPECT_EQ(series.sliceName(1), "stack.tif page 2");
-  EXPECT_TRUE(same(series.read(2), slices[2]));
+  EXPECT_TRUE(samePixels(series.read(2), slices[2]));
   EXPECT_NEAR(series.pixelSizeNm().value(), 3.0, 1e-3);
 }
 
@@ -266,7 +258,7 @@ TEST(Tiff, PageReaderInAndOutOfOrder) {
   io::writeTiffStack(dir.path / "s.tif", slices, {});
   io::TiffPageReader reader(dir.path / "s.tif");
   EXPECT_EQ(reader.pages(), 5);
-  for (int i : {0, 1, 2, 4, 3, 3, 0}) EXPECT_TRUE(same(reader.read(i), slices[i])) << "page " << i;
+  for (int i : {0, 1, 2, 4, 3, 3, 0}) EXPECT_TRUE(samePixels(reader.read(i), slices[i])) << "page " << i;
   EXPECT_THROW(reader.read(7), Error);
 }
 

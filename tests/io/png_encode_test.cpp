@@ -9,6 +9,7 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/io/png.hpp"
 #include "temp_folder.hpp"
+#include "test_helpers.hpp"
 
 namespace io = fibseg::io;
 using testing::HasSubstr;
@@ -31,9 +32,7 @@ cv::Mat pattern(int type) {
 
 cv::Mat decoded(const std::vector<std::uint8_t>& png) { return cv::imdecode(png, cv::IMREAD_UNCHANGED); }
 
-bool same(const cv::Mat& a, const cv::Mat& b) {
-  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-}
+using fibseg::test::samePixels;
 
 }  // namespace
 
@@ -42,7 +41,7 @@ TEST(PngEncoder, EveryKindDecodesToItsPixelsWithEveryFilter) {
     for (const auto filter : {io::PngFilter::None, io::PngFilter::Sub, io::PngFilter::Up})
       for (const int level : {1, 2, 6}) {
         const cv::Mat image = pattern(type);
-        EXPECT_TRUE(same(decoded(io::encodePng(image, level, filter)), image))
+        EXPECT_TRUE(samePixels(decoded(io::encodePng(image, level, filter)), image))
             << "type " << type << " filter " << int(filter) << " level " << level;
       }
 }
@@ -90,7 +89,7 @@ TEST(PngEncoder, GreyAndIndexedPairDecodesToTheGreyValuesAndTheirColours) {
   byValue[128] = {240, 150, 20};
   const fibseg::test::TempFolder folder("png_pair");
   io::writeGreyAndIndexedPng(folder.path / "labels.png", folder.path / "colour.png", grey, byValue);
-  EXPECT_TRUE(same(cv::imread((folder.path / "labels.png").string(), cv::IMREAD_UNCHANGED), grey));
+  EXPECT_TRUE(samePixels(cv::imread((folder.path / "labels.png").string(), cv::IMREAD_UNCHANGED), grey));
   const cv::Mat colour = cv::imread((folder.path / "colour.png").string(), cv::IMREAD_UNCHANGED);
   ASSERT_EQ(colour.type(), CV_8UC3);
   for (int y = 0; y < grey.rows; ++y)

@@ -19,6 +19,7 @@
 
 #include "fibseg/report/report.hpp"
 #include "output_folder_fixture.hpp"
+#include "test_helpers.hpp"
 
 extern char** environ;
 
@@ -33,12 +34,7 @@ std::string chromiumPath() {
   return chosen ? chosen : "/usr/bin/chromium";
 }
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using fibseg::test::readFile;
 
 struct BrowserRun {
   int status = -1;

@@ -15,18 +15,14 @@
 #include "fibseg/report/report.hpp"
 #include "fibseg/report/svg_plot.hpp"
 #include "output_folder_fixture.hpp"
+#include "test_helpers.hpp"
 
 namespace fibseg::report {
 namespace {
 namespace fs = std::filesystem;
 using testing::TemporaryFolder;
 
-std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using fibseg::test::readFile;
 
 // The HTML of the <section id="id">...</section>, or "" if the page has no such section.
 std::string sectionOf(const std::string& html, const std::string& id) {
