@@ -17,7 +17,7 @@ using testing::HasSubstr;
 
 namespace {
 using Result = fibseg::test::CliResult;
-using fibseg::test::cli;
+using fibseg::test::runCli;
 using fibseg::test::Workspace;
 
 void writeConfig(const fs::path& file, const std::string& input, const std::string& output) {
@@ -32,15 +32,15 @@ using fibseg::test::readJson;
 
 TEST(Cli, PhantomRunScoreEndToEnd) {
   Workspace w("e2e");
-  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 12 --seed 5").exitCode, 0);
+  ASSERT_EQ(runCli("phantom " + (w / "ph") + " --slices 12 --seed 5").exitCode, 0);
   writeConfig(w.path / "p.toml", "ph/raw", "out");
-  const auto run = cli("run " + (w / "p.toml"));
+  const auto run = runCli("run " + (w / "p.toml"));
   ASSERT_EQ(run.exitCode, 0) << run.output;
   for (const char* file : {"labels.tif", "transforms.csv", "brightness.csv", "phase_fractions.csv", "run.json",
                            "parameters_used.toml", "report.html", "segmented/labels_0011.png", "segmented/colour_0000.png"})
     EXPECT_TRUE(fs::exists(w.path / "out" / file)) << file;
 
-  const auto score = cli("score --run " + (w / "out") + " --phantom " + (w / "ph") + " --json " + (w / "s.json"));
+  const auto score = runCli("score --run " + (w / "out") + " --phantom " + (w / "ph") + " --json " + (w / "s.json"));
   ASSERT_EQ(score.exitCode, 0) << score.output;
   const auto s = readJson(w.path / "s.json");
   // Registry defaults on the default phantom (no tuning): measured 0.86 mean IoU, 0.8 px RMS.
@@ -56,13 +56,13 @@ double pooledRegistrationRms(const Workspace& w, const std::string& phantomArgs,
   double sumSquares = 0;
   for (int seed : {1, 2, 3}) {
     const std::string ph = "ph" + std::to_string(seed), out = "out" + std::to_string(seed);
-    const auto made = cli("phantom " + (w / ph) + " --slices 48 --width 384 --height 320 " + phantomArgs +
+    const auto made = runCli("phantom " + (w / ph) + " --slices 48 --width 384 --height 320 " + phantomArgs +
                              " --seed " + std::to_string(seed));
     EXPECT_EQ(made.exitCode, 0) << made.output;
     writeConfig(w.path / "p.toml", ph + "/raw", out);
-    const auto run = cli("run " + (w / "p.toml") + " --set output.slice_pngs=false --set output.report=false " + runArgs);
+    const auto run = runCli("run " + (w / "p.toml") + " --set output.slice_pngs=false --set output.report=false " + runArgs);
     EXPECT_EQ(run.exitCode, 0) << run.output;
-    const auto score = cli("score --run " + (w / out) + " --phantom " + (w / ph) + " --json " + (w / "s.json"));
+    const auto score = runCli("score --run " + (w / out) + " --phantom " + (w / ph) + " --json " + (w / "s.json"));
     EXPECT_EQ(score.exitCode, 0) << score.output;
     if (score.exitCode != 0) return 1e9;
     const auto r = readJson(w.path / "s.json")["registration"];
@@ -94,7 +94,7 @@ TEST(Cli, RegistrationOnTheCapWithinAQuarterPixelWithLargeGrains) {
 // `make demo`: the phantom with its cap, registered on the cap, scored against the truth.
 TEST(Cli, DemoRunsEndToEndAndScores) {
   Workspace w("demo");
-  const auto demo = cli("demo " + (w / "d") + " --slices 12");
+  const auto demo = runCli("demo " + (w / "d") + " --slices 12");
   ASSERT_EQ(demo.exitCode, 0) << demo.output;
   const auto s = readJson(w.path / "d" / "score.json");
   EXPECT_LE(s["registration"]["rms_error_px"].get<double>(), 0.25) << demo.output;
@@ -115,20 +115,20 @@ TEST(Cli, DemoRunsEndToEndAndScores) {
 
 TEST(Cli, SecondRunNeedsOverwriteAndFromSegmentReusesTheCache) {
   Workspace w("rerun");
-  ASSERT_EQ(cli("phantom " + (w / "ph") + " --slices 6 --width 160 --height 128").exitCode, 0);
+  ASSERT_EQ(runCli("phantom " + (w / "ph") + " --slices 6 --width 160 --height 128").exitCode, 0);
   writeConfig(w.path / "p.toml", "ph/raw", "out");
-  ASSERT_EQ(cli("run " + (w / "p.toml")).exitCode, 0);
-  const auto again = cli("run " + (w / "p.toml"));
+  ASSERT_EQ(runCli("run " + (w / "p.toml")).exitCode, 0);
+  const auto again = runCli("run " + (w / "p.toml"));
   EXPECT_NE(again.exitCode, 0);
   EXPECT_THAT(again.output, HasSubstr("--overwrite"));
 
-  const auto reuse = cli("run " + (w / "p.toml") + " --from segment --set segment.pore_threshold=900");
+  const auto reuse = runCli("run " + (w / "p.toml") + " --from segment --set segment.pore_threshold=900");
   ASSERT_EQ(reuse.exitCode, 0) << reuse.output;
   EXPECT_THAT(reuse.output, HasSubstr("reusing the aligned, corrected stack"));
   EXPECT_TRUE(readJson(w.path / "out" / "run.json")["reused_cache"].get<bool>());
 
   // An earlier stage's parameter changed: the cache is stale and everything runs again.
-  const auto stale = cli("run " + (w / "p.toml") + " --from segment --set intensity.gamma=0.8");
+  const auto stale = runCli("run " + (w / "p.toml") + " --from segment --set intensity.gamma=0.8");
   ASSERT_EQ(stale.exitCode, 0) << stale.output;
   EXPECT_THAT(stale.output, HasSubstr("running every stage"));
   EXPECT_FALSE(readJson(w.path / "out" / "run.json")["reused_cache"].get<bool>());
@@ -138,25 +138,25 @@ TEST(Cli, BadInputIsAClearErrorAndTouchesNothing) {
   Workspace w("bad");
   fs::create_directories(w.path / "empty");
   writeConfig(w.path / "empty.toml", "empty", "out");
-  auto r = cli("run " + (w / "empty.toml"));
+  auto r = runCli("run " + (w / "empty.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("folder is empty"));
 
-  ASSERT_EQ(cli("phantom " + (w / "a") + " --slices 2 --width 64 --height 64").exitCode, 0);
-  ASSERT_EQ(cli("phantom " + (w / "b") + " --slices 1 --width 80 --height 64").exitCode, 0);
+  ASSERT_EQ(runCli("phantom " + (w / "a") + " --slices 2 --width 64 --height 64").exitCode, 0);
+  ASSERT_EQ(runCli("phantom " + (w / "b") + " --slices 1 --width 80 --height 64").exitCode, 0);
   fs::copy_file(w.path / "b" / "raw" / "slice_0000.tif", w.path / "a" / "raw" / "slice_0002.tif");
   writeConfig(w.path / "mixed.toml", "a/raw", "out");
-  r = cli("run " + (w / "mixed.toml"));
+  r = runCli("run " + (w / "mixed.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("slice_0002.tif: size 80x64 differs"));
 
   std::ofstream(w.path / "typo.toml") << "[input]\npath = \"a/raw\"\n[output]\nfolder = \"out\"\n[segment]\npore_treshold = 3\n";
-  r = cli("run " + (w / "typo.toml"));
+  r = runCli("run " + (w / "typo.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("pore_threshold"));
 
   writeConfig(w.path / "same.toml", "a/raw", "a/raw");
-  r = cli("run " + (w / "same.toml"));
+  r = runCli("run " + (w / "same.toml"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_THAT(r.output, HasSubstr("is the input folder"));
   EXPECT_FALSE(fs::exists(w.path / "a" / "raw" / "labels.tif"));

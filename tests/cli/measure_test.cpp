@@ -15,7 +15,7 @@
 namespace fs = std::filesystem;
 using fibseg::test::listedInRun;
 using fibseg::test::readJson;
-using fibseg::test::readText;
+using fibseg::test::readFile;
 using fibseg::test::runCli;
 using fibseg::test::TempFolder;
 using testing::HasSubstr;
@@ -93,8 +93,8 @@ TEST(Measure, RunOnThePhantomWritesTheMetricsAndSlabProfilesTheLabelsConfirm) {
   const auto pybamm = readJson(out / "metrics_pybamm.json");
   EXPECT_NEAR(pybamm["Positive electrode porosity"].get<double>(), metrics["phases"]["se"]["volume_fraction"].get<double>(), 1e-12)
       << "the electrolyte of a solid-state cell is SE (measure.electrolyte_phase)";
-  EXPECT_THAT(readText(out / "metrics.csv"), HasSubstr("\ncam,volume_fraction,,"));
-  const std::string report = readText(out / "report.html");
+  EXPECT_THAT(readFile(out / "metrics.csv"), HasSubstr("\ncam,volume_fraction,,"));
+  const std::string report = readFile(out / "report.html");
   for (const char* id : {"id=\"metrics-table\"", "id=\"slab-table\"", "id=\"pybamm-table\"", "not a count of voxel faces"})
     EXPECT_THAT(report, HasSubstr(id));
 }
@@ -135,7 +135,7 @@ TEST(Measure, BadInputIsAClearErrorAndAnAbsentPhaseIsNot) {
   EXPECT_EQ(flat["dimensions"], 2);
   EXPECT_DOUBLE_EQ(flat["phases"]["pore"]["area_fraction"].get<double>(), 0.5);
   EXPECT_NEAR(flat["interfaces"]["pore|se"]["length_per_area_per_um"].get<double>(), 0.1, 1e-9);
-  EXPECT_THAT(readText(w.path / "m2" / "slab_fractions.csv"), HasSubstr("slab,from_um,to_um,pore,se,cam\n"));
+  EXPECT_THAT(readFile(w.path / "m2" / "slab_fractions.csv"), HasSubstr("slab,from_um,to_um,pore,se,cam\n"));
 
   // No CAM (value 2): its fraction is 0 and its tortuosity null, not an error.
   writeLabels(w.path / "nocam.tif", {page, page, page});

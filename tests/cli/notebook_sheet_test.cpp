@@ -17,7 +17,7 @@ using fibseg::config::testing::editPart;
 using fibseg::config::testing::inlineText;
 using fibseg::test::listedInRun;
 using fibseg::test::readJson;
-using fibseg::test::readText;
+using fibseg::test::readFile;
 using fibseg::test::runCli;
 using fibseg::test::TempFolder;
 using testing::HasSubstr;
@@ -59,8 +59,8 @@ TEST(NotebookSheet, TheExampleSheetRunsAsItIsOnItsBseImagesAndWritesResultsBesid
   for (const char* f : {"labels.tif", "report.html", "segmented/colour_0003.png", "segmented/labels_0000.png",
                         "view3d_labels.png", "view3d_grey.png"})
     EXPECT_TRUE(fs::exists(results / f)) << f;
-  EXPECT_THAT(readText(results / "report.html"), HasSubstr("id=\"view3d-labels\""));
-  const std::string used = readText(results / "parameters_used.toml");
+  EXPECT_THAT(readFile(results / "report.html"), HasSubstr("id=\"view3d-labels\""));
+  const std::string used = readFile(results / "parameters_used.toml");
   EXPECT_THAT(used, HasSubstr("notebook_clip_limit = 2.0  # " + sheet.string() + " FiB-SEM segmentation!B7"));
   EXPECT_THAT(used, HasSubstr("notebook_pore_threshold = 140.0  # " + sheet.string() + " FiB-SEM segmentation!B10"));
   EXPECT_THAT(used, HasSubstr("notebook_horizontal_kernel = [10.0, 1.0]"));
@@ -86,15 +86,15 @@ TEST(NotebookSheet, TheExampleSheetOnTheWholeLcoBseStackWithOutputElsewhere) {
   EXPECT_EQ(run["slices"], 30);
   EXPECT_EQ(run["method"], "notebook");
   EXPECT_TRUE(fs::exists(out / "labels.tif"));
-  EXPECT_THAT(readText(out / "parameters_used.toml"), HasSubstr("slabs = 5  # " + sheet.string() + " FiB-SEM segmentation!B16"));
+  EXPECT_THAT(readFile(out / "parameters_used.toml"), HasSubstr("slabs = 5  # " + sheet.string() + " FiB-SEM segmentation!B16"));
   // The per-slab CSVs: a header and one row per Region.
   for (const char* f : {"slab_fractions.csv", "slab_interfaces.csv"}) {
-    const std::string csv = readText(out / f);
+    const std::string csv = readFile(out / f);
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6) << f;
     EXPECT_TRUE(listedInRun(run, f)) << f;
   }
-  EXPECT_THAT(readText(out / "slab_interfaces.csv"), HasSubstr("se-cam_per_um_mean"));
-  EXPECT_THAT(readText(out / "report.html"), HasSubstr("id=\"slab-table\""));
+  EXPECT_THAT(readFile(out / "slab_interfaces.csv"), HasSubstr("se-cam_per_um_mean"));
+  EXPECT_THAT(readFile(out / "report.html"), HasSubstr("id=\"slab-table\""));
 }
 
 TEST(NotebookSheet, TheEmptySheetNamesTheSlicesPathCellAndRunsWithTheNotebooksDefaults) {
@@ -110,7 +110,7 @@ TEST(NotebookSheet, TheEmptySheetNamesTheSlicesPathCellAndRunsWithTheNotebooksDe
   makeMixedFolder(lco, w.path / "slices");
   r = runCli("run " + sheet.string() + " --set input.path=" + (w / "slices") + " --set output.folder=" + (w / "out") + kQuickMeasure);
   ASSERT_EQ(r.exitCode, 0) << r.output;
-  const std::string used = readText(w.path / "out" / "parameters_used.toml");
+  const std::string used = readFile(w.path / "out" / "parameters_used.toml");
   EXPECT_THAT(used, HasSubstr("notebook_light_adjustment = true  # default"));
   EXPECT_THAT(used, HasSubstr("notebook_pore_threshold = 140.0  # default"));
   EXPECT_THAT(used, HasSubstr("method = \"notebook\""));
@@ -129,7 +129,7 @@ TEST(NotebookSheet, ValuesAreReadAsTheNotebookReadsThemAndBadOnesNameTheirCell) 
                     {"B12", inlineText(" 12,1 ")}, {"B8", fibseg::config::testing::number("4.0")}});
   auto r = runCli("run " + sheet.string() + " --set segment.notebook_pore_threshold=120" + kQuickMeasure);
   ASSERT_EQ(r.exitCode, 0) << r.output;
-  const std::string used = readText(w.path / "slices" / "Results" / "parameters_used.toml");
+  const std::string used = readFile(w.path / "slices" / "Results" / "parameters_used.toml");
   EXPECT_THAT(used, HasSubstr("notebook_light_adjustment = true"));
   EXPECT_THAT(used, HasSubstr("notebook_remove_vertical_lines = true"));
   EXPECT_THAT(used, HasSubstr("notebook_horizontal_kernel = [12.0, 1.0]"));

@@ -363,7 +363,7 @@ TEST_F(Predict, RunWritesUncertaintyPngsAndTheReportShowsTheLeastCertainRegions)
     EXPECT_EQ(means.size(), 3u);
     EXPECT_TRUE(std::is_sorted(means.rbegin(), means.rend())) << "slice " << z;
   }
-  const std::string html = fibseg::test::readText(f / "outunsure/report.html");
+  const std::string html = fibseg::test::readFile(f / "outunsure/report.html");
   EXPECT_THAT(html, HasSubstr("Where the classifier is least sure"));
   EXPECT_THAT(html, HasSubstr("id=\"uncertainty-regions\""));
   for (const char* id : {"uncertainty-0", "uncertainty-1", "uncertainty-2"}) EXPECT_THAT(html, HasSubstr(id));

@@ -69,7 +69,7 @@ int wait(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-using fibseg::test::readText;
+using fibseg::test::readFile;
 
 int run(Launch launch) { return wait(start(launch)); }
 
@@ -105,16 +105,16 @@ TEST(Robust, KilledAtRandomMomentsTheFolderIsAlwaysOneWholeRun) {
   const fs::path config = makeProject(w, 16, 192, 160);
   const fs::path out = w.path / "out";
   ASSERT_EQ(run({runArguments(config, {"--set", "align.write_aligned=true"}), w.path / "first.log"}), 0)
-      << readText(w.path / "first.log");
+      << readFile(w.path / "first.log");
   // How long a run that replaces another takes: the kills fall over all of it and a bit past.
   const auto begin = std::chrono::steady_clock::now();
-  ASSERT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "second.log"}), 0) << readText(w.path / "second.log");
+  ASSERT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "second.log"}), 0) << readFile(w.path / "second.log");
   const double runSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   ASSERT_EQ(checkOutputFolder(out).state, FolderState::Complete) << checkOutputFolder(out).detail;
 
   std::mt19937 random(16);
   std::uniform_real_distribution<double> moment(0.05 * runSeconds, 1.3 * runSeconds);
-  std::string lastRun = readText(out / "run.json");
+  std::string lastRun = readFile(out / "run.json");
   int consistent = 0, previousWhole = 0, newWhole = 0, marked = 0, cleanedUp = 0;
   const int trials = 24;
   for (int trial = 0; trial < trials; ++trial) {
@@ -131,7 +131,7 @@ TEST(Robust, KilledAtRandomMomentsTheFolderIsAlwaysOneWholeRun) {
 
     const auto check = checkOutputFolder(out);
     if (check.state == FolderState::Complete) {
-      const std::string now = readText(out / "run.json");
+      const std::string now = readFile(out / "run.json");
       (now == lastRun ? previousWhole : newWhole)++;
       lastRun = now;
       ++consistent;
@@ -142,7 +142,7 @@ TEST(Robust, KilledAtRandomMomentsTheFolderIsAlwaysOneWholeRun) {
       ADD_FAILURE() << "trial " << trial << ": " << check.detail;
     }
     // A run that got as far as saying what it runs has first cleaned up and said so.
-    const std::string said = readText(log);
+    const std::string said = readFile(log);
     if (said.find("fibseg run:") != std::string::npos) {
       if (leftovers) {
         EXPECT_THAT(said, HasSubstr("removed")) << "trial " << trial;
@@ -159,7 +159,7 @@ TEST(Robust, KilledAtRandomMomentsTheFolderIsAlwaysOneWholeRun) {
   EXPECT_EQ(consistent, trials);
 
   // The next run cleans up whatever the last kill left and leaves one whole run.
-  ASSERT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "last.log"}), 0) << readText(w.path / "last.log");
+  ASSERT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "last.log"}), 0) << readFile(w.path / "last.log");
   EXPECT_EQ(checkOutputFolder(out).state, FolderState::Complete) << checkOutputFolder(out).detail;
   for (const auto& entry : fs::directory_iterator(out))
     EXPECT_FALSE(entry.path().filename().string().starts_with(".")) << entry.path() << " left behind";
@@ -177,24 +177,24 @@ TEST(Robust, KilledAtEveryStepOfTheSwitchInTheNextRunFinishesIt) {
     const int code = run({runArguments(config, {"--overwrite", "--set", aligned}), w.path / "killed.log",
                           {{"FIBSEG_TEST_KILL_AFTER_MOVES", std::to_string(step)}}});
     if (code == 0) break;  // past the last step: the run completed
-    ASSERT_EQ(code, 128 + SIGKILL) << readText(w.path / "killed.log");
+    ASSERT_EQ(code, 128 + SIGKILL) << readFile(w.path / "killed.log");
     ++steps;
     const auto check = checkOutputFolder(out);
     EXPECT_TRUE(check.state == FolderState::Incomplete || check.state == FolderState::Complete)
         << "step " << step << ": " << check.detail;
     // The staged run.json (or, once moved in, the folder's) is the run that must come out whole.
     const fs::path staged = out / ".fibseg-switching" / "run.json";
-    const std::string expected = readText(fs::exists(staged) ? staged : out / "run.json");
+    const std::string expected = readFile(fs::exists(staged) ? staged : out / "run.json");
 
     // A run without --overwrite finishes the switch, then refuses to replace the run it finished.
     EXPECT_EQ(run({runArguments(config), w.path / "recover.log"}), 1);
-    const std::string said = readText(w.path / "recover.log");
+    const std::string said = readFile(w.path / "recover.log");
     EXPECT_THAT(said, HasSubstr("already holds a run")) << "step " << step;
     if (fs::exists(staged) || check.state == FolderState::Incomplete) {
       EXPECT_THAT(said, HasSubstr("finishing the switch-in")) << "step " << step;
     }
     EXPECT_EQ(checkOutputFolder(out).state, FolderState::Complete) << "step " << step << ": " << checkOutputFolder(out).detail;
-    EXPECT_EQ(readText(out / "run.json"), expected) << "step " << step;
+    EXPECT_EQ(readFile(out / "run.json"), expected) << "step " << step;
     EXPECT_EQ(fs::exists(out / "aligned.tif"), step % 2 == 0) << "step " << step;
   }
   std::cout << "killed at each of " << steps << " steps of the switch-in; each finished by the next run\n";
@@ -214,7 +214,7 @@ TEST(Robust, ASecondRunIntoTheSameFolderRefusesAndAStaleLockDoesNot) {
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
   ASSERT_EQ(::write(fd, "pid 4242\n", 9), 9);
   EXPECT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "second.log"}), 1);
-  EXPECT_THAT(readText(w.path / "second.log"), HasSubstr("is in use by another fibseg run (pid 4242)"));
+  EXPECT_THAT(readFile(w.path / "second.log"), HasSubstr("is in use by another fibseg run (pid 4242)"));
   auto now = checksums(out);
   now.erase(".fibseg.lock");
   auto expected = before;
@@ -222,7 +222,7 @@ TEST(Robust, ASecondRunIntoTheSameFolderRefusesAndAStaleLockDoesNot) {
 
   // The holder dies: the kernel drops its flock, the file stays, and the next run goes ahead.
   ::close(fd);
-  ASSERT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "third.log"}), 0) << readText(w.path / "third.log");
+  ASSERT_EQ(run({runArguments(config, {"--overwrite"}), w.path / "third.log"}), 0) << readFile(w.path / "third.log");
   EXPECT_EQ(checkOutputFolder(out).state, FolderState::Complete);
   EXPECT_FALSE(fs::exists(out / ".fibseg.lock"));
 }
@@ -237,8 +237,8 @@ TEST(Robust, AFileSizeLimitMidRunIsAClearErrorAndLeavesThePreviousRun) {
   for (const long limit : {100'000L, 400'000L}) {
     Launch launch{runArguments(config, {"--overwrite", "--set", "align.write_aligned=true"}), w.path / "full.log"};
     launch.fileSizeLimit = limit;
-    EXPECT_EQ(run(launch), 1) << readText(w.path / "full.log");
-    const std::string said = readText(w.path / "full.log");
+    EXPECT_EQ(run(launch), 1) << readFile(w.path / "full.log");
+    const std::string said = readFile(w.path / "full.log");
     EXPECT_THAT(said, testing::ContainsRegex("(corrected|aligned|labels)\\.tif.*(write failed|File too large)")) << said;
     EXPECT_EQ(checksums(out), before) << "limit " << limit << ": the previous run changed or a file was left";
   }
@@ -261,6 +261,6 @@ TEST(Robust, InputsAreNeverWrittenByRunsThatSucceedOrFail) {
   // Output into the input folder, or inside it, is refused before anything is written.
   std::ofstream(w.path / "inside.toml") << "[input]\npath = \"ph/raw\"\n[output]\nfolder = \"ph/raw/out\"\n";
   EXPECT_EQ(run({{"run", (w.path / "inside.toml").string()}, w.path / "f.log"}), 1);
-  EXPECT_THAT(readText(w.path / "f.log"), HasSubstr("inside the input folder"));
+  EXPECT_THAT(readFile(w.path / "f.log"), HasSubstr("inside the input folder"));
   EXPECT_EQ(checksums(w.path / "ph"), before);
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "temp_folder.hpp"
+#include "test_helpers.hpp"
 
 namespace fibseg::test {
 
@@ -30,10 +31,6 @@ inline bool listedInRun(const nlohmann::json& run, const std::string& file) {
     if (o.value("file", "") == file && o.contains("sha256")) return true;
   return false;
 }
-inline std::string readText(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 inline CliResult runCli(const std::string& arguments) {
   const std::string command = std::string(FIBSEG_CLI) + " " + arguments + " 2>&1";
@@ -43,7 +40,6 @@ inline CliResult runCli(const std::string& arguments) {
   while (fgets(buffer.data(), buffer.size(), pipe)) output += buffer.data();
   return {WEXITSTATUS(pclose(pipe)), output};
 }
-inline CliResult cli(const std::string& arguments) { return runCli(arguments); }
 
 // A folder for one test's runs, of this process's own.
 struct Workspace : TempFolder {

@@ -19,7 +19,7 @@ using fibseg::config::testing::editCells;
 using fibseg::config::testing::inlineText;
 using fibseg::test::listedInRun;
 using fibseg::test::readJson;
-using fibseg::test::readText;
+using fibseg::test::readFile;
 using fibseg::test::runCli;
 using fibseg::test::TempFolder;
 using testing::HasSubstr;
@@ -48,7 +48,7 @@ void expectOneSliceOutputs(const fs::path& out) {
   EXPECT_GT(m["interfaces"]["se|cam"]["length_per_area_per_um"].get<double>(), 0);
   for (const char* k : {"tortuosity_factor", "connectivity", "local_thickness"})
     EXPECT_THAT(m["not_computed"][k].get<std::string>(), HasSubstr("single slice")) << k;
-  EXPECT_THAT(readText(out / "report.html"), HasSubstr("not computed for a single slice"));
+  EXPECT_THAT(readFile(out / "report.html"), HasSubstr("not computed for a single slice"));
 }
 
 }  // namespace
@@ -115,7 +115,7 @@ TEST(SingleSlice, AFailedMeasureStageLeavesTheSegmentationWhole) {
     EXPECT_TRUE(listedInRun(run, f)) << f;
   }
   for (const char* f : kMetricsFiles) EXPECT_FALSE(fs::exists(out / f)) << f;
-  EXPECT_THAT(readText(out / "report.html"), HasSubstr("measure stage failed"));
+  EXPECT_THAT(readFile(out / "report.html"), HasSubstr("measure stage failed"));
 
   // --strict: the same outputs, and the command fails.
   r = runCli("run " + (w / "p.toml") + " --overwrite --strict");

@@ -53,7 +53,7 @@ TEST(TomlFile, RoundTripTemplateFillLoad) {
   writeParameterTemplate(file, false, testSpecs());
 
   // As written, the required values are empty: the error says which and where.
-  const std::string blank = readText(file);
+  const std::string blank = readFile(file);
   EXPECT_THAT(errorOf([&] { load(file); }),
               AllOf(HasSubstr("2 required parameters have no value: 'input.path' has no value at " + file.string() + ":" +
                               std::to_string(lineOf(blank, "path = \"\""))),
@@ -195,9 +195,9 @@ TEST(Templates, RefuseToOverwriteUnlessForced) {
     writeText(file, "mine");
     EXPECT_THAT(errorOf([&] { writeParameterTemplate(file, false, testSpecs()); }),
                 HasSubstr("exists already; choose another name or use --force"));
-    EXPECT_EQ(readText(file), "mine");
+    EXPECT_EQ(readFile(file), "mine");
     writeParameterTemplate(file, true, testSpecs());
-    EXPECT_NE(readText(file), "mine");
+    EXPECT_NE(readFile(file), "mine");
   }
   EXPECT_THAT(errorOf([&] { writeParameterTemplate(folder / "p.csv", false, testSpecs()); }),
               HasSubstr("expected a name ending in .xlsx (Excel) or .toml (text)"));

@@ -10,6 +10,7 @@
 
 #include "fibseg/config/load.hpp"
 #include "fibseg/config/registry.hpp"
+#include "test_helpers.hpp"
 
 namespace fibseg::config::testing {
 
@@ -61,12 +62,7 @@ inline void writeText(const std::filesystem::path& file, const std::string& text
   std::ofstream(file, std::ios::binary) << text;
 }
 
-inline std::string readText(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using fibseg::test::readFile;
 
 /// 1-based number of the first line of `text` that contains `needle` (0 if none).
 inline int lineOf(const std::string& text, const std::string& needle) {

@@ -35,6 +35,7 @@ cv::Mat ramp(int w, int h, int depth, int seed) {
 using fibseg::test::samePixels;
 
 using fibseg::test::errorOf;
+using fibseg::test::readFile;
 }  // namespace
 
 TEST(Tiff, RoundTrip8And16BitMultiPage) {
@@ -90,10 +91,6 @@ TEST(Tiff, AutoChoosesBigTiffOnlyPast4GB) {
   EXPECT_TRUE(large.isBigTiff());  // 6.3 GB
 }
 
-std::string fileBytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // A stack joined from blocks written elsewhere (a distributed run's tasks) by copying their stored
 // strips is the stack written slice by slice, byte for byte: deflated labels and raw grey, 8 and
@@ -130,11 +127,11 @@ TEST(Tiff, StackJoinedFromStoredPagesIsTheStackWrittenWhole) {
             EXPECT_EQ(stored.deflate, deflate);
             joined.appendStored(stored);
             settled.push_back(joined.settledBytes());
-            prefixes.push_back(fileBytes(joined.writingTo()).substr(0, settled.back()));
+            prefixes.push_back(readFile(joined.writingTo()).substr(0, settled.back()));
           }
         }
         joined.finish();
-        const std::string whole = fileBytes(dir.path / "whole.tif"), result = fileBytes(dir.path / "joined.tif");
+        const std::string whole = readFile(dir.path / "whole.tif"), result = readFile(dir.path / "joined.tif");
         EXPECT_EQ(result.size(), whole.size());
         EXPECT_TRUE(result == whole);
         // What settledBytes() said was final after each page is what the finished file holds.
