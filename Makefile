@@ -41,13 +41,17 @@ bench:
 # with the same sanitizers (bench/README.md, Robustness) and its reports still name file and line;
 # one build instead of two kept CI under its time limit.
 # -Wno-pass-failed: at -O1 clang leaves some `omp simd` loops scalar, and says so for each.
+# A unity build (eight files compiled as one; tests/CMakeLists.txt gives the tests six): the whole
+# build-sanitize in 6 min 26 s instead of ~10 min 50 s here (stop 35's CI took 60 min). The Release
+# build stays one file at a time, so a change recompiles one file.
 SANITIZE_CXX_FLAGS = $(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link -Wno-pass-failed
 FUZZ_TARGETS_BUILT = tiff_fuzz png_fuzz xlsx_fuzz toml_fuzz model_fuzz transforms_fuzz zarr_fuzz
 sanitize-config:
 	scripts/install-deps --fuzz
 	CC=clang CXX=clang++ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" -DFIBSEG_FUZZ=ON -DFIBSEG_BENCH=OFF \
-	  -DCMAKE_CXX_FLAGS="$(SANITIZE_CXX_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" $(LAUNCHER)
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE_CXX_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+	  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 $(LAUNCHER)
 
 fuzz: sanitize-config
 	cmake --build build-sanitize -j $(JOBS) --target $(FUZZ_TARGETS_BUILT)

@@ -10,6 +10,7 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/connectivity.hpp"
 #include "fibseg/measure/fractions.hpp"
+#include "fibseg/measure/metrics_table.hpp"
 #include "fibseg/measure/modeller_metrics.hpp"
 #include "fibseg/measure/sizes.hpp"
 #include "fibseg/measure/surface_area.hpp"
@@ -19,14 +20,11 @@ namespace fibseg::measure {
 
 namespace {
 using json = nlohmann::ordered_json;
+using detail::csvCell;
+using detail::phaseIndex;
 
 json orNull(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-int phaseIndex(const LabelVolume& v, const std::string& name) {
-  for (int p = 0; p < v.phases(); ++p)
-    if (toLower(v.phaseNames[p]) == toLower(name)) return p;
-  return -1;
-}
 
 struct MeanStd {
   double sum = 0, sumSquares = 0;
@@ -97,12 +95,6 @@ json slabProfiles(const LabelVolume& v, const PhaseCounts& counts, const AreaSum
           {"rows", rows}};
 }
 
-std::string number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-std::string cell(const json& v) { return v.is_number() ? number(v.get<double>()) : ""; }
 
 std::string unitOf(const std::string& metric) {
   if (metric.ends_with("_per_um")) return "1/um";
@@ -314,7 +306,7 @@ json metricsFromParts(const LabelVolume& v, const MeasuredParts& parts, const Me
 std::string metricsCsv(const json& m) {
   std::string csv = "subject,metric,direction,value,unit\n";
   auto row = [&](const std::string& subject, const std::string& metric, const std::string& direction, const json& v) {
-    csv += csvField(subject) + "," + metric + "," + direction + "," + cell(v) + "," + unitOf(metric) + "\n";
+    csv += csvField(subject) + "," + metric + "," + direction + "," + csvCell(v) + "," + unitOf(metric) + "\n";
   };
   // Scalars and {x, y, z} objects of one phase or interface; lists, texts and histograms are
   // left to metrics.json.
@@ -342,10 +334,10 @@ std::string slabFractionsCsv(const json& m) {
   for (const auto& [name, ph] : m.at("phases").items()) csv += "," + csvField(name + "_mean") + "," + csvField(name + "_std");
   csv += "\n";
   for (const auto& r : rows) {
-    csv += std::to_string(r.at("slab").get<int>()) + "," + cell(r.at("from_um")) + "," + cell(r.at("to_um"));
+    csv += std::to_string(r.at("slab").get<int>()) + "," + csvCell(r.at("from_um")) + "," + csvCell(r.at("to_um"));
     for (const auto& [name, ph] : m.at("phases").items()) {
       const auto& f = r.at("volume_fraction").at(name);
-      csv += "," + cell(f.at("mean")) + "," + cell(f.at("std"));
+      csv += "," + csvCell(f.at("mean")) + "," + csvCell(f.at("std"));
     }
     csv += "\n";
   }
@@ -371,14 +363,14 @@ std::string slabInterfacesCsv(const json& m) {
     csv += "," + csvField(am + "_surface_share_" + s + "_mean") + "," + csvField(am + "_surface_share_" + s + "_std");
   csv += "\n";
   for (const auto& r : rows) {
-    csv += std::to_string(r.at("slab").get<int>()) + "," + cell(r.at("from_um")) + "," + cell(r.at("to_um"));
+    csv += std::to_string(r.at("slab").get<int>()) + "," + csvCell(r.at("from_um")) + "," + csvCell(r.at("to_um"));
     for (const auto& i : interfaces) {
       const auto& a = r.at("interface_area_per_volume_per_um").at(i);
-      csv += "," + cell(a.at("mean")) + "," + cell(a.at("std"));
+      csv += "," + csvCell(a.at("mean")) + "," + csvCell(a.at("std"));
     }
     for (const auto& s : shares) {
       const auto& a = r.at("active_material_surface_share").at(s);
-      csv += "," + cell(a.at("mean")) + "," + cell(a.at("std"));
+      csv += "," + csvCell(a.at("mean")) + "," + csvCell(a.at("std"));
     }
     csv += "\n";
   }

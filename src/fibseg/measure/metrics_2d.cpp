@@ -9,6 +9,7 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/fractions.hpp"
+#include "fibseg/measure/metrics_table.hpp"
 
 namespace fibseg::measure {
 
@@ -20,6 +21,8 @@ const char* const kBoundaryLengthMethod =
 
 namespace {
 using json = nlohmann::ordered_json;
+using detail::csvCell;
+using detail::phaseIndex;
 
 // Cell corners: bit 0 = (x0, y0), bit 1 = (x1, y0), bit 2 = (x0, y1), bit 3 = (x1, y1). A pattern
 // is the set of corners inside the phase; its contour joins the midpoints of the cell's edges.
@@ -62,18 +65,7 @@ double overReadAt(const PatternLengths& lengths, double gx, double gy, double dx
   return overRead(lengths, gx / g, gy / g, dx, dy);
 }
 
-std::string number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-std::string cell(const json& v) { return v.is_number() ? number(v.get<double>()) : ""; }
 
-int phaseIndex(const LabelVolume& v, const std::string& name) {
-  for (int p = 0; p < v.phases(); ++p)
-    if (toLower(v.phaseNames[p]) == toLower(name)) return p;
-  return -1;
-}
 
 }  // namespace
 
@@ -286,8 +278,8 @@ std::string slabFractionsCsv2d(const json& m) {
   for (const auto& [name, ph] : m.at("phases").items()) csv += "," + csvField(name);
   csv += "\n";
   for (const auto& r : m.at("slabs").at("rows")) {
-    csv += std::to_string(r.at("slab").get<int>()) + "," + cell(r.at("from_um")) + "," + cell(r.at("to_um"));
-    for (const auto& [name, ph] : m.at("phases").items()) csv += "," + cell(r.at("area_fraction").at(name));
+    csv += std::to_string(r.at("slab").get<int>()) + "," + csvCell(r.at("from_um")) + "," + csvCell(r.at("to_um"));
+    for (const auto& [name, ph] : m.at("phases").items()) csv += "," + csvCell(r.at("area_fraction").at(name));
     csv += "\n";
   }
   return csv;
@@ -311,9 +303,9 @@ std::string slabInterfacesCsv2d(const json& m) {
   for (const auto& s : shares) csv += "," + csvField(am + "_boundary_share_" + s);
   csv += "\n";
   for (const auto& r : rows) {
-    csv += std::to_string(r.at("slab").get<int>()) + "," + cell(r.at("from_um")) + "," + cell(r.at("to_um"));
-    for (const auto& i : interfaces) csv += "," + cell(r.at("interface_length_per_area_per_um").at(i));
-    for (const auto& s : shares) csv += "," + cell(r.at("active_material_boundary_share").at(s));
+    csv += std::to_string(r.at("slab").get<int>()) + "," + csvCell(r.at("from_um")) + "," + csvCell(r.at("to_um"));
+    for (const auto& i : interfaces) csv += "," + csvCell(r.at("interface_length_per_area_per_um").at(i));
+    for (const auto& s : shares) csv += "," + csvCell(r.at("active_material_boundary_share").at(s));
     csv += "\n";
   }
   return csv;

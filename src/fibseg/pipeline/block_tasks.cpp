@@ -40,7 +40,6 @@ using nlohmann::json;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // ---- records: small results of a task, CBOR with the images as raw bytes ----
 

@@ -9,6 +9,7 @@
 #include "fibseg/core/error.hpp"
 #include "fibseg/io/zarr.hpp"
 #include "fibseg/pipeline/measure_stage.hpp"
+#include "fibseg/pipeline/progress.hpp"
 #include "fibseg/pipeline/register_pass.hpp"
 #include "fibseg/pipeline/segment_pass.hpp"
 #include "fibseg/pipeline/zarr_label_source.hpp"
@@ -18,10 +19,6 @@ namespace fibseg::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
-
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 nlohmann::ordered_json measureZarrLabels(const RunPlan& plan, const std::vector<measure::PhaseValue>& phases,
                                          std::array<double, 3> voxelUm, const measure::MetricsOptions& options) {

@@ -5,9 +5,9 @@
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
+using nlohmann::ordered_json;  // key order kept: metrics.json and run.json read as written
 
-void writeSliceMetricsFiles(const fs::path& folder, const json& metrics) {
+void writeSliceMetricsFiles(const fs::path& folder, const ordered_json& metrics) {
   writeTextFile(folder / "metrics.json", metrics.dump(2) + "\n");
   writeTextFile(folder / "metrics.csv", measure::metricsCsv(metrics));
   writeTextFile(folder / "metrics_pybamm.json", measure::pybammParameters2d(metrics).dump(2) + "\n");
@@ -15,12 +15,12 @@ void writeSliceMetricsFiles(const fs::path& folder, const json& metrics) {
   writeTextFile(folder / "slab_interfaces.csv", measure::slabInterfacesCsv2d(metrics));
 }
 
-json measureLabelSlice(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
+ordered_json measureLabelSlice(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
                        std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
                        const fs::path& folder, const std::string& voxelSource) {
   const measure::LabelVolume slice = measure::readLabelVolume(labels, phases, voxelUm);
-  const json metrics = measure::measureMetrics2d(slice, options);
-  json out;
+  const ordered_json metrics = measure::measureMetrics2d(slice, options);
+  ordered_json out;
   out["voxel_size_source"] = voxelSource;
   for (const auto& [k, v] : metrics.items()) out[k] = v;
   writeSliceMetricsFiles(folder, out);

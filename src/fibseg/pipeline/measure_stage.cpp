@@ -13,7 +13,7 @@
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
+using nlohmann::ordered_json;  // key order kept: metrics.json and run.json read as written
 
 const std::vector<std::string>& metricsFileNames() {
   static const std::vector<std::string> names{"metrics.json", "metrics.csv", "metrics_pybamm.json",
@@ -21,7 +21,7 @@ const std::vector<std::string>& metricsFileNames() {
   return names;
 }
 
-void writeMetricsFiles(const fs::path& folder, const json& metrics) {
+void writeMetricsFiles(const fs::path& folder, const ordered_json& metrics) {
   writeTextFile(folder / "metrics.json", metrics.dump(2) + "\n");
   writeTextFile(folder / "metrics.csv", measure::metricsCsv(metrics));
   writeTextFile(folder / "metrics_pybamm.json", measure::pybammParameters(metrics).dump(2) + "\n");
@@ -41,7 +41,7 @@ namespace {
 std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 }  // namespace
 
-json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
+ordered_json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
                       std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
                       const fs::path& folder) {
   if (isZarrStore(labels)) {  // an OME-Zarr store (labels.zarr of an ome-zarr run)
@@ -56,7 +56,7 @@ json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseVa
   return measureLabels(source, labels.string(), info.voxelSource, options, folder);
 }
 
-json measureLabels(const measure::LabelSource& source, const std::string& labels, const std::string& voxelSource,
+ordered_json measureLabels(const measure::LabelSource& source, const std::string& labels, const std::string& voxelSource,
                    const measure::MetricsOptions& options, const fs::path& folder) {
   const measure::LabelVolume& shape = source.shape();
   const std::size_t limit = memoryLimitBytes(options);
@@ -69,7 +69,7 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
     throw Error("measure.tortuosity_mode = '" + mode + "': expected full, rev or auto");
   // A distributed solver (fibseg measure --mpi) holds no volume here: the full solve always fits.
   const bool rev = mode == "rev" || (mode == "auto" && solveNeed > limit && !options.tortuositySolver);
-  json metrics;
+  ordered_json metrics;
   if (options.blockSlices == 0 && wholeNeed <= limit && !rev) {
     const measure::LabelVolume volume = source.readSlices(0, shape.nz);
     metrics = measure::measureMetrics(volume, options);
@@ -94,7 +94,7 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
                                                 measure::areaSmoothingUm(shape, options), options.sizes, block,
                                                 options.sizesMinChords, thickness, options.triplePhaseBoundaries);
     std::optional<measure::LabelVolume> whole;
-    std::map<std::pair<int, int>, json> revJson, fullTau;
+    std::map<std::pair<int, int>, ordered_json> revJson, fullTau;
     measure::RevOptions revOptions = options.rev;
     std::optional<measure::RevCubes> cubes;
     if (revOptions.largestEdge == 0)  // a cube, its slices and the solver within the limit
@@ -105,13 +105,13 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
       if (rev) {
         if (!cubes) cubes = measure::revCubes(source, revOptions);
         const auto e = measure::tortuosityRev(*cubes, phase, axis);
-        json edges = json::array();
+        ordered_json edges = ordered_json::array();
         for (const auto& edge : e.edges) {
-          json taus = json::array();
-          for (const auto& t : edge.tau) taus.push_back(t ? json(*t) : json(nullptr));
+          ordered_json taus = ordered_json::array();
+          for (const auto& t : edge.tau) taus.push_back(t ? ordered_json(*t) : ordered_json(nullptr));
           edges.push_back({{"edge_voxels", edge.edge},
-                           {"tau_mean", edge.mean ? json(*edge.mean) : json(nullptr)},
-                           {"tau_std", edge.std ? json(*edge.std) : json(nullptr)},
+                           {"tau_mean", edge.mean ? ordered_json(*edge.mean) : ordered_json(nullptr)},
+                           {"tau_std", edge.std ? ordered_json(*edge.std) : ordered_json(nullptr)},
                            {"origins_xyz", edge.origins},
                            {"tau", taus}});
         }
@@ -119,7 +119,7 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
         if (solveNeed <= limit) {  // rev asked for though the full solve fits: both, for the comparison
           if (!whole) whole = source.readSlices(0, shape.nz);
           auto full = measure::tortuosity(*whole, phase, axis, {});
-          fullTau[{phase, axis}] = full.tau ? json(*full.tau) : json(nullptr);
+          fullTau[{phase, axis}] = full.tau ? ordered_json(*full.tau) : ordered_json(nullptr);
           return full;
         }
         r.tau = e.tau;
@@ -168,14 +168,14 @@ json measureLabels(const measure::LabelSource& source, const std::string& labels
                                         "inscribed radius found tile by tile first: the same numbers as the whole "
                                         "volume's"}};
   }
-  json out;
+  ordered_json out;
   out["voxel_size_source"] = voxelSource;
   for (const auto& [k, v] : metrics.items()) out[k] = v;
   writeMetricsFiles(folder, out);
   return out;
 }
 
-std::string metricsSummaryLine(const json& m) {
+std::string metricsSummaryLine(const ordered_json& m) {
   if (measure::isMetrics2d(m)) return measure::metrics2dSummaryLine(m);
   const std::string axis = m.at("options").at("slab_axis");
   std::string line = "measure:";

@@ -9,9 +9,6 @@
 namespace fibseg::pipeline {
 
 namespace {
-double secondsSince(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 std::string clock(double seconds) {
   char text[32];
   const long s = long(seconds + 0.5);

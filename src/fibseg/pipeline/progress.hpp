@@ -29,6 +29,11 @@ class Progress {
   std::mutex mutex_;
 };
 
+/// Seconds from `start` to now (the stages' timings in run.json).
+inline double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 /// True when stderr is a terminal (and TERM is not "dumb").
 bool stderrIsTerminal();
 

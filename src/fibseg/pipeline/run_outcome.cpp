@@ -7,9 +7,9 @@
 
 namespace fibseg::pipeline {
 namespace fs = std::filesystem;
-using json = nlohmann::ordered_json;
+using nlohmann::ordered_json;  // key order kept: metrics.json and run.json read as written
 
-json measureFailure(const std::string& why, const fs::path& staging, std::ostream& log) {
+ordered_json measureFailure(const std::string& why, const fs::path& staging, std::ostream& log) {
   std::error_code ec;
   for (const auto& name : metricsFileNames()) fs::remove(staging / name, ec);  // no half set of metrics
   log << "error: the measure stage failed: " << why
@@ -19,7 +19,7 @@ json measureFailure(const std::string& why, const fs::path& staging, std::ostrea
           {"kept", "every output but the metrics files: labels.tif, segmented/, phase_fractions.csv, report.html"}};
 }
 
-std::vector<std::string> runWarnings(const json& run, const fs::path& staging) {
+std::vector<std::string> runWarnings(const ordered_json& run, const fs::path& staging) {
   std::vector<std::string> warnings;
   // Bridged slices by name: transforms.csv has them (flagged = 1); the count alone says less.
   try {
@@ -53,7 +53,7 @@ std::vector<std::string> runWarnings(const json& run, const fs::path& staging) {
   return warnings;
 }
 
-json withWarnings(json run, const fs::path& staging, const fs::path& outputFolder) {
+ordered_json withWarnings(ordered_json run, const fs::path& staging, const fs::path& outputFolder) {
   run["output_folder"] = fs::absolute(outputFolder).lexically_normal().string();
   run["warnings"] = runWarnings(run, staging);
   return run;

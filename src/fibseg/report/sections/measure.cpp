@@ -9,6 +9,7 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/measure/metrics_2d.hpp"
 #include "fibseg/report/html.hpp"
+#include "fibseg/report/sections/metric_cells.hpp"
 #include "fibseg/report/svg_plot.hpp"
 
 namespace fibseg::report {
@@ -16,25 +17,17 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
 namespace {
+using detail::cellOf;
+using detail::colourOf;
+using detail::how;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double numberOr(const json& v, double fallback = kNaN) { return v.is_number() ? v.get<double>() : fallback; }
-std::string cellOf(const json& v, int decimals = 3) {
-  return v.is_number() ? "<td class=\"num\">" + formatNumber(v.get<double>(), decimals) + "</td>" : "<td>–</td>";
-}
 std::string meanStd(const json& v, int decimals) {
   if (!v.is_object() || !v.value("mean", json(nullptr)).is_number()) return "<td>–</td>";
   return "<td class=\"num\">" + formatNumber(v["mean"].get<double>(), decimals) + " ± " +
          formatNumber(numberOr(v["std"], 0), decimals) + "</td>";
-}
-std::string how(const std::string& text) { return "<p class=\"how\"><i>How:</i> " + escapeHtml(text) + "</p>"; }
-
-std::string colourOf(const std::vector<std::pair<std::string, std::string>>& colours, const std::string& key, int i) {
-  for (const auto& [k, c] : colours)
-    if (toLower(k) == toLower(key)) return c;
-  static const char* const kFallback[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
-  return kFallback[i % 6];
 }
 
 std::optional<json> readJson(const fs::path& path) {

@@ -4,25 +4,16 @@
 #include "fibseg/core/text.hpp"
 #include "fibseg/report/html.hpp"
 #include "fibseg/report/sections/measure.hpp"
+#include "fibseg/report/sections/metric_cells.hpp"
 #include "fibseg/report/svg_plot.hpp"
 
 namespace fibseg::report {
 using json = nlohmann::ordered_json;
 
 namespace {
-
-std::string cellOf(const json& v, int decimals) {
-  return v.is_number() ? "<td class=\"num\">" + formatNumber(v.get<double>(), decimals) + "</td>" : "<td>–</td>";
-}
-std::string how(const std::string& text) { return "<p class=\"how\"><i>How:</i> " + escapeHtml(text) + "</p>"; }
-
-std::string colourOf(const std::vector<std::pair<std::string, std::string>>& colours, const std::string& key, int i) {
-  for (const auto& [k, c] : colours)
-    if (toLower(k) == toLower(key)) return c;
-  static const char* const kFallback[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
-  return kFallback[i % 6];
-}
-
+using detail::cellOf;
+using detail::colourOf;
+using detail::how;
 }  // namespace
 
 std::string sliceMetricsBody(const json& m, const std::vector<std::pair<std::string, std::string>>& colours) {
