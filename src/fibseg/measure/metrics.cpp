@@ -25,7 +25,6 @@ using detail::phaseIndex;
 
 json orNull(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-
 struct MeanStd {
   double sum = 0, sumSquares = 0;
   int n = 0;
@@ -94,7 +93,6 @@ json slabProfiles(const LabelVolume& v, const PhaseCounts& counts, const AreaSum
            "area(AM|every other phase); with pore, SE, CAM the SE share is CAM-SE / (CAM-SE + CAM-pore)"},
           {"rows", rows}};
 }
-
 
 std::string unitOf(const std::string& metric) {
   if (metric.ends_with("_per_um")) return "1/um";

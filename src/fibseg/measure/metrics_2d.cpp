@@ -65,8 +65,6 @@ double overReadAt(const PatternLengths& lengths, double gx, double gy, double dx
   return overRead(lengths, gx / g, gy / g, dx, dy);
 }
 
-
-
 }  // namespace
 
 double marchingSquaresLineOverRead(double nx, double ny, double dx, double dy) {
