@@ -6,12 +6,14 @@
 //   blobs    a second family made here: 2, 4 or 5 phases of disks and bands with their own grey and
 //            texture on a textured background, 8- and 16-bit, with and without a per-image gain
 //   rare     blobs with one phase holding 1 % of the strokes
-// Usage: learn_defaults_check [--only lco|lco-stack|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...
+//   lco-stack-3d  (only when asked) an experiment: 3D auto-context against today's on lco-stack
+// Usage: learn_defaults_check [--only lco|lco-stack|lco-stack-3d|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...
 // Environment: SHOW_PRESET=1 prints auto's table; ORACLE=1 scores every candidate against the
 // truth; DUMP_DIR=D writes each scored image's labels, truth and grey to D (label_N.png, ...).
 // Figures: bench/README.md, "Learn, defaults".
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <xgboost/c_api.h>
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,6 +89,7 @@ double mean(const std::vector<double>& v) {
 struct Image {
   cv::Mat grey, truth;
   std::vector<cv::Mat> neighbours;  // z-1, z+1 in this image's frame, when not the images beside it
+  std::vector<cv::Mat> farNeighbours = {};  // z-2, z+2 in this frame (lco stack only: lco-stack-3d)
 };
 
 learn::TrainingContext contextOf(int phases) {
@@ -245,14 +249,10 @@ void lco(const learn::LearnParams& lp) {
 }
 
 // lco-fibsem as a stack: the 27 masked slices, each with its neighbours of the 30-slice series
-// registered with the registry defaults and moved into its raw frame (as the test's StackScoring
-// does), the test's strokes on slices 4 and 17; auto may add z context.
-void lcoStack(const learn::LearnParams& lp) {
-  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
-  if (!fs::exists(root / "masks")) {
-    std::printf("lco: no data at %s, skipped\n", root.c_str());
-    return;
-  }
+// (z +- 1; z +- 2 for lco-stack-3d; empty where the series ends) registered with the registry
+// defaults and moved into its raw frame (as the test's StackScoring does); the test's strokes on
+// slices 4 and 17 in `annotations`.
+std::vector<Image> lcoStackImages(const fs::path& root, std::vector<cv::Mat>& annotations) {
   std::vector<std::string> masked, all;
   for (const auto& e : fs::directory_iterator(root / "masks")) masked.push_back(e.path().filename().string());
   for (const auto& e : fs::directory_iterator(root / "bse")) all.push_back(e.path().filename().string());
@@ -263,6 +263,7 @@ void lcoStack(const learn::LearnParams& lp) {
   const auto shifts =
       align::shiftsOf(align::registerSlices(raw, config::alignParamsFrom(config::ParamSet::defaults()).registration));
   auto intoFrameOf = [&](std::size_t from, std::size_t to) {
+    if (from >= raw.size()) return cv::Mat();
     const cv::Rect frame(0, 0, raw[to].cols, raw[to].rows);
     cv::Mat moved = align::applyShift(raw[from], shifts[from] - shifts[to], frame);
     const cv::Mat reached =
@@ -274,12 +275,142 @@ void lcoStack(const learn::LearnParams& lp) {
   for (const auto& n : masked) {
     const std::size_t z = std::find(all.begin(), all.end(), n) - all.begin();
     Image im{raw[z], (cv::imread((root / "masks" / n).string(), cv::IMREAD_GRAYSCALE) == 1) / 255, {}};
-    for (std::size_t m : {z - 1, z + 1}) im.neighbours.push_back(m < raw.size() ? intoFrameOf(m, z) : cv::Mat());
+    for (std::size_t m : {z - 1, z + 1}) im.neighbours.push_back(intoFrameOf(m, z));
+    for (std::size_t m : {z - 2, z + 2}) im.farNeighbours.push_back(intoFrameOf(m, z));
     images.push_back(im);
   }
-  std::vector<cv::Mat> annotations;
   for (std::size_t i : {4u, 17u}) annotations.push_back(strokes(images[i].truth, 2, 0.015, {0.5, 0.5}, 4, 11 + i));
+  return images;
+}
+
+// lco-stack as auto trains it; auto may add z context.
+void lcoStack(const learn::LearnParams& lp) {
+  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
+  if (!fs::exists(root / "masks")) {
+    std::printf("lco: no data at %s, skipped\n", root.c_str());
+    return;
+  }
+  std::vector<cv::Mat> annotations;
+  const auto images = lcoStackImages(root, annotations);
   print("lco stack (CAM = phase 1)", trainAndScore(images, {4, 17}, annotations, 2, lp, true));
+}
+
+// lco-stack-3d (bench/README.md, Learn defaults, section 13): would a second stage that also sees
+// the neighbours' first-stage probabilities (3D auto-context) beat today's, which sees its own
+// slice's only? Both second stages, trained here with XGBoost directly (the registry's rounds,
+// depth, rate), see the bank with the neighbours' changes and the first stage's probabilities,
+// raw and smoothed at 1, 2, 4, 8 px; the 3D one also each neighbour's P(CAM), raw, smoothed at 2
+// and 4 px, and its change from the slice's. The first stage is one-stage per-slice grey, without
+// or with z changes (a neighbour's first stage then needs z +- 2). Cross-fitted: the rows of
+// slice 4's strokes get first-stage probabilities from a first stage trained on slice 17's
+// strokes, and the other way round; the 25 scored slices from one trained on both. Labels refined
+// as auto refined them on lco (half contrast, 1 px). One line per (first stage, second stage).
+std::vector<cv::Mat> secondStagePlanes(const Image& im, const learn::FeatureSpec& bank,
+                                       const learn::Classifier& first, bool firstHasZ, bool threeD) {
+  auto orSelf = [&](const cv::Mat& m, const cv::Mat& self) { return m.empty() ? self : m; };
+  const std::vector<cv::Mat> near{orSelf(im.neighbours[0], im.grey), orSelf(im.neighbours[1], im.grey)};
+  auto probabilities = [&](const cv::Mat& slice, const std::vector<cv::Mat>& around) {
+    return first.predict(slice, firstHasZ ? around : std::vector<cv::Mat>{}, true).probabilities;
+  };
+  auto planes = learn::computeFeatures(im.grey, near, bank);
+  const auto own = probabilities(im.grey, near);
+  auto addSmoothed = [&](const cv::Mat& p, std::initializer_list<double> sigmas) {
+    planes.push_back(p);
+    for (double sigma : sigmas) {
+      cv::Mat smoothed;
+      cv::GaussianBlur(p, smoothed, {0, 0}, sigma);
+      planes.push_back(smoothed);
+    }
+  };
+  for (const auto& p : own) addSmoothed(p, {1, 2, 4, 8});
+  if (threeD)
+    for (int k = 0; k < 2; ++k) {
+      const cv::Mat camThere = probabilities(near[k], {orSelf(im.farNeighbours[k], near[k]), im.grey})[1];
+      addSmoothed(camThere, {2, 4});
+      planes.push_back(camThere - own[1]);
+    }
+  return planes;
+}
+
+void lcoStack3d(const learn::LearnParams& lp) {
+  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
+  if (!fs::exists(root / "masks")) {
+    std::printf("lco: no data at %s, skipped\n", root.c_str());
+    return;
+  }
+  std::vector<cv::Mat> annotations;
+  const auto images = lcoStackImages(root, annotations);
+  const std::vector<std::size_t> trained{4, 17};
+  auto check = [](int status) {
+    if (status != 0) throw std::runtime_error(std::string("xgboost: ") + XGBGetLastError());
+  };
+  for (bool firstHasZ : {false, true}) {
+    learn::FeatureSpec bank = lp.features;
+    bank.normalisation = "percentile";
+    bank.autoContextScales = {};
+    bank.zContext = "changes";
+    learn::FeatureSpec firstSpec = bank;
+    if (!firstHasZ) firstSpec.zContext = "none";
+    auto firstOn = [&](const std::vector<std::size_t>& which) {
+      std::vector<learn::AnnotatedSlice> examples;
+      for (std::size_t k : which)
+        examples.push_back({images[trained[k]].grey, annotations[k], "image", images[trained[k]].neighbours});
+      return learn::Classifier::train(examples, firstSpec, lp.training, contextOf(2));
+    };
+    const learn::Classifier firstOn4 = firstOn({0}), firstOn17 = firstOn({1}), firstOnBoth = firstOn({0, 1});
+    for (bool threeD : {false, true}) {
+      std::vector<float> rows, labels;
+      int features = 0;
+      for (std::size_t k = 0; k < trained.size(); ++k) {
+        const auto planes = secondStagePlanes(images[trained[k]], bank, k == 0 ? firstOn17 : firstOn4, firstHasZ, threeD);
+        features = static_cast<int>(planes.size());
+        for (int y = 0; y < annotations[k].rows; ++y)
+          for (int x = 0; x < annotations[k].cols; ++x)
+            if (const int code = annotations[k].at<std::uint8_t>(y, x)) {
+              for (const auto& p : planes) rows.push_back(p.at<float>(y, x));
+              labels.push_back(static_cast<float>(code - 1));
+            }
+      }
+      DMatrixHandle train;
+      check(XGDMatrixCreateFromMat(rows.data(), labels.size(), features, NAN, &train));
+      check(XGDMatrixSetFloatInfo(train, "label", labels.data(), labels.size()));
+      BoosterHandle booster;
+      check(XGBoosterCreate(&train, 1, &booster));
+      for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+               {"objective", "multi:softprob"}, {"num_class", "2"}, {"max_depth", std::to_string(lp.training.maxDepth)},
+               {"eta", std::to_string(lp.training.learningRate)}, {"tree_method", "hist"}, {"seed", "1"}})
+        check(XGBoosterSetParam(booster, key.c_str(), value.c_str()));
+      for (int round = 0; round < lp.training.rounds; ++round) check(XGBoosterUpdateOneIter(booster, round, train));
+      std::vector<cv::Mat> predicted, truths;
+      for (std::size_t i = 0; i < images.size(); ++i) {
+        if (std::find(trained.begin(), trained.end(), i) != trained.end()) continue;
+        const auto planes = secondStagePlanes(images[i], bank, firstOnBoth, firstHasZ, threeD);
+        const int pixels = static_cast<int>(images[i].grey.total());
+        std::vector<float> table(static_cast<std::size_t>(pixels) * features);
+        for (int f = 0; f < features; ++f)
+          for (int j = 0; j < pixels; ++j) table[static_cast<std::size_t>(j) * features + f] = planes[f].ptr<float>()[j];
+        DMatrixHandle all;
+        check(XGDMatrixCreateFromMat(table.data(), pixels, features, NAN, &all));
+        bst_ulong length;
+        const float* out;
+        check(XGBoosterPredict(booster, all, 0, 0, 0, &length, &out));
+        cv::Mat label(images[i].grey.size(), CV_8U);
+        for (int j = 0; j < pixels; ++j) label.data[j] = out[2 * j + 1] > out[2 * j] ? 1 : 0;
+        check(XGDMatrixFree(all));
+        predicted.push_back(learn::refineBoundaries(label, images[i].grey, learn::kAutoHalfContrast, 2));
+        truths.push_back(images[i].truth);
+      }
+      check(XGBoosterFree(booster));
+      check(XGDMatrixFree(train));
+      double camMean = 0;
+      for (std::size_t i = 0; i < predicted.size(); ++i) camMean += ious({predicted[i]}, {truths[i]}, 2)[1] / predicted.size();
+      char name[120];
+      std::snprintf(name, sizeof name, "lco stack, first stage %s, %s auto-context (%d features)",
+                    firstHasZ ? "with z changes" : "2D", threeD ? "3D" : "2D", features);
+      print(name, ious(predicted, truths, 2));
+      std::printf("  CAM IoU, mean of the %zu slices: %.4f\n", predicted.size(), camMean);
+    }
+  }
 }
 
 // A second stack family with real 3D geometry: TauFactor's segmented electrode (256^3, 3
@@ -490,7 +621,7 @@ int main(int argc, char** argv) {
     } else if (a == "--only" && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::cerr << "usage: learn_defaults_check [--only lco|lco-stack|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...\n";
+      std::cerr << "usage: learn_defaults_check [--only lco|lco-stack|lco-stack-3d|electrode|phantom|phantom-stack|blobs|proportions|rare] [--set learn.key=value]...\n";
       return 2;
     }
   }
@@ -498,6 +629,7 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "lco") lco(lp);
   if (only.empty() || only == "phantom") phantomSet(lp, false), phantomSet(lp, true);
   if (only.empty() || only == "lco-stack") lcoStack(lp);
+  if (only == "lco-stack-3d") lcoStack3d(lp);  // an experiment, not a set: only when asked
   if (only.empty() || only == "electrode")
     for (unsigned seed : {1u, 2u})
       for (int depth : {8, 16})
