@@ -251,8 +251,13 @@ void lco(const learn::LearnParams& lp) {
 // lco-fibsem as a stack: the 27 masked slices, each with its neighbours of the 30-slice series
 // (z +- 1; z +- 2 for lco-stack-3d; empty where the series ends) registered with the registry
 // defaults and moved into its raw frame (as the test's StackScoring does); the test's strokes on
-// slices 4 and 17 in `annotations`.
-std::vector<Image> lcoStackImages(const fs::path& root, std::vector<cv::Mat>& annotations) {
+// slices 4 and 17 in `annotations`. None without the data (said).
+std::vector<Image> lcoStackImages(std::vector<cv::Mat>& annotations) {
+  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
+  if (!fs::exists(root / "masks")) {
+    std::printf("lco: no data at %s, skipped\n", root.c_str());
+    return {};
+  }
   std::vector<std::string> masked, all;
   for (const auto& e : fs::directory_iterator(root / "masks")) masked.push_back(e.path().filename().string());
   for (const auto& e : fs::directory_iterator(root / "bse")) all.push_back(e.path().filename().string());
@@ -285,13 +290,9 @@ std::vector<Image> lcoStackImages(const fs::path& root, std::vector<cv::Mat>& an
 
 // lco-stack as auto trains it; auto may add z context.
 void lcoStack(const learn::LearnParams& lp) {
-  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
-  if (!fs::exists(root / "masks")) {
-    std::printf("lco: no data at %s, skipped\n", root.c_str());
-    return;
-  }
   std::vector<cv::Mat> annotations;
-  const auto images = lcoStackImages(root, annotations);
+  const auto images = lcoStackImages(annotations);
+  if (images.empty()) return;
   print("lco stack (CAM = phase 1)", trainAndScore(images, {4, 17}, annotations, 2, lp, true));
 }
 
@@ -333,13 +334,9 @@ std::vector<cv::Mat> secondStagePlanes(const Image& im, const learn::FeatureSpec
 }
 
 void lcoStack3d(const learn::LearnParams& lp) {
-  const fs::path root = fs::path(FIBSEG_REAL_DATA_ROOT) / "lco-fibsem";
-  if (!fs::exists(root / "masks")) {
-    std::printf("lco: no data at %s, skipped\n", root.c_str());
-    return;
-  }
   std::vector<cv::Mat> annotations;
-  const auto images = lcoStackImages(root, annotations);
+  const auto images = lcoStackImages(annotations);
+  if (images.empty()) return;
   const std::vector<std::size_t> trained{4, 17};
   auto check = [](int status) {
     if (status != 0) throw std::runtime_error(std::string("xgboost: ") + XGBGetLastError());
