@@ -16,8 +16,8 @@ void writeSliceMetricsFiles(const fs::path& folder, const ordered_json& metrics)
 }
 
 ordered_json measureLabelSlice(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
-                       std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
-                       const fs::path& folder, const std::string& voxelSource) {
+                               std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
+                               const fs::path& folder, const std::string& voxelSource) {
   const measure::LabelVolume slice = measure::readLabelVolume(labels, phases, voxelUm);
   const ordered_json metrics = measure::measureMetrics2d(slice, options);
   ordered_json out;

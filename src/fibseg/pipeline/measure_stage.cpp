@@ -42,8 +42,8 @@ std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"
 }  // namespace
 
 ordered_json measureLabelFile(const fs::path& labels, const std::vector<measure::PhaseValue>& phases,
-                      std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
-                      const fs::path& folder) {
+                              std::optional<std::array<double, 3>> voxelUm, const measure::MetricsOptions& options,
+                              const fs::path& folder) {
   if (isZarrStore(labels)) {  // an OME-Zarr store (labels.zarr of an ome-zarr run)
     const ZarrLabelSource zarr(labels, phases, voxelUm);
     if (zarr.shape().nz < 2) throw Error(labels.string() + ": one slice; the 2D metrics read a label TIFF");
@@ -57,7 +57,7 @@ ordered_json measureLabelFile(const fs::path& labels, const std::vector<measure:
 }
 
 ordered_json measureLabels(const measure::LabelSource& source, const std::string& labels, const std::string& voxelSource,
-                   const measure::MetricsOptions& options, const fs::path& folder) {
+                           const measure::MetricsOptions& options, const fs::path& folder) {
   const measure::LabelVolume& shape = source.shape();
   const std::size_t limit = memoryLimitBytes(options);
   const std::string limitText = mib(limit) + " (measure.memory_limit_gb / --memory-limit" +
